@@ -1,0 +1,163 @@
+"""The quarterly TCO model, written once as line items (evaluated in numpy, rendered as Excel formulas).
+
+Conventions (stated in the report and the README):
+- One quarterly timeline; money in the report currency; costs positive.
+- Quarterly cost (and cost per million tokens per quarter) is the P&L view: depreciation instead of
+  capex. TCO and levelized cost are the cash view: capex when paid, the net book value returned as
+  residual value in the last quarter.
+- Present values use the quarterly rate (1 + annual)^(1/4) - 1 with Excel's NPV convention: each
+  quarter's flow is discounted from the end of that quarter.
+- Tokens served = input + output tokens; self-hosted capacity is the roofline operating point in
+  output tokens per second per replica (prefill time included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tcomodel.sheet.expr import (
+    CEILING,
+    HOURS_PER_QUARTER,
+    IF,
+    IFERROR,
+    MAX,
+    MILLION,
+    MIN,
+    MONTHS_PER_QUARTER,
+    NA,
+    Const,
+    Item,
+    index,
+    inp,
+    irr,
+    item,
+    npv,
+    prev,
+    row_input,
+    sumproduct,
+    timeline,
+    total,
+)
+
+SECONDS_PER_HOUR = Const(3600, "seconds per hour")
+QUARTERS_PER_YEAR = Const(4, "quarters per year")
+
+# Input groups: the order of the variance bridge in `tcomodel compare` and the Inputs sheet sections.
+GROUPS = ("API prices", "Hardware and hosting prices", "FX", "Workload volume", "Utilization and throughput",
+          "Financing", "Other")
+
+
+@dataclass
+class InputDef:
+    name: str
+    value: float
+    label: str
+    unit: str
+    source: str
+    origin: str  # Sheet!Cell in the scenario workbook, or "roofline" for engine-computed values
+    group: str
+    engine_computed: bool = False
+
+
+@dataclass
+class RowInputDef:
+    name: str
+    values: np.ndarray
+    label: str
+    unit: str
+    source: str
+    origin: str
+    group: str
+    engine_computed: bool = False
+
+
+@dataclass
+class Section:
+    """A titled block of line items on one calculation sheet."""
+
+    title: str
+    items: list[Item]
+
+
+@dataclass
+class OptionModel:
+    option_id: str
+    kind: str
+    label: str
+    sections: list[Section]
+    cash_cost: Item
+    pl_cost: Item
+    tokens: Item
+    input_tokens: Item
+    output_tokens: Item
+    cost_per_mtok: Item
+    fleet: Item | None
+    utilization: Item | None
+    tco_nominal: Item
+    tco_pv: Item
+    pv_tokens: Item
+    tokens_total: Item
+    levelized: Item
+    categories: dict[str, Item]  # cost breakdown (P&L view) for the chart
+    throughput_tok_s: float | None = None
+    fee_units: Item | None = None  # rented servers: cost per unit of monthly fee (for breakeven fee)
+    fee_input: str | None = None
+    replica_months: Item | None = None
+    capacity_tokens_per_replica_month: Item | None = None
+    quality: str | None = None  # input name of the quality score
+    levelized_per_correct: Item | None = None
+    nbv_total: Item | None = None
+    vintage_checks: list = field(default_factory=list)  # (nbv item, salvage item) pairs
+
+
+@dataclass
+class Comparison:
+    option_id: str
+    incremental_cf: Item
+    npv: Item
+    irr_quarterly: Item
+    irr_annual: Item
+    payback_quarter: Item
+    discounted_payback_quarter: Item
+    items: list[Item]
+    npv_check: Item | None = None
+
+
+@dataclass
+class TcoModel:
+    inputs: dict[str, InputDef]
+    row_inputs: dict[str, RowInputDef]
+    timeline: dict[str, np.ndarray]
+    quarters: list
+    general: list[Section]
+    options: dict[str, OptionModel]
+    comparisons: dict[str, Comparison]
+    breakeven: list[Section]
+    checks: list[tuple[str, Item]]
+    master_check: Item
+    baseline: str
+    currency: str
+    check_flags: list = field(default_factory=list)
+
+    def all_items(self) -> list[Item]:
+        out: list[Item] = []
+        for s in self.general:
+            out += s.items
+        for om in self.options.values():
+            for s in om.sections:
+                out += s.items
+        for c in self.comparisons.values():
+            out += c.items
+        for s in self.breakeven:
+            out += s.items
+        out += [i for _, i in self.checks] + list(self.check_flags) + [self.master_check]
+        return out
+
+    def values(self) -> dict:
+        """Input values for ``evaluate``: scalars, row inputs and timeline rows by name."""
+        vals: dict = {n: np.asarray(d.value, dtype=float) for n, d in self.inputs.items()}
+        vals.update({n: d.values for n, d in self.row_inputs.items()})
+        vals.update(self.timeline)
+        return vals

@@ -1,0 +1,492 @@
+"""Load a scenario workbook into typed, validated objects; report every problem with Sheet!Cell.
+
+The input file is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass, field, make_dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from tcomodel.errors import InputError, Problem, WorkbookFileError
+from tcomodel.inputs.cells import CellProblem, Quarter, is_blank, parse_value
+from tcomodel.inputs.schema import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    KIND_SHEETS,
+    SELF_HOSTED_KINDS,
+    SheetSpec,
+    all_sheets,
+)
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_MARK = "EncryptionInfo".encode("utf-16-le")
+_PYTYPES = {"number": float, "integer": int, "share": float, "quarter": Quarter, "date": dt.date}
+
+_record_classes: dict[str, type] = {}
+
+
+def record_class(spec: SheetSpec) -> type:
+    """A frozen dataclass per sheet: one attribute per column, plus the row's cell addresses."""
+    if spec.name not in _record_classes:
+        cols = [(f.name, _PYTYPES.get(f.kind, str) | None, None) for f in spec.fields]
+        cols.append(("cells", dict, field(default_factory=dict, compare=False, repr=False)))
+        cls = make_dataclass(f"{spec.name}Row", cols, frozen=True)
+        cls.cell = lambda self, name: self.cells.get(name, spec.name)
+        _record_classes[spec.name] = cls
+    return _record_classes[spec.name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    scenario_name: str
+    report_currency: str
+    first_quarter: Quarter
+    horizon_quarters: int
+    discount_rate_annual: float
+    baseline_option: str
+    tax_rate: float
+    inflation_annual: float
+    sources: dict = field(default_factory=dict, compare=False, repr=False)
+    cells: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario workbook."""
+
+    path: str
+    settings: Settings
+    fx: dict  # currency -> report currency per unit (the report currency maps to 1.0)
+    hardware: dict  # hardware_id -> HardwareSpec (built-in catalogue merged with the Hardware sheet)
+    models: dict  # model_id -> ModelSpec
+    options: dict  # option_id -> OptionsRow, in sheet order
+    capex: dict  # option_id -> CapexRow
+    opex: dict
+    rental: dict
+    cloud_rates: dict
+    api_prices: dict
+    workload: list  # WorkloadRow per quarter of the horizon, in order
+    utilization: dict  # option_id -> list of shares per quarter
+    claims: list
+    ranges: list
+    fx_rows: dict = field(default_factory=dict, compare=False, repr=False)
+    hardware_rows: dict = field(default_factory=dict, compare=False, repr=False)  # only rows on the sheet
+    model_rows: dict = field(default_factory=dict, compare=False, repr=False)
+    utilization_rows: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        s = self.settings
+        return [s.first_quarter + i for i in range(s.horizon_quarters)]
+
+    def fx_rate(self, currency: str) -> float:
+        return self.fx[currency]
+
+    def summary(self) -> str:
+        s = self.settings
+        kinds = ", ".join(f"{oid} ({o.kind})" for oid, o in self.options.items())
+        return (
+            f"{s.scenario_name}: {len(self.options)} options [{kinds}], "
+            f"{s.horizon_quarters} quarters {self.quarters[0]}..{self.quarters[-1]}, "
+            f"currency {s.report_currency}, baseline {s.baseline_option}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# File level
+
+
+def _open_workbooks(path: Path):
+    """Both views of the workbook: cached values and formulas. Raises WorkbookFileError."""
+    p = str(path)
+    if not path.exists():
+        raise WorkbookFileError.at(None, None, f"file not found: {p}", path=p)
+    if path.is_dir():
+        raise WorkbookFileError.at(None, None, f"{p} is a folder, not an .xlsx workbook", path=p)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if head == _OLE_MAGIC:
+            rest = head + fh.read()
+            if _ENCRYPTION_MARK in rest:
+                raise WorkbookFileError.at(None, None,
+                    f"{p} is password-protected (encrypted); save an unprotected copy and build from that", path=p)
+            raise WorkbookFileError.at(None, None,
+                f"{p} is an old binary Excel file (.xls) or another OLE document; save it as .xlsx", path=p)
+    if head[:4] != b"PK\x03\x04":
+        raise WorkbookFileError.at(None, None,
+            f"{p} is not an .xlsx workbook (it does not start like one; text, CSV or another format?)", path=p)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise WorkbookFileError.at(None, None, f"{p} is a corrupt .xlsx (damaged zip archive: {exc})", path=p) from None
+    if bad is not None:
+        raise WorkbookFileError.at(None, None, f"{p} is a corrupt .xlsx (damaged member {bad})", path=p)
+    if "xl/workbook.xml" not in names:
+        raise WorkbookFileError.at(None, None, f"{p} is a zip file but not an .xlsx workbook (no xl/workbook.xml)", path=p)
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = load_workbook(p, data_only=True)
+            formulas = load_workbook(p, data_only=False)
+    except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
+        raise WorkbookFileError.at(None, None, f"{p} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})", path=p) from None
+    return values, formulas
+
+
+# --------------------------------------------------------------------------------------------
+# Sheet level
+
+
+class _Collector:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, sheet, cell, message):
+        self.problems.append(Problem(sheet, cell, message))
+
+
+def _cell_pair(ws_values, ws_formulas, row: int, col: int):
+    v = ws_values.cell(row=row, column=col).value
+    fcell = ws_formulas.cell(row=row, column=col)
+    formula = fcell.value if fcell.data_type == "f" or (isinstance(fcell.value, str) and fcell.value.startswith("=")) else None
+    if formula is not None and not isinstance(formula, str):
+        formula = str(getattr(formula, "text", formula))
+    return v, formula
+
+
+def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> list:
+    """Rows of a table sheet as records; problems go to ``out``."""
+    header: dict[str, int] = {}
+    unknown: list[tuple[str, int]] = []
+    for col in range(1, (ws_values.max_column or 0) + 1):
+        name = ws_values.cell(row=HEADER_ROW, column=col).value
+        if is_blank(name):
+            continue
+        name = str(name).strip()
+        if name in spec.field_names:
+            if name in header:
+                out.add(spec.name, f"{get_column_letter(col)}{HEADER_ROW}", f"column '{name}' appears twice")
+            header.setdefault(name, col)
+        else:
+            unknown.append((name, col))
+    missing = [f for f in spec.fields if f.name not in header]
+    for f in missing:
+        where = f"{get_column_letter(len(spec.field_names) + 1)}{HEADER_ROW}"
+        hint = ""
+        if unknown:
+            hint = f"; unrecognised column(s): {', '.join(repr(n) for n, _ in unknown)} (renamed?)"
+            where = f"{get_column_letter(unknown[0][1])}{HEADER_ROW}"
+        out.add(spec.name, where, f"column '{f.name}' is missing from the header row {HEADER_ROW}{hint}; "
+                    f"expected columns: {', '.join(spec.field_names)}")
+    if missing:
+        return []
+    cls = record_class(spec)
+    records = []
+    for row in range(FIRST_DATA_ROW, (ws_values.max_row or 0) + 1):
+        raw = {f.name: _cell_pair(ws_values, ws_formulas, row, header[f.name]) for f in spec.fields}
+        if all(is_blank(v) and fo is None for v, fo in raw.values()):
+            continue
+        values, cells, ok = {}, {}, True
+        for f in spec.fields:
+            addr = f"{get_column_letter(header[f.name])}{row}"
+            cells[f.name] = f"{spec.name}!{addr}"
+            v, formula = raw[f.name]
+            try:
+                values[f.name] = parse_value(f, v, formula)
+            except CellProblem as exc:
+                out.add(spec.name, addr, str(exc))
+                values[f.name] = None
+                ok = False
+        rec = cls(**values, cells=cells)
+        rec_ok = ok
+        records.append((rec, rec_ok, row))
+    return records
+
+
+def _read_key_value(spec: SheetSpec, ws_values, ws_formulas, out: _Collector):
+    found: dict[str, int] = {}
+    for row in range(2, (ws_values.max_row or 0) + 1):
+        key = ws_values.cell(row=row, column=1).value
+        if is_blank(key):
+            continue
+        key = str(key).strip()
+        if key in found:
+            out.add(spec.name, f"A{row}", f"key '{key}' appears twice (first at A{found[key]})")
+            continue
+        found[key] = row
+    values, cells, sources = {}, {}, {}
+    for f in spec.fields:
+        if f.name not in found:
+            out.add(spec.name, f"A{(ws_values.max_row or 1) + 1}", f"key '{f.name}' is missing; add a row '{f.name}' with {f.allowed()}")
+            values[f.name] = None
+            continue
+        row = found[f.name]
+        cells[f.name] = f"{spec.name}!B{row}"
+        v, formula = _cell_pair(ws_values, ws_formulas, row, 2)
+        try:
+            values[f.name] = parse_value(f, v, formula)
+        except CellProblem as exc:
+            out.add(spec.name, f"B{row}", str(exc))
+            values[f.name] = None
+        src = ws_values.cell(row=row, column=4).value
+        sources[f.name] = "" if src is None else str(src)
+    return values, cells, sources
+
+
+# --------------------------------------------------------------------------------------------
+# Workbook level
+
+
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read and validate a scenario workbook. Raises InputError listing every problem found."""
+    path = Path(path)
+    p = str(path)
+    values_wb, formulas_wb = _open_workbooks(path)
+    out = _Collector()
+    specs = all_sheets()
+    present = set(values_wb.sheetnames)
+    tables: dict[str, list] = {}
+    kv = None
+    for spec in specs:
+        if spec.name not in present:
+            if spec.required:
+                out.add(spec.name, None, f"sheet '{spec.name}' is missing; the workbook needs sheets "
+                        f"{', '.join(s.name for s in specs if s.required)} (optional: "
+                        f"{', '.join(s.name for s in specs if not s.required)}). `tcomodel init` writes a complete template")
+            tables[spec.name] = []
+            continue
+        wsv, wsf = values_wb[spec.name], formulas_wb[spec.name]
+        if spec.key_value:
+            kv = _read_key_value(spec, wsv, wsf, out)
+        else:
+            tables[spec.name] = _read_table(spec, wsv, wsf, out)
+    scenario = _cross_check(p, kv, tables, out)
+    if out.problems:
+        raise InputError(out.problems, path=p)
+    return scenario
+
+
+def _unique(spec_name: str, rows, field_name: str, out: _Collector) -> dict:
+    seen: dict[str, Any] = {}
+    for rec, ok, row in rows:
+        key = getattr(rec, field_name)
+        if key is None:
+            continue
+        if key in seen:
+            out.add(spec_name, rec.cell(field_name).split("!")[1],
+                    f"duplicate {field_name} '{key}' (first at {seen[key].cell(field_name)}); ids must be unique")
+            continue
+        seen[key] = rec
+    return seen
+
+
+def _cross_check(path: str, kv, tables: dict, out: _Collector) -> Scenario | None:
+    from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
+
+    base_hw, base_models = load_catalogue()
+    hw_rows = _unique("Hardware", tables["Hardware"], "hardware_id", out)
+    model_rows = _unique("Models", tables["Models"], "model_id", out)
+    hardware = dict(base_hw)
+    models = dict(base_models)
+    for hid, rec in hw_rows.items():
+        try:
+            hardware[hid] = HardwareSpec.from_row({k: v for k, v in rec.__dict__.items() if k != "cells"})
+        except Exception as exc:  # spec constructors validate physical consistency
+            out.add("Hardware", rec.cell("hardware_id").split("!")[1], f"hardware '{hid}' is inconsistent: {exc}")
+    for mid, rec in model_rows.items():
+        try:
+            models[mid] = ModelSpec.from_row({k: v for k, v in rec.__dict__.items() if k != "cells"})
+        except Exception as exc:
+            out.add("Models", rec.cell("model_id").split("!")[1], f"model '{mid}' is inconsistent: {exc}")
+
+    fx_rows = _unique("FX", tables["FX"], "currency", out)
+    options = _unique("Options", tables["Options"], "option_id", out)
+    per_option = {name: _unique(name, tables[name], "option_id", out)
+                  for name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices")}
+
+    settings = None
+    if kv is not None:
+        values, cells, sources = kv
+        report_currency = values.get("report_currency")
+        if report_currency is not None:
+            values["report_currency"] = report_currency.upper()
+        if all(values.get(k) is not None for k in ("scenario_name", "report_currency", "first_quarter",
+                                                  "horizon_quarters", "discount_rate_annual", "baseline_option",
+                                                  "tax_rate", "inflation_annual")):
+            settings = Settings(**values, sources=sources, cells=cells)
+        baseline = values.get("baseline_option")
+        if baseline is not None and baseline not in options and tables["Options"]:
+            out.add("Scenario", cells["baseline_option"].split("!")[1],
+                    f"baseline_option '{baseline}' is not an option_id on sheet Options; known: {', '.join(options) or '(none)'}")
+        if values.get("horizon_quarters") is not None and not 1 <= values["horizon_quarters"] <= 200:
+            pass  # range already enforced by the field spec
+
+    # FX coverage for every currency used anywhere.
+    report_ccy = settings.report_currency if settings else (kv[0].get("report_currency") if kv else None)
+    fx = {report_ccy: 1.0} if report_ccy else {}
+    for ccy, rec in fx_rows.items():
+        if rec.rate_to_report_currency is not None:
+            fx[ccy.upper()] = rec.rate_to_report_currency
+    if report_ccy and report_ccy in {c.upper() for c in fx_rows} and fx_rows.get(report_ccy) is not None:
+        rec = fx_rows[report_ccy]
+        if rec.rate_to_report_currency is not None and abs(rec.rate_to_report_currency - 1.0) > 1e-12:
+            out.add("FX", rec.cell("rate_to_report_currency").split("!")[1],
+                    f"the report currency {report_ccy} must have rate 1 (or no row), not {rec.rate_to_report_currency:g}")
+    for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices"):
+        for rec, ok, row in tables[sheet_name]:
+            ccy = rec.currency
+            if ccy is None or not report_ccy:
+                continue
+            if ccy.upper() not in fx:
+                out.add(sheet_name, rec.cell("currency").split("!")[1],
+                        f"currency '{ccy}' has no FX rate; add a row to sheet FX or use one of {', '.join(sorted(fx))}")
+
+    # Options: references and kind-specific rows.
+    for oid, rec in options.items():
+        kind = rec.kind
+        if rec.hardware_id is not None and rec.hardware_id not in hardware:
+            out.add("Options", rec.cell("hardware_id").split("!")[1],
+                    f"hardware_id '{rec.hardware_id}' is not on sheet Hardware nor in the built-in catalogue; known: {', '.join(sorted(hardware))}")
+        if rec.model_id is not None and rec.model_id not in models:
+            out.add("Options", rec.cell("model_id").split("!")[1],
+                    f"model_id '{rec.model_id}' is not on sheet Models nor in the built-in catalogue; known: {', '.join(sorted(models))}")
+        if kind in SELF_HOSTED_KINDS:
+            for fname in ("hardware_id", "model_id", "precision"):
+                if getattr(rec, fname) is None and rec.cell(fname) and _row_ok(tables["Options"], rec):
+                    out.add("Options", rec.cell(fname).split("!")[1], f"{fname} is required for a {kind} option")
+        if kind is not None:
+            for sheet_name in KIND_SHEETS[kind]:
+                if oid not in per_option[sheet_name] and sheet_name != "Opex":
+                    out.add(sheet_name, None, f"option '{oid}' is of kind {kind} and needs a row on sheet {sheet_name} (option_id {oid})")
+        if rec.start_quarter is not None and settings is not None:
+            last = settings.first_quarter + (settings.horizon_quarters - 1)
+            if not settings.first_quarter <= rec.start_quarter <= last:
+                out.add("Options", rec.cell("start_quarter").split("!")[1],
+                        f"start_quarter {rec.start_quarter} is outside the timeline {settings.first_quarter}..{last}")
+    allowed_sheets = {"owned": {"Capex", "Opex"}, "rented_server": {"Rental", "Opex"},
+                      "cloud_gpu": {"CloudRates", "Opex"}, "hosted_api": {"ApiPrices"}}
+    for sheet_name, rows in per_option.items():
+        for oid, rec in rows.items():
+            opt = options.get(oid)
+            if opt is None:
+                out.add(sheet_name, rec.cell("option_id").split("!")[1],
+                        f"option_id '{oid}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
+            elif opt.kind is not None and sheet_name not in allowed_sheets[opt.kind]:
+                out.add(sheet_name, rec.cell("option_id").split("!")[1],
+                        f"option '{oid}' is of kind {opt.kind}; sheet {sheet_name} does not apply to it")
+    for oid, rec in per_option["Opex"].items():
+        opt = options.get(oid)
+        if opt is not None and opt.kind == "owned":
+            for fname in ("power_kw_per_replica", "load_factor", "pue", "power_price_per_kwh"):
+                if getattr(rec, fname) is None:
+                    out.add("Opex", rec.cell(fname).split("!")[1], f"{fname} is required for owned option '{oid}'")
+
+    # Workload covers the horizon exactly once per quarter.
+    workload = []
+    if settings is not None:
+        quarters = [settings.first_quarter + i for i in range(settings.horizon_quarters)]
+        by_q: dict[Quarter, Any] = {}
+        for rec, ok, row in tables["Workload"]:
+            if rec.quarter is None:
+                continue
+            if rec.quarter in by_q:
+                out.add("Workload", rec.cell("quarter").split("!")[1],
+                        f"quarter {rec.quarter} appears twice (first at {by_q[rec.quarter].cell('quarter')})")
+                continue
+            by_q[rec.quarter] = rec
+        missing_q = [q for q in quarters if q not in by_q]
+        if missing_q and tables["Workload"] is not None:
+            shown = ", ".join(str(q) for q in missing_q[:8]) + (" ..." if len(missing_q) > 8 else "")
+            out.add("Workload", f"A{FIRST_DATA_ROW}", f"no row for quarter(s) {shown}; every quarter "
+                    f"{quarters[0]}..{quarters[-1]} of the horizon needs one")
+        workload = [by_q[q] for q in quarters if q in by_q]
+    # Utilization ramps.
+    utilization: dict[str, list] = {}
+    util_seen: dict[tuple, Any] = {}
+    for rec, ok, row in tables["Utilization"]:
+        if rec.option_id is None or rec.quarter is None:
+            continue
+        key = (rec.option_id, rec.quarter)
+        if key in util_seen:
+            out.add("Utilization", rec.cell("quarter").split("!")[1],
+                    f"option {rec.option_id} quarter {rec.quarter} appears twice (first at {util_seen[key].cell('quarter')})")
+            continue
+        util_seen[key] = rec
+        if rec.option_id not in options:
+            out.add("Utilization", rec.cell("option_id").split("!")[1],
+                    f"option_id '{rec.option_id}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
+    if settings is not None:
+        quarters = [settings.first_quarter + i for i in range(settings.horizon_quarters)]
+        for oid, rec in options.items():
+            if rec.load_basis != "utilization":
+                continue
+            if rec.kind == "hosted_api":
+                out.add("Options", rec.cell("load_basis").split("!")[1],
+                        f"option '{oid}' is a hosted API: its load is the workload; load_basis must be workload")
+                continue
+            ramp = [util_seen.get((oid, q)) for q in quarters]
+            missing_q = [str(q) for q, r in zip(quarters, ramp) if r is None]
+            if missing_q:
+                out.add("Utilization", None, f"option '{oid}' has load_basis utilization but no Utilization row for "
+                        f"quarter(s) {', '.join(missing_q[:8])}{' ...' if len(missing_q) > 8 else ''}")
+            else:
+                utilization[oid] = [r.utilization for r in ramp]
+    # Claims reference hardware and models.
+    claims = [rec for rec, ok, row in tables["Claims"]]
+    _unique("Claims", tables["Claims"], "claim_id", out)
+    for rec in claims:
+        if rec.hardware_id is not None and rec.hardware_id not in hardware:
+            out.add("Claims", rec.cell("hardware_id").split("!")[1],
+                    f"hardware_id '{rec.hardware_id}' is unknown; known: {', '.join(sorted(hardware))}")
+        if rec.model_id is not None and rec.model_id not in models:
+            out.add("Claims", rec.cell("model_id").split("!")[1],
+                    f"model_id '{rec.model_id}' is unknown; known: {', '.join(sorted(models))}")
+        if rec.precision is None and rec.bits_per_weight is None and rec.claimed_tok_s is not None:
+            out.add("Claims", rec.cell("precision").split("!")[1], "give a precision or bits_per_weight")
+    ranges = [rec for rec, ok, row in tables["Ranges"]]
+    for rec in ranges:
+        if rec.low is not None and rec.high is not None and rec.low > rec.high:
+            out.add("Ranges", rec.cell("low").split("!")[1], f"low {rec.low:g} is above high {rec.high:g}")
+
+    if out.problems or settings is None:
+        return None
+    return Scenario(
+        path=path,
+        settings=settings,
+        fx=fx,
+        hardware=hardware,
+        models=models,
+        options=options,
+        capex=per_option["Capex"],
+        opex=per_option["Opex"],
+        rental=per_option["Rental"],
+        cloud_rates=per_option["CloudRates"],
+        api_prices=per_option["ApiPrices"],
+        workload=workload,
+        utilization=utilization,
+        claims=claims,
+        ranges=ranges,
+        fx_rows=fx_rows,
+        hardware_rows=hw_rows,
+        model_rows=model_rows,
+        utilization_rows=list(util_seen.values()),
+    )
+
+
+def _row_ok(rows, rec) -> bool:
+    for r, ok, _ in rows:
+        if r is rec:
+            return ok
+    return True

@@ -1,0 +1,374 @@
+"""The scenario workbook format, declared once.
+
+The loader, the template writer, the README tables and the validation all read these specs, so a
+field's type, unit and allowed range are stated in exactly one place.
+
+Layout of every table sheet: row 1 holds the field names (machine keys, do not rename), row 2 the
+units, data from row 3 down. The Scenario sheet is key | value | unit | source | description,
+one setting per row from row 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OPTION_KINDS = ("owned", "rented_server", "cloud_gpu", "hosted_api")
+SELF_HOSTED_KINDS = ("owned", "rented_server", "cloud_gpu")
+LOAD_BASES = ("workload", "utilization")
+DEPRECIATION_METHODS = ("straight_line", "declining_balance", "sum_of_years")
+ENGINES = ("vllm", "trtllm", "sglang", "llamacpp", "ideal")
+DISTRIBUTIONS = ("triangular", "uniform")
+# Weight precisions; kept in step with tcomodel.roofline's table (a test pins that).
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4", "mxfp4", "int4", "q4_0", "q4_k_m", "q8_0")
+KV_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4")
+
+HEADER_ROW = 1
+UNITS_ROW = 2
+FIRST_DATA_ROW = 3
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a table sheet (or one key of the Scenario sheet).
+
+    kind: id | text | number | integer | share | quarter | date | choice | ref
+    - share: a fraction in [0, 1]; 25% formatted and 0.25 are the same value, "25%" text is accepted.
+    - ref: an id that must exist on sheet ``ref`` (column ``ref_field``).
+    """
+
+    name: str
+    kind: str
+    unit: str = ""
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    ref: str | None = None
+    description: str = ""
+
+    def allowed(self) -> str:
+        """A short human statement of what the field accepts, for error messages and docs."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "share":
+            return "a share between 0 and 1 (0.25 or 25%)"
+        if self.kind == "quarter":
+            return "a quarter written YYYYQn, e.g. 2026Q1"
+        if self.kind == "date":
+            return "a date (YYYY-MM-DD)"
+        if self.kind == "ref":
+            return f"an id listed on sheet {self.ref}"
+        if self.kind == "id":
+            return "an id of lowercase letters, digits, '-', '_' or '.'"
+        if self.kind in ("number", "integer"):
+            word = "a whole number" if self.kind == "integer" else "a number"
+            if self.min is not None and self.max is not None:
+                return f"{word} from {_fmt(self.min)} to {_fmt(self.max)}"
+            if self.min is not None:
+                return f"{word} >= {_fmt(self.min)}"
+            if self.max is not None:
+                return f"{word} <= {_fmt(self.max)}"
+            return word
+        return "text"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    fields: tuple[Field, ...]
+    description: str
+    required: bool = True
+    key_value: bool = False  # the Scenario sheet
+    id_field: str | None = None  # unique per row
+    per_quarter: bool = False  # rows keyed by quarter (Workload)
+    unique_together: tuple[str, ...] = ()  # e.g. (option_id, quarter) on Utilization
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def N(name, unit, description, *, min=0.0, max=None, required=True):
+    return Field(name, "number", unit, required, min, max, description=description)
+
+
+def I(name, unit, description, *, min=0, max=None, required=True):
+    return Field(name, "integer", unit, required, min, max, description=description)
+
+
+def S(name, description, *, required=True):
+    return Field(name, "share", "share", required, 0.0, 1.0, description=description)
+
+
+def T(name, description, *, required=True, unit=""):
+    return Field(name, "text", unit, required, description=description)
+
+
+def C(name, choices, description, *, required=True):
+    return Field(name, "choice", "", required, choices=tuple(choices), description=description)
+
+
+def R(name, ref, description, *, required=True):
+    return Field(name, "ref", "id", required, ref=ref, description=description)
+
+
+SOURCE = Field("source", "text", "", True, description="Where the value comes from (URL, document, or 'assumption: why')")
+CURRENCY = Field("currency", "text", "ISO 4217", True, description="Currency of the money amounts on this row; needs an FX rate")
+
+SCENARIO = SheetSpec(
+    "Scenario",
+    (
+        T("scenario_name", "Name of the scenario; used in the report file name"),
+        T("report_currency", "Currency the report is stated in (ISO 4217, e.g. DKK)", unit="ISO 4217"),
+        Field("first_quarter", "quarter", "quarter", True, description="First quarter of the timeline"),
+        I("horizon_quarters", "quarters", "Length of the timeline", min=1, max=200),
+        N("discount_rate_annual", "per year", "Nominal discount rate for PV, NPV and levelized cost", min=0.0, max=1.0),
+        R("baseline_option", "Options", "Option the NPV, IRR and payback of every other option are measured against"),
+        S("tax_rate", "Corporate tax rate applied to the savings of switching (0 for a tax-exempt public body)"),
+        N("inflation_annual", "per year", "General inflation; reported for reference, escalation is set per line", min=-0.5, max=1.0),
+    ),
+    "Scenario settings: one per row, key | value | unit | source | description.",
+    key_value=True,
+)
+
+FX = SheetSpec(
+    "FX",
+    (
+        Field("currency", "text", "ISO 4217", True, description="Currency code"),
+        N("rate_to_report_currency", "report currency per unit", "How many units of the report currency one unit of this currency buys", min=1e-9),
+        Field("as_of", "date", "date", True, description="Date of the rate"),
+        SOURCE,
+    ),
+    "Exchange rates into the report currency. The report currency itself needs no row (rate 1).",
+    id_field="currency",
+)
+
+OPTIONS = SheetSpec(
+    "Options",
+    (
+        Field("option_id", "id", "id", True, description="Unique id of the option, e.g. aarhusai"),
+        T("label", "Readable name for the report"),
+        C("kind", OPTION_KINDS, "owned hardware | rented server (monthly fee) | cloud GPU (hourly) | hosted API (per token)"),
+        R("hardware_id", "Hardware", "Accelerator (self-hosted kinds)", required=False),
+        R("model_id", "Models", "Model served (self-hosted kinds; optional for hosted APIs)", required=False),
+        C("precision", PRECISIONS, "Weight precision (self-hosted kinds)", required=False),
+        C("kv_precision", KV_PRECISIONS, "KV-cache precision; blank = bf16", required=False),
+        C("engine", ENGINES, "Serving engine profile for the efficiency factors; blank = vllm", required=False),
+        I("gpus_per_replica", "GPUs", "GPUs in one serving replica (tensor-parallel group); blank = 1", min=1, max=1024, required=False),
+        C("load_basis", LOAD_BASES, "workload: serve the Workload sheet, utilization follows; utilization: tokens follow the Utilization sheet"),
+        N("measured_output_tok_s_per_replica", "tok/s", "Measured output throughput of one replica; overrides the roofline estimate", required=False),
+        N("quality_score", "score 0-100", "Task success or benchmark score, for cost per correct output", max=100.0, required=False),
+        Field("start_quarter", "quarter", "quarter", False, description="First quarter the option serves; blank = first quarter"),
+        SOURCE,
+    ),
+    "One row per option to compare. Kind-specific costs live on Capex, Opex, Rental, CloudRates and ApiPrices, keyed by option_id.",
+    id_field="option_id",
+)
+
+CAPEX = SheetSpec(
+    "Capex",
+    (
+        R("option_id", "Options", "Owned option this capital cost belongs to"),
+        N("server_cost_per_replica", "currency", "Server chassis, CPUs, RAM, storage for one replica"),
+        N("gpu_cost_per_replica", "currency", "All GPUs of one replica"),
+        N("network_cost_per_replica", "currency", "Network share per replica", required=False),
+        N("install_cost_per_replica", "currency", "Installation and commissioning per replica", required=False),
+        C("depreciation_method", DEPRECIATION_METHODS, "Book depreciation method"),
+        N("book_life_years", "years", "Depreciation life", min=0.25, max=30),
+        N("economic_life_years", "years", "When the hardware is retired and replaced; blank = book life", min=0.25, max=30, required=False),
+        S("salvage_share", "Salvage value at the end of the life, as a share of cost"),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Capital cost per replica of owned options and how it is depreciated.",
+    id_field="option_id",
+)
+
+OPEX = SheetSpec(
+    "Opex",
+    (
+        R("option_id", "Options", "Option these running costs belong to"),
+        N("power_kw_per_replica", "kW", "IT power draw of one replica at full load (owned)", required=False),
+        S("load_factor", "Average draw as a share of full-load power (owned)", required=False),
+        N("pue", "ratio", "Power usage effectiveness of the site (owned); 1.0 to 3.0", min=1.0, max=3.0, required=False),
+        N("power_price_per_kwh", "currency/kWh", "Electricity price (owned)", required=False),
+        N("power_escalation_annual", "per year", "Annual change of the electricity price", min=-0.5, max=1.0, required=False),
+        N("hosting_per_replica_per_month", "currency/month", "Colocation / rack space per replica (owned)", required=False),
+        N("maintenance_share_of_capex_annual", "per year", "Maintenance contract as a share of capex per year (owned)", max=1.0, required=False),
+        N("staff_per_month", "currency/month", "Operations staff attributed to this option", required=False),
+        N("licences_per_month", "currency/month", "Software licences and support", required=False),
+        N("other_escalation_annual", "per year", "Annual change of hosting, staff, maintenance and licences", min=-0.5, max=1.0, required=False),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Running costs per option (power and hosting apply to owned hardware; staff and licences to any self-hosted option).",
+    id_field="option_id",
+)
+
+RENTAL = SheetSpec(
+    "Rental",
+    (
+        R("option_id", "Options", "Rented-server option"),
+        N("fee_per_replica_per_month", "currency/month", "Monthly fee for one server (one replica)"),
+        N("setup_fee_per_replica", "currency", "One-off setup fee per server", required=False),
+        N("fee_escalation_annual", "per year", "Annual change of the fee", min=-0.5, max=1.0, required=False),
+        Field("fee_is_assumption", "choice", "", False, choices=("yes", "no"), description="yes when the fee is not known and is an assumption (the Breakeven sheet solves for it)"),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Monthly-fee servers (dedicated GPU servers, HPC-centre allocations).",
+    id_field="option_id",
+)
+
+CLOUD_RATES = SheetSpec(
+    "CloudRates",
+    (
+        R("option_id", "Options", "Cloud-GPU option"),
+        N("on_demand_per_gpu_hour", "currency/GPU-h", "On-demand rate"),
+        N("reserved_per_gpu_hour", "currency/GPU-h", "Reserved / committed rate", required=False),
+        N("spot_per_gpu_hour", "currency/GPU-h", "Spot / preemptible rate", required=False),
+        S("reserved_share", "Share of the peak fleet reserved; reserved hours are paid whether used or not"),
+        S("spot_share", "Share of the remaining (unreserved) GPU-hours run on spot"),
+        N("spot_interruption_overhead", "share of spot hours", "Extra spot hours lost to preemption and restarts", max=1.0),
+        N("rate_escalation_annual", "per year", "Annual change of all rates", min=-0.9, max=1.0, required=False),
+        Field("as_of", "date", "date", True, description="Date the rates were read"),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Hourly GPU rental and the mix of on-demand, reserved and spot.",
+    id_field="option_id",
+)
+
+API_PRICES = SheetSpec(
+    "ApiPrices",
+    (
+        R("option_id", "Options", "Hosted-API option"),
+        T("provider", "API provider"),
+        T("api_model", "Model name at the provider"),
+        N("input_per_mtok", "currency/Mtok", "Fresh (uncached) input tokens"),
+        N("output_per_mtok", "currency/Mtok", "Output tokens"),
+        N("cached_input_per_mtok", "currency/Mtok", "Input tokens read from the prompt cache; blank = input price", required=False),
+        N("cache_write_per_mtok", "currency/Mtok", "Input tokens written to the prompt cache; blank = input price", required=False),
+        S("batch_discount", "Discount on batch-API requests (0.5 = half price)"),
+        I("long_context_threshold_tokens", "tokens", "Prompt length above which the long-context tier prices apply to the whole request (Workload long_context_share says how many requests); blank = no tier", min=1, required=False),
+        N("long_context_input_per_mtok", "currency/Mtok", "Input price of the long-context tier; blank = no tier", required=False),
+        N("long_context_output_per_mtok", "currency/Mtok", "Output price of the long-context tier; blank = no tier", required=False),
+        N("enterprise_discount", "share", "Negotiated discount (negative for a markup, e.g. -0.2 for Azure overhead)", min=-1.0, max=1.0, required=False),
+        N("annual_price_change", "per year", "Expected annual change of list prices (negative = decline)", min=-0.95, max=1.0, required=False),
+        Field("as_of", "date", "date", True, description="Date of the price list"),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Token prices of hosted APIs with cache, batch and long-context terms.",
+    id_field="option_id",
+)
+
+WORKLOAD = SheetSpec(
+    "Workload",
+    (
+        Field("quarter", "quarter", "quarter", True, description="Quarter (every quarter of the horizon needs a row)"),
+        N("requests", "requests/quarter", "Requests served in the quarter"),
+        N("input_tokens_per_request", "tokens", "Mean prompt tokens per request (including cached prefix)", min=1.0),
+        N("output_tokens_per_request", "tokens", "Mean generated tokens per request", min=1.0),
+        S("cache_hit_share", "Share of input tokens read from a prompt cache"),
+        S("cache_write_share", "Share of input tokens written to a prompt cache", required=False),
+        S("batch_eligible_share", "Share of requests that tolerate batch-API latency (24 h)"),
+        S("long_context_share", "Share of requests above the API long-context threshold", required=False),
+        N("peak_to_average", "ratio", "Peak-hour demand over average demand; sizes self-hosted fleets", min=1.0, max=100.0),
+        N("min_user_tok_s", "tok/s", "Decode rate each user must see (latency target)", min=0.1),
+        N("max_ttft_s", "s", "Maximum time to first token (latency target)", min=0.01),
+        SOURCE,
+    ),
+    "Demand per quarter and the latency targets self-hosted options must meet.",
+    per_quarter=True,
+)
+
+UTILIZATION = SheetSpec(
+    "Utilization",
+    (
+        R("option_id", "Options", "Option whose load_basis is utilization"),
+        Field("quarter", "quarter", "quarter", True, description="Quarter"),
+        S("utilization", "Share of the fleet's sustained throughput that is used"),
+        SOURCE,
+    ),
+    "Utilization ramp for options whose load is stated as utilization (one row per option and quarter).",
+    required=False,
+    unique_together=("option_id", "quarter"),
+)
+
+CLAIMS = SheetSpec(
+    "Claims",
+    (
+        Field("claim_id", "id", "id", True, description="Id of the claim"),
+        R("hardware_id", "Hardware", "Hardware the claim is about"),
+        R("model_id", "Models", "Model the claim is about"),
+        C("precision", PRECISIONS, "Precision; bits_per_weight overrides it", required=False),
+        N("bits_per_weight", "bits", "Bits per weight as claimed (e.g. 3.5)", min=1.0, max=32.0, required=False),
+        I("gpus", "GPUs", "GPUs used; blank = 1", min=1, max=1024, required=False),
+        N("claimed_tok_s", "tok/s", "Claimed generation speed", min=1e-9),
+        T("quote", "What the source says", required=False),
+        SOURCE,
+    ),
+    "Optional: published throughput claims to check against the physical bounds.",
+    required=False,
+    id_field="claim_id",
+)
+
+RANGES = SheetSpec(
+    "Ranges",
+    (
+        T("sheet", "Sheet of the input"),
+        T("row_id", "Row id on that sheet (option_id, currency, quarter) or the Scenario key"),
+        T("field", "Field name (column); blank for a Scenario key", required=False),
+        N("low", "as input", "Low value", min=None),
+        N("high", "as input", "High value", min=None),
+        C("distribution", DISTRIBUTIONS, "Distribution between low and high for Monte Carlo (triangular uses the base value as mode)", required=False),
+        SOURCE,
+    ),
+    "Optional: low and high values per input for sensitivity (tornado) and Monte Carlo.",
+    required=False,
+)
+
+
+def _catalogue_sheet(name: str, fields, description: str) -> SheetSpec:
+    """Hardware and Models sheets take exactly the roofline catalogue's fields."""
+    converted = []
+    for f in fields:
+        kind = {"id": "id", "text": "text", "number": "number", "integer": "integer", "date": "date"}.get(f.kind, "text")
+        converted.append(Field(f.name, kind, f.unit, f.required, f.min, f.max, description=f.description))
+    return SheetSpec(name, tuple(converted), description, id_field=converted[0].name)
+
+
+def catalogue_sheets() -> tuple[SheetSpec, SheetSpec]:
+    from tcomodel.roofline.catalogue import HARDWARE_FIELDS, MODEL_FIELDS
+
+    return (
+        _catalogue_sheet("Hardware", HARDWARE_FIELDS, "Accelerators. Rows add to or override the built-in catalogue by hardware_id."),
+        _catalogue_sheet("Models", MODEL_FIELDS, "Model architectures. Rows add to or override the built-in catalogue by model_id."),
+    )
+
+
+def all_sheets() -> list[SheetSpec]:
+    """Every sheet of the format, in workbook order."""
+    hardware, models = catalogue_sheets()
+    return [SCENARIO, FX, hardware, models, OPTIONS, CAPEX, OPEX, RENTAL, CLOUD_RATES, API_PRICES,
+            WORKLOAD, UTILIZATION, CLAIMS, RANGES]
+
+
+# Which kind-specific sheet an option of each kind must have a row on.
+KIND_SHEETS = {
+    "owned": ("Capex", "Opex"),
+    "rented_server": ("Rental",),
+    "cloud_gpu": ("CloudRates",),
+    "hosted_api": ("ApiPrices",),
+}
