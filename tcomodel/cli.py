@@ -89,3 +89,62 @@ def verify_cmd(report, rel_tol):
     if len(result.mismatches) > 50:
         click.echo(f"... and {len(result.mismatches) - 50} more")
     sys.exit(1)
+
+
+@main.command()
+@click.option("--hardware", required=True, help="Hardware id (see tcomodel/data/hardware.csv).")
+@click.option("--model", required=True, help="Model id (see tcomodel/data/models.csv).")
+@click.option("--precision", required=True, help="Weight precision: bf16, fp16, fp8, int8, nvfp4, mxfp4, int4, q4_0, q4_k_m, q8_0.")
+@click.option("--kv-precision", default=None, help="KV-cache precision (default bf16).")
+@click.option("--gpus", default=1, show_default=True, type=int, help="Number of GPUs (tp x replicas).")
+@click.option("--tp", default=None, type=int, help="Tensor-parallel degree (default: smallest that fits).")
+@click.option("--batch", default=None, type=int, help="Fixed concurrent sequences per replica.")
+@click.option("--max-batch", is_flag=True, help="Saturate: largest batch memory and engine allow.")
+@click.option("--context", "context_tokens", default=None, type=int, help="Tokens of cache reserved per sequence (default input + output).")
+@click.option("--input-tokens", default=2048, show_default=True, type=int)
+@click.option("--output-tokens", default=512, show_default=True, type=int)
+@click.option("--engine", default="vllm", show_default=True, help="vllm, trtllm, sglang, llamacpp or ideal.")
+@click.option("--min-user-tok-s", default=None, type=float, help="Per-user decode rate target (tok/s).")
+@click.option("--max-ttft-s", default=None, type=float, help="Time-to-first-token target (s).")
+@click.option("--claimed-tok-s", default=None, type=float, help="Check a published claim (tok/s per stream).")
+@click.option("--scenario", "scenario_path", default=None, type=click.Path(), help="Scenario workbook whose Hardware/Models sheets extend the catalogue.")
+@click.option("--memory-gb", default=None, type=float, help="What-if: memory per GPU (GB).")
+@click.option("--bandwidth-gbs", default=None, type=float, help="What-if: memory bandwidth (GB/s).")
+@click.option("--params-b", default=None, type=float, help="What-if: total parameters (billions).")
+@click.option("--active-params-b", default=None, type=float, help="What-if: active parameters (billions).")
+@click.option("--bits-per-weight", default=None, type=float, help="What-if: bits per weight for all weights.")
+@click.option("--kv-bytes-per-token", default=None, type=float, help="What-if: cache bytes per token (replaces KV and state).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def roofline(hardware, model, precision, kv_precision, gpus, tp, batch, max_batch, context_tokens, input_tokens,
+             output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s, scenario_path, memory_gb,
+             bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token, as_json):
+    """Memory fit, throughput and latency of MODEL on HARDWARE (roofline, engine-calibrated)."""
+    import json
+
+    from tcomodel.errors import UsageError
+    from tcomodel.roofline import estimate
+    from tcomodel.roofline.catalogue import load_catalogue
+
+    hw_cat, model_cat = load_catalogue()
+    if scenario_path:
+        try:
+            from tcomodel.inputs import load_scenario
+        except ImportError as exc:  # the inputs module is built separately
+            raise UsageError(f"--scenario needs tcomodel.inputs.load_scenario, which is not available: {exc}")
+        scenario = load_scenario(scenario_path)
+        hw_cat = {**hw_cat, **dict(getattr(scenario, "hardware", {}) or {})}
+        model_cat = {**model_cat, **dict(getattr(scenario, "models", {}) or {})}
+    est = estimate(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp, batch=batch,
+                   max_batch=max_batch, context_tokens=context_tokens, input_tokens=input_tokens,
+                   output_tokens=output_tokens, engine=engine, min_user_tok_s=min_user_tok_s,
+                   max_ttft_s=max_ttft_s, claimed_tok_s=claimed_tok_s, memory_gb=memory_gb,
+                   bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
+                   bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
+                   hardware_catalogue=hw_cat, model_catalogue=model_cat)
+    if as_json:
+        click.echo(json.dumps(est.to_dict(), sort_keys=False))
+        return
+    from tcomodel.roofline.report import format_estimate
+
+    click.echo(format_estimate(est))

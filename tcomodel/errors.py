@@ -29,6 +29,8 @@ class Problem:
         return "(file)"
 
     def __str__(self) -> str:
+        if not self.sheet and not self.cell:
+            return self.message  # a problem with the file itself
         return f"{self.location()}: {self.message}"
 
 

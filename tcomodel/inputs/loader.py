@@ -258,6 +258,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     specs = all_sheets()
     present = set(values_wb.sheetnames)
     tables: dict[str, list] = {}
+    missing_sheets: set[str] = set()
     kv = None
     for spec in specs:
         if spec.name not in present:
@@ -266,13 +267,14 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
                         f"{', '.join(s.name for s in specs if s.required)} (optional: "
                         f"{', '.join(s.name for s in specs if not s.required)}). `tcomodel init` writes a complete template")
             tables[spec.name] = []
+            missing_sheets.add(spec.name)
             continue
         wsv, wsf = values_wb[spec.name], formulas_wb[spec.name]
         if spec.key_value:
             kv = _read_key_value(spec, wsv, wsf, out)
         else:
             tables[spec.name] = _read_table(spec, wsv, wsf, out)
-    scenario = _cross_check(p, kv, tables, out)
+    scenario = _cross_check(p, kv, tables, out, missing_sheets)
     if out.problems:
         raise InputError(out.problems, path=p)
     return scenario
@@ -292,7 +294,8 @@ def _unique(spec_name: str, rows, field_name: str, out: _Collector) -> dict:
     return seen
 
 
-def _cross_check(path: str, kv, tables: dict, out: _Collector) -> Scenario | None:
+def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: set = frozenset()) -> Scenario | None:
+    """Checks across sheets. Checks that need a sheet that is missing are skipped: its absence is reported once."""
     from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
 
     base_hw, base_models = load_catalogue()
@@ -327,7 +330,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector) -> Scenario | Non
                                                   "tax_rate", "inflation_annual")):
             settings = Settings(**values, sources=sources, cells=cells)
         baseline = values.get("baseline_option")
-        if baseline is not None and baseline not in options and tables["Options"]:
+        if baseline is not None and baseline not in options and "Options" not in missing_sheets:
             out.add("Scenario", cells["baseline_option"].split("!")[1],
                     f"baseline_option '{baseline}' is not an option_id on sheet Options; known: {', '.join(options) or '(none)'}")
         if values.get("horizon_quarters") is not None and not 1 <= values["horizon_quarters"] <= 200:
@@ -368,7 +371,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector) -> Scenario | Non
                     out.add("Options", rec.cell(fname).split("!")[1], f"{fname} is required for a {kind} option")
         if kind is not None:
             for sheet_name in KIND_SHEETS[kind]:
-                if oid not in per_option[sheet_name] and sheet_name != "Opex":
+                if oid not in per_option[sheet_name] and sheet_name != "Opex" and sheet_name not in missing_sheets:
                     out.add(sheet_name, None, f"option '{oid}' is of kind {kind} and needs a row on sheet {sheet_name} (option_id {oid})")
         if rec.start_quarter is not None and settings is not None:
             last = settings.first_quarter + (settings.horizon_quarters - 1)
@@ -407,7 +410,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector) -> Scenario | Non
                 continue
             by_q[rec.quarter] = rec
         missing_q = [q for q in quarters if q not in by_q]
-        if missing_q and tables["Workload"] is not None:
+        if missing_q and "Workload" not in missing_sheets:
             shown = ", ".join(str(q) for q in missing_q[:8]) + (" ..." if len(missing_q) > 8 else "")
             out.add("Workload", f"A{FIRST_DATA_ROW}", f"no row for quarter(s) {shown}; every quarter "
                     f"{quarters[0]}..{quarters[-1]} of the horizon needs one")

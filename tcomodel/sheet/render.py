@@ -1,0 +1,241 @@
+"""Render line items as A1 formulas.
+
+Period items get the same formula shape in every period column: relative column references for
+rows (``F12``, ``Time!F$4``), absolute references for input cells (``Inputs!$C$7``). Only prev()
+differs in the first period, where it renders its initial value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
+
+from tcomodel.sheet.expr import (
+    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError,
+)
+
+
+class CellLoc(NamedTuple):
+    sheet: str
+    row: int  # 0-based, as xlsxwriter
+    col: int
+
+
+class RowLoc(NamedTuple):
+    sheet: str
+    row: int  # 0-based
+
+
+class WrittenCell(NamedTuple):
+    sheet: str
+    cell: str  # A1
+    formula: str | None  # None for a constant
+    value: object  # the cached value written (float, str, or '#N/A')
+
+
+@dataclass
+class Layout:
+    """Where everything lives. Rows/columns are 0-based (xlsxwriter's convention).
+
+    The period columns are the same on every sheet: period i is column ``first_col + i``.
+    """
+
+    periods: int
+    first_col: int = 4  # FAST: label | unit | constant/input | total | period 1..N
+    label_col: int = 0
+    unit_col: int = 1
+    const_col: int = 2
+    total_col: int = 3
+    inputs: dict[str, CellLoc] = field(default_factory=dict)
+    rows: dict[str, RowLoc] = field(default_factory=dict)
+    items: dict[Item, RowLoc] = field(default_factory=dict)
+    scalars: dict[Item, CellLoc] = field(default_factory=dict)
+    written: list[WrittenCell] = field(default_factory=list)
+    errors: list[WrittenCell] = field(default_factory=list)  # cells written with a #N/A cached value
+
+    @staticmethod
+    def _cell(cell) -> tuple[int, int]:
+        if isinstance(cell, str):
+            return xl_cell_to_rowcol(cell.replace("$", ""))
+        return tuple(cell)
+
+    def add_input(self, name: str, sheet: str, cell) -> None:
+        """Register a scalar input at ``cell`` ('C7' or (row, col))."""
+        r, c = self._cell(cell)
+        self.inputs[name] = CellLoc(sheet, r, c)
+
+    def add_row(self, name: str, sheet: str, row: int) -> None:
+        """Register a row input or timeline row (0-based row) spanning the period columns."""
+        self.rows[name] = RowLoc(sheet, row)
+
+    add_row_input = add_row
+    add_timeline_row = add_row
+
+    def place(self, it: Item, sheet: str, row: int, col: int | None = None) -> None:
+        """Register a line item: period items by row; scalar items at (row, col or const_col)."""
+        if it.is_scalar:
+            loc = CellLoc(sheet, row, self.const_col if col is None else col)
+            old = self.scalars.get(it)
+            if old is not None and old != loc:
+                raise SheetError(f"{it.label!r} is already placed at {_a1(old)}")
+            self.scalars[it] = loc
+        else:
+            loc = RowLoc(sheet, row)
+            old = self.items.get(it)
+            if old is not None and old != loc:
+                raise SheetError(f"{it.label!r} is already placed on {old.sheet} row {old.row + 1}")
+            self.items[it] = loc
+
+    def period_col(self, period_index: int) -> int:
+        return self.first_col + period_index
+
+    @property
+    def last_col(self) -> int:
+        return self.first_col + self.periods - 1
+
+
+def _a1(loc: CellLoc) -> str:
+    return f"{loc.sheet}!{xl_rowcol_to_cell(loc.row, loc.col)}"
+
+
+def _prefix(target_sheet: str, here: str) -> str:
+    return "" if target_sheet == here else quote_sheetname(target_sheet) + "!"
+
+
+def format_number(v: float) -> str:
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v).upper()  # shortest round-trip text; 1e-06 -> 1E-06
+
+
+# precedence: higher binds tighter
+_PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4, "neg": 5, "atom": 6}
+
+
+class _Renderer:
+    def __init__(self, layout: Layout, sheet: str, period_index: int | None):
+        self.L = layout
+        self.sheet = sheet
+        self.p = period_index
+
+    def col(self, lag: int = 0) -> int:
+        if self.p is None:
+            raise SheetError("a per-period reference inside a scalar formula")
+        return self.L.period_col(self.p - lag)
+
+    def r(self, e: Expr) -> tuple[str, int]:
+        """Formula text and its precedence."""
+        L = self.L
+        if isinstance(e, Const):
+            s = format_number(e.value)
+            return s, (_PREC["neg"] if e.value < 0 else _PREC["atom"])
+        if isinstance(e, Input):
+            loc = L.inputs.get(e.name)
+            if loc is None:
+                raise SheetError(f"input {e.name!r} has no cell in the layout")
+            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
+        if isinstance(e, RowRef):
+            loc = L.rows.get(e.name)
+            if loc is None:
+                raise SheetError(f"row {e.name!r} has no row in the layout")
+            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, self.col(), True, False), 6
+        if isinstance(e, Item):
+            return self.item_ref(e, 0), 6
+        if isinstance(e, Prev):
+            if self.p == 0:
+                return self.r(e.init)
+            return self.item_ref(e.item, 1), 6
+        if isinstance(e, BinOp):
+            p = _PREC[e.op]
+            a, pa = self.r(e.a)
+            b, pb = self.r(e.b)
+            if e.op == "^":  # Excel's ^ is left-associative and unary minus binds tighter: be explicit
+                a = a if pa == 6 else f"({a})"
+                b = b if pb == 6 else f"({b})"
+            else:
+                # right operand parenthesised at equal precedence: Excel then computes exactly
+                # what numpy computes (a*(b/c) is not a*b/c in floating point)
+                a = a if pa >= p else f"({a})"
+                b = b if (pb > p and pb != _PREC["neg"]) else f"({b})"
+            return f"{a}{e.op}{b}", p
+        if isinstance(e, Neg):
+            a, pa = self.r(e.a)
+            return ("-" + (a if pa == 6 else f"({a})")), _PREC["neg"]
+        if isinstance(e, Compare):
+            a, pa = self.r(e.a)
+            b, pb = self.r(e.b)
+            a = a if pa > 1 else f"({a})"
+            b = b if pb > 1 else f"({b})"
+            return f"({a}{e.op}{b})*1", _PREC["*"]
+        if isinstance(e, Func):
+            parts = [self.r(a)[0] for a in e.args]
+            if e.name == "IF" and isinstance(e.args[0], Compare):
+                parts[0] = parts[0][1:].rsplit(")*1", 1)[0]  # IF takes the bare comparison
+            args = ",".join(parts)
+            return f"{e.name}({args})", 6
+        if isinstance(e, Aggregate):
+            rows = [self.row_range(x) for x in e.rows]
+            sc = [self.scalar(s) for s in e.scalars]
+            n = e.name
+            if n == "TOTAL":
+                return f"SUM({rows[0]})", 6
+            if n == "NPV":
+                return f"NPV({sc[0]},{rows[0]})", 6
+            if n == "IRR":
+                return f"IRR({rows[0]})", 6
+            if n == "SUMPRODUCT":
+                return f"SUMPRODUCT({rows[0]},{rows[1]})", 6
+            if n == "INDEX":
+                return f"INDEX({rows[0]},{sc[0]})", 6
+            if n == "MATCH":
+                return f"MATCH({sc[0]},{rows[0]},0)", 6
+        raise SheetError(f"cannot render {e!r}")
+
+    def scalar(self, e: Expr) -> str:
+        return _Renderer(self.L, self.sheet, None).r(e)[0]
+
+    def item_ref(self, it: Item, lag: int) -> str:
+        L = self.L
+        if it in L.scalars:
+            loc = L.scalars[it]
+            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True)
+        loc = L.items.get(it)
+        if loc is None:
+            raise SheetError(f"line item {it.label!r} is not placed in the layout")
+        return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, self.col(lag))
+
+    def row_range(self, x) -> str:
+        L = self.L
+        if isinstance(x, Item):
+            loc = L.items.get(x)
+            if loc is None:
+                raise SheetError(f"line item {x.label!r} is not placed in the layout")
+        else:
+            loc = L.rows.get(x.name)
+            if loc is None:
+                raise SheetError(f"row {x.name!r} has no row in the layout")
+        a = xl_rowcol_to_cell(loc.row, L.first_col, True, True)
+        b = xl_rowcol_to_cell(loc.row, L.last_col, True, True)
+        return f"{_prefix(loc.sheet, self.sheet)}{a}:{b}"
+
+
+def render(it: Item | Expr, period_index: int | None, layout: Layout, sheet: str) -> str:
+    """Formula text (with '=') for ``it`` written on ``sheet`` in period ``period_index`` (0-based;
+    ignored for scalar items). An Item renders its definition, not a reference to itself."""
+    e = it.expr if isinstance(it, Item) else it
+    scalar = it.is_scalar if not isinstance(it, Item) else (it.is_scalar and not it.per_period)
+    return "=" + _Renderer(layout, sheet, None if scalar else period_index).r(e)[0]
+
+
+def render_total(it: Item, layout: Layout, sheet: str) -> str:
+    """``=SUM(E12:AF12)`` for the total column of a period item's row."""
+    loc = layout.items[it]
+    a = xl_rowcol_to_cell(loc.row, layout.first_col)
+    b = xl_rowcol_to_cell(loc.row, layout.last_col)
+    return f"=SUM({_prefix(loc.sheet, sheet)}{a}:{b})"
+
+
+def col_name(col: int) -> str:
+    return xl_col_to_name(col)
