@@ -1,0 +1,107 @@
+"""Engine profiles: memory policy (sourced defaults) and efficiency factors (fitted).
+
+Efficiency factors (``eff_bw``, ``eff_compute``, ``overhead_ms``) come from
+``tcomodel/roofline/fitted_factors.py``, written by ``python -m tcomodel.roofline.fit_calibration
+--write`` from the calibration rows in ``tcomodel/roofline/calibration.py``. SGLang has no usable
+calibration row (both published SGLang rows are disaggregated expert-parallel clusters, see
+calibration.py), so it borrows vLLM's factors and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tcomodel.errors import UsageError
+from tcomodel.roofline import fitted_factors
+
+
+@dataclass(frozen=True)
+class EngineProfile:
+    id: str
+    eff_bw: float  # achieved / peak memory bandwidth in decode
+    eff_compute: float  # achieved / dense peak matmul rate
+    overhead_ms: float  # per decode step: scheduling, kernel launches, sampling
+    mem_utilization: float  # share of device memory the engine may use
+    kv_fraction_of_free: bool  # True: utilization applies to memory left after weights (TensorRT-LLM)
+    reserve_gb: float  # per GPU: CUDA context, activations, CUDA graphs
+    max_batch: int  # engine's cap on concurrent sequences
+    offload: str  # where weights that do not fit are read from: "host_link" or "cpu_dram"
+    read_kv: bool = True  # False only for the ideal profile (weights only)
+    native_low_precision: bool = True  # False: matmuls run at 16-bit rate whatever the weight format
+    allreduce_latency_us: float = 8.0
+    factors_source: str = ""
+    note: str = ""
+
+
+# CPU DRAM bandwidth used when llama.cpp runs offloaded layers on the CPU: dual-channel DDR5-5600
+# = 2 x 8 B x 5600 MT/s = 89.6 GB/s peak (a desktop host such as the AarhusAI note's Ada 20 GB box).
+DEFAULT_CPU_DRAM_GBS = 89.6
+
+
+def _fitted(engine_id: str) -> tuple[float, float, float, str]:
+    f = fitted_factors.FACTORS[engine_id]
+    return f["eff_bw"], f["eff_compute"], f["overhead_ms"], fitted_factors.SOURCE
+
+
+def _build() -> dict[str, EngineProfile]:
+    v_bw, v_c, v_o, src = _fitted("vllm")
+    t_bw, t_c, t_o, _ = _fitted("trtllm")
+    l_bw, l_c, l_o, _ = _fitted("llamacpp")
+    return {
+        "vllm": EngineProfile(
+            "vllm", v_bw, v_c, v_o,
+            mem_utilization=0.90,  # vLLM --gpu-memory-utilization default 0.9
+            kv_fraction_of_free=False,
+            reserve_gb=2.0,  # assumption: non-torch memory + activation peak + CUDA graphs, ~1-3 GB in vLLM startup logs
+            max_batch=256,  # vLLM --max-num-seqs default 256 (EngineArgs)
+            offload="host_link",  # --cpu-offload-gb streams weights over PCIe
+            factors_source=src,
+        ),
+        "trtllm": EngineProfile(
+            "trtllm", t_bw, t_c, t_o,
+            mem_utilization=0.90,  # KvCacheConfig free_gpu_memory_fraction default 0.9 (of memory left after weights)
+            kv_fraction_of_free=True,
+            reserve_gb=2.0,  # assumption, as vLLM
+            max_batch=2048,  # TensorRT-LLM max_batch_size default 2048 (trtllm-build / LLM API BuildConfig)
+            offload="host_link",
+            factors_source=src,
+        ),
+        "sglang": EngineProfile(
+            "sglang", v_bw, v_c, v_o,
+            mem_utilization=0.88,  # SGLang --mem-fraction-static, auto default ~0.88 on 80 GB parts
+            kv_fraction_of_free=False,
+            reserve_gb=2.0,
+            max_batch=1024,  # assumption: SGLang sizes --max-running-requests from the KV pool; cap for sanity
+            offload="host_link",
+            factors_source="borrowed from vllm: no expressible SGLang calibration row (see calibration.py)",
+        ),
+        "llamacpp": EngineProfile(
+            "llamacpp", l_bw, l_c, l_o,
+            mem_utilization=1.0,  # llama.cpp allocates exactly weights + KV(n_ctx) + compute buffer
+            kv_fraction_of_free=False,
+            reserve_gb=1.0,  # assumption: CUDA context + compute buffer, ~0.5-1 GB in llama.cpp load logs
+            max_batch=4,  # assumption: llama-server --parallel slots set by the operator; 4 is a common setting
+            offload="cpu_dram",  # -ngl < all: offloaded layers run on the CPU from DRAM
+            native_low_precision=False,  # GGUF/MXFP4 matmuls dequantize (MMQ / cuBLAS FP16), no FP8/FP4 MMA
+            factors_source=src,
+        ),
+        "ideal": EngineProfile(
+            "ideal", 1.0, 1.0, 0.0,
+            mem_utilization=1.0, kv_fraction_of_free=False, reserve_gb=0.0, max_batch=1,
+            offload="host_link", read_kv=False, allreduce_latency_us=0.0,
+            factors_source="definition: efficiency 1, no overhead, weights only, batch 1 (the back-of-envelope)",
+        ),
+    }
+
+
+ENGINES: dict[str, EngineProfile] = _build()
+ENGINE_IDS: list[str] = list(ENGINES)
+
+
+def get_engine(engine: str | EngineProfile) -> EngineProfile:
+    if isinstance(engine, EngineProfile):
+        return engine
+    try:
+        return ENGINES[engine.lower()]
+    except KeyError:
+        raise UsageError(f"engine {engine!r} is not one of: {', '.join(ENGINE_IDS)}") from None

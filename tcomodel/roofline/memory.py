@@ -1,0 +1,161 @@
+"""Memory side of the roofline: weight bytes, KV/state bytes, usable memory, concurrency.
+
+All functions are plain arithmetic on specs so tests can re-derive them by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tcomodel.roofline.catalogue import ModelSpec
+
+GB = 1e9  # decimal gigabytes, as vendors quote memory and bandwidth
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weight bytes of the whole model split into the part every token reads and the routed experts."""
+
+    total_params: float
+    active_params: float
+    dense_params: float  # read every step (attention, shared experts, norms, embeddings, LM head)
+    expert_params: float  # routed experts, all of them
+    route_share: float  # k / E (0 for dense models)
+    bits_per_weight: float
+    dense_bytes: float
+    expert_bytes: float
+
+    @property
+    def total_bytes(self) -> float:
+        return self.dense_bytes + self.expert_bytes
+
+    def touched_share(self, tokens: int) -> float:
+        """Expected share of routed experts a step of ``tokens`` tokens touches: 1 - (1 - k/E)^B."""
+        if self.route_share <= 0:
+            return 0.0
+        return 1.0 - (1.0 - self.route_share) ** max(tokens, 1)
+
+    def bytes_read(self, tokens: int) -> float:
+        """Weight bytes one step of ``tokens`` tokens reads: dense + experts x share touched."""
+        return self.dense_bytes + self.expert_bytes * self.touched_share(tokens)
+
+
+def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool = False,
+            total_params_b: float | None = None, active_params_b: float | None = None) -> Weights:
+    """Weight bytes at ``bits_per_weight``; ``bf16_params_b`` stays at 16 bits unless ``bits_apply_to_all``.
+
+    The routed-expert share is derived from total, active and k/E so that batch 1 reads exactly the
+    active parameters: experts = (total - active) / (1 - k/E) (matches the configs within 1%,
+    e.g. Qwen3-30B-A3B 29.0 B, DeepSeek-V3 654 B, Mixtral 45.1 B).
+    """
+    total = (total_params_b if total_params_b is not None else model.total_params_b) * 1e9
+    active = (active_params_b if active_params_b is not None else model.active_params_b) * 1e9
+    if total_params_b is not None and active_params_b is None and not model.is_moe:
+        active = total  # a dense model's active count follows its size
+    active = min(active, total)
+    share = model.experts_per_token / model.num_experts if model.is_moe else 0.0
+    if share > 0 and total > active:
+        expert = (total - active) / (1.0 - share)
+        expert = min(expert, total)
+    else:
+        expert, share = 0.0, 0.0
+    dense = total - expert
+    bf16 = 0.0 if (bits_apply_to_all or bits_per_weight >= 16) else (model.bf16_params_b or 0.0) * 1e9
+    bf16 = min(bf16, total)
+    bf16_dense = min(bf16, dense)
+    bf16_expert = bf16 - bf16_dense
+    q = bits_per_weight / 8.0
+    dense_bytes = bf16_dense * 2.0 + (dense - bf16_dense) * q
+    expert_bytes = bf16_expert * 2.0 + (expert - bf16_expert) * q
+    return Weights(total, active, dense, expert, share, bits_per_weight, dense_bytes, expert_bytes)
+
+
+@dataclass(frozen=True)
+class KvLayout:
+    """Per-sequence cache: grows per token (full attention / MLA), capped (sliding), fixed (state)."""
+
+    bytes_per_token: float  # growing part
+    sliding_bytes_per_token: float  # per token of sliding-window layers, up to the window
+    window: int
+    state_bytes: float  # linear-attention / SSM recurrent state, per sequence
+    mla: bool
+    kv_heads: int
+
+    def sliding_bytes(self, context: int) -> float:
+        return self.sliding_bytes_per_token * min(context, self.window) if self.window else 0.0
+
+    def fixed_bytes(self, context: int) -> float:
+        """Part that stops growing: sliding layers at min(context, window) + recurrent state."""
+        return self.sliding_bytes(context) + self.state_bytes
+
+    def per_sequence(self, context: int) -> float:
+        return self.bytes_per_token * context + self.fixed_bytes(context)
+
+    def replication(self, tp: int) -> float:
+        """How many copies of a sequence's cache a TP group holds (KV heads split, MLA latent replicated)."""
+        if self.mla:
+            return float(tp)
+        return max(1.0, tp / max(self.kv_heads, 1))
+
+
+def kv_layout(model: ModelSpec, kv_bytes: float, kv_bytes_per_token_override: float | None = None) -> KvLayout:
+    """KV = 2 x full layers x KV heads x head dim x bytes per token; MLA = layers x (rank + rope) x bytes.
+
+    A ``kv_bytes_per_token_override`` is a what-if for everything per sequence: it replaces the
+    growing KV and drops the sliding and state parts (the back-of-envelope quotes one figure).
+    """
+    mla = bool(model.mla_kv_lora_rank)
+    if kv_bytes_per_token_override is not None:
+        return KvLayout(kv_bytes_per_token_override, 0.0, 0, 0.0, mla, model.num_kv_heads)
+    if mla:
+        per_token = model.num_layers * (model.mla_kv_lora_rank + (model.mla_qk_rope_head_dim or 0)) * kv_bytes
+    else:
+        per_token = 2 * model.full_attention_layers * model.num_kv_heads * model.head_dim * kv_bytes
+    sw_layers = model.sliding_window_layers or 0
+    window = model.sliding_window_tokens or 0
+    sliding = 2 * sw_layers * model.num_kv_heads * model.head_dim * kv_bytes if (sw_layers and window) else 0.0
+    # Recurrent state is kept at BF16 whatever the KV dtype (vLLM mamba_ssm_cache_dtype "auto").
+    state = model.linear_state_bytes_per_seq or 0.0
+    return KvLayout(per_token, sliding, window if sliding else 0, state, mla, model.num_kv_heads)
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    usable_gb: float  # per GPU, for weights + cache
+    weights_gb_per_gpu: float
+    kv_room_gb: float  # per GPU, left for cache after the weights held on the GPU
+    seq_gb_per_gpu: float  # one sequence's cache share per GPU at the sizing context
+    fits: bool  # all weights on the GPUs with room for at least one sequence
+    offloaded_gb_per_gpu: float
+    max_concurrency: int  # per replica (TP group)
+
+
+def plan_memory(memory_gb: float, engine, weights_gb_per_gpu: float, seq_gb_per_gpu: float) -> MemoryPlan:
+    """Usable memory, fit, offload and concurrency for one GPU of a TP group.
+
+    vLLM/SGLang style: usable = memory x utilization - reserve, shared by weights and cache.
+    TensorRT-LLM style: cache gets utilization x (memory - reserve - weights).
+    Weights that do not fit leave room for one sequence; the rest is offloaded to the host.
+    """
+    u, r = engine.mem_utilization, engine.reserve_gb
+    if engine.kv_fraction_of_free:
+        usable = memory_gb - r
+
+        def room(w):
+            return u * (usable - w)
+
+        weight_cap = usable - seq_gb_per_gpu / u
+    else:
+        usable = memory_gb * u - r
+
+        def room(w):
+            return usable - w
+
+        weight_cap = usable - seq_gb_per_gpu
+    fits = room(weights_gb_per_gpu) >= seq_gb_per_gpu - 1e-12
+    on_gpu = weights_gb_per_gpu if fits else max(0.0, weight_cap)
+    offloaded = weights_gb_per_gpu - on_gpu
+    kv_room = room(on_gpu)
+    conc = int(math.floor(kv_room / seq_gb_per_gpu + 1e-9)) if seq_gb_per_gpu > 0 else 10**9
+    return MemoryPlan(usable, weights_gb_per_gpu, kv_room, seq_gb_per_gpu, fits, offloaded, max(conc, 0))

@@ -1,0 +1,410 @@
+"""Throughput side: decode step time vs batch, prefill, TTFT, operating point, the ``estimate`` API.
+
+Decode step at batch B (per tensor-parallel group of ``tp`` GPUs, DESIGN.md section 6):
+  bytes/GPU = (dense weights + routed experts x (1 - (1 - k/E)^B)) / tp + B x cache(context) x copies / tp
+  FLOPs/GPU = B x (2 x active params + attention FLOPs at context) / tp
+  step = max(bytes / (bandwidth x eff_bw) + offloaded bytes / host bandwidth, FLOPs / (peak x eff_compute))
+         + per-step overhead + 2 all-reduces per layer (TP > 1)
+Prefill is the same roofline for the prompt's tokens (compute bound for long prompts).
+Sustained output for requests of I in / O out at batch B: B x O generated in O steps plus B
+prefills' compute: rate = B x O / (O x step(B) + B x prefill compute time), times replicas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tcomodel.errors import UsageError
+from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
+from tcomodel.roofline.engines import DEFAULT_CPU_DRAM_GBS, EngineProfile, get_engine
+from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layout, plan_memory, weights
+from tcomodel.roofline.precision import compute_tflops as _peak_for, get_precision, kv_bytes_per_element
+
+MAX_BATCH_SEARCH = 65536
+
+
+def _lookup(kind: str, value, table: dict):
+    if not isinstance(value, str):
+        return value
+    try:
+        return table[value]
+    except KeyError:
+        raise UsageError(f"unknown {kind} id {value!r}; valid ids: {', '.join(sorted(table))}") from None
+
+
+def resolve_hardware(hardware, catalogue: dict | None = None) -> HardwareSpec:
+    return _lookup("hardware", hardware, catalogue if catalogue is not None else load_catalogue()[0])
+
+
+def resolve_model(model, catalogue: dict | None = None) -> ModelSpec:
+    return _lookup("model", model, catalogue if catalogue is not None else load_catalogue()[1])
+
+
+def _positive(name: str, value, *, integer=False, lo=None, hi=None):
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be a number, got {value!r}") from None
+    lo_ok = v > 0 if lo is None else v >= lo
+    if not lo_ok or (hi is not None and v > hi) or math.isnan(v):
+        rng = f"({'0' if lo is None else lo}, {hi if hi is not None else 'inf'}]"
+        raise UsageError(f"{name}={value} is outside the allowed range {rng}")
+    if integer:
+        if v != int(v):
+            raise UsageError(f"{name} must be a whole number, got {value!r}")
+        return int(v)
+    return v
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything fixed for one deployment; step/prefill functions take only the batch."""
+
+    hw: HardwareSpec
+    model: ModelSpec
+    engine: EngineProfile
+    precision: str
+    kv_precision: str
+    tp: int
+    replicas: int
+    w: Weights
+    kv: KvLayout
+    mem: MemoryPlan
+    peak_tflops: float
+    compute_precision: str
+    bw_gbs: float
+    offload_bw_gbs: float | None
+    prefill_link_gbs: float | None
+    input_tokens: int
+    output_tokens: int
+    context_tokens: int  # memory is sized for this many tokens per sequence
+
+    @property
+    def read_context(self) -> float:
+        """Mean context while decoding a request: input + output / 2."""
+        return self.input_tokens + self.output_tokens / 2.0
+
+    @property
+    def off_share(self) -> float:
+        return self.mem.offloaded_gb_per_gpu / self.mem.weights_gb_per_gpu if self.mem.weights_gb_per_gpu else 0.0
+
+    def attn_flops_per_token(self, ctx: float) -> float:
+        m = self.model
+        if not self.engine.read_kv:
+            return 0.0
+        if m.mla_kv_lora_rank:
+            return 4.0 * m.num_layers * m.num_attention_heads * (m.mla_kv_lora_rank + (m.mla_qk_rope_head_dim or 0)) * ctx
+        win = self.kv.window
+        sw = (m.sliding_window_layers or 0) * min(ctx, win) if win else 0.0
+        return 4.0 * m.num_attention_heads * m.head_dim * (m.full_attention_layers * ctx + sw)
+
+    def comm_s(self, tokens: float) -> float:
+        """Two ring all-reduces per layer of tokens x hidden x 2 bytes (TP > 1)."""
+        if self.tp <= 1:
+            return 0.0
+        link = (self.hw.interconnect_gbs / 2.0) if self.hw.interconnect_gbs else (self.hw.host_link_gbs or 16.0)
+        msg = tokens * self.model.hidden_size * 2.0
+        per = self.engine.allreduce_latency_us * 1e-6 + 2.0 * (self.tp - 1) / self.tp * msg / (link * GB)
+        return 2.0 * self.model.num_layers * per
+
+    def step_parts(self, batch: int) -> tuple[float, float, float]:
+        """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds."""
+        e = self.engine
+        w_read = self.w.bytes_read(batch) / self.tp
+        gpu_w = w_read * (1.0 - self.off_share)
+        host_w = w_read * self.off_share
+        cache = 0.0
+        if e.read_kv:
+            ctx = self.read_context
+            per_seq = self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))
+            cache = batch * per_seq * self.kv.replication(self.tp) / self.tp
+        t_mem = (gpu_w + cache) / (self.bw_gbs * GB * e.eff_bw)
+        if host_w > 0:
+            t_mem += host_w / (self.offload_bw_gbs * GB)
+        flops = batch * (2.0 * self.w.active_params + self.attn_flops_per_token(self.read_context)) / self.tp
+        t_comp = flops / (self.peak_tflops * 1e12 * e.eff_compute)
+        fixed = e.overhead_ms * 1e-3 + self.comm_s(batch)
+        return t_mem, t_comp, fixed
+
+    def step_s(self, batch: int) -> float:
+        t_mem, t_comp, fixed = self.step_parts(batch)
+        return max(t_mem, t_comp) + fixed
+
+    def prefill_flops(self, n: int) -> float:
+        m = self.model
+        attn = 0.0
+        if self.engine.read_kv:
+            win = self.kv.window
+            sw_sum = (n * n / 2.0 if n <= win else win * win / 2.0 + (n - win) * win) if win else 0.0
+            if m.mla_kv_lora_rank:
+                attn = 4.0 * m.num_layers * m.num_attention_heads * (m.mla_kv_lora_rank + (m.mla_qk_rope_head_dim or 0)) * n * n / 2.0
+            else:
+                attn = 4.0 * m.num_attention_heads * m.head_dim * (
+                    m.full_attention_layers * n * n / 2.0 + (m.sliding_window_layers or 0) * sw_sum)
+        return 2.0 * self.w.active_params * n + attn
+
+    def prefill_compute_s(self, n: int) -> float:
+        return self.prefill_flops(n) / self.tp / (self.peak_tflops * 1e12 * self.engine.eff_compute)
+
+    def prefill_s(self, n: int) -> float:
+        """One prompt of ``n`` tokens alone: weights read once, compute for n tokens."""
+        w_read = self.w.bytes_read(n) / self.tp
+        t_mem = w_read * (1.0 - self.off_share) / (self.bw_gbs * GB * self.engine.eff_bw)
+        if self.off_share > 0:
+            t_mem += w_read * self.off_share / (self.prefill_link_gbs * GB)
+        return max(t_mem, self.prefill_compute_s(n)) + self.engine.overhead_ms * 1e-3 + self.comm_s(n)
+
+    def ttft_s(self, batch: int) -> float:
+        return self.prefill_s(self.input_tokens) + (self.step_s(batch) if batch > 1 else 0.0)
+
+    def output_rate(self, batch: int) -> float:
+        """Generated tokens/s of one replica, prefill included (B x O / (O x step + B x prefill))."""
+        o = self.output_tokens
+        cycle = o * self.step_s(batch) + batch * self.prefill_compute_s(self.input_tokens)
+        return batch * o / cycle
+
+
+def _tp_candidates(gpus: int) -> list[int]:
+    return [d for d in range(1, gpus + 1) if gpus % d == 0]
+
+
+def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=None, engine="vllm",
+                context_tokens=None, input_tokens=2048, output_tokens=512, memory_gb=None,
+                bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
+                kv_bytes_per_token=None, host_bw_gbs=None, compute_tflops=None, hardware_catalogue=None,
+                model_catalogue=None) -> Setup:
+    hw = resolve_hardware(hardware, hardware_catalogue)
+    m = resolve_model(model, model_catalogue)
+    eng = get_engine(engine)
+    prec = get_precision(precision)
+    kv_precision = (kv_precision or "bf16").lower()
+    kvb = kv_bytes_per_element(kv_precision)
+    gpus = _positive("gpus", gpus, integer=True, lo=1, hi=100000)
+    input_tokens = _positive("input_tokens", input_tokens, integer=True, lo=1, hi=m.max_context_tokens)
+    output_tokens = _positive("output_tokens", output_tokens, integer=True, lo=1, hi=m.max_context_tokens)
+    if context_tokens is None:
+        context_tokens = input_tokens + output_tokens
+    context_tokens = _positive("context_tokens", context_tokens, integer=True, lo=1, hi=m.max_context_tokens)
+    context_tokens = max(context_tokens, input_tokens + output_tokens)
+    if context_tokens > m.max_context_tokens:
+        raise UsageError(f"input + output = {context_tokens} tokens exceeds {m.model_id} max context "
+                         f"{m.max_context_tokens}; allowed range 1..{m.max_context_tokens}")
+    memory_gb = _positive("memory_gb", memory_gb, hi=1e6)
+    bandwidth_gbs = _positive("bandwidth_gbs", bandwidth_gbs, hi=1e7)
+    params_b = _positive("params_b", params_b, hi=1e5)
+    active_params_b = _positive("active_params_b", active_params_b, hi=1e5)
+    bits_per_weight = _positive("bits_per_weight", bits_per_weight, lo=1, hi=32)
+    kv_bytes_per_token = _positive("kv_bytes_per_token", kv_bytes_per_token, lo=0, hi=1e10)
+    host_bw_gbs = _positive("host_bw_gbs", host_bw_gbs, hi=1e5)
+    if memory_gb is not None:
+        hw = hw.replace(memory_gb=memory_gb)
+    if bandwidth_gbs is not None:
+        hw = hw.replace(memory_bw_gbs=bandwidth_gbs)
+    bits = bits_per_weight if bits_per_weight is not None else prec.bits_per_weight
+    w = weights(m, bits, bits_apply_to_all=bits_per_weight is not None,
+                total_params_b=params_b, active_params_b=active_params_b)
+    kv = kv_layout(m, kvb, kv_bytes_per_token)
+    peak, cname = _peak_for(hw, prec if eng.native_low_precision else get_precision("bf16"))
+    if compute_tflops is not None:  # what-if: the matmul peak actually available (e.g. FP16-accumulate rate)
+        peak, cname = _positive("compute_tflops", compute_tflops, hi=1e6), "override"
+    if eng.offload == "cpu_dram":
+        off_bw = host_bw_gbs or DEFAULT_CPU_DRAM_GBS
+    else:
+        off_bw = host_bw_gbs or hw.host_link_gbs
+    prefill_link = hw.host_link_gbs or off_bw
+
+    def plan(tp_):
+        seq = kv.per_sequence(context_tokens) * kv.replication(tp_) / tp_ / GB
+        return plan_memory(hw.memory_gb, eng, w.total_bytes / tp_ / GB, seq)
+
+    if tp is not None:
+        tp = _positive("tp", tp, integer=True, lo=1, hi=gpus)
+        if gpus % tp:
+            raise UsageError(f"tp={tp} must divide gpus={gpus}; allowed: {_tp_candidates(gpus)}")
+        mem = plan(tp)
+    else:
+        for tp in _tp_candidates(gpus):
+            mem = plan(tp)
+            if mem.fits:
+                break
+    return Setup(hw, m, eng, prec.id, kv_precision, tp, gpus // tp, w, kv, mem, peak, cname,
+                 hw.memory_bw_gbs, off_bw, prefill_link, input_tokens, output_tokens, context_tokens)
+
+
+def _largest_batch(ok, hi: int) -> int:
+    """Largest b in [1, hi] with ok(b), for ok monotone (true then false); 0 if ok(1) is false."""
+    if hi < 1 or not ok(1):
+        return 0
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@dataclass(frozen=True)
+class Estimate:
+    hardware_id: str
+    model_id: str
+    precision: str
+    kv_precision: str
+    engine: str
+    gpus: int
+    tp: int
+    replicas: int
+    bits_per_weight: float
+    weights_gb: float  # whole model
+    weights_gb_per_gpu: float
+    kv_bytes_per_token: float  # growing part (full attention / MLA)
+    state_bytes_per_sequence: float  # fixed part: recurrent state + sliding window at the context
+    context_tokens: int
+    input_tokens: int
+    output_tokens: int
+    kv_gb_per_sequence: float  # at context_tokens, whole model
+    usable_memory_gb_per_gpu: float
+    fits: bool
+    offloaded_gb_per_gpu: float
+    offload_bw_gbs: float | None
+    max_concurrency: int  # all replicas
+    batch: int  # concurrent sequences per replica at the operating point
+    batch_fits_memory: bool
+    meets_targets: bool
+    step_time_ms: float | None
+    decode_tok_s_per_stream: float | None
+    decode_tok_s_total: float | None
+    prefill_tok_s: float | None  # per replica, one prompt of input_tokens
+    ttft_s: float | None
+    output_tok_s_total: float | None
+    bound: str | None  # "memory" or "compute" at the operating point
+    compute_precision: str
+    peak_tflops: float
+    ideal_bound_tok_s: float  # batch-1 weights-only bandwidth bound per stream (ignores fit)
+    claimed_tok_s: float | None = None
+    claim_verdict: str | None = None
+    claim_factor: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ideal_bound_tok_s(setup: Setup) -> float:
+    """Bandwidth / bytes read per token at batch 1 (weights only, all GPUs of the TP group)."""
+    return setup.bw_gbs * GB * setup.tp / setup.w.bytes_read(1)
+
+
+def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, batch=None, max_batch=False,
+             context_tokens=None, input_tokens=2048, output_tokens=512, engine="vllm",
+             min_user_tok_s=None, max_ttft_s=None, claimed_tok_s=None, *, memory_gb=None,
+             bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
+             kv_bytes_per_token=None, max_num_seqs=None, host_bw_gbs=None, compute_tflops=None,
+             hardware_catalogue=None, model_catalogue=None) -> Estimate:
+    """Memory fit, throughput and latency of ``model`` at ``precision`` on ``gpus`` x ``hardware``.
+
+    ``hardware``/``model`` are catalogue ids or HardwareSpec/ModelSpec objects. ``context_tokens``
+    (default input + output) sizes the cache per sequence. The batch is ``batch`` if given, the
+    engine/memory limit if ``max_batch``, else the largest that fits memory and meets
+    ``min_user_tok_s`` and ``max_ttft_s``. Totals are over all ``gpus``.
+    """
+    s = build_setup(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp,
+                    engine=engine, context_tokens=context_tokens, input_tokens=input_tokens,
+                    output_tokens=output_tokens, memory_gb=memory_gb, bandwidth_gbs=bandwidth_gbs,
+                    params_b=params_b, active_params_b=active_params_b, bits_per_weight=bits_per_weight,
+                    kv_bytes_per_token=kv_bytes_per_token, host_bw_gbs=host_bw_gbs,
+                    compute_tflops=compute_tflops, hardware_catalogue=hardware_catalogue,
+                    model_catalogue=model_catalogue)
+    batch = _positive("batch", batch, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
+    min_user_tok_s = _positive("min_user_tok_s", min_user_tok_s, hi=1e6)
+    max_ttft_s = _positive("max_ttft_s", max_ttft_s, hi=1e6)
+    claimed_tok_s = _positive("claimed_tok_s", claimed_tok_s, hi=1e9)
+    cap_engine = _positive("max_num_seqs", max_num_seqs, integer=True, lo=1, hi=MAX_BATCH_SEARCH) or s.engine.max_batch
+    mem = s.mem
+    servable = mem.fits or (mem.offloaded_gb_per_gpu > 0 and s.offload_bw_gbs and mem.max_concurrency >= 1)
+    cap = min(mem.max_concurrency, cap_engine)
+
+    def meets(b):
+        if min_user_tok_s is not None and 1.0 / s.step_s(b) < min_user_tok_s:
+            return False
+        if max_ttft_s is not None and s.ttft_s(b) > max_ttft_s:
+            return False
+        return True
+
+    meets_targets = True
+    if batch is not None:
+        b = batch
+        meets_targets = meets(b)
+    elif max_batch:
+        b = max(cap, 1)
+    else:
+        b = _largest_batch(meets, cap) if servable else 0
+        if b == 0:
+            b, meets_targets = 1, False
+    batch_fits = bool(servable) and b <= mem.max_concurrency
+    rates: dict[str, Any] = dict(step_time_ms=None, decode_tok_s_per_stream=None, decode_tok_s_total=None,
+                                 prefill_tok_s=None, ttft_s=None, output_tok_s_total=None, bound=None)
+    if servable:
+        t_mem, t_comp, _ = s.step_parts(b)
+        step = s.step_s(b)
+        rates = dict(
+            step_time_ms=step * 1e3,
+            decode_tok_s_per_stream=1.0 / step,
+            decode_tok_s_total=b / step * s.replicas,
+            prefill_tok_s=s.input_tokens / s.prefill_s(s.input_tokens),
+            ttft_s=s.ttft_s(b),
+            output_tok_s_total=s.output_rate(b) * s.replicas,
+            bound="memory" if t_mem >= t_comp else "compute",
+        )
+    verdict = factor = None
+    if claimed_tok_s is not None:
+        from tcomodel.roofline.claims import check_claim
+
+        c = check_claim(s.hw, s.model, precision, claimed_tok_s, gpus=gpus, bits_per_weight=bits_per_weight,
+                        params_b=params_b, active_params_b=active_params_b)
+        verdict, factor = c["verdict"], c["factor"]
+    return Estimate(
+        hardware_id=s.hw.hardware_id, model_id=s.model.model_id, precision=s.precision,
+        kv_precision=s.kv_precision, engine=s.engine.id, gpus=gpus, tp=s.tp, replicas=s.replicas,
+        bits_per_weight=s.w.bits_per_weight, weights_gb=s.w.total_bytes / GB,
+        weights_gb_per_gpu=mem.weights_gb_per_gpu, kv_bytes_per_token=s.kv.bytes_per_token,
+        state_bytes_per_sequence=s.kv.fixed_bytes(s.context_tokens), context_tokens=s.context_tokens,
+        input_tokens=s.input_tokens, output_tokens=s.output_tokens,
+        kv_gb_per_sequence=s.kv.per_sequence(s.context_tokens) / GB,
+        usable_memory_gb_per_gpu=mem.usable_gb, fits=mem.fits,
+        offloaded_gb_per_gpu=mem.offloaded_gb_per_gpu,
+        offload_bw_gbs=s.offload_bw_gbs if mem.offloaded_gb_per_gpu > 0 else None,
+        max_concurrency=mem.max_concurrency * s.replicas, batch=b, batch_fits_memory=batch_fits,
+        meets_targets=meets_targets and batch_fits, compute_precision=s.compute_precision,
+        peak_tflops=s.peak_tflops, ideal_bound_tok_s=ideal_bound_tok_s(s),
+        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor, **rates,
+    )
+
+
+def decode_curve(hardware, model, precision, batches=None, **kwargs) -> list[dict[str, Any]]:
+    """Decode throughput vs batch (for a chart): batch, step_ms, per-stream and total tok/s, bound.
+
+    ``batches`` defaults to powers of two up to the memory limit; totals are over all GPUs.
+    Keyword arguments are those of ``build_setup`` (kv_precision, gpus, tp, engine, context ...).
+    """
+    s = build_setup(hardware, model, precision, **kwargs)
+    if batches is None:
+        top = max(1, s.mem.max_concurrency)
+        batches, b = [], 1
+        while b < top:
+            batches.append(b)
+            b *= 2
+        batches.append(top)
+    out = []
+    for b in batches:
+        b = _positive("batch", b, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
+        t_mem, t_comp, _ = s.step_parts(b)
+        step = s.step_s(b)
+        out.append(dict(batch=b, step_ms=step * 1e3, decode_tok_s_per_stream=1.0 / step,
+                        decode_tok_s_total=b / step * s.replicas, fits=b <= s.mem.max_concurrency,
+                        bound="memory" if t_mem >= t_comp else "compute"))
+    return out
