@@ -148,3 +148,43 @@ def roofline(hardware, model, precision, kv_precision, gpus, tp, batch, max_batc
     from tcomodel.roofline.report import format_estimate
 
     click.echo(format_estimate(est))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+              help="Excel report path [default: outputs/<scenario-name>-<yyyy-mm-dd>.xlsx].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report.")
+@handle_errors
+def build(scenario, output, json_path, no_xlsx):
+    """Build the TCO report for SCENARIO (a scenario workbook): cost per million tokens, TCO, NPV, IRR,
+    payback and breakeven for every option, as a formatted Excel workbook with live formulas."""
+    import datetime as dt
+    from pathlib import Path
+
+    from tcomodel.api import build as build_api
+    from tcomodel.inputs import load_scenario
+
+    xlsx_path = None
+    if not no_xlsx:
+        if output is None:
+            name = load_scenario(scenario).settings.scenario_name
+            safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+            output = str(Path("outputs") / f"{safe}-{dt.date.today().isoformat()}.xlsx")
+        xlsx_path = output
+    run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path)
+    m = run.model
+    click.echo(f"{run.scenario.settings.scenario_name}: {len(m.options)} options, {len(m.quarters)} quarters, "
+               f"currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
+    for oid, om in m.options.items():
+        lev = run.scalar(om.levelized)
+        npv = run.scalar(m.comparisons[oid].npv) if oid in m.comparisons else None
+        click.echo(f"  {oid:<24} {lev:>10,.2f} {m.currency}/Mtok levelized"
+                   + (f"   NPV vs {m.baseline} {npv:>14,.0f} {m.currency}" if npv is not None else "   (baseline)"))
+    for oid, msg in run.operating.warnings:
+        click.echo(f"warning: {oid}: {msg}", err=True)
+    if xlsx_path:
+        click.echo(f"wrote {xlsx_path}")
+    if json_path:
+        click.echo(f"wrote {json_path}")

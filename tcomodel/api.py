@@ -1,0 +1,31 @@
+"""The public Python API of tcomodel (pinned by tests/test_api.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tcomodel.fileio import atomic_path
+from tcomodel.finance import ModelRun, run_model, to_json_dict
+from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
+from tcomodel.roofline import Estimate, check_claim, estimate
+
+
+def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | None = None,
+          xlsx_path: str | os.PathLike | None = None) -> ModelRun:
+    """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report."""
+    scenario = load_scenario(scenario_path)
+    run = run_model(scenario)
+    if json_path is not None:
+        with atomic_path(json_path, protect=[scenario_path]) as tmp:
+            Path(tmp).write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
+    if xlsx_path is not None:
+        from tcomodel.report import write_report
+
+        write_report(run, xlsx_path, protect=[scenario_path])
+    return run
+
+
+__all__ = ["Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario",
+           "run_model", "to_json_dict", "write_scenario_workbook"]

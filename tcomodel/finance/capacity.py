@@ -1,0 +1,71 @@
+"""Capacity of one replica of each self-hosted option: the roofline operating point for the workload.
+
+For every quarter the operating point is the largest batch that fits memory and meets the workload's
+per-user decode rate and time-to-first-token targets, for requests of the quarter's mean input and
+output length (context = input + output). A measured throughput on the Options sheet overrides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tcomodel.errors import InputError, Problem
+from tcomodel.finance.build import Capacity
+from tcomodel.inputs.schema import SELF_HOSTED_KINDS
+
+
+@dataclass
+class OperatingPoints:
+    capacities: dict  # option_id -> Capacity
+    estimates: dict  # option_id -> list of Estimate per quarter (None where measured)
+    warnings: list = field(default_factory=list)  # (option_id, message)
+
+
+def operating_points(scenario) -> OperatingPoints:
+    from tcomodel.roofline import estimate
+
+    caps, ests, warnings, problems = {}, {}, [], []
+    n = scenario.settings.horizon_quarters
+    for oid, opt in scenario.options.items():
+        if opt.kind not in SELF_HOSTED_KINDS:
+            continue
+        cache: dict[tuple, object] = {}
+        per_q = []
+        for w in scenario.workload:
+            key = (w.input_tokens_per_request, w.output_tokens_per_request, w.min_user_tok_s, w.max_ttft_s)
+            if key not in cache:
+                cache[key] = estimate(
+                    opt.hardware_id, opt.model_id, opt.precision, kv_precision=opt.kv_precision or "bf16",
+                    gpus=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
+                    input_tokens=int(round(w.input_tokens_per_request)),
+                    output_tokens=int(round(w.output_tokens_per_request)),
+                    min_user_tok_s=w.min_user_tok_s, max_ttft_s=w.max_ttft_s,
+                    hardware_catalogue=scenario.hardware, model_catalogue=scenario.models,
+                )
+            per_q.append(cache[key])
+        first = per_q[0]
+        if not first.fits and not first.output_tok_s_total:
+            problems.append(Problem("Options", opt.cell("model_id").split("!")[1],
+                                    f"option '{oid}': {opt.model_id} in {opt.precision} does not fit on "
+                                    f"{opt.gpus_per_replica or 1} x {opt.hardware_id} (weights {first.weights_gb_per_gpu:.1f} GB "
+                                    f"per GPU, usable {first.usable_memory_gb_per_gpu:.1f} GB); raise gpus_per_replica or "
+                                    f"choose a smaller precision"))
+            continue
+        if any(not e.meets_targets for e in per_q):
+            e = next(e for e in per_q if not e.meets_targets)
+            warnings.append((oid, f"cannot meet the latency targets even at batch 1 "
+                                  f"({e.decode_tok_s_per_stream or 0:.1f} tok/s per user, TTFT {e.ttft_s or 0:.2f} s); "
+                                  f"capacity taken at batch {e.batch}"))
+        if opt.measured_output_tok_s_per_replica is not None:
+            caps[oid] = Capacity(np.full(n, float(opt.measured_output_tok_s_per_replica)),
+                                 f"measured: {opt.cell('measured_output_tok_s_per_replica')} ({opt.source})", measured=True)
+        else:
+            vals = np.array([e.output_tok_s_total for e in per_q], dtype=float)
+            caps[oid] = Capacity(vals, f"roofline operating point ({first.engine}, batch {first.batch}, "
+                                       f"{first.bound}-bound, prefill included)")
+        ests[oid] = per_q
+    if problems:
+        raise InputError(problems, path=scenario.path)
+    return OperatingPoints(caps, ests, warnings)

@@ -1,0 +1,99 @@
+"""Run the model for a scenario and collect the results the report and the JSON output show."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcomodel.finance.build import build_tco_model
+from tcomodel.finance.capacity import OperatingPoints, operating_points
+from tcomodel.finance.model import TcoModel
+from tcomodel.sheet import evaluate
+
+
+@dataclass
+class ModelRun:
+    scenario: object
+    operating: OperatingPoints
+    model: TcoModel
+    values: dict  # Item -> numpy array (one scenario)
+
+    def value(self, it) -> float | np.ndarray:
+        return self.values[it]
+
+    def scalar(self, it) -> float | None:
+        """A scalar result, None where the model gives #N/A (an undefined IRR, no payback)."""
+        v = float(np.asarray(self.values[it]))
+        return None if math.isnan(v) else v
+
+
+def run_model(scenario) -> ModelRun:
+    ops = operating_points(scenario)
+    model = build_tco_model(scenario, ops.capacities)
+    values = evaluate(model.all_items(), model.values(), periods=scenario.settings.horizon_quarters)
+    return ModelRun(scenario, ops, model, values)
+
+
+def _num(x):
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def to_json_dict(run: ModelRun) -> dict:
+    """The results as plain JSON types: currency, quarters, baseline and per-option metrics."""
+    m, s = run.model, run.scenario
+    out = {
+        "scenario": s.settings.scenario_name,
+        "currency": m.currency,
+        "quarters": [str(q) for q in m.quarters],
+        "baseline": m.baseline,
+        "master_check": _num(run.values[m.master_check]),
+        "conventions": {
+            "quarterly_cost": "P&L view (depreciation instead of capex)",
+            "tco": "cash view; residual net book value returned in the last quarter",
+            "discounting": "quarterly rate (1+annual)^(1/4)-1, flows at the end of each quarter (Excel NPV)",
+            "tokens": "input + output tokens served",
+        },
+        "options": {},
+    }
+    for oid, om in m.options.items():
+        cmp = m.comparisons.get(oid)
+        payback = run.scalar(cmp.payback_quarter) if cmp else None
+        d = {
+            "kind": om.kind,
+            "label": om.label,
+            "levelized_cost_per_mtok": run.scalar(om.levelized),
+            "tco_nominal": run.scalar(om.tco_nominal),
+            "tco_pv": run.scalar(om.tco_pv),
+            "tokens_served": run.scalar(om.tokens_total),
+            "npv_vs_baseline": run.scalar(cmp.npv) if cmp else 0.0,
+            "irr_vs_baseline": run.scalar(cmp.irr_annual) if cmp else None,
+            "payback_quarter": int(payback) if payback is not None else None,
+            "discounted_payback_quarter": (int(run.scalar(cmp.discounted_payback_quarter))
+                                           if cmp and run.scalar(cmp.discounted_payback_quarter) is not None else None),
+            "replicas_max": int(np.max(run.values[om.fleet])) if om.fleet is not None else None,
+            "throughput_tok_s": om.throughput_tok_s,
+            "levelized_cost_per_mtok_quality_adjusted": run.scalar(om.levelized_per_correct) if om.levelized_per_correct else None,
+            "quarterly": {
+                "cost": [_num(x) for x in run.values[om.pl_cost]],
+                "cash_cost": [_num(x) for x in run.values[om.cash_cost]],
+                "tokens": [_num(x) for x in run.values[om.tokens]],
+                "input_tokens": [_num(x) for x in run.values[om.input_tokens]],
+                "output_tokens": [_num(x) for x in run.values[om.output_tokens]],
+                "cost_per_mtok": [_num(x) for x in run.values[om.cost_per_mtok]],
+                "utilization": [_num(x) for x in run.values[om.utilization]] if om.utilization is not None else None,
+                "replicas": [_num(x) for x in run.values[om.fleet]] if om.fleet is not None else None,
+            },
+        }
+        out["options"][oid] = d
+    be = {}
+    for sec in m.breakeven:
+        for it in sec.items:
+            if it.name.startswith(("breakeven_fee:", "breakeven_volume:", "breakeven_util:")):
+                kind, a, b = it.name.split(":")
+                be.setdefault(kind.replace("breakeven_", ""), {}).setdefault(a, {})[b] = run.scalar(it)
+    out["breakeven"] = be
+    out["warnings"] = [f"{oid}: {msg}" for oid, msg in run.operating.warnings]
+    return out
