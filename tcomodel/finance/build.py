@@ -160,7 +160,7 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         npv_check = item(f"NPV at IRR, {oid}", ccy, IFERROR(total(at_irr), 0))
         comparisons[oid] = Comparison(oid, incr, npv_item, irr_q, irr_a, payback, dpayback,
                                       [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum,
-                                       dlast_neg, dpayback, at_irr, npv_check], npv_check)
+                                       dlast_neg, dpayback, at_irr], npv_check)
 
     # ---- breakeven ----------------------------------------------------------------------------
     breakeven: list[Section] = []
@@ -201,6 +201,21 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     if vol_items:
         breakeven.append(Section("Breakeven volume and utilization against each API (one replica)", vol_items))
 
+    # ---- side-by-side comparison: links to each option's rows, and cumulative cash cost -------------
+    side: list[Section] = []
+    cpm_links = [item(om.label, f"{ccy}/Mtok", om.cost_per_mtok, total=False, style="link", name=f"cmp_cpm:{oid}")
+                 for oid, om in option_models.items()]
+    pl_links = [item(om.label, ccy, om.pl_cost, style="link", name=f"cmp_pl:{oid}") for oid, om in option_models.items()]
+    cum_cash = []
+    for oid, om in option_models.items():
+        cum_cash.append(item(om.label, ccy, (lambda cash: (lambda me: prev(me, 0) + cash))(om.cash_cost), total=False,
+                             name=f"cmp_cum:{oid}"))
+    tok_links = [item(om.label, "tokens", om.tokens, style="link", name=f"cmp_tok:{oid}") for oid, om in option_models.items()]
+    side = [Section(f"Cost per million tokens ({ccy}/Mtok, P&L view)", cpm_links),
+            Section(f"Cost per quarter ({ccy}, P&L view)", pl_links),
+            Section(f"Cumulative cash cost ({ccy})", cum_cash),
+            Section("Tokens served", tok_links)]
+
     # ---- checks: each is 0 when fine ------------------------------------------------------------
     checks: list[tuple[str, Item]] = []
     for oid, om in option_models.items():
@@ -219,8 +234,8 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
 
     return TcoModel(
         inputs=reg.inputs, row_inputs=reg.rows, timeline=tl, quarters=quarters, general=general,
-        options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master,
-        baseline=baseline_id, currency=ccy,
+        options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master, check_flags=flags,
+        baseline=baseline_id, currency=ccy, side_by_side=side,
     )
 
 
@@ -348,8 +363,10 @@ def _build_option(reg, scenario, oid, opt, capacity, d_in, d_out, peak_out, secs
             vintage_checks = vchecks
             nbv_negative = neg
             nbv_total = nbv_row
+            neg = nbv_negative
             residual = item("Residual value returned at horizon end (NBV)", ccy, nbv_row * timeline("last_flag"))
-            cost_items += [unit_cost, growth, purchases_units, capex_row, dep_row, wo_row, disp_row, nbv_row, residual]
+            cost_items += [unit_cost, growth, purchases_units, capex_row, dep_row, wo_row, disp_row, nbv_row, neg, residual]
+            vintage_section = Section("Asset vintages: one corkscrew per purchase quarter", vint_sections)
             cash_parts += [capex_row]
             pl_parts += [dep_row, wo_row]
             # opex (owned)
@@ -467,6 +484,8 @@ def _build_option(reg, scenario, oid, opt, capacity, d_in, d_out, peak_out, secs
         if extra:
             sections.append(Section("Cost by category (P&L view)", extra))
         categories = cats
+        if kind == "owned":
+            sections.append(vintage_section)
     tokens = item("Tokens served", "tokens", served_in + served_out)
     cpm = item("Cost per million tokens", f"{ccy}/Mtok", IFERROR(pl / tokens * MILLION, NA()), total=False)
     cpm_safe = item("Cost per million tokens (0 where nothing is served)", f"{ccy}/Mtok",

@@ -140,6 +140,7 @@ class TcoModel:
     baseline: str
     currency: str
     check_flags: list = field(default_factory=list)
+    side_by_side: list = field(default_factory=list)  # Sections for the Comparison sheet
 
     def all_items(self) -> list[Item]:
         out: list[Item] = []
@@ -151,6 +152,8 @@ class TcoModel:
         for c in self.comparisons.values():
             out += c.items
         for s in self.breakeven:
+            out += s.items
+        for s in self.side_by_side:
             out += s.items
         out += [i for _, i in self.checks] + list(self.check_flags) + [self.master_check]
         return out

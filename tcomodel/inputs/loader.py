@@ -181,7 +181,9 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
             header.setdefault(name, col)
         else:
             unknown.append((name, col))
-    missing = [f for f in spec.fields if f.name not in header]
+    # A missing optional column reads as blank (workbooks from older versions stay valid), unless an
+    # unrecognised column suggests it was renamed.
+    missing = [f for f in spec.fields if f.name not in header and (f.required or unknown)]
     for f in missing:
         where = f"{get_column_letter(len(spec.field_names) + 1)}{HEADER_ROW}"
         hint = ""
@@ -194,12 +196,16 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
         return []
     cls = record_class(spec)
     records = []
+    present = [f for f in spec.fields if f.name in header]
     for row in range(FIRST_DATA_ROW, (ws_values.max_row or 0) + 1):
-        raw = {f.name: _cell_pair(ws_values, ws_formulas, row, header[f.name]) for f in spec.fields}
+        raw = {f.name: _cell_pair(ws_values, ws_formulas, row, header[f.name]) for f in present}
         if all(is_blank(v) and fo is None for v, fo in raw.values()):
             continue
         values, cells, ok = {}, {}, True
         for f in spec.fields:
+            if f.name not in header:
+                values[f.name] = None
+                continue
             addr = f"{get_column_letter(header[f.name])}{row}"
             cells[f.name] = f"{spec.name}!{addr}"
             v, formula = raw[f.name]

@@ -78,6 +78,10 @@ MODEL_FIELDS: list[Field] = [
     _f("experts_per_token", "integer", "", False, 1, 100000, "Routed experts chosen per token (top-k)"),
     _f("moe_layers", "integer", "", False, 0, 1000, "Layers with routed experts"),
     _f("max_context_tokens", "integer", "tokens", True, 1, 100000000, "Longest supported context"),
+    _f("vocab_size", "integer", "tokens", False, 1, 100000000,
+       "Vocabulary size (config.json vocab_size); with hidden_size sizes the embedding table and LM head"),
+    _f("tie_word_embeddings", "integer", "0/1", False, 0, 1,
+       "1 = input embedding and LM head are one matrix (config.json tie_word_embeddings); 0 or blank = separate"),
     _f("quality_score", "number", "%", False, 0, 100, "Optional benchmark score (e.g. GPQA %) for cost per correct answer"),
     _f("source", "text", "", True, None, None, "Where the figures come from"),
     _f("as_of", "date", "yyyy-mm-dd", True, None, None, "Date the figures were catalogued"),
@@ -137,6 +141,8 @@ class ModelSpec:
     experts_per_token: int | None
     moe_layers: int | None
     max_context_tokens: int
+    vocab_size: int | None
+    tie_word_embeddings: int | None
     quality_score: float | None
     source: str
     as_of: _dt.date
@@ -147,6 +153,17 @@ class ModelSpec:
 
     def replace(self, **changes) -> "ModelSpec":
         return type(self)(**{**self.__dict__, **changes})
+
+    @property
+    def input_embedding_params(self) -> float:
+        """Parameters of a separate input-embedding table (vocab x hidden; 0 if tied or vocab unknown).
+
+        Decode gathers one row of it per token, so it is held in memory but not streamed per step;
+        the LM head (vocab x hidden, the same matrix when tied) is read in full every step.
+        """
+        if not self.vocab_size or self.tie_word_embeddings:
+            return 0.0
+        return float(self.vocab_size) * float(self.hidden_size)
 
     @property
     def is_moe(self) -> bool:

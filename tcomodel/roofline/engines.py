@@ -2,9 +2,11 @@
 
 Efficiency factors (``eff_bw``, ``eff_compute``, ``overhead_ms``) come from
 ``tcomodel/roofline/fitted_factors.py``, written by ``python -m tcomodel.roofline.fit_calibration
---write`` from the calibration rows in ``tcomodel/roofline/calibration.py``. SGLang has no usable
-calibration row (both published SGLang rows are disaggregated expert-parallel clusters, see
-calibration.py), so it borrows vLLM's factors and says so.
+--write``. TensorRT-LLM and llama.cpp are fitted to the calibration rows in
+``tcomodel/roofline/calibration.py``. vLLM and SGLang are derived from the TensorRT-LLM fit with a
+sourced ratio (TRT-LLM peak = 1.2 x vLLM, spheron-bench; see fit_calibration.py): vLLM's own four
+calibration rows (AMD MLPerf) are too few to fit three factors, and SGLang has no usable row (both
+published SGLang rows are disaggregated expert-parallel clusters, see calibration.py).
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ DEFAULT_CPU_DRAM_GBS = 89.6
 
 def _fitted(engine_id: str) -> tuple[float, float, float, str]:
     f = fitted_factors.FACTORS[engine_id]
-    return f["eff_bw"], f["eff_compute"], f["overhead_ms"], fitted_factors.SOURCE
+    src = fitted_factors.DERIVED_SOURCE if engine_id in ("vllm", "sglang") else fitted_factors.SOURCE
+    return f["eff_bw"], f["eff_compute"], f["overhead_ms"], src
 
 
 def _build() -> dict[str, EngineProfile]:
     v_bw, v_c, v_o, src = _fitted("vllm")
-    t_bw, t_c, t_o, _ = _fitted("trtllm")
-    l_bw, l_c, l_o, _ = _fitted("llamacpp")
+    t_bw, t_c, t_o, t_src = _fitted("trtllm")
+    l_bw, l_c, l_o, l_src = _fitted("llamacpp")
+    s_bw, s_c, s_o, s_src = _fitted("sglang")
     return {
         "vllm": EngineProfile(
             "vllm", v_bw, v_c, v_o,
@@ -55,7 +59,7 @@ def _build() -> dict[str, EngineProfile]:
             reserve_gb=2.0,  # assumption: non-torch memory + activation peak + CUDA graphs, ~1-3 GB in vLLM startup logs
             max_batch=256,  # vLLM --max-num-seqs default 256 (EngineArgs)
             offload="host_link",  # --cpu-offload-gb streams weights over PCIe
-            factors_source=src,
+            factors_source=src,  # derived from trtllm (fitted_factors.DERIVED_SOURCE)
         ),
         "trtllm": EngineProfile(
             "trtllm", t_bw, t_c, t_o,
@@ -64,16 +68,16 @@ def _build() -> dict[str, EngineProfile]:
             reserve_gb=2.0,  # assumption, as vLLM
             max_batch=2048,  # TensorRT-LLM max_batch_size default 2048 (trtllm-build / LLM API BuildConfig)
             offload="host_link",
-            factors_source=src,
+            factors_source=t_src,
         ),
         "sglang": EngineProfile(
-            "sglang", v_bw, v_c, v_o,
+            "sglang", s_bw, s_c, s_o,
             mem_utilization=0.88,  # SGLang --mem-fraction-static, auto default ~0.88 on 80 GB parts
             kv_fraction_of_free=False,
             reserve_gb=2.0,
             max_batch=1024,  # assumption: SGLang sizes --max-running-requests from the KV pool; cap for sanity
             offload="host_link",
-            factors_source="borrowed from vllm: no expressible SGLang calibration row (see calibration.py)",
+            factors_source=s_src + "; no expressible SGLang calibration row (see calibration.py)",
         ),
         "llamacpp": EngineProfile(
             "llamacpp", l_bw, l_c, l_o,
@@ -83,7 +87,7 @@ def _build() -> dict[str, EngineProfile]:
             max_batch=4,  # assumption: llama-server --parallel slots set by the operator; 4 is a common setting
             offload="cpu_dram",  # -ngl < all: offloaded layers run on the CPU from DRAM
             native_low_precision=False,  # GGUF/MXFP4 matmuls dequantize (MMQ / cuBLAS FP16), no FP8/FP4 MMA
-            factors_source=src,
+            factors_source=l_src,
         ),
         "ideal": EngineProfile(
             "ideal", 1.0, 1.0, 0.0,

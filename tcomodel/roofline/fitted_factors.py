@@ -4,9 +4,15 @@ Regenerate with:  python -m tcomodel.roofline.fit_calibration --write
 """
 
 SOURCE = "fitted by tcomodel.roofline.fit_calibration to measurements-calibration.csv rows in calibration.py"
+DERIVED_SOURCE = (
+    "derived from the trtllm fit: TRT-LLM peak = 1.2 x vLLM (midpoint of +15-30%, spheron-bench, "
+    "spheron.network/blog/vllm-vs-tensorrt-llm-vs-sglang-benchmarks/); eff_bw, eff_compute = trtllm / 1.2; "
+    "overhead_ms = trtllm x 1.2 (assumption)"
+)
 
 FACTORS = {
-    "trtllm": {"eff_bw": 0.603, "eff_compute": 0.8, "overhead_ms": 1.312},
-    "vllm": {"eff_bw": 0.5, "eff_compute": 0.8, "overhead_ms": 10.0},
-    "llamacpp": {"eff_bw": 0.791, "eff_compute": 0.35, "overhead_ms": 4.938},
+    "trtllm": {"eff_bw": 0.597, "eff_compute": 0.8, "overhead_ms": 1.562},
+    "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.319, "overhead_ms": 5.188},
+    "vllm": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
+    "sglang": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
 }

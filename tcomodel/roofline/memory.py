@@ -15,20 +15,34 @@ GB = 1e9  # decimal gigabytes, as vendors quote memory and bandwidth
 
 @dataclass(frozen=True)
 class Weights:
-    """Weight bytes of the whole model split into the part every token reads and the routed experts."""
+    """Weight bytes of the whole model split into the part every token reads and the routed experts.
+
+    ``dense_bytes`` holds every non-expert weight, including a separate input-embedding table
+    (``embed_bytes``). That table is in memory but a decode step only gathers one row of it per
+    token, so ``bytes_read`` counts ``embed_row_bytes`` per token instead of the table. The LM head
+    (vocab x hidden; the same matrix when embeddings are tied) is a matmul read in full each step.
+    """
 
     total_params: float
-    active_params: float
-    dense_params: float  # read every step (attention, shared experts, norms, embeddings, LM head)
+    active_params: float  # as catalogued: includes the input-embedding table
+    dense_params: float  # not routed (attention, shared experts, norms, embeddings, LM head)
     expert_params: float  # routed experts, all of them
     route_share: float  # k / E (0 for dense models)
     bits_per_weight: float
     dense_bytes: float
     expert_bytes: float
+    embed_params: float = 0.0  # separate input-embedding table (0 if tied, unknown, or what-if counts)
+    embed_bytes: float = 0.0
+    embed_row_bytes: float = 0.0  # one row (hidden x bytes per weight), gathered per token
 
     @property
     def total_bytes(self) -> float:
         return self.dense_bytes + self.expert_bytes
+
+    @property
+    def matmul_params(self) -> float:
+        """Active parameters that take part in matmuls (2 FLOPs each per token): active - gathered table."""
+        return self.active_params - self.embed_params
 
     def touched_share(self, tokens: int) -> float:
         """Expected share of routed experts a step of ``tokens`` tokens touches: 1 - (1 - k/E)^B."""
@@ -36,18 +50,31 @@ class Weights:
             return 0.0
         return 1.0 - (1.0 - self.route_share) ** max(tokens, 1)
 
+    def embed_read(self, tokens: int) -> float:
+        """Embedding bytes a step of ``tokens`` tokens gathers: one row per token, at most the table."""
+        return min(self.embed_bytes, max(tokens, 1) * self.embed_row_bytes)
+
     def bytes_read(self, tokens: int) -> float:
-        """Weight bytes one step of ``tokens`` tokens reads: dense + experts x share touched."""
-        return self.dense_bytes + self.expert_bytes * self.touched_share(tokens)
+        """Weight bytes one step of ``tokens`` tokens reads: dense (minus the embedding table) +
+        gathered embedding rows + experts x share touched."""
+        return (self.dense_bytes - self.embed_bytes + self.embed_read(tokens)
+                + self.expert_bytes * self.touched_share(tokens))
 
 
 def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool = False,
             total_params_b: float | None = None, active_params_b: float | None = None) -> Weights:
     """Weight bytes at ``bits_per_weight``; ``bf16_params_b`` stays at 16 bits unless ``bits_apply_to_all``.
 
-    The routed-expert share is derived from total, active and k/E so that batch 1 reads exactly the
-    active parameters: experts = (total - active) / (1 - k/E) (matches the configs within 1%,
-    e.g. Qwen3-30B-A3B 29.0 B, DeepSeek-V3 654 B, Mixtral 45.1 B).
+    The routed-expert share is derived from total, active and k/E so that the dense part plus the
+    routed experts a batch-1 step touches add up to the active parameters: experts =
+    (total - active) / (1 - k/E) (matches the configs within 1%, e.g. Qwen3-30B-A3B 29.0 B,
+    DeepSeek-V3 654 B, Mixtral 45.1 B).
+
+    A separate (untied) input-embedding table of vocab_size x hidden_size is split out so that a
+    step reads one row of it per token, not the table (``Weights.bytes_read``); it is counted
+    first within ``bf16_params_b`` (which covers embeddings + LM head). Memory still holds it all.
+    What-if parameter counts (``total_params_b`` / ``active_params_b``) are taken as given,
+    back-of-envelope style: every active parameter is read per token, no embedding split.
     """
     total = (total_params_b if total_params_b is not None else model.total_params_b) * 1e9
     active = (active_params_b if active_params_b is not None else model.active_params_b) * 1e9
@@ -68,7 +95,13 @@ def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool
     q = bits_per_weight / 8.0
     dense_bytes = bf16_dense * 2.0 + (dense - bf16_dense) * q
     expert_bytes = bf16_expert * 2.0 + (expert - bf16_expert) * q
-    return Weights(total, active, dense, expert, share, bits_per_weight, dense_bytes, expert_bytes)
+    what_if = total_params_b is not None or active_params_b is not None
+    embed = 0.0 if what_if else min(model.input_embedding_params, dense, active)
+    embed_bf16 = min(bf16_dense, embed)
+    embed_bytes = embed_bf16 * 2.0 + (embed - embed_bf16) * q
+    row = embed_bytes / model.vocab_size if embed else 0.0
+    return Weights(total, active, dense, expert, share, bits_per_weight, dense_bytes, expert_bytes,
+                   embed, embed_bytes, row)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Throughput side: decode step time vs batch, prefill, TTFT, operating point, the ``estimate`` API.
 
 Decode step at batch B (per tensor-parallel group of ``tp`` GPUs, DESIGN.md section 6):
-  bytes/GPU = (dense weights + routed experts x (1 - (1 - k/E)^B)) / tp + B x cache(context) x copies / tp
-  FLOPs/GPU = B x (2 x active params + attention FLOPs at context) / tp
+  bytes/GPU = (dense weights - input-embedding table + B embedding rows
+               + routed experts x (1 - (1 - k/E)^B)) / tp + B x cache(context) x copies / tp
+  (the LM head is read in full every step; an untied input-embedding table is only gathered, a row a token)
+  FLOPs/GPU = B x (2 x (active params - input-embedding table) + attention FLOPs at context) / tp
   step = max(bytes / (bandwidth x eff_bw) + offloaded bytes / host bandwidth, FLOPs / (peak x eff_compute))
          + per-step overhead + 2 all-reduces per layer (TP > 1)
 Prefill is the same roofline for the prompt's tokens (compute bound for long prompts).
@@ -125,7 +127,7 @@ class Setup:
         t_mem = (gpu_w + cache) / (self.bw_gbs * GB * e.eff_bw)
         if host_w > 0:
             t_mem += host_w / (self.offload_bw_gbs * GB)
-        flops = batch * (2.0 * self.w.active_params + self.attn_flops_per_token(self.read_context)) / self.tp
+        flops = batch * (2.0 * self.w.matmul_params + self.attn_flops_per_token(self.read_context)) / self.tp
         t_comp = flops / (self.peak_tflops * 1e12 * e.eff_compute)
         fixed = e.overhead_ms * 1e-3 + self.comm_s(batch)
         return t_mem, t_comp, fixed
@@ -145,7 +147,7 @@ class Setup:
             else:
                 attn = 4.0 * m.num_attention_heads * m.head_dim * (
                     m.full_attention_layers * n * n / 2.0 + (m.sliding_window_layers or 0) * sw_sum)
-        return 2.0 * self.w.active_params * n + attn
+        return 2.0 * self.w.matmul_params * n + attn
 
     def prefill_compute_s(self, n: int) -> float:
         return self.prefill_flops(n) / self.tp / (self.peak_tflops * 1e12 * self.engine.eff_compute)

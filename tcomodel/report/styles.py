@@ -1,0 +1,87 @@
+"""Cell formats of the report (FAST/ICAEW colours) and number formats chosen from units."""
+
+from __future__ import annotations
+
+INPUT_FONT, INPUT_FILL = "#0000FF", "#FFF2CC"
+LINK_FONT = "#00803C"
+ENGINE_FONT, ENGINE_FILL = "#7030A0", "#EDE7F6"
+HEADER_FILL = "#1F3864"
+SECTION_FILL = "#D9E1F2"
+
+
+def number_format(unit: str, currency: str) -> str:
+    """A number format that fits the unit of a line item."""
+    u = unit or ""
+    if u in ("share", "per year", "per quarter") or u.endswith("share"):
+        return "0.0%"
+    if "/Mtok" in u:
+        return "#,##0.00"
+    if "/token" in u:
+        return "0.000E+00"
+    if u in ("flag", "count", "quarter #", "replicas", "servers", "GPUs", "quarters"):
+        return "#,##0"
+    if u in ("factor", "index", "ratio") or u.startswith(("factor", "index")) or "/" in u and u.split("/")[0] == currency \
+            and u.split("/")[1] in ("USD", "EUR", "GBP", "SEK", "NOK"):
+        return "0.0000"
+    if u in ("tok/s", "tok/s per replica"):
+        return "#,##0.0"
+    if u.startswith(currency) or u in ("tokens", "tokens/month", "kWh", "GPU-h", "replica-months", "months", "requests",
+                                       "s", "requests/quarter") or u.endswith("/month"):
+        return "#,##0"
+    return "#,##0.00"
+
+
+class Formats:
+    """Lazily created xlsxwriter formats keyed by (role, number format)."""
+
+    def __init__(self, wb, currency: str):
+        self.wb = wb
+        self.currency = currency
+        self._cache: dict = {}
+
+    def get(self, role: str, num: str | None = None):
+        key = (role, num)
+        if key not in self._cache:
+            props = dict(_ROLES[role])
+            if num:
+                props["num_format"] = num
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def for_unit(self, role: str, unit: str):
+        return self.get(role, number_format(unit, self.currency))
+
+    def writer_formats(self, unit: str) -> dict:
+        """Format mapping for tcomodel.sheet.writer for items of one unit."""
+        num = number_format(unit, self.currency)
+        return {
+            "label": self.get("label"), "unit": self.get("unit"), "input": self.get("input", num),
+            "row_input": self.get("input", num), "formula": self.get("formula", num), "total": self.get("total", num),
+            "scalar": self.get("scalar", num), "header": self.get("header"), "link": self.get("link", num),
+            "engine": self.get("engine", num),
+        }
+
+
+_BORDER = {"border": 1, "border_color": "#D9D9D9"}
+_ROLES = {
+    "title": {"bold": True, "font_size": 16, "font_color": HEADER_FILL},
+    "subtitle": {"italic": True, "font_color": "#595959"},
+    "header": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "align": "center", "border": 1},
+    "header_left": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "border": 1},
+    "section": {"bold": True, "bg_color": SECTION_FILL},
+    "label": {},
+    "label_bold": {"bold": True},
+    "unit": {"italic": True, "font_color": "#595959"},
+    "input": {"font_color": INPUT_FONT, "bg_color": INPUT_FILL, **_BORDER},
+    "formula": {"font_color": "#000000"},
+    "total": {"bold": True, "font_color": "#000000", "left": 1, "left_color": "#A6A6A6"},
+    "scalar": {"bold": True, "font_color": "#000000", "bg_color": "#F2F2F2", **_BORDER},
+    "link": {"font_color": LINK_FONT},
+    "engine": {"font_color": ENGINE_FONT, "bg_color": ENGINE_FILL, **_BORDER},
+    "check": {"bold": True, **_BORDER},
+    "text": {"text_wrap": False},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "source": {"italic": True, "font_color": "#404040"},
+    "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE", **_BORDER},
+    "bad": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", **_BORDER},
+}
