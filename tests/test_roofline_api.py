@@ -53,6 +53,35 @@ def test_precisions_and_compute_fallback():
     assert estimate("m2-ultra", "llama-3.1-8b", "q4_k_m", engine="llamacpp").compute_precision == "fp32"
 
 
+def test_decode_reads_lm_head_not_input_embedding_table():
+    from tcomodel.roofline.memory import weights
+
+    _, models = load_catalogue()
+    q = models["qwen3-next-80b-a3b"]
+    assert q.vocab_size == 151936 and q.tie_word_embeddings == 0
+    w = weights(q, 4.5)
+    table = 151936 * 2048 * 2.0  # BF16 input-embedding table, held in memory
+    assert w.embed_bytes == pytest.approx(table) and w.embed_row_bytes == pytest.approx(2048 * 2)
+    # memory holds everything; a step reads dense - table + one row per token + touched experts
+    assert w.total_bytes == pytest.approx(((80 - 0.62) * 4.5 / 8 + 0.62 * 2) * 1e9)
+    assert w.bytes_read(1) == pytest.approx(w.dense_bytes - table + 4096 + w.expert_bytes * 10 / 512)
+    assert w.bytes_read(3) - w.bytes_read(1) == pytest.approx(
+        2 * 4096 + w.expert_bytes * ((1 - (1 - 10 / 512) ** 3) - 10 / 512))
+    assert w.matmul_params == pytest.approx(3.9e9 - 151936 * 2048)  # gather is not a matmul
+    # tied (Gemma 3): the one matrix is the LM head and is read in full every step
+    g = models["gemma-3-27b"]
+    assert g.tie_word_embeddings == 1
+    wg = weights(g, 16)
+    assert wg.embed_bytes == 0 and wg.bytes_read(1) == wg.total_bytes
+    # what-if parameter counts are read as given (back-of-envelope): no split
+    assert weights(q, 4.0, bits_apply_to_all=True, total_params_b=80, active_params_b=3.9).bytes_read(1) == \
+        pytest.approx(3.9e9 * 0.5)
+    # FP8 Llama 3.1 8B on H100, batch 1: (6.98 B x 1 B + 1.05 B BF16 - 0.525 B x 2 B + 4,096 x 2 B) read
+    e = estimate("h100-sxm", "llama-3.1-8b", "fp8", engine="ideal", input_tokens=1, output_tokens=1)
+    assert e.weights_gb == pytest.approx(6.98 + 2.10)
+    assert e.ideal_bound_tok_s == pytest.approx(3350e9 / (6.98e9 + 2.10e9 - 128256 * 4096 * 2 + 4096 * 2))
+
+
 def test_kv_sliding_and_mla():
     g = estimate("h200", "gemma-3-27b", "bf16", context_tokens=8192)
     assert g.kv_bytes_per_token == 2 * 10 * 16 * 128 * 2
@@ -106,7 +135,9 @@ def test_cli_table_json_and_unknown_id():
     r = CliRunner().invoke(main, ["roofline", "--hardware", "a100-sxm-80gb", "--model", "mistral-small-3.2-24b",
                                   "--precision", "bf16", "--engine", "ideal", "--bandwidth-gbs", "2000", "--json"])
     assert r.exit_code == 0
-    assert json.loads(r.output)["decode_tok_s_per_stream"] == pytest.approx(2000 / 48)
+    # ideal without what-if params: the untied input-embedding table (131,072 x 5,120 x 2 B = 1.34 GB)
+    # is gathered a row a token, not read, so 2000 / (48 - 1.342) = 42.87 tok/s (the note's 42 needs params_b)
+    assert json.loads(r.output)["decode_tok_s_per_stream"] == pytest.approx(2000e9 / (48e9 - 131072 * 5120 * 2 + 5120 * 2))
     r = CliRunner().invoke(main, ["roofline", "--hardware", "a100-bogus", "--model", "mistral-small-3.2-24b",
                                   "--precision", "bf16"])
     assert r.exit_code == 2 and "valid ids" in r.output and "Traceback" not in r.output

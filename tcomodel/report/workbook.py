@@ -501,13 +501,14 @@ class _Report:
                 ws.write_string(r, 8, "n/a", f.get("engine"))
             else:
                 ws.write_number(r, 8, float(fac), f.get("engine", "0.0"))
-            ws.write_string(r, 9, f"{d['message']}. Quote: {cl.quote or ''} ({cl.source})", f.get("source"))
+            ws.write_string(r, 9, f"{d['message']}. Quote: {cl.quote or ''} ({cl.source})", f.get("wrap"))
             r += 1
         if not self.sc.claims:
             ws.write_string(r, 0, "(no claims on the scenario's Claims sheet)", f.get("subtitle"))
         ws.set_column(0, 0, 48)
         ws.set_column(1, 1, 12)
         ws.set_column(2, 2 + max(len(ids), 8), 20)
+        ws.set_column(9, 9, 90)
         ws.freeze_panes(FIRST_ROW - 1, 2)
 
     # --- Summary ------------------------------------------------------------------------------------
@@ -527,9 +528,11 @@ class _Report:
                 ("Payback quarter", "payback"), ("Discounted payback", "dpayback"), ("Max replicas", "replicas"),
                 ("Capacity per replica (tok/s)", "cap")]
         hr = HEADER_ROW
+        head_wrap = self.wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3864", "border": 1,
+                                        "text_wrap": True, "align": "center", "valign": "vcenter"})
         for c, (h, _) in enumerate(cols):
-            ws.write_string(hr, c, h, f.get("header_left" if c < 2 else "header"))
-        ws.set_row(hr, 32, None)
+            ws.write_string(hr, c, h, head_wrap)
+        ws.set_row(hr, 44)
         r = hr + 1
         time_labels = f"Time!${xl_col_to_name(self.L.first_col)}${HEADER_ROW + 1}:${xl_col_to_name(self.L.last_col)}${HEADER_ROW + 1}"
         for oid, om in m.options.items():
@@ -546,7 +549,9 @@ class _Report:
             self._link(ws, r, 6, om.tokens_total, f.get("link", "#,##0"))
             if cmp is not None:
                 self._link(ws, r, 7, cmp.npv, f.get("link", "#,##0"))
-                self._link(ws, r, 8, cmp.irr_annual, f.get("link", "0.0%"))
+                irr_v = self.values[cmp.irr_annual]
+                ws.write_formula(r, 8, f'=IFERROR({self._ref(cmp.irr_annual, "Summary")},"n/a")', f.get("link", "0.0%"),
+                                 float(irr_v) if math.isfinite(float(irr_v)) else "n/a")
                 for col, pb in ((9, cmp.payback_quarter), (10, cmp.discounted_payback_quarter)):
                     v = self.values[pb]
                     q = str(m.quarters[int(v) - 1]) if math.isfinite(float(v)) and 1 <= int(v) <= self.n else "never"
@@ -586,6 +591,8 @@ class _Report:
             r += 1
             others = [o for o in m.options if o != oid]
             # the alternative(s) first: other rented or owned options, then the rest
+            if not assumed:
+                others = [m.baseline] if m.baseline != oid else []
             for other in sorted(others, key=lambda o: (m.options[o].kind == "hosted_api", list(m.options).index(o))):
                 it = be_items.get(f"breakeven_fee:{oid}:{other}")
                 if it is None:
@@ -614,8 +621,11 @@ class _Report:
             ch.set_size({"width": 900, "height": 460})
             return ch
 
-        ws.insert_chart(chart_row, 0, line_chart(cmp_sections[0], f"Cost per million tokens by quarter ({ccy}/Mtok, log scale)",
-                                                 f"{ccy}/Mtok", "#,##0.00"))
+        cpm_chart = line_chart(cmp_sections[0], f"Cost per million tokens by quarter ({ccy}/Mtok, log scale)",
+                               f"{ccy}/Mtok", "#,##0.00")
+        cpm_chart.set_y_axis({"name": f"{ccy}/Mtok", "num_format": "#,##0.0", "log_base": 10,
+                              "major_gridlines": {"visible": True}})
+        ws.insert_chart(chart_row, 0, cpm_chart)
         ch = line_chart(cmp_sections[2], f"Cumulative cash cost ({ccy})", ccy, "#,##0")
         ws.insert_chart(chart_row, 6, ch)
         # cost breakdown by category: a small table of links to the category totals, and a stacked bar

@@ -36,7 +36,13 @@ Excluded rows (and why):
 * 134 (SGLang DeepSeek-V3 prefill, per 8-GPU node of a 32-GPU EP prefill group) and 138 (SGLang
   GB200 decode, per GPU of a 48-GPU EP decode group): disaggregated expert-parallel clusters with
   units per node / per GPU; the model serves with tensor parallelism and replicas, not wide EP.
-  These are the only SGLang rows, so the sglang profile borrows vLLM's factors.
+  These are the only SGLang rows, so the sglang profile is derived from TensorRT-LLM as vLLM is.
+
+vLLM rows (18, 53, 54, 57; AMD MLPerf, all Llama-2-70B FP8) are not fitted: the vllm profile is
+derived from the TensorRT-LLM fit (fit_calibration.py), so they are out-of-sample checks. Row 57
+(MLPerf Interactive, 40 ms p99 TPOT / 450 ms p99 TTFT) comes out ~1.9x high: the roofline meets
+the targets as means at batch ~190 per GPU, while p99 limits under Poisson arrivals force a much
+smaller batch (the same queueing effect that excludes rows 3, 25, 32). It stays inside the 2x bound.
 
 Held out (``holdout=True``): fitted without them, reported separately to show out-of-sample error.
 """
