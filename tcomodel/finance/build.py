@@ -136,15 +136,16 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
                                            r_q, tl, cache_hit, cache_write, batch_share, lc_share, in_per_req,
                                            out_per_req)
 
-    # ---- start quarters: before an option starts, the baseline serves (switching scenario) --------
     base = option_models[baseline_id]
 
     comparisons: dict[str, Comparison] = {}
     for oid, om in option_models.items():
         if oid == baseline_id:
             continue
+        # before an option starts serving, the baseline keeps serving: no saving in those quarters
+        started = (timeline("qidx") >= inp(f"{oid}.start_qidx")) * 1
         incr = item(f"Saving vs {baseline_id} after tax", ccy,
-                    (base.cash_cost - om.cash_cost) - tax * (base.pl_cost - om.pl_cost))
+                    ((base.cash_cost - om.cash_cost) - tax * (base.pl_cost - om.pl_cost)) * started)
         npv_item = item(f"NPV of switching to {oid}", ccy, npv(r_q, incr))
         # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
         irr_q = item("IRR per quarter", "per quarter",
@@ -289,9 +290,10 @@ def _build_option(reg, scenario, oid, opt, capacity, d_in, d_out, peak_out, secs
         fresh = item("Fresh input tokens", "tokens", served_in * (1 - cache_hit - cache_write))
         cached = item("Cached input tokens", "tokens", served_in * cache_hit)
         written = item("Cache-write input tokens", "tokens", served_in * cache_write)
-        lc_in_ratio = item("Long-context input price ratio", "ratio", lc_in / p_in)
+        # ratios of tier to list price; a zero list price (free tier) has no uplift rather than 0/0
+        lc_in_ratio = item("Long-context input price ratio", "ratio", IFERROR(lc_in / p_in, 1), total=False)
         in_mult = item("Long-context uplift, input", "factor", 1 + lc * (lc_in_ratio - 1), total=False)
-        out_mult = item("Long-context uplift, output", "factor", 1 + lc * (lc_out / p_out - 1), total=False)
+        out_mult = item("Long-context uplift, output", "factor", 1 + lc * (IFERROR(lc_out / p_out, 1) - 1), total=False)
         price_idx = _escalation("Price index", chg)
         terms = item("Batch and enterprise terms", "factor", (1 - batch_share * bd) * (1 - disc_ent), total=False)
         fx_item = item("FX rate", f"{ccy}/{api.currency}", fx, total=False) if api.currency != ccy else None
@@ -563,6 +565,8 @@ def _vintages(n, growth, unit_cost, salvage, life, life_q, econ_q, method, ccy):
         age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - (v - 1)), total=False)
         add = item(f"Vintage {v}: additions", ccy, cost_v * (age.eq(1)) * 1)
         in_life = (age >= 1) * (age <= life)
+        if econ_q is not None:
+            in_life = in_life * (age <= econ_q)  # a retired vintage no longer depreciates
         nbv_holder = item(f"Vintage {v}: net book value, closing", ccy)
         opening = prev(nbv_holder, 0) + add
         if method == "straight_line":
@@ -594,5 +598,6 @@ def _vintages(n, growth, unit_cost, salvage, life, life_q, econ_q, method, ccy):
     wo_row = item("Write-offs at retirement", ccy, _sum(wos))
     disp_row = item("Salvage received", ccy, _sum(disps))
     nbv_row = item("Net book value, closing", ccy, _sum(nbvs), total=False)
-    neg = item("Negative net book value (check)", ccy, MAX(0, -1 * nbv_row), total=True)
+    # per vintage: a newer vintage must not hide an older one going negative
+    neg = item("Negative net book value, any vintage (check)", ccy, _sum([MAX(0, -1 * v) for v in nbvs]), total=True)
     return sections, purchases, capex, dep_row, wo_row, disp_row, nbv_row, checks, neg

@@ -185,7 +185,7 @@ CAPEX = SheetSpec(
         N("install_cost_per_replica", "currency", "Installation and commissioning per replica", required=False),
         C("depreciation_method", DEPRECIATION_METHODS, "Book depreciation method"),
         N("book_life_years", "years", "Depreciation life", min=0.25, max=30),
-        N("economic_life_years", "years", "When the hardware is retired and replaced; blank = book life", min=0.25, max=30, required=False),
+        N("economic_life_years", "years", "When the hardware is retired (remaining book value above salvage written off, salvage received) and replaced; blank = kept in service to the horizon end", min=0.25, max=30, required=False),
         S("salvage_share", "Salvage value at the end of the life, as a share of cost"),
         CURRENCY,
         SOURCE,
