@@ -157,7 +157,8 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         dcum = item("Cumulative discounted saving", ccy, lambda me: prev(me, 0) + dcf, total=False)
         dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
         # NPV at the IRR must be zero; written as a check where the IRR exists.
-        at_irr = item("PV of savings at the IRR", ccy, incr / (1 + irr_q) ** timeline("qidx"))
+        at_irr = item("PV of savings at the IRR (0 where there is no IRR)", ccy,
+                      IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0))
         npv_check = item(f"NPV at IRR, {oid}", ccy, IFERROR(total(at_irr), 0))
         comparisons[oid] = Comparison(oid, incr, npv_item, irr_q, irr_a, payback, dpayback,
                                       [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum,
@@ -181,6 +182,14 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     if be_items:
         breakeven.append(Section("Breakeven monthly fee (PV over the horizon)", be_items))
     vol_items = []
+    api_per_token = {}
+    for api_id, api in option_models.items():
+        if api.kind == "hosted_api":
+            api_per_token[api_id] = item(f"Levelized API cost per token, {api_id}", f"{ccy}/token",
+                                         IFERROR(api.tco_pv / api.pv_tokens, NA()), name=f"api_per_token:{api_id}")
+    if api_per_token:
+        breakeven.append(Section("Levelized cost per token of each API (PV of cost / PV of tokens)",
+                                 list(api_per_token.values())))
     for oid, om in option_models.items():
         if om.replica_months is None:
             continue
@@ -189,18 +198,14 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         cap = item(f"Capacity per replica-month (mean), {oid}", "tokens/month",
                    total(om.capacity_tokens_per_replica_month) / n)
         vol_items += [pv_rm, cost_rm, cap]
-        for api_id, api in option_models.items():
-            if api.kind != "hosted_api":
-                continue
-            per_tok = item(f"Levelized API cost per token, {api_id}", f"{ccy}/token",
-                           IFERROR(api.tco_pv / api.pv_tokens, NA()), name=f"api_per_token:{oid}:{api_id}")
+        for api_id, per_tok in api_per_token.items():
             vol = item(f"Breakeven volume of one {oid} replica vs {api_id}", "tokens/month",
                        IFERROR(cost_rm / per_tok, NA()), name=f"breakeven_volume:{oid}:{api_id}")
             util = item(f"Breakeven utilization of {oid} vs {api_id}", "share",
                         IFERROR(vol / cap, NA()), name=f"breakeven_util:{oid}:{api_id}")
-            vol_items += [per_tok, vol, util]
+            vol_items += [vol, util]
     if vol_items:
-        breakeven.append(Section("Breakeven volume and utilization against each API (one replica)", vol_items))
+        breakeven.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
 
     # ---- side-by-side comparison: links to each option's rows, and cumulative cash cost -------------
     side: list[Section] = []
@@ -334,7 +339,7 @@ def _build_option(reg, scenario, oid, opt, capacity, d_in, d_out, peak_out, secs
             served_in = item("Input tokens served", "tokens", d_in * active)
         util = item("Utilization of the fleet", "share", IFERROR(served_out / capacity_out, 0), total=False)
         cap_tokens_rm = item("Tokens one replica can serve per month", "tokens/month",
-                             cap * secs / MONTHS_PER_QUARTER * (in_per_req + out_per_req) / out_per_req)
+                             cap * secs / MONTHS_PER_QUARTER * (in_per_req + out_per_req) / out_per_req, total=False)
         replica_months = item("Replica-months", "replica-months", fleet * MONTHS_PER_QUARTER)
         ops = [active, needed, fleet, capacity_out, served_out, served_in, util, cap_tokens_rm, replica_months]
         sections.append(Section("Capacity and load", ops))
@@ -567,7 +572,7 @@ def _vintages(n, growth, unit_cost, salvage, life, life_q, econ_q, method, ccy):
         in_life = (age >= 1) * (age <= life)
         if econ_q is not None:
             in_life = in_life * (age <= econ_q)  # a retired vintage no longer depreciates
-        nbv_holder = item(f"Vintage {v}: net book value, closing", ccy)
+        nbv_holder = item(f"Vintage {v}: net book value, closing", ccy, total=False)
         opening = prev(nbv_holder, 0) + add
         if method == "straight_line":
             dep_expr = in_life * (cost_v - salv_v) / life
