@@ -26,7 +26,7 @@ from tcomodel.sheet.render import render_total
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
 FIRST_ROW = 5  # first line item row
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
-                "Checks")
+                "Sensitivity", "Checks")
 KIND_LABEL = {"owned": "owned hardware", "rented_server": "rented server", "cloud_gpu": "cloud GPU",
               "hosted_api": "hosted API"}
 
@@ -113,7 +113,7 @@ class _Report:
     # ---------------------------------------------------------------------------------------------
     def write(self):
         order = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand"] + \
-                [self.sheet_names[o] for o in self.m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Checks"]
+                [self.sheet_names[o] for o in self.m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks"]
         for name in order:
             self.ws[name] = self.wb.add_worksheet(name)
         # pass 1: place everything so any formula can reference any cell
@@ -128,6 +128,7 @@ class _Report:
             self._write_plan(p)
         self._write_checks()
         self._write_roofline()
+        self._write_sensitivity()
         self._write_summary()
         self._write_cover()
         for name in order:
@@ -511,6 +512,97 @@ class _Report:
         ws.set_column(9, 9, 90)
         ws.freeze_panes(FIRST_ROW - 1, 2)
 
+    # --- Sensitivity --------------------------------------------------------------------------------
+    def _write_sensitivity(self):
+        from tcomodel.finance.sensitivity import price_volume_grid, tornado
+
+        ws = self.ws["Sensitivity"]
+        f = self.f
+        m, ccy = self.m, self.ccy
+        self._title(ws, "Sensitivity: what moves the answer",
+                    "Engine-computed (purple): the whole model re-run with one driver at its low and high value "
+                    "(the scenario's Ranges sheet where it names the input, else +/-20%), and on a grid of volume and "
+                    "API price. Not formulas: each cell is a separate run of the model.")
+        t = tornado(self.run)
+        cands = [o for o, om in m.options.items() if o != m.baseline and om.kind != "hosted_api"] or \
+            [o for o in m.options if o != m.baseline]
+        focus = max(cands, key=lambda o: t.base_npv.get(o, -math.inf)) if cands else m.baseline
+        r = FIRST_ROW - 2
+        charts_col = 9
+        for metric, base, table, unit, num in (
+                (f"NPV of switching from {m.baseline} to {focus}", t.base_npv.get(focus), t.npv.get(focus), ccy, "#,##0"),
+                (f"Levelized cost of {focus}", t.base_levelized[focus], t.levelized[focus], f"{ccy}/Mtok", "#,##0.00")):
+            if table is None:
+                continue
+            swings = [(abs(hi - lo), i) for i, (lo, hi) in enumerate(table)]
+            order = [i for sw, i in sorted(swings, key=lambda x: -x[0]) if sw > 1e-9 * max(1.0, abs(base))][:12]
+            ws.write_string(r, 0, f"Tornado: {metric} (base {base:,.2f} {unit})", f.get("section"))
+            for c in range(1, 7):
+                ws.write_blank(r, c, None, f.get("section"))
+            r += 1
+            for c, h in enumerate(("Driver", "Low factor", "High factor", f"At low ({unit})", f"At high ({unit})",
+                                   "Change at low", "Change at high")):
+                ws.write_string(r, c, h, f.get("header_left" if c == 0 else "header"))
+            head = r
+            r += 1
+            first = r
+            for i in order:
+                d = t.drivers[i]
+                lo, hi = table[i]
+                ws.write_string(r, 0, f"{d.label} ({d.basis})")
+                ws.write_number(r, 1, d.low, f.get("engine", "0.00"))
+                ws.write_number(r, 2, d.high, f.get("engine", "0.00"))
+                ws.write_number(r, 3, float(lo), f.get("engine", num))
+                ws.write_number(r, 4, float(hi), f.get("engine", num))
+                ws.write_number(r, 5, float(lo - base), f.get("engine", num))
+                ws.write_number(r, 6, float(hi - base), f.get("engine", num))
+                r += 1
+            if not order:
+                ws.write_string(r, 0, "(no driver moves this figure)", f.get("subtitle"))
+                r += 1
+            else:
+                ch = self.wb.add_chart({"type": "bar"})
+                for col, name in ((5, "low"), (6, "high")):
+                    ch.add_series({"name": f"driver at {name}", "categories": ["Sensitivity", first, 0, r - 1, 0],
+                                   "values": ["Sensitivity", first, col, r - 1, col], "gap": 40})
+                ch.set_title({"name": f"{metric}: change from base ({unit})"})
+                ch.set_y_axis({"reverse": True, "label_position": "low"})
+                ch.set_x_axis({"num_format": num, "major_gridlines": {"visible": True}})
+                ch.set_legend({"position": "bottom"})
+                ch.set_size({"width": 820, "height": 60 + 28 * len(order) + 60})
+                ws.insert_chart(head, charts_col, ch)
+            r = max(r, head + 2 + len(order)) + 3
+            r = max(r, head + int((60 + 28 * len(order) + 80) / 20))
+        # volume x price grid
+        g = price_volume_grid(self.run)
+        ws.write_string(r, 0, f"Cheapest option (lowest levelized cost) by monthly token volume and API price level",
+                        f.get("section"))
+        for c in range(1, 7):
+            ws.write_blank(r, c, None, f.get("section"))
+        r += 1
+        ws.write_string(r, 0, "Rows: the workload scaled to this many tokens a month (mean over the horizon). "
+                              "Columns: every API token price multiplied by this factor.", f.get("subtitle"))
+        r += 1
+        ws.write_string(r, 0, "Tokens per month \\ API price factor", f.get("header_left"))
+        for j, pf in enumerate(g.price_factors):
+            ws.write_string(r, 1 + j, f"x{pf:g}", f.get("header"))
+        r += 1
+        palette = ["#DDEBF7", "#FCE4D6", "#E2EFDA", "#FFF2CC", "#EDE7F6", "#D9D9D9", "#F8CBAD", "#C6E0B4", "#BDD7EE"]
+        colour = {oid: palette[i % len(palette)] for i, oid in enumerate(m.options)}
+        fmts = {oid: self.wb.add_format({"bg_color": c, "font_color": "#7030A0", "border": 1, "border_color": "#D9D9D9",
+                                         "align": "center"}) for oid, c in colour.items()}
+        for i, mt in enumerate(g.monthly_tokens):
+            ws.write_number(r, 0, mt, f.get("engine", '#,##0" tokens/month"'))
+            for j in range(len(g.price_factors)):
+                oid = g.cheapest[i][j]
+                ws.write_string(r, 1 + j, oid, fmts[oid])
+            r += 1
+        ws.write_string(r, 0, f"Volume x1 is the scenario's workload ({g.monthly_tokens[g.volume_factors.index(1.0)]:,.0f} "
+                              f"tokens a month on average); price x1 the ApiPrices sheet. Self-hosted fleets are re-sized "
+                              f"at every volume.", f.get("subtitle"))
+        ws.set_column(0, 0, 56)
+        ws.set_column(1, 8, 17)
+
     # --- Summary ------------------------------------------------------------------------------------
     def _write_summary(self):
         ws = self.ws["Summary"]
@@ -658,7 +750,7 @@ class _Report:
                             "values": ["Summary", first, 1 + j, r - 1, 1 + j]})
         bar.set_title({"name": f"Cost breakdown by category ({ccy}, P&L view, whole horizon)"})
         bar.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
-        bar.set_y_axis({"reverse": True})
+        bar.set_y_axis({"reverse": True, "label_position": "low"})
         bar.set_legend({"position": "bottom"})
         bar.set_size({"width": 900, "height": 420})
         ws.insert_chart(r + 1, 0, bar)
@@ -734,7 +826,9 @@ class _Report:
                   ("Demand", "tokens demanded, peak rate, discounting")]
         sheets += [(self.sheet_names[o], f"calculation sheet of option '{o}'") for o in self.m.options]
         sheets += [("Comparison", "options side by side per quarter"), ("Breakeven", "breakeven fee, volume, utilization"),
-                   ("NPV_IRR", "switching cash flows, NPV, IRR, payback"), ("Checks", "every check and the master check")]
+                   ("NPV_IRR", "switching cash flows, NPV, IRR, payback"),
+                   ("Sensitivity", "tornado of key drivers; cheapest option by volume and API price"),
+                   ("Checks", "every check and the master check")]
         for name, text in sheets:
             r += 1
             ws.write_url(r, 0, f"internal:'{name}'!A1", string=name)

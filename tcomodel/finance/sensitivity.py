@@ -1,0 +1,166 @@
+"""Sensitivity: a tornado of key drivers and a volume x API-price grid of the cheapest option.
+
+Both re-run the whole model with moved inputs, evaluated in one pass along the leading scenario axis.
+Each driver scales a set of inputs by its low and high factor: the workbook's Ranges sheet gives the
+low/high where it names an input the driver moves (low/high as values, or as multipliers for
+Workload rows), otherwise +/-20%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcomodel.sheet import evaluate
+
+DEFAULT_SWING = 0.20
+
+
+@dataclass
+class Driver:
+    label: str
+    inputs: list  # scalar input names scaled
+    rows: list  # row input names scaled
+    low: float  # factor
+    high: float
+    basis: str  # where low/high came from
+
+
+@dataclass
+class Tornado:
+    drivers: list
+    base_levelized: dict  # option -> value
+    base_npv: dict  # option -> NPV vs baseline
+    levelized: dict  # option -> array [drivers, 2] (low, high)
+    npv: dict  # option -> array [drivers, 2]
+
+
+@dataclass
+class Grid:
+    volume_factors: list
+    monthly_tokens: list  # tokens per month at each volume factor (mean over the horizon)
+    price_factors: list
+    cheapest: list  # [volume][price] option id
+    levelized: dict  # option -> array [volume, price]
+
+
+def _drivers(run) -> list[Driver]:
+    m, sc = run.model, run.scenario
+    names = list(m.inputs)
+
+    def pick(pred):
+        return [n for n in names if pred(n, m.inputs[n])]
+
+    drivers = [Driver("Workload volume (requests)", [], ["workload.requests"], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING,
+                      "+/-20%")]
+    for oid, om in m.options.items():
+        if om.kind == "rented_server":
+            drivers.append(Driver(f"{oid}: monthly fee", [f"{oid}.rental.fee_per_replica_per_month"], [],
+                                  1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+        elif om.kind == "owned":
+            drivers.append(Driver(f"{oid}: capex", pick(lambda n, d, o=oid: n.startswith(f"{o}.capex.") and n.endswith("_per_replica")),
+                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+            drivers.append(Driver(f"{oid}: power price", [f"{oid}.opex.power_price_per_kwh"], [],
+                                  1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+        elif om.kind == "cloud_gpu":
+            drivers.append(Driver(f"{oid}: GPU-hour rates", pick(lambda n, d, o=oid: n.startswith(f"{o}.cloud.") and n.endswith("_per_gpu_hour")),
+                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+        elif om.kind == "hosted_api":
+            drivers.append(Driver(f"{oid}: token prices", pick(lambda n, d, o=oid: n.startswith(f"{o}.api.") and n.endswith("_per_mtok")),
+                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+        if om.kind != "hosted_api":
+            drivers.append(Driver(f"{oid}: throughput per replica", [], [f"{oid}.capacity"], 1 - DEFAULT_SWING,
+                                  1 + DEFAULT_SWING, "+/-20%"))
+    for n, d in m.inputs.items():
+        if n.startswith("fx."):
+            drivers.append(Driver(f"FX {n[3:]}", [n], [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+    drivers.append(Driver("Discount rate", ["discount_rate_annual"], [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+    # the workbook's Ranges override the factors where they name exactly the input a driver moves
+    origin_to_input = {d.origin.split(" ")[0]: n for n, d in m.inputs.items()}
+    for rec in sc.ranges:
+        cell = _ranges_cell(sc, rec)
+        if rec.sheet == "Workload" and rec.field == "requests":
+            drv = drivers[0]
+            drv.low, drv.high, drv.basis = rec.low, rec.high, f"Ranges {rec.cell('low')}"
+            continue
+        name = origin_to_input.get(cell) if cell else None
+        if name is None:
+            continue
+        base = m.inputs[name].value
+        for drv in drivers:
+            if drv.inputs == [name] and base:
+                drv.low, drv.high, drv.basis = rec.low / base, rec.high / base, f"Ranges {rec.cell('low')}"
+    return [d for d in drivers if d.inputs or d.rows]
+
+
+def _ranges_cell(sc, rec) -> str | None:
+    """The workbook cell a Ranges row names (Sheet!Cell), or None."""
+    tables = {"FX": sc.fx_rows, "Rental": sc.rental, "CloudRates": sc.cloud_rates, "ApiPrices": sc.api_prices,
+              "Capex": sc.capex, "Opex": sc.opex, "Options": sc.options}
+    rows = tables.get(rec.sheet)
+    if rows is None or rec.row_id not in rows or not rec.field:
+        return None
+    return rows[rec.row_id].cells.get(rec.field)
+
+
+def _batched_values(run, s: int) -> dict:
+    m = run.model
+    vals = {}
+    for n, d in m.inputs.items():
+        vals[n] = np.full(s, d.value, dtype=float)
+    for n, d in m.row_inputs.items():
+        vals[n] = np.tile(np.asarray(d.values, dtype=float), (s, 1))
+    vals.update(m.timeline)
+    return vals
+
+
+def _metric_items(run):
+    m = run.model
+    items = [om.levelized for om in m.options.values()] + [c.npv for c in m.comparisons.values()]
+    return items
+
+
+def tornado(run) -> Tornado:
+    m = run.model
+    drivers = _drivers(run)
+    s = 1 + 2 * len(drivers)
+    vals = _batched_values(run, s)
+    for i, drv in enumerate(drivers):
+        for j, factor in enumerate((drv.low, drv.high)):
+            k = 1 + 2 * i + j
+            for n in drv.inputs:
+                vals[n][k] *= factor
+            for n in drv.rows:
+                vals[n][k] *= factor
+    res = evaluate(_metric_items(run), vals, periods=len(m.quarters))
+    lev = {oid: res[om.levelized][1:].reshape(len(drivers), 2) for oid, om in m.options.items()}
+    npv = {oid: res[c.npv][1:].reshape(len(drivers), 2) for oid, c in m.comparisons.items()}
+    return Tornado(drivers, {oid: float(res[om.levelized][0]) for oid, om in m.options.items()},
+                   {oid: float(res[c.npv][0]) for oid, c in m.comparisons.items()}, lev, npv)
+
+
+VOLUME_FACTORS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+PRICE_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FACTORS) -> Grid:
+    """Cheapest option (levelized cost per Mtok) by workload volume and by API price level."""
+    m = run.model
+    cells = [(v, p) for v in volume_factors for p in price_factors]
+    vals = _batched_values(run, len(cells))
+    api_inputs = [n for n in m.inputs if ".api." in n and n.endswith("_per_mtok")]
+    for k, (v, p) in enumerate(cells):
+        vals["workload.requests"][k] *= v
+        for n in api_inputs:
+            vals[n][k] *= p
+    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters))
+    shape = (len(volume_factors), len(price_factors))
+    lev = {oid: res[om.levelized].reshape(shape) for oid, om in m.options.items()}
+    ids = list(lev)
+    stack = np.stack([np.where(np.isnan(lev[o]), np.inf, lev[o]) for o in ids])
+    best = np.argmin(stack, axis=0)
+    cheapest = [[ids[best[i, j]] for j in range(shape[1])] for i in range(shape[0])]
+    base_tokens = float(np.sum(run.values[m.options[m.baseline].tokens])) / (3 * len(m.quarters))
+    monthly = [base_tokens * v for v in volume_factors]
+    return Grid(list(volume_factors), monthly, list(price_factors), cheapest, lev)
