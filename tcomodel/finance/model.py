@@ -17,29 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tcomodel.sheet.expr import (
-    CEILING,
-    HOURS_PER_QUARTER,
-    IF,
-    IFERROR,
-    MAX,
-    MILLION,
-    MIN,
-    MONTHS_PER_QUARTER,
-    NA,
-    Const,
-    Item,
-    index,
-    inp,
-    irr,
-    item,
-    npv,
-    prev,
-    row_input,
-    sumproduct,
-    timeline,
-    total,
-)
+from tcomodel.sheet.expr import Const, Item
 
 SECONDS_PER_HOUR = Const(3600, "seconds per hour")
 QUARTERS_PER_YEAR = Const(4, "quarters per year")

@@ -365,12 +365,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
     # Options: references and kind-specific rows.
     for oid, rec in options.items():
         kind = rec.kind
-        if rec.hardware_id is not None and rec.hardware_id not in hardware:
-            out.add("Options", rec.cell("hardware_id").split("!")[1],
-                    f"hardware_id '{rec.hardware_id}' is not on sheet Hardware nor in the built-in catalogue; known: {', '.join(sorted(hardware))}")
-        if rec.model_id is not None and rec.model_id not in models:
-            out.add("Options", rec.cell("model_id").split("!")[1],
-                    f"model_id '{rec.model_id}' is not on sheet Models nor in the built-in catalogue; known: {', '.join(sorted(models))}")
+        _check_catalogue_refs("Options", rec, hardware, models, out)
         if kind in SELF_HOSTED_KINDS:
             for fname in ("hardware_id", "model_id", "precision"):
                 if getattr(rec, fname) is None and rec.cell(fname) and _row_ok(tables["Options"], rec):
@@ -456,12 +451,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
     claims = [rec for rec, ok, row in tables["Claims"]]
     _unique("Claims", tables["Claims"], "claim_id", out)
     for rec in claims:
-        if rec.hardware_id is not None and rec.hardware_id not in hardware:
-            out.add("Claims", rec.cell("hardware_id").split("!")[1],
-                    f"hardware_id '{rec.hardware_id}' is unknown; known: {', '.join(sorted(hardware))}")
-        if rec.model_id is not None and rec.model_id not in models:
-            out.add("Claims", rec.cell("model_id").split("!")[1],
-                    f"model_id '{rec.model_id}' is unknown; known: {', '.join(sorted(models))}")
+        _check_catalogue_refs("Claims", rec, hardware, models, out)
         if rec.precision is None and rec.bits_per_weight is None and rec.claimed_tok_s is not None:
             out.add("Claims", rec.cell("precision").split("!")[1], "give a precision or bits_per_weight")
     ranges = [rec for rec, ok, row in tables["Ranges"]]
@@ -492,6 +482,15 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         model_rows=model_rows,
         utilization_rows=list(util_seen.values()),
     )
+
+
+def _check_catalogue_refs(sheet: str, rec, hardware: dict, models: dict, out: _Collector) -> None:
+    """hardware_id and model_id must name a row of the Hardware/Models sheets or the built-in catalogue."""
+    for fname, known, where in (("hardware_id", hardware, "Hardware"), ("model_id", models, "Models")):
+        value = getattr(rec, fname)
+        if value is not None and value not in known:
+            out.add(sheet, rec.cell(fname).split("!")[1],
+                    f"{fname} '{value}' is not on sheet {where} nor in the built-in catalogue; known: {', '.join(sorted(known))}")
 
 
 def _row_ok(rows, rec) -> bool:
