@@ -188,3 +188,49 @@ def build(scenario, output, json_path, no_xlsx):
         click.echo(f"wrote {xlsx_path}")
     if json_path:
         click.echo(f"wrote {json_path}")
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+              help="Excel bridge path [default: outputs/compare-<old-stem>-vs-<new-stem>.xlsx].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the diff and bridges as JSON here.")
+@handle_errors
+def compare(old, new, output, json_path):
+    """Compare two scenario workbooks: every input cell that differs (Sheet!Cell, label, OLD, NEW) and,
+    per option, a bridge of levelized cost per Mtok and NPV from OLD to NEW by input group
+    (sequential substitution in a fixed order), as an Excel workbook with waterfall charts."""
+    from tcomodel.compare import compare_scenarios, default_output_path, write_compare_xlsx, write_json
+
+    result = compare_scenarios(old, new)
+    xlsx_path = output or str(default_output_path(old, new))
+    click.echo(f"{old} -> {new}: {len(result.changes)} input cell(s) differ")
+    for ch in result.changes[:25]:
+        where = ch.new_cell or ch.old_cell or ch.sheet
+        click.echo(f"  {where:<16} {ch.label}: {ch.old} -> {ch.new}")
+    if len(result.changes) > 25:
+        click.echo(f"  ... and {len(result.changes) - 25} more (sheet Changes)")
+    for note in result.structural:
+        click.echo(f"not substituted: {note}")
+    if result.bridge_note:
+        click.echo(result.bridge_note, err=True)
+    for metric, title in (("levelized_cost_per_mtok", f"Levelized cost ({result.currency}/Mtok)"),
+                          ("npv_vs_baseline", f"NPV vs {result.baseline} ({result.currency})")):
+        bridges = result.bridges[metric]
+        if not bridges:
+            continue
+        click.echo(f"{title}: OLD -> NEW, largest steps")
+        for oid, b in bridges.items():
+            if b.total_change is None:
+                click.echo(f"  {oid:<24} #N/A")
+                continue
+            tiny = 1e-9 * max(abs(b.old), abs(b.new), 1e-300)  # rounding noise, not a contribution
+            top = sorted((s for s in b.steps if abs(s[1] or 0) > tiny), key=lambda s: -abs(s[1]))[:3]
+            steps = ", ".join(f"{s} {v:+,.2f}" for s, v in top) or "no change"
+            click.echo(f"  {oid:<24} {b.old:>14,.2f} -> {b.new:>14,.2f}  ({steps})")
+    write_compare_xlsx(result, xlsx_path, protect=[old, new])
+    click.echo(f"wrote {xlsx_path}")
+    if json_path:
+        write_json(result, json_path, protect=[old, new])
+        click.echo(f"wrote {json_path}")
