@@ -38,6 +38,10 @@ def write_compare_xlsx(result: CompareResult, path, *, protect=()) -> Path:
         for metric in METRICS:
             _bridge_sheet(wb, fmt, result, metric)
         _notes_sheet(wb, fmt, result)
+        for ws in wb.worksheets():  # print one page wide, landscape, like the report
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
         wb.close()
     return Path(path)
 
