@@ -234,3 +234,65 @@ def compare(old, new, output, json_path):
     if json_path:
         write_json(result, json_path, protect=[old, new])
         click.echo(f"wrote {json_path}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--samples", "-n", required=True, type=int, help="Number of Monte Carlo samples (1 to 10,000,000).")
+@click.option("--seed", type=int, default=None, help="Seed of the random generator; the same seed gives identical "
+              "results [default: a fresh seed, printed so the run can be repeated].")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+              help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@handle_errors
+def sweep(scenario, samples, seed, output, json_path):
+    """Monte Carlo over the inputs with a range on SCENARIO's Ranges sheet (triangular with the base value
+    as mode, or uniform; Workload low/high are multipliers): P10/P50/P90 of levelized cost per Mtok and of
+    NPV vs the baseline per option, and the probability that each option is the cheapest, as an Excel
+    workbook (Summary, Histograms, Samples) and optionally JSON."""
+    from tcomodel.sweep import default_output_path, sweep as sweep_api, validate_samples
+
+    validate_samples(samples, seed)
+    bar = None
+
+    def progress(done, total, elapsed_s):
+        nonlocal bar
+        # a bar only on a terminal, and only once the run has taken more than a second
+        if bar is None and done < total and elapsed_s > 1.0 and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label="sampling", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        res = sweep_api(scenario, samples, seed, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    xlsx_path = output or str(default_output_path(res.scenario_name))
+    from tcomodel.sweep import to_json_dict, write_sweep_xlsx
+
+    ccy = res.currency
+    click.echo(f"{res.scenario_name}: {res.samples:,} samples (seed {res.seed}) of {len(res.inputs)} Ranges input(s) "
+               f"in {res.seconds:.1f} s")
+    lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
+    fmt = lambda v, spec: "#N/A" if v is None else format(v, spec)  # noqa: E731
+    click.echo(f"  {'option':<24} {'levelized ' + ccy + '/Mtok P10 / P50 / P90':>38}   {'NPV P50 vs ' + res.baseline:>22}"
+               f"   P(cheapest)")
+    for oid in res.options:
+        lv = " / ".join(fmt(lev[oid][k], ",.2f") for k in ("p10", "p50", "p90"))
+        nv = "(baseline)" if oid == res.baseline else fmt(npv[oid]["p50"], ",.0f")
+        click.echo(f"  {oid:<24} {lv:>38}   {nv:>22}   {prob[oid]:>10.1%}")
+    for note in res.notes:
+        click.echo(f"note: {note}", err=True)
+    write_sweep_xlsx(res, xlsx_path, protect=[scenario])
+    click.echo(f"wrote {xlsx_path}")
+    if json_path:
+        import json
+        from pathlib import Path
+
+        from tcomodel.fileio import atomic_path
+
+        with atomic_path(json_path, protect=[scenario]) as tmp:
+            Path(tmp).write_text(json.dumps(to_json_dict(res), indent=2) + "\n")
+        click.echo(f"wrote {json_path}")

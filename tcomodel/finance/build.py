@@ -531,10 +531,13 @@ def _payback(cum: Item, n: int, label: str) -> Item:
 
 
 def _sum(parts):
-    out = parts[0]
-    for x in parts[1:]:
-        out = out + x
-    return out
+    """a + b + c ... as a balanced tree: depth log2(n), so hundreds of options or vintages do not
+    exhaust recursion when the expression is walked (the rendered formula evaluates in the same order)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    mid = len(parts) // 2
+    return _sum(parts[:mid]) + _sum(parts[mid:])
 
 
 def _fx(reg, scenario, currency):

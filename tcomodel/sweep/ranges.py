@@ -1,0 +1,182 @@
+"""Map the rows of a scenario's Ranges sheet to the model inputs they drive.
+
+A Ranges row (sheet, row_id, field) names a workbook cell. The model input it drives is the
+InputDef whose ``origin`` is that cell (Scenario keys, FX, Options and the kind-specific sheets), or
+the Workload row input whose origin range holds it. Workload low/high are multipliers of the
+quarter's value (row_id ``*`` = every quarter); every other sheet gives low/high as values.
+A row that drives no input the sweep can move is an InputError naming its Ranges cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tcomodel.errors import InputError, Problem
+
+# Inputs fixed by the model's structure (vintage count, timeline position, replica size): sampling
+# them continuously would move some line items and not the Python-built structure around them.
+STRUCTURAL_SUFFIXES = ("start_qidx", "book_life_quarters", "gpus_per_replica")
+# Workload fields the roofline reads when it picks each option's operating point.
+ROOFLINE_WORKLOAD_FIELDS = ("input_tokens_per_request", "output_tokens_per_request")
+_PREFIX = {"Rental": "rental", "CloudRates": "cloud", "ApiPrices": "api", "Capex": "capex", "Opex": "opex"}
+
+
+@dataclass
+class SampledInput:
+    """One Ranges row, resolved: what it moves and how it is drawn."""
+
+    ranges_cell: str  # Ranges!Dn of the low value: the row's address in messages and outputs
+    label: str
+    target: str  # the workbook cell (or range) the row names
+    names: list[str]  # model input names it sets (scalar) or scales (row)
+    is_row: bool  # True: a Workload row input scaled by a multiplier
+    quarter_index: int | None  # row inputs: the single quarter scaled (None = every quarter)
+    low: float
+    mode: float  # the base value (scalars) or 1 (Workload multipliers)
+    high: float
+    distribution: str  # triangular | uniform
+    clip_share: bool = False  # a share row scaled by a multiplier stays within [0, 1]
+    source: str = ""
+
+    @property
+    def unit(self) -> str:
+        return "multiplier" if self.is_row else "value"
+
+
+def _where(rec, fieldname: str) -> tuple[str, str | None]:
+    cell = rec.cell(fieldname)
+    return ("Ranges", cell.split("!", 1)[1]) if "!" in cell else ("Ranges", None)
+
+
+def _base_cell(origin: str) -> str:
+    return (origin or "").split(" ", 1)[0]
+
+
+def resolve_ranges(scenario, model) -> tuple[list[SampledInput], list[str]]:
+    """The sampled inputs of every Ranges row, and notes on what the sweep holds fixed.
+
+    Raises InputError listing every Ranges row that drives no model input.
+    """
+    by_cell: dict[str, list[str]] = {}
+    for name, d in model.inputs.items():
+        by_cell.setdefault(_base_cell(d.origin), []).append(name)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    out: list[SampledInput] = []
+    seen: dict[str, str] = {}  # scalar input name -> Ranges cell that samples it
+    for rec in scenario.ranges:
+        try:
+            si = _resolve_one(scenario, model, rec, by_cell)
+        except _Bad as bad:
+            problems.append(Problem(*_where(rec, bad.field), bad.message))
+            continue
+        if not si.is_row:
+            dup = [n for n in si.names if n in seen]
+            if dup:
+                problems.append(Problem(*_where(rec, "field"),
+                                        f"{si.target} is already sampled by the Ranges row at {seen[dup[0]]}; "
+                                        "give each input one Ranges row"))
+                continue
+            seen.update({n: si.ranges_cell for n in si.names})
+        if si.distribution == "triangular" and not si.low <= si.mode <= si.high:
+            what = "multiplier 1" if si.is_row else f"base value {si.mode:g} ({si.target})"
+            problems.append(Problem(*_where(rec, "low"),
+                                    f"triangular needs low <= base <= high, but the {what} is outside "
+                                    f"{si.low:g}..{si.high:g}; widen the range or use distribution uniform"))
+            continue
+        if si.is_row and rec.field in ROOFLINE_WORKLOAD_FIELDS:
+            notes.append(f"{si.ranges_cell}: {rec.field} is sampled in the cost line items; the roofline "
+                         "operating point (throughput per replica) stays at its base-case value")
+        out.append(si)
+    if problems:
+        raise InputError(problems, path=str(scenario.path))
+    return out, notes
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
+    sheet, row_id, fieldname = rec.sheet, rec.row_id, rec.field
+    dist = rec.distribution or "triangular"
+    ranges_cell = rec.cell("low")
+    common = dict(ranges_cell=ranges_cell, low=float(rec.low), high=float(rec.high), distribution=dist,
+                  source=rec.source or "")
+    if sheet == "Workload":
+        return _resolve_workload(scenario, model, rec, common)
+    if sheet == "Scenario":
+        key = row_id if not fieldname or fieldname == "value" else fieldname
+        cell = scenario.settings.cells.get(key)
+        if cell is None:
+            raise _Bad("row_id", f"'{key}' is not a Scenario key; known: {', '.join(scenario.settings.cells)}")
+        target, names = cell, by_cell.get(cell, [])
+        label = f"Scenario {key}"
+    else:
+        tables = {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex,
+                  "Opex": scenario.opex, "Rental": scenario.rental, "CloudRates": scenario.cloud_rates,
+                  "ApiPrices": scenario.api_prices}
+        if sheet in ("Hardware", "Models", "Claims"):
+            raise _Bad("sheet", f"sheet {sheet} feeds the roofline operating point, which the sweep holds at its "
+                                "base case; sample the option's throughput-driven costs instead")
+        if sheet not in tables:
+            raise _Bad("sheet", f"sheet '{sheet}' has no inputs the sweep can sample; use one of "
+                                f"Scenario, Workload, {', '.join(tables)}")
+        rows = tables[sheet]
+        rec_row = rows.get(row_id)
+        if rec_row is None and sheet == "FX" and row_id:
+            rec_row = rows.get(str(row_id).upper())
+        if rec_row is None:
+            raise _Bad("row_id", f"'{row_id}' is not a row of sheet {sheet}; known: {', '.join(map(str, rows)) or '(none)'}")
+        if not fieldname or fieldname not in rec_row.cells:
+            fields = [f for f in rec_row.cells if f not in ("option_id", "currency", "source")]
+            raise _Bad("field", f"'{fieldname or ''}' is not a field of sheet {sheet}; known: {', '.join(fields)}")
+        target = rec_row.cells[fieldname]
+        names = list(by_cell.get(target, []))
+        if not names:  # the naming scheme, for inputs registered without their cell
+            guess = (f"fx.{str(row_id).upper()}" if sheet == "FX" and fieldname == "rate_to_report_currency"
+                     else f"{row_id}.{_PREFIX.get(sheet, '')}.{fieldname}")
+            names = [guess] if guess in model.inputs else []
+        label = f"{sheet} {row_id} {fieldname}"
+    if not names:
+        raise _Bad("field", f"{target} ({label}) drives no input of the cost model (not used by this scenario's "
+                            "options, or only read by the roofline), so it cannot be sampled")
+    structural = [n for n in names if n.rsplit(".", 1)[-1] in STRUCTURAL_SUFFIXES]
+    if structural:
+        raise _Bad("field", f"{target} ({label}) sets the model's structure ({structural[0]}); the sweep samples "
+                            "continuous inputs only")
+    base = model.inputs[names[0]].value
+    return SampledInput(label=label, target=target, names=names, is_row=False, quarter_index=None, mode=float(base),
+                        **common)
+
+
+def _resolve_workload(scenario, model, rec, common) -> SampledInput:
+    wl = scenario.workload
+    fieldname = rec.field
+    name = f"workload.{fieldname}"
+    if not fieldname or not wl or fieldname not in wl[0].cells:
+        known = [f for f in (wl[0].cells if wl else ()) if f not in ("quarter", "source")]
+        raise _Bad("field", f"'{fieldname or ''}' is not a field of sheet Workload; known: {', '.join(known)}")
+    first = wl[0].cell(fieldname)
+    rows = [n for n, d in model.row_inputs.items() if _base_cell(d.origin).split(":")[0] == first]
+    if not rows and name in model.row_inputs:
+        rows = [name]
+    if not rows:
+        raise _Bad("field", f"Workload {fieldname} is only read by the roofline (latency targets set the operating "
+                            "point), which the sweep holds at its base case, so it cannot be sampled")
+    row_id = str(rec.row_id).strip() if rec.row_id is not None else ""
+    if row_id == "*":
+        qi, target, label = None, model.row_inputs[rows[0]].origin, f"Workload {fieldname} (every quarter)"
+    else:
+        quarters = [str(w.quarter) for w in wl]
+        if row_id not in quarters:
+            raise _Bad("row_id", f"'{row_id}' is not a quarter of the Workload sheet; use * (every quarter) or one of "
+                                 f"{quarters[0]}..{quarters[-1]}")
+        qi = quarters.index(row_id)
+        target, label = wl[qi].cell(fieldname), f"Workload {fieldname} {row_id}"
+    from tcomodel.inputs.schema import WORKLOAD
+
+    return SampledInput(label=label, target=target, names=rows, is_row=True, quarter_index=qi, mode=1.0,
+                        clip_share=WORKLOAD.field(fieldname).kind == "share", **common)

@@ -1,0 +1,223 @@
+"""The sweep workbook (xlsxwriter): Summary, Histograms (binned counts with column charts), Samples.
+
+All cells are values (a sweep has no formula lineage to show); #N/A where a metric is undefined.
+Formats are local: the core does not import tcomodel.report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import xlsxwriter
+
+from tcomodel.fileio import atomic_path
+from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
+
+HEADER_FILL, ENGINE_FONT, ENGINE_FILL = "#1F3864", "#7030A0", "#EDE7F6"
+HISTOGRAM_BINS = 30
+SAMPLE_ROWS = 1_000
+CHART_ROWS = 16  # rows one histogram block takes on the Histograms sheet
+
+
+def default_output_path(scenario_name: str, today: dt.date | None = None) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "-", scenario_name)
+    return Path("outputs") / f"{safe}-sweep-{(today or dt.date.today()).isoformat()}.xlsx"
+
+
+def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS):
+    """(edges [bins + 1], counts [bins]) of the defined values; one bin when all values are equal."""
+    ok = values[~np.isnan(values)]
+    if ok.size == 0:
+        return np.array([]), np.array([], dtype=int)
+    lo, hi = float(ok.min()), float(ok.max())
+    if lo == hi:
+        return np.array([lo, hi]), np.array([ok.size])
+    counts, edges = np.histogram(ok, bins=bins, range=(lo, hi))
+    return edges, counts
+
+
+def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | None = None) -> Path:
+    with atomic_path(path, protect=list(protect)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
+        wb.set_properties({"title": f"tcomodel sweep: {res.scenario_name}", "author": "tcomodel"})
+        f = _formats(wb)
+        _summary(wb, f, res, today or dt.date.today())
+        _histograms(wb, f, res)
+        _samples(wb, f, res)
+        wb.close()
+    return Path(path)
+
+
+def _formats(wb):
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "bold": wb.add_format({"bold": True}),
+        "header": wb.add_format({"bold": True, "font_color": "white", "bg_color": HEADER_FILL, "text_wrap": True,
+                                 "valign": "top"}),
+        "note": wb.add_format({"italic": True, "font_color": "#595959"}),
+        "money": wb.add_format({"num_format": "#,##0", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
+        "mtok": wb.add_format({"num_format": "#,##0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
+        "num": wb.add_format({"num_format": "#,##0.0000"}),
+        "int": wb.add_format({"num_format": "#,##0"}),
+        "pct": wb.add_format({"num_format": "0.0%", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
+    }
+
+
+def _put(ws, r, c, v, fmt=None):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        ws.write_formula(r, c, "=NA()", fmt, "#N/A")
+    else:
+        ws.write_number(r, c, float(v), fmt)
+
+
+def _summary(wb, f, res: SweepResult, today):
+    ws = wb.add_worksheet("Summary")
+    ccy = res.currency
+    ws.write(0, 0, f"Monte Carlo sweep: {res.scenario_name}", f["title"])
+    info = [("Samples", f"{res.samples:,}"), ("Seed", str(res.seed)), ("Date", today.isoformat()),
+            ("Currency", ccy), ("Baseline (NPV measured against)", res.baseline)]
+    for i, (k, v) in enumerate(info):
+        ws.write(2 + i, 0, k, f["bold"])
+        ws.write_string(2 + i, 1, v)
+    r = 3 + len(info)
+    ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
+    r += 1
+    heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base / mode", "High", "Unit", "Sample mean",
+             "Source"]
+    ws.write_row(r, 0, heads, f["header"])
+    for j, si in enumerate(res.inputs):
+        r += 1
+        ws.write_row(r, 0, [si.ranges_cell, si.label, si.target, si.distribution])
+        for c, v in enumerate((si.low, si.mode, si.high), start=4):
+            _put(ws, r, c, v, f["num"])
+        ws.write(r, 7, si.unit)
+        _put(ws, r, 8, float(np.mean(res.draws[:, j])), f["num"])
+        ws.write(r, 9, si.source)
+    if not res.inputs:
+        r += 1
+        ws.write(r, 0, "(none: every sample is the base case)", f["note"])
+    r += 2
+    ws.write(r, 0, "Results per option (engine-computed values)", f["bold"])
+    r += 1
+    pct = [f"P{p}" for p in PERCENTILES]
+    heads = (["Option", "Kind", "Label", f"Levelized base ({ccy}/Mtok)"] + [f"Levelized {p}" for p in pct]
+             + ["Levelized mean", f"NPV vs {res.baseline} base ({ccy})"] + [f"NPV {p}" for p in pct]
+             + ["NPV mean", "P(cheapest)", "#N/A samples"])
+    ws.write_row(r, 0, heads, f["header"])
+    ws.set_row(r, 45)
+    lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
+    first = r + 1
+    for oid, (kind, label) in res.options.items():
+        r += 1
+        ws.write_row(r, 0, [oid, kind, label])
+        c = 3
+        for v in [res.base_levelized[oid]] + [lev[oid][f"p{p}"] for p in PERCENTILES] + [lev[oid]["mean"]]:
+            _put(ws, r, c, v, f["mtok"])
+            c += 1
+        for v in [res.base_npv[oid]] + [npv[oid][f"p{p}"] for p in PERCENTILES] + [npv[oid]["mean"]]:
+            _put(ws, r, c, v, f["money"])
+            c += 1
+        _put(ws, r, c, prob[oid], f["pct"])
+        ws.write_number(r, c + 1, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
+    last = r
+    r += 2
+    notes = [
+        "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs "
+        "and self-hosted options compete on the same workload.",
+        "Percentiles by linear interpolation (Excel PERCENTILE.INC). Triangular distributions take the base value as "
+        "mode; Workload low/high are multipliers.",
+        "Inputs not on the Ranges sheet, and each option's roofline throughput, stay at their base-case values.",
+    ]
+    if res.probability_no_cheapest():
+        notes.append(f"No option has a defined levelized cost in {res.probability_no_cheapest():.2%} of samples.")
+    for note in notes + list(res.notes):
+        ws.write(r, 0, note, f["note"])
+        r += 1
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 2, 40)
+    ws.set_column(3, 16, 14)
+    ws.freeze_panes(1, 0)
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series({"name": "P(cheapest)", "categories": ["Summary", first, 0, last, 0],
+                      "values": ["Summary", first, 3 + 10, last, 3 + 10], "fill": {"color": "#4472C4"}})
+    chart.set_title({"name": "Probability of being the cheapest option"})
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 40 + 24 * len(res.options)})
+    ws.insert_chart(r + 1, 0, chart)
+
+
+def _histograms(wb, f, res: SweepResult):
+    ws = wb.add_worksheet("Histograms")
+    ccy = res.currency
+    ws.write(0, 0, f"Histograms of {res.samples:,} samples ({HISTOGRAM_BINS} equal-width bins between each metric's "
+                   "minimum and maximum)", f["bold"])
+    blocks = [(f"{oid}: levelized cost ({ccy}/Mtok)", res.levelized[:, i], f["mtok"])
+              for i, oid in enumerate(res.options)]
+    blocks += [(f"{oid}: NPV vs {res.baseline} ({ccy})", res.npv[:, i], f["money"])
+               for i, oid in enumerate(res.options) if oid != res.baseline]
+    for k, (title, values, fmt) in enumerate(blocks):
+        r0 = 2 + k * (max(CHART_ROWS, HISTOGRAM_BINS + 3))
+        ws.write(r0, 0, title, f["bold"])
+        ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples"], f["header"])
+        edges, counts = histogram(values)
+        if counts.size == 0:
+            ws.write(r0 + 2, 0, "#N/A in every sample", f["note"])
+            continue
+        for b, cnt in enumerate(counts):
+            rr = r0 + 2 + b
+            _put(ws, rr, 0, edges[b], fmt)
+            _put(ws, rr, 1, edges[b + 1], fmt)
+            _put(ws, rr, 2, (edges[b] + edges[b + 1]) / 2, fmt)
+            ws.write_number(rr, 3, int(cnt), f["int"])
+        last = r0 + 1 + len(counts)
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series({"name": title, "categories": ["Histograms", r0 + 2, 2, last, 2],
+                          "values": ["Histograms", r0 + 2, 3, last, 3], "gap": 10,
+                          "fill": {"color": "#4472C4"}})
+        chart.set_title({"name": title, "name_font": {"size": 11}})
+        chart.set_x_axis({"name": "bin centre", "num_font": {"rotation": -45}})
+        chart.set_y_axis({"name": "samples"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 20 * max(CHART_ROWS, HISTOGRAM_BINS + 3) - 20})
+        ws.insert_chart(r0, 5, chart)
+    ws.set_column(0, 3, 14)
+
+
+def _samples(wb, f, res: SweepResult):
+    ws = wb.add_worksheet("Samples")
+    n = min(SAMPLE_ROWS, res.samples)
+    heads = (["Sample"] + [f"{si.label} ({si.unit}) {si.ranges_cell}" for si in res.inputs]
+             + [f"{oid}: levelized ({res.currency}/Mtok)" for oid in res.options]
+             + [f"{oid}: NPV vs {res.baseline} ({res.currency})" for oid in res.options if oid != res.baseline]
+             + ["Cheapest option"])
+    ws.write_row(0, 0, heads, f["header"])
+    ws.set_row(0, 60)
+    ids = res.option_ids
+    cheapest = res.cheapest()[:n]
+    npv_cols = [i for i, oid in enumerate(ids) if oid != res.baseline]
+    for s in range(n):
+        r = s + 1
+        ws.write_number(r, 0, s + 1)
+        c = 1
+        for j in range(len(res.inputs)):
+            _put(ws, r, c, res.draws[s, j], f["num"])
+            c += 1
+        for i in range(len(ids)):
+            _put(ws, r, c, res.levelized[s, i], f["mtok"])
+            c += 1
+        for i in npv_cols:
+            _put(ws, r, c, res.npv[s, i], f["money"])
+            c += 1
+        ws.write(r, c, ids[cheapest[s]] if cheapest[s] >= 0 else "#N/A")
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, len(heads), 16)
+    ws.freeze_panes(1, 1)
+    if res.samples > n:
+        ws.write(n + 2, 0, f"first {n:,} of {res.samples:,} samples", f["note"])

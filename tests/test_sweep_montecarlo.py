@@ -1,0 +1,199 @@
+"""Monte Carlo sweep: collapsed ranges give the base case exactly, seeds reproduce, a uniform fee gives the
+hand-checkable linear range, cheapest-option probabilities sum to 1, bad Ranges rows exit 2 with their cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from tcomodel.cli import main
+from tcomodel.finance import run_model
+from tcomodel.inputs import load_scenario
+from tcomodel.sweep import run_sweep
+from tests.helpers import column_of, find_row, mutate
+
+RANGES_FIRST_ROW = 3  # Ranges: header, units, then data
+COL = {"sheet": "A", "row_id": "B", "field": "C", "low": "D", "high": "E", "distribution": "F"}
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sweep") / "default.xlsx"
+    res = CliRunner().invoke(main, ["init", str(path)])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def default_run(default):
+    return run_model(load_scenario(default))
+
+
+def _ranges_rows(ws):
+    return [r for r in range(RANGES_FIRST_ROW, ws.max_row + 1) if ws[f"A{r}"].value]
+
+
+def _keep_only(ws, keep_row: int):
+    """Delete every Ranges data row except ``keep_row``."""
+    for r in sorted(_ranges_rows(ws), reverse=True):
+        if r != keep_row:
+            ws.delete_rows(r)
+
+
+def _levelized_and_npv(run):
+    m = run.model
+    lev = {o: run.scalar(om.levelized) for o, om in m.options.items()}
+    npv = {o: (run.scalar(m.comparisons[o].npv) if o in m.comparisons else 0.0) for o in m.options}
+    return lev, npv
+
+
+def test_collapsed_ranges_give_the_base_case_exactly(default, default_run, tmp_path):
+    def collapse(wb):
+        ws = wb["Ranges"]
+        for r in _ranges_rows(ws):
+            sheet, row_id, fieldname = (ws[f"{COL[k]}{r}"].value for k in ("sheet", "row_id", "field"))
+            if sheet == "Workload":
+                base = 1.0  # Workload low/high are multipliers
+            else:
+                src = wb[sheet]
+                base = src[f"{column_of(src, fieldname)}{find_row(src, 'A', row_id)}"].value
+            ws[f"D{r}"], ws[f"E{r}"] = base, base
+
+    path = mutate(default, tmp_path / "collapsed.xlsx", collapse)
+    res = run_sweep(run_model(load_scenario(path)), 64, seed=5)
+    assert len(res.inputs) == 5
+    lev, npv = _levelized_and_npv(default_run)
+    for i, oid in enumerate(res.options):
+        assert np.all(res.levelized[:, i] == lev[oid]), oid
+        assert np.all(res.npv[:, i] == npv[oid]), oid
+    out = tmp_path / "collapsed.json"
+    cli = CliRunner().invoke(main, ["sweep", str(path), "--samples", "200", "--seed", "1", "-o",
+                                    str(tmp_path / "c.xlsx"), "--json", str(out)])
+    assert cli.exit_code == 0, cli.output
+    doc = json.loads(out.read_text())
+    for oid, d in doc["options"].items():
+        s = d["levelized_cost_per_mtok"]
+        assert s["p10"] == s["p50"] == s["p90"] == lev[oid]
+        t = d["npv_vs_baseline"]
+        assert t["p10"] == t["p50"] == t["p90"] == npv[oid]
+
+
+def test_a_fixed_seed_reproduces_results_exactly_whatever_the_chunk_size(default_run):
+    a = run_sweep(default_run, 3000, seed=11)
+    b = run_sweep(default_run, 3000, seed=11, chunk_samples=700)
+    c = run_sweep(default_run, 3000, seed=12)
+    assert np.array_equal(a.draws, b.draws) and np.array_equal(a.levelized, b.levelized)
+    assert np.array_equal(a.npv, b.npv)
+    assert not np.array_equal(a.draws, c.draws)
+
+
+def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):
+    # only the aarhusai monthly fee varies: uniform 5,000..25,000 DKK (Ranges row 3 of the default)
+    def only_fee(wb):
+        ws = wb["Ranges"]
+        assert ws["C3"].value == "fee_per_replica_per_month" and ws["F3"].value == "uniform"
+        _keep_only(ws, 3)
+
+    path = mutate(default, tmp_path / "fee.xlsx", only_fee)
+
+    def at_fee(fee):
+        def edit(wb):
+            ws = wb["Rental"]
+            ws[f"{column_of(ws, 'fee_per_replica_per_month')}{find_row(ws, 'A', 'aarhusai')}"] = fee
+        return _levelized_and_npv(run_model(load_scenario(mutate(path, tmp_path / f"fee{fee}.xlsx", edit))))
+
+    (lev_lo, npv_lo), (lev_hi, npv_hi) = at_fee(5000), at_fee(25000)
+    res = run_sweep(run_model(load_scenario(path)), 2000, seed=3)
+    fee = res.draws[:, 0]
+    assert 5000 <= fee.min() < 5100 and 24900 < fee.max() <= 25000
+    i = res.option_ids.index("aarhusai")
+    lev = res.levelized[:, i]
+    # cost is linear in the fee: every sample lies on the line through the two end runs
+    expected = lev_lo["aarhusai"] + (fee - 5000) / 20000 * (lev_hi["aarhusai"] - lev_lo["aarhusai"])
+    np.testing.assert_allclose(lev, expected, rtol=1e-9)
+    assert lev_lo["aarhusai"] <= lev.min() and lev.max() <= lev_hi["aarhusai"]
+    assert lev.min() == pytest.approx(lev_lo["aarhusai"], rel=0.01)
+    assert lev.max() == pytest.approx(lev_hi["aarhusai"], rel=0.01)
+    # NPV of every other option against aarhusai grows with the fee, linearly too
+    for j, oid in enumerate(res.option_ids):
+        if oid == "aarhusai":
+            continue
+        exp = npv_lo[oid] + (fee - 5000) / 20000 * (npv_hi[oid] - npv_lo[oid])
+        np.testing.assert_allclose(res.npv[:, j], exp, rtol=1e-9, atol=1e-6)
+        assert res.levelized[:, j].min() == res.levelized[:, j].max()  # unaffected by aarhusai's fee
+
+
+def test_probabilities_of_cheapest_sum_to_one_across_apis_and_self_hosted(default, tmp_path):
+    # widen the budget API's prices so it no longer always wins: self-hosted and other APIs compete
+    def widen(wb):
+        ws = wb["Ranges"]
+        r = max(_ranges_rows(ws)) + 1
+        for k, v in (("sheet", "ApiPrices"), ("row_id", "api-gemini-flash-lite"), ("field", "output_per_mtok"),
+                     ("low", 0.1), ("high", 12.0), ("distribution", "uniform")):
+            ws[f"{COL[k]}{r}"] = v
+        ws[f"G{r}"] = "test"
+
+    res = run_sweep(run_model(load_scenario(mutate(default, tmp_path / "wide.xlsx", widen))), 5000, seed=2)
+    prob = res.probability_cheapest()
+    assert sum(prob.values()) == pytest.approx(1.0, abs=1e-12)
+    assert res.probability_no_cheapest() == 0
+    assert sum(1 for p in prob.values() if p > 0) >= 2
+    # the same count by hand from the samples
+    winners = np.argmin(res.levelized, axis=1)
+    for i, oid in enumerate(res.option_ids):
+        assert prob[oid] == np.count_nonzero(winners == i) / 5000
+
+
+@pytest.mark.parametrize("column,value,cell,words", [
+    ("field", "fee_per_month", "Ranges!C3", "not a field of sheet Rental"),
+    ("row_id", "no-such-option", "Ranges!B3", "not a row of sheet Rental"),
+    ("sheet", "Nowhere", "Ranges!A3", "no inputs the sweep can sample"),
+])
+def test_a_ranges_row_that_maps_to_no_input_exits_2_with_its_cell(default, tmp_path, column, value, cell, words):
+    def edit(wb):
+        wb["Ranges"][f"{COL[column]}3"] = value
+
+    path = mutate(default, tmp_path / "bad.xlsx", edit)
+    res = CliRunner().invoke(main, ["sweep", str(path), "--samples", "10", "-o", str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 2
+    assert f"{cell}: " in res.output and words in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_a_workload_field_only_the_roofline_reads_is_refused(default, tmp_path):
+    def edit(wb):
+        wb["Ranges"]["C5"] = "min_user_tok_s"
+
+    res = CliRunner().invoke(main, ["sweep", str(mutate(default, tmp_path / "lat.xlsx", edit)), "--samples", "10",
+                                    "-o", str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 2 and "Ranges!C5: " in res.output and "roofline" in res.output
+
+
+@pytest.mark.parametrize("n", ["0", "10000001", "-3"])
+def test_samples_out_of_range_exit_2(default, n):
+    res = CliRunner().invoke(main, ["sweep", str(default), "--samples", n])
+    assert res.exit_code == 2 and "--samples must be a whole number from 1 to 10,000,000" in res.output
+
+
+def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
+    out, js = tmp_path / "s.xlsx", tmp_path / "s.json"
+    res = CliRunner().invoke(main, ["sweep", str(default), "--samples", "1500", "--seed", "9", "-o", str(out),
+                                    "--json", str(js)])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Histograms", "Samples"]
+    ws = wb["Samples"]
+    assert ws.cell(1001, 1).value == 1000 and ws.cell(1002, 1).value is None  # first 1,000 samples only
+    hist = wb["Histograms"]
+    counts = [hist.cell(r, 4).value for r in range(5, 5 + 30)]  # first block: aarhusai levelized, 30 bins
+    assert sum(counts) == 1500
+    assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
+    doc = json.loads(js.read_text())
+    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 5
+    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 8)]
