@@ -10,23 +10,31 @@ SECTION_FILL = "#D9E1F2"
 
 
 def number_format(unit: str, currency: str) -> str:
-    """A number format that fits the unit of a line item."""
-    u = unit or ""
+    """A number format that fits the unit of a line item or input."""
+    u = (unit or "").strip()
     if u in ("share", "per year", "per quarter") or u.endswith("share"):
         return "0.0%"
     if "/Mtok" in u:
         return "#,##0.00"
     if "/token" in u:
         return "0.000E+00"
+    if " per " in u and u.split(" per ")[0] == currency or (u.count("/") == 1 and len(u.split("/")[1]) == 3
+                                                              and u.split("/")[1].isupper()):
+        return "0.0000"  # an FX rate, e.g. "DKK per USD" or "DKK/USD"
+    if u.endswith(("/kWh", "/GPU-h")) or u in ("kW", "GB", "ratio", "years"):
+        return "#,##0.00"
+    if u.endswith(("/month", "/replica-month")):
+        return "#,##0"
+    if u in ("factor", "index") or u.startswith(("factor", "index")):
+        return "0.0000"
     if u in ("flag", "count", "quarter #", "replicas", "servers", "GPUs", "quarters"):
         return "#,##0"
-    if u in ("factor", "index", "ratio") or u.startswith(("factor", "index")) or "/" in u and u.split("/")[0] == currency \
-            and u.split("/")[1] in ("USD", "EUR", "GBP", "SEK", "NOK"):
-        return "0.0000"
-    if u in ("tok/s", "tok/s per replica"):
+    if u.startswith("tok/s"):
         return "#,##0.0"
-    if u.startswith(currency) or u in ("tokens", "tokens/month", "kWh", "GPU-h", "replica-months", "months", "requests",
-                                       "s", "requests/quarter") or u.endswith("/month"):
+    if u.startswith("score"):
+        return "0.0"
+    if u in (currency, "USD", "EUR", "tokens", "tokens/month", "kWh", "GPU-h", "replica-months", "months",
+             "requests", "requests/quarter") or len(u) == 3 and u.isupper():
         return "#,##0"
     return "#,##0.00"
 
