@@ -48,6 +48,10 @@ def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | Non
         _summary(wb, f, res, today or dt.date.today())
         _histograms(wb, f, res)
         _samples(wb, f, res)
+        for ws in wb.worksheets():  # print one page wide, landscape, like the report
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
         wb.close()
     return Path(path)
 
@@ -149,12 +153,13 @@ def _summary(wb, f, res: SweepResult, today):
     chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 640, "height": 40 + 24 * len(res.options)})
+    chart.set_size({"width": 640, "height": 120 + 30 * len(res.options)})  # room for every option's label
     ws.insert_chart(r + 1, 0, chart)
 
 
 def _histograms(wb, f, res: SweepResult):
     ws = wb.add_worksheet("Histograms")
+    f = dict(f, label_right=wb.add_format({"align": "right", "font_color": "#595959"}))
     ccy = res.currency
     ws.write(0, 0, f"Histograms of {res.samples:,} samples ({HISTOGRAM_BINS} equal-width bins between each metric's "
                    "minimum and maximum)", f["bold"])
@@ -165,7 +170,7 @@ def _histograms(wb, f, res: SweepResult):
     for k, (title, values, fmt) in enumerate(blocks):
         r0 = 2 + k * (max(CHART_ROWS, HISTOGRAM_BINS + 3))
         ws.write(r0, 0, title, f["bold"])
-        ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples"], f["header"])
+        ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples", "Axis label"], f["header"])
         edges, counts = histogram(values)
         if counts.size == 0:
             ws.write(r0 + 2, 0, "#N/A in every sample", f["note"])
@@ -176,9 +181,12 @@ def _histograms(wb, f, res: SweepResult):
             _put(ws, rr, 1, edges[b + 1], fmt)
             _put(ws, rr, 2, (edges[b] + edges[b + 1]) / 2, fmt)
             ws.write_number(rr, 3, int(cnt), f["int"])
+            # chart categories as text: LibreOffice ignores number formats on category axes
+            centre = (edges[b] + edges[b + 1]) / 2
+            ws.write_string(rr, 4, f"{centre:,.2f}" if abs(centre) < 1000 else f"{centre:,.0f}", f["label_right"])
         last = r0 + 1 + len(counts)
         chart = wb.add_chart({"type": "column"})
-        chart.add_series({"name": title, "categories": ["Histograms", r0 + 2, 2, last, 2],
+        chart.add_series({"name": title, "categories": ["Histograms", r0 + 2, 4, last, 4],
                           "values": ["Histograms", r0 + 2, 3, last, 3], "gap": 10,
                           "fill": {"color": "#4472C4"}})
         chart.set_title({"name": title, "name_font": {"size": 11}})
@@ -186,8 +194,8 @@ def _histograms(wb, f, res: SweepResult):
         chart.set_y_axis({"name": "samples"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 720, "height": 20 * max(CHART_ROWS, HISTOGRAM_BINS + 3) - 20})
-        ws.insert_chart(r0, 5, chart)
-    ws.set_column(0, 3, 14)
+        ws.insert_chart(r0, 6, chart)
+    ws.set_column(0, 4, 14)
 
 
 def _samples(wb, f, res: SweepResult):
