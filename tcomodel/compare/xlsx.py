@@ -16,6 +16,7 @@ from tcomodel.compare.bridge import METRICS, STRUCTURE, CompareResult
 from tcomodel.compare.diff import json_value
 from tcomodel.fileio import atomic_path
 from tcomodel.finance.model import GROUPS
+from tcomodel.xlsxprint import print_one_page_wide
 
 SHEET_NAMES = {"levelized_cost_per_mtok": "Bridge levelized", "npv_vs_baseline": "Bridge NPV"}
 HEADER_FILL, ENGINE_FONT, ENGINE_FILL = "#1F3864", "#7030A0", "#EDE7F6"
@@ -38,10 +39,8 @@ def write_compare_xlsx(result: CompareResult, path, *, protect=()) -> Path:
         for metric in METRICS:
             _bridge_sheet(wb, fmt, result, metric)
         _notes_sheet(wb, fmt, result)
-        for ws in wb.worksheets():  # print one page wide, landscape, like the report
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
+        for ws in wb.worksheets():
+            print_one_page_wide(ws)
         wb.close()
     return Path(path)
 

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from tcomodel import __version__
 from tcomodel.fileio import atomic_path
+from tcomodel.xlsxprint import print_one_page_wide
 from tcomodel.report.styles import Formats, number_format
 from tcomodel.sheet import Layout, cached_value, render, write_block
 from tcomodel.sheet.expr import Item
@@ -838,10 +839,6 @@ class _Report:
 
     # --- print setup -----------------------------------------------------------------------------
     def _print_setup(self, ws, name):
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-        ws.set_footer(f"&L{self.sc.settings.scenario_name}&C{name}&RPage &P of &N")
+        print_one_page_wide(ws, f"&L{self.sc.settings.scenario_name}&C{name}&RPage &P of &N")
         if name not in ("Cover", "Summary", "Roofline", "Checks", "Inputs"):
             ws.repeat_rows(HEADER_ROW)

@@ -16,6 +16,7 @@ import xlsxwriter
 
 from tcomodel.fileio import atomic_path
 from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
+from tcomodel.xlsxprint import print_one_page_wide
 
 HEADER_FILL, ENGINE_FONT, ENGINE_FILL = "#1F3864", "#7030A0", "#EDE7F6"
 HISTOGRAM_BINS = 30
@@ -48,10 +49,8 @@ def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | Non
         _summary(wb, f, res, today or dt.date.today())
         _histograms(wb, f, res)
         _samples(wb, f, res)
-        for ws in wb.worksheets():  # print one page wide, landscape, like the report
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
+        for ws in wb.worksheets():
+            print_one_page_wide(ws)
         wb.close()
     return Path(path)
 
