@@ -1,6 +1,7 @@
 """The TCO model: line items per option kind, metrics, and the results of a run."""
 
-from tcomodel.finance.build import Capacity, build_tco_model
+from tcomodel.finance.build import build_tco_model
+from tcomodel.finance.model import Capacity
 from tcomodel.finance.capacity import operating_points
 from tcomodel.finance.results import ModelRun, run_model, to_json_dict
 

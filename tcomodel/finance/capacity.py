@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.errors import InputError, Problem
-from tcomodel.finance.build import Capacity
+from tcomodel.finance.model import Capacity
 from tcomodel.inputs.schema import SELF_HOSTED_KINDS
 
 

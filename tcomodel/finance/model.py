@@ -60,6 +60,15 @@ class Section:
 
 
 @dataclass
+class Capacity:
+    """Output tokens per second one replica sustains at the workload's operating point, per quarter."""
+
+    output_tok_s_per_replica: np.ndarray
+    source: str
+    measured: bool = False
+
+
+@dataclass
 class OptionModel:
     option_id: str
     kind: str
@@ -71,14 +80,15 @@ class OptionModel:
     input_tokens: Item
     output_tokens: Item
     cost_per_mtok: Item
-    fleet: Item | None
-    utilization: Item | None
     tco_nominal: Item
     tco_pv: Item
     pv_tokens: Item
     tokens_total: Item
     levelized: Item
     categories: dict[str, Item]  # cost breakdown (P&L view) for the chart
+    cost_per_mtok_safe: Item | None = None  # 0 where nothing is served (for the cost x tokens check)
+    fleet: Item | None = None
+    utilization: Item | None = None
     throughput_tok_s: float | None = None
     fee_units: Item | None = None  # rented servers: cost per unit of monthly fee (for breakeven fee)
     fee_input: str | None = None
@@ -87,6 +97,7 @@ class OptionModel:
     quality: str | None = None  # input name of the quality score
     levelized_per_correct: Item | None = None
     nbv_total: Item | None = None
+    nbv_negative: Item | None = None  # owned: sum of negative book values over vintages (check)
     vintage_checks: list = field(default_factory=list)  # (nbv item, salvage item) pairs
 
 
