@@ -25,6 +25,8 @@ SCENARIO = [
     ("baseline_option", "aarhusai", "id", "the current platform"),
     ("tax_rate", 0.0, "share", "assumption: a municipal platform pays no corporate tax"),
     ("inflation_annual", 0.02, "per year", "assumption: Danmarks Nationalbank / ECB 2% inflation target"),
+    ("price_max_age_months", 6, "months", "assumption: prices are re-read every quarter; older than two quarters is stale"),
+    ("capex_paid_at", "start", "", "assumption: hardware is paid on delivery, before the quarter in which it serves"),
 ]
 
 FX = [

@@ -54,6 +54,8 @@ class Settings:
     baseline_option: str
     tax_rate: float
     inflation_annual: float
+    price_max_age_months: int = 6
+    capex_paid_at: str = "start"
     sources: dict = field(default_factory=dict, compare=False, repr=False)
     cells: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -234,6 +236,9 @@ def _read_key_value(spec: SheetSpec, ws_values, ws_formulas, out: _Collector):
         found[key] = row
     values, cells, sources = {}, {}, {}
     for f in spec.fields:
+        if f.name not in found and not f.required:
+            values[f.name] = f.default
+            continue
         if f.name not in found:
             out.add(spec.name, f"A{(ws_values.max_row or 1) + 1}", f"key '{f.name}' is missing; add a row '{f.name}' with {f.allowed()}")
             values[f.name] = None
@@ -246,6 +251,8 @@ def _read_key_value(spec: SheetSpec, ws_values, ws_formulas, out: _Collector):
         except CellProblem as exc:
             out.add(spec.name, f"B{row}", str(exc))
             values[f.name] = None
+        if values[f.name] is None and not f.required:
+            values[f.name] = f.default
         src = ws_values.cell(row=row, column=4).value
         sources[f.name] = "" if src is None else str(src)
     return values, cells, sources

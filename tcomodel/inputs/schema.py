@@ -45,6 +45,7 @@ class Field:
     choices: tuple[str, ...] = ()
     ref: str | None = None
     description: str = ""
+    default: object = None  # value of an optional field left blank (Scenario keys; documented in the README)
 
     def allowed(self) -> str:
         """A short human statement of what the field accepts, for error messages and docs."""
@@ -136,6 +137,12 @@ SCENARIO = SheetSpec(
         R("baseline_option", "Options", "Option the NPV, IRR and payback of every other option are measured against"),
         S("tax_rate", "Corporate tax rate applied to the savings of switching (0 for a tax-exempt public body)"),
         N("inflation_annual", "per year", "General inflation; reported for reference, escalation is set per line", min=-0.5, max=1.0),
+        Field("price_max_age_months", "integer", "months", False, 1, 120, default=6,
+              description="Prices (ApiPrices, CloudRates, FX as_of) older than this at build time give a warning and a "
+                          "row on the Checks sheet; blank = 6"),
+        Field("capex_paid_at", "choice", "", False, choices=("start", "end"), default="start",
+              description="When capex is paid within the quarter its hardware enters service: start (default) or end; "
+                          "present values discount it accordingly"),
     ),
     "Scenario settings: one per row, key | value | unit | source | description.",
     key_value=True,
