@@ -13,6 +13,10 @@ from tcomodel.sheet.expr import (
 )
 
 
+DAYS_PER_WEEK = Const(7, "days per week")
+HOURS_PER_DAY = Const(24, "hours per day")
+
+
 def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     s = scenario.settings
     ccy = s.report_currency
@@ -48,20 +52,22 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     cache_write = wrow("cache_write_share", "Cache-write share of input", "share", "Workload volume")
     batch_share = wrow("batch_eligible_share", "Batch-eligible share", "share", "Workload volume")
     lc_share = wrow("long_context_share", "Long-context share of requests", "share", "Workload volume")
-    peak = wrow("peak_to_average", "Peak to average demand", "ratio", "Workload volume")
+    shape_items, peak = _peak_to_average(reg, scenario, wrow)
 
     d_in = item("Input tokens demanded", "tokens", requests * in_per_req)
     d_out = item("Output tokens demanded", "tokens", requests * out_per_req)
     d_tok = item("Tokens demanded", "tokens", d_in + d_out)
     secs = item("Seconds per quarter", "s", HOURS_PER_QUARTER * SECONDS_PER_HOUR, total=False)
     peak_out = item("Peak output rate demanded", "tok/s", d_out / secs * peak, total=False)
+    # sized for the peak, a fleet's average utilization cannot exceed the average over the peak
+    util_ceiling = item("Highest reachable average utilization (1 / peak to average)", "share", 1 / peak, total=False)
     general = [
         Section("Financing", [r_q, disc]),
-        Section("Demand (from the Workload sheet)", [d_in, d_out, d_tok, secs, peak_out]),
+        Section("Demand (from the Workload sheet)", [d_in, d_out, d_tok, secs] + shape_items + [peak_out, util_ceiling]),
     ]
 
     baseline_id = s.baseline_option
-    demand = Demand(d_in, d_out, secs, peak_out, cache_hit, cache_write, batch_share, lc_share, in_per_req, out_per_req)
+    demand = Demand(d_in, d_out, secs, peak_out, util_ceiling, cache_hit, cache_write, batch_share, lc_share, in_per_req, out_per_req)
     ctx = Context(reg, scenario, demand, r_q, tl)
     option_models: dict[str, OptionModel] = {}
     for oid, opt in scenario.options.items():
@@ -174,6 +180,30 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master, check_flags=flags,
         baseline=baseline_id, currency=ccy, side_by_side=side,
     )
+
+
+def _peak_to_average(reg, scenario, wrow):
+    """Peak over the 24x7 average: given per quarter, or from the demand shape (working days, the busy hours
+    or the hourly profile's largest share, and the peak within the busiest hour)."""
+    wl = scenario.workload
+    if all(w.peak_to_average is not None for w in wl):
+        peak = wrow("peak_to_average", "Peak to average demand", "ratio", "Workload volume")
+        return [], peak
+    days = wrow("working_days_per_week", "Working days per week", "days/week", "Workload volume")
+    burst = wrow("intra_hour_peak_factor", "Peak within the busiest hour over its mean", "ratio", "Workload volume")
+    if scenario.hourly_profile:
+        prof = scenario.hourly_profile
+        top = max(prof, key=lambda r: r.share_of_daily_requests)
+        share = reg.scalar("demand.peak_hour_share", top.share_of_daily_requests,
+                           "Busiest hour's share of a working day's requests", "share", top.source,
+                           f"{top.cell('share_of_daily_requests')} (largest of HourlyProfile, hour {top.hour})",
+                           "Workload volume")
+        busy = item("Busy hours per day (equivalent: 1 / busiest hour's share)", "hours/day", 1 / share)
+    else:
+        busy = wrow("busy_hours_per_day", "Busy hours per working day", "hours/day", "Workload volume")
+    peak = item("Peak to average demand (from the demand shape)", "ratio",
+                DAYS_PER_WEEK / days * (HOURS_PER_DAY / busy) * burst, total=False)
+    return ([busy] if scenario.hourly_profile else []) + [peak], peak
 
 
 def _payback(cum: Item, n: int, label: str) -> Item:

@@ -47,6 +47,7 @@ class Demand:
     output_tokens: Item
     seconds: Item  # seconds per quarter
     peak_output_tok_s: Item
+    utilization_ceiling: Item  # 1 / peak to average
     cache_hit: object
     cache_write: object
     batch_share: object

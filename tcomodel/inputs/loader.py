@@ -83,6 +83,11 @@ class Scenario:
     hardware_rows: dict = field(default_factory=dict, compare=False, repr=False)  # only rows on the sheet
     model_rows: dict = field(default_factory=dict, compare=False, repr=False)
     utilization_rows: list = field(default_factory=list, compare=False, repr=False)
+    hourly_profile: list = field(default_factory=list)  # HourlyProfile rows by hour (empty: no profile)
+    roles: dict = field(default_factory=dict)  # role -> RolesRow
+    staff: dict = field(default_factory=dict)  # option_id -> list of StaffRow
+    resale: dict = field(default_factory=dict)  # option_id -> ResaleRows sorted by age
+    pairs: list = field(default_factory=list)  # PairsRow
 
     @property
     def quarters(self) -> list[Quarter]:
@@ -466,6 +471,8 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         if rec.low is not None and rec.high is not None and rec.low > rec.high:
             out.add("Ranges", rec.cell("low").split("!")[1], f"low {rec.low:g} is above high {rec.high:g}")
 
+    extras = _check_economics(tables, options, workload, missing_sheets, out)
+
     if out.problems or settings is None:
         return None
     return Scenario(
@@ -488,7 +495,125 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         hardware_rows=hw_rows,
         model_rows=model_rows,
         utilization_rows=list(util_seen.values()),
+        **extras,
     )
+
+
+def _at(rec, fieldname) -> str:
+    """The bare cell address (D7) of a record's field."""
+    return rec.cell(fieldname).split("!")[1]
+
+
+def _check_economics(tables: dict, options: dict, workload: list, missing_sheets, out: _Collector) -> dict:
+    """Demand shape, staff, resale curves and switching pairs: the rules across those sheets."""
+    profile_rows = [rec for rec, ok, row in tables["HourlyProfile"]]
+    profile = sorted((r for r in profile_rows if r.hour is not None), key=lambda r: r.hour)
+    if profile_rows:
+        hours = [r.hour for r in profile]
+        seen = set()
+        for r in profile:
+            if r.hour in seen:
+                out.add("HourlyProfile", _at(r, "hour"), f"hour {r.hour} appears twice")
+            seen.add(r.hour)
+        if sorted(seen) != list(range(24)):
+            missing = [h for h in range(24) if h not in seen]
+            out.add("HourlyProfile", f"A{FIRST_DATA_ROW}", f"the profile needs one row for each hour 0-23; missing: "
+                    f"{', '.join(map(str, missing))}")
+        total = sum(r.share_of_daily_requests or 0.0 for r in profile)
+        if abs(total - 1.0) > 1e-6 and hours:
+            last = profile[-1]
+            out.add("HourlyProfile", f"{_at(last, 'share_of_daily_requests')[0]}{FIRST_DATA_ROW}:"
+                    f"{_at(last, 'share_of_daily_requests')}",
+                    f"the hourly shares sum to {total:.6g}, not 1; each share is the hour's part of a working day's requests")
+    # Demand shape: per quarter either peak_to_average, or the shape columns; one way for the whole horizon.
+    shape_cols = ("working_days_per_week", "busy_hours_per_day", "intra_hour_peak_factor")
+    modes = set()
+    for w in workload:
+        has_ratio = w.peak_to_average is not None
+        has_shape = any(getattr(w, c) is not None for c in shape_cols)
+        if has_ratio and has_shape:
+            col = next(c for c in shape_cols if getattr(w, c) is not None)
+            out.add("Workload", _at(w, col), f"quarter {w.quarter} gives both peak_to_average and the demand shape "
+                    f"({col}); give one of them")
+            continue
+        if not has_ratio and not has_shape:
+            out.add("Workload", _at(w, "peak_to_average"), f"quarter {w.quarter} needs peak_to_average or the demand "
+                    "shape columns (working_days_per_week, intra_hour_peak_factor and busy_hours_per_day or the "
+                    "HourlyProfile sheet)")
+            continue
+        modes.add("shape" if has_shape else "ratio")
+        if has_shape:
+            for c in ("working_days_per_week", "intra_hour_peak_factor"):
+                if getattr(w, c) is None:
+                    out.add("Workload", _at(w, c), f"{c} is needed with the demand shape (quarter {w.quarter})")
+            if profile_rows and w.busy_hours_per_day is not None:
+                out.add("Workload", _at(w, "busy_hours_per_day"), "busy_hours_per_day and the HourlyProfile sheet "
+                        "both give the day's shape; leave busy_hours_per_day blank or remove the profile")
+            if not profile_rows and w.busy_hours_per_day is None:
+                out.add("Workload", _at(w, "busy_hours_per_day"), f"busy_hours_per_day is needed (quarter {w.quarter}), "
+                        "or an HourlyProfile sheet")
+    if len(modes) > 1:
+        out.add("Workload", f"A{FIRST_DATA_ROW}", "some quarters give peak_to_average and others the demand shape; "
+                "use one way for the whole horizon")
+    # Staff: roles exist, options exist.
+    roles = _unique("Roles", tables["Roles"], "role", out)
+    staff: dict[str, list] = {}
+    seen_pairs: dict[tuple, Any] = {}
+    for rec, ok, row in tables["Staff"]:
+        if rec.option_id is not None and rec.option_id not in options:
+            out.add("Staff", _at(rec, "option_id"), f"option_id '{rec.option_id}' is not on sheet Options; known: "
+                    f"{', '.join(options) or '(none)'}")
+            continue
+        if rec.role is not None and rec.role not in roles:
+            out.add("Staff", _at(rec, "role"), f"role '{rec.role}' is not on sheet Roles; known: {', '.join(roles) or '(none)'}")
+            continue
+        key = (rec.option_id, rec.role)
+        if key in seen_pairs:
+            out.add("Staff", _at(rec, "role"), f"option {rec.option_id} role {rec.role} appears twice (first at "
+                    f"{seen_pairs[key].cell('role')})")
+            continue
+        seen_pairs[key] = rec
+        if ok and rec.option_id is not None:
+            staff.setdefault(rec.option_id, []).append(rec)
+    # Resale curves: owned options only, shares never rise with age.
+    resale: dict[str, list] = {}
+    for rec, ok, row in tables["Resale"]:
+        opt = options.get(rec.option_id)
+        if rec.option_id is not None and opt is None:
+            out.add("Resale", _at(rec, "option_id"), f"option_id '{rec.option_id}' is not on sheet Options")
+            continue
+        if opt is not None and opt.kind != "owned":
+            out.add("Resale", _at(rec, "option_id"), f"option '{rec.option_id}' is of kind {opt.kind}; a resale curve "
+                    "applies to owned hardware only")
+            continue
+        if ok and rec.option_id is not None and rec.age_years is not None and rec.resale_share is not None:
+            resale.setdefault(rec.option_id, []).append(rec)
+    for oid, recs in resale.items():
+        recs.sort(key=lambda r: r.age_years)
+        for a, b in zip(recs, recs[1:]):
+            if b.age_years == a.age_years:
+                out.add("Resale", _at(b, "age_years"), f"age {b.age_years:g} years appears twice for option {oid} "
+                        f"(first at {a.cell('age_years')})")
+            elif b.resale_share > a.resale_share + 1e-12:
+                out.add("Resale", _at(b, "resale_share"), f"the resale curve of {oid} rises with age: "
+                        f"{b.resale_share:.0%} at {b.age_years:g} years is above {a.resale_share:.0%} at "
+                        f"{a.age_years:g} years ({a.cell('resale_share')}); a used server is not worth more when older")
+    # Switching pairs.
+    pairs = []
+    for rec, ok, row in tables["Pairs"]:
+        bad = False
+        for f in ("from_option_id", "to_option_id"):
+            v = getattr(rec, f)
+            if v is not None and v not in options:
+                out.add("Pairs", _at(rec, f), f"{f} '{v}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
+                bad = True
+        if not bad and rec.from_option_id is not None and rec.from_option_id == rec.to_option_id:
+            out.add("Pairs", _at(rec, "to_option_id"), "an option cannot be switched to itself")
+            bad = True
+        if not bad and ok and rec.from_option_id and rec.to_option_id:
+            pairs.append(rec)
+    return {"hourly_profile": profile if profile_rows else [], "roles": roles, "staff": staff, "resale": resale,
+            "pairs": pairs}
 
 
 def _check_catalogue_refs(sheet: str, rec, hardware: dict, models: dict, out: _Collector) -> None:

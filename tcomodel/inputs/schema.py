@@ -176,6 +176,7 @@ OPTIONS = SheetSpec(
         N("measured_output_tok_s_per_replica", "tok/s", "Measured output throughput of one replica; overrides the roofline estimate", required=False),
         N("quality_score", "score 0-100", "Task success or benchmark score, for cost per correct output", max=100.0, required=False),
         Field("start_quarter", "quarter", "quarter", False, description="First quarter the option serves; blank = first quarter"),
+        I("redundancy_replicas", "replicas", "Spare replicas kept beyond those the peak needs (N+k: k); self-hosted kinds; blank = 0", max=100, required=False),
         SOURCE,
     ),
     "One row per option to compare. Kind-specific costs live on Capex, Opex, Rental, CloudRates and ApiPrices, keyed by option_id.",
@@ -192,8 +193,8 @@ CAPEX = SheetSpec(
         N("install_cost_per_replica", "currency", "Installation and commissioning per replica", required=False),
         C("depreciation_method", DEPRECIATION_METHODS, "Book depreciation method"),
         N("book_life_years", "years", "Depreciation life", min=0.25, max=30),
-        N("economic_life_years", "years", "When the hardware is retired (remaining book value above salvage written off, salvage received) and replaced; blank = kept in service to the horizon end", min=0.25, max=30, required=False),
-        S("salvage_share", "Salvage value at the end of the life, as a share of cost"),
+        N("economic_life_years", "years", "When the hardware is retired (sold at its market value from the Resale sheet, the book value written off) and replaced; blank = kept in service to the horizon end", min=0.25, max=30, required=False),
+        S("salvage_share", "Book salvage value at the end of the book life, as a share of cost (accounting estimate; cash uses the Resale sheet)"),
         CURRENCY,
         SOURCE,
     ),
@@ -212,7 +213,7 @@ OPEX = SheetSpec(
         N("power_escalation_annual", "per year", "Annual change of the electricity price", min=-0.5, max=1.0, required=False),
         N("hosting_per_replica_per_month", "currency/month", "Colocation / rack space per replica (owned)", required=False),
         N("maintenance_share_of_capex_annual", "per year", "Maintenance contract as a share of capex per year (owned)", max=1.0, required=False),
-        N("staff_per_month", "currency/month", "Operations staff attributed to this option", required=False),
+        N("staff_per_month", "currency/month", "Operations staff as a flat monthly amount (older workbooks); prefer hours x rate on the Staff sheet", required=False),
         N("licences_per_month", "currency/month", "Software licences and support", required=False),
         N("other_escalation_annual", "per year", "Annual change of hosting, staff, maintenance and licences", min=-0.5, max=1.0, required=False),
         CURRENCY,
@@ -291,7 +292,10 @@ WORKLOAD = SheetSpec(
         S("cache_write_share", "Share of input tokens written to a prompt cache", required=False),
         S("batch_eligible_share", "Share of requests that tolerate batch-API latency (24 h)"),
         S("long_context_share", "Share of requests above the API long-context threshold", required=False),
-        N("peak_to_average", "ratio", "Peak-hour demand over average demand; sizes self-hosted fleets", min=1.0, max=100.0),
+        N("peak_to_average", "ratio", "Peak demand over the 24x7 average, given directly; leave blank when the demand shape columns (or the HourlyProfile sheet) give it", min=1.0, max=100.0, required=False),
+        N("working_days_per_week", "days/week", "Days a week the users work; demand falls on those days (demand shape)", min=1.0, max=7.0, required=False),
+        N("busy_hours_per_day", "hours/day", "Hours a working day over which the day's requests spread evenly (demand shape); blank when the HourlyProfile sheet gives the hourly shares", min=0.5, max=24.0, required=False),
+        N("intra_hour_peak_factor", "ratio", "Peak within the busiest hour over that hour's mean rate (bursts, minute-level peaks; demand shape)", min=1.0, max=10.0, required=False),
         N("min_user_tok_s", "tok/s", "Decode rate each user must see (latency target)", min=0.1),
         N("max_ttft_s", "s", "Maximum time to first token (latency target)", min=0.01),
         SOURCE,
@@ -346,6 +350,74 @@ RANGES = SheetSpec(
     required=False,
 )
 
+HOURLY_PROFILE = SheetSpec(
+    "HourlyProfile",
+    (
+        I("hour", "hour of day", "Hour of the working day, 0-23 (local time)", max=23),
+        S("share_of_daily_requests", "Share of a working day's requests in this hour; the 24 shares sum to 1"),
+        SOURCE,
+    ),
+    "Optional: the hourly shape of a working day's demand (24 rows summing to 1). With it, the peak hour sets the "
+    "peak rate: peak to average = 7 / working_days_per_week x 24 x (largest share) x intra_hour_peak_factor.",
+    required=False,
+    id_field="hour",
+)
+
+ROLES = SheetSpec(
+    "Roles",
+    (
+        Field("role", "id", "id", True, description="Id of the role, e.g. platform-engineer"),
+        N("loaded_rate_per_hour", "currency/hour", "Cost of one productive hour: salary incl. pension x overhead / productive hours a year"),
+        N("rate_escalation_annual", "per year", "Annual wage growth of the rate", min=-0.5, max=1.0, required=False),
+        CURRENCY,
+        SOURCE,
+    ),
+    "Optional: staff roles and their loaded hourly rates, shared by every option that uses the role (like for like).",
+    required=False,
+    id_field="role",
+)
+
+STAFF = SheetSpec(
+    "Staff",
+    (
+        R("option_id", "Options", "Option the effort belongs to (any kind, hosted APIs included)"),
+        R("role", "Roles", "Role doing the work"),
+        N("hours_per_month", "hours/month", "Recurring effort while the option serves: operations, patching, monitoring, governance"),
+        N("one_off_hours", "hours", "One-off effort in the option's first quarter: setup, integration, migration; blank = 0", required=False),
+        SOURCE,
+    ),
+    "Optional: staff and operations effort per option and role (hours x the role's loaded rate).",
+    required=False,
+    unique_together=("option_id", "role"),
+)
+
+RESALE = SheetSpec(
+    "Resale",
+    (
+        R("option_id", "Options", "Owned option whose hardware this resale curve values"),
+        N("age_years", "years", "Age of the hardware", min=0.0, max=30.0),
+        S("resale_share", "Market value as a share of the purchase price (server and GPUs; install and network have no resale value)"),
+        SOURCE,
+    ),
+    "Optional: resale value of owned hardware by age (linear between the points, flat after the last; 100% when new). "
+    "Cash receives this market value at retirement and at the horizon end; book depreciation never enters cash.",
+    required=False,
+    unique_together=("option_id", "age_years"),
+)
+
+PAIRS = SheetSpec(
+    "Pairs",
+    (
+        R("from_option_id", "Options", "Option switched from"),
+        R("to_option_id", "Options", "Option switched to"),
+        SOURCE,
+    ),
+    "Optional: extra switching comparisons (NPV, IRR, payback) besides those against the baseline, e.g. rent vs buy "
+    "of the same server.",
+    required=False,
+    unique_together=("from_option_id", "to_option_id"),
+)
+
 
 def _catalogue_sheet(name: str, fields, description: str) -> SheetSpec:
     """Hardware and Models sheets take exactly the roofline catalogue's fields."""
@@ -369,7 +441,7 @@ def all_sheets() -> list[SheetSpec]:
     """Every sheet of the format, in workbook order."""
     hardware, models = catalogue_sheets()
     return [SCENARIO, FX, hardware, models, OPTIONS, CAPEX, OPEX, RENTAL, CLOUD_RATES, API_PRICES,
-            WORKLOAD, UTILIZATION, CLAIMS, RANGES]
+            WORKLOAD, HOURLY_PROFILE, UTILIZATION, ROLES, STAFF, RESALE, PAIRS, CLAIMS, RANGES]
 
 
 # Which kind-specific sheet an option of each kind must have a row on.

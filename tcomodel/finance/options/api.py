@@ -3,9 +3,9 @@ terms, a price trend and FX."""
 
 from __future__ import annotations
 
-from tcomodel.finance.context import Context, escalation
+from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import Section
-from tcomodel.finance.options.common import finish, frame
+from tcomodel.finance.options.common import category_section, finish, frame, running_category, running_parts, staff_and_licences
 from tcomodel.sheet.expr import IFERROR, MILLION, Const, item
 
 
@@ -46,13 +46,18 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     in_cost = item("Input token cost", ccy, (fresh * p_in + cached * p_cached + written * p_write) * in_mult
                    / MILLION * terms * price_idx * fxv)
     out_cost = item("Output token cost", ccy, served_out * p_out * out_mult / MILLION * terms * price_idx * fxv)
-    cash = item("Cash cost", ccy, in_cost + out_cost)
+    running = staff_and_licences(ctx, fr)
+    parts = [in_cost, out_cost] + running_parts(running)
+    cash = item("Cash cost", ccy, balanced_sum(parts))
     pl = item("P&L cost", ccy, cash * 1)
+    categories = {"API tokens": item("API tokens", ccy, in_cost + out_cost)} if running is not None else {"API tokens": cash}
+    running_category(ctx, running, categories)
     calc = [served_in, served_out, fresh, cached, written, lc_in_ratio, in_mult, out_mult, price_idx, terms]
     if fx_item is not None:
         calc.append(fx_item)
-    calc += [in_cost, out_cost]
+    calc += [in_cost, out_cost] + (running.items if running is not None else [])
     fr.sections.append(Section("Hosted API: tokens and prices", [fr.active] + calc))
     fr.sections.append(Section("Cost", [cash, pl]))
+    category_section(fr, categories, calc + [cash, pl])
     return finish(ctx, fr, "hosted_api", cash=cash, pl=pl, served_in=served_in, served_out=served_out,
-                  categories={"API tokens": cash})
+                  categories=categories)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import SECONDS_PER_HOUR, Section
-from tcomodel.finance.options.common import category_section, finish, frame, self_hosted_load, staff_and_licences
+from tcomodel.finance.options.common import (
+    category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
+)
 from tcomodel.sheet.expr import HOURS_PER_QUARTER, MAX, item
 
 
@@ -44,8 +46,8 @@ def build(ctx: Context, oid: str, opt, capacity):
     running = staff_and_licences(ctx, fr)
     if running is not None:
         cost_items += running.items
-        parts += [running.staff, running.licences]
-        categories["Staff and licences"] = item("Staff and licences", ccy, running.staff + running.licences)
+    parts += running_parts(running)
+    running_category(ctx, running, categories)
     cash = item("Cash cost", ccy, balanced_sum(parts))
     pl = item("P&L cost", ccy, balanced_sum(parts))
     fr.sections.append(Section("Costs", cost_items))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tcomodel.finance.context import Context, escalation
+from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import OptionModel, Section, SECONDS_PER_HOUR
 from tcomodel.sheet.expr import (
     CEILING, HOURS_PER_QUARTER, IFERROR, MAX, MILLION, MONTHS_PER_QUARTER, NA, Item, inp, item, npv, prev,
@@ -44,6 +44,7 @@ class Load:
 
     cap: object  # output tok/s per replica (row input)
     gpus: object  # GPUs per replica (input)
+    spare: object  # spare replicas (input)
     fleet: Item
     served_in: Item
     served_out: Item
@@ -62,7 +63,11 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
                       "Utilization and throughput", engine=not capacity.measured)
     gpus = ctx.reg.scalar(f"{oid}.gpus_per_replica", opt.gpus_per_replica or 1, f"{oid}: GPUs per replica", "GPUs",
                           opt.source, opt.cell("gpus_per_replica"), "Utilization and throughput")
-    needed = item("Replicas needed at peak", "replicas", CEILING(d.peak_output_tok_s / cap, 1) * fr.active, total=False)
+    spare = ctx.reg.scalar(f"{oid}.redundancy_replicas", opt.redundancy_replicas or 0,
+                           f"{oid}: spare replicas (N+k)", "replicas", opt.source, opt.cell("redundancy_replicas"),
+                           "Utilization and throughput")
+    at_peak = item("Replicas the peak needs", "replicas", CEILING(d.peak_output_tok_s / cap, 1) * fr.active, total=False)
+    needed = item("Replicas needed (peak + spares)", "replicas", (at_peak + spare) * fr.active, total=False)
     if never_shrinks:
         fleet = item("Replicas in service", "replicas", lambda me: MAX(prev(me, 0), needed), total=False)
     else:
@@ -76,47 +81,87 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
     else:
         served_out = item("Output tokens served", "tokens", d.output_tokens * fr.active)
         served_in = item("Input tokens served", "tokens", d.input_tokens * fr.active)
-    util = item("Utilization of the fleet", "share", IFERROR(served_out / capacity_out, 0), total=False)
+    util = item("Utilization of the fleet (average)", "share", IFERROR(served_out / capacity_out, 0), total=False)
+    util_peak = item("Utilization of the fleet at the peak", "share",
+                     IFERROR(d.peak_output_tok_s * fr.active / (fleet * cap), 0), total=False)
     cap_tokens_rm = item("Tokens one replica can serve per month", "tokens/month",
                          cap * d.seconds / MONTHS_PER_QUARTER * (d.input_per_request + d.output_per_request)
                          / d.output_per_request, total=False)
     replica_months = item("Replica-months", "replica-months", fleet * MONTHS_PER_QUARTER)
-    fr.sections.append(Section("Capacity and load", [fr.active, needed, fleet, capacity_out, served_out, served_in, util,
-                                                     cap_tokens_rm, replica_months]))
+    fr.sections.append(Section("Capacity and load", [fr.active, at_peak, needed, fleet, capacity_out, served_out,
+                                                     served_in, util, util_peak, cap_tokens_rm, replica_months]))
     import numpy as np
 
-    return Load(cap, gpus, fleet, served_in, served_out, util, cap_tokens_rm, replica_months,
+    return Load(cap, gpus, spare, fleet, served_in, served_out, util, cap_tokens_rm, replica_months,
                 float(np.max(cap_vals)))
 
 
 @dataclass
 class Running:
-    """Staff and licences of a self-hosted option (from its Opex row)."""
+    """Staff (hours x loaded rate per role, plus any flat monthly amount) and licences of an option."""
 
     items: list
     staff: Item
-    licences: Item
+    licences: Item | None
 
 
 def staff_and_licences(ctx: Context, fr: Frame, other_index=None) -> Running | None:
-    """Staff and licences per month from the Opex row, escalated by its other-opex index."""
-    ox = ctx.scenario.opex.get(fr.oid)
-    if ox is None:
+    """Staff from the Staff sheet (hours per month while serving, one-off hours in the first quarter served,
+    each at its role's loaded rate) and, from an Opex row, flat staff and licences per month."""
+    reg, oid, ccy = ctx.reg, fr.oid, ctx.ccy
+    ox = ctx.scenario.opex.get(oid)
+    rows = ctx.scenario.staff.get(oid, [])
+    if ox is None and not rows:
         return None
-    reg, op = ctx.reg, f"{fr.oid}.opex"
-    fxo = ctx.fx(ox.currency)
-    out = []
-    if other_index is None:
-        other_index = escalation("Other opex index", reg.from_record(ox, "other_escalation_annual", op,
-                                 f"{fr.oid}: other opex escalation", "per year", "Other", default=0.0))
-        out.append(other_index)
-    staff = item("Staff", ctx.ccy, fr.active * reg.from_record(ox, "staff_per_month", op, f"{fr.oid}: staff",
-                                                               f"{ox.currency}/month", "Other", default=0.0)
-                 * MONTHS_PER_QUARTER * other_index * fxo)
-    lic = item("Licences", ctx.ccy, fr.active * reg.from_record(ox, "licences_per_month", op, f"{fr.oid}: licences",
+    out, parts = [], []
+    first_served = (timeline("qidx").eq(inp(f"{oid}.start_qidx"))) * 1
+    for rec in rows:
+        role = ctx.scenario.roles[rec.role]
+        rate = reg.from_record(role, "loaded_rate_per_hour", f"role.{rec.role}", f"role {rec.role}: loaded rate",
+                               f"{role.currency}/hour", "Other")
+        wage = escalation(f"Wage index, {rec.role}", reg.from_record(
+            role, "rate_escalation_annual", f"role.{rec.role}", f"role {rec.role}: wage growth", "per year", "Other",
+            default=0.0))
+        hours_m = reg.from_record(rec, "hours_per_month", f"{oid}.staff.{rec.role}", f"{oid}: {rec.role} hours per month",
+                                  "hours/month", "Other")
+        one_off = reg.from_record(rec, "one_off_hours", f"{oid}.staff.{rec.role}", f"{oid}: {rec.role} one-off hours",
+                                  "hours", "Other", default=0.0)
+        hours = item(f"Staff hours, {rec.role}", "hours", fr.active * hours_m * MONTHS_PER_QUARTER + one_off * first_served)
+        cost = item(f"Staff cost, {rec.role}", ccy, hours * rate * wage * ctx.fx(role.currency))
+        out += [wage, hours, cost]
+        parts.append(cost)
+    lic = None
+    if ox is not None:
+        op = f"{oid}.opex"
+        fxo = ctx.fx(ox.currency)
+        if other_index is None:
+            other_index = escalation("Other opex index", reg.from_record(ox, "other_escalation_annual", op,
+                                     f"{oid}: other opex escalation", "per year", "Other", default=0.0))
+            out.append(other_index)
+        flat = fr.active * reg.from_record(ox, "staff_per_month", op, f"{oid}: staff (flat monthly)",
+                                           f"{ox.currency}/month", "Other", default=0.0) * MONTHS_PER_QUARTER * other_index * fxo
+        parts.insert(0, flat)
+        lic = item("Licences", ccy, fr.active * reg.from_record(ox, "licences_per_month", op, f"{oid}: licences",
                                                                 f"{ox.currency}/month", "Other", default=0.0)
-               * MONTHS_PER_QUARTER * other_index * fxo)
-    return Running(out + [staff, lic], staff, lic)
+                   * MONTHS_PER_QUARTER * other_index * fxo)
+    staff = item("Staff", ccy, balanced_sum(parts) * 1)
+    out.append(staff)
+    if lic is not None:
+        out.append(lic)
+    return Running(out, staff, lic)
+
+
+def running_parts(running: Running | None) -> list:
+    """The cost rows staff and licences add to an option's cash and P&L."""
+    if running is None:
+        return []
+    return [running.staff] + ([running.licences] if running.licences is not None else [])
+
+
+def running_category(ctx: Context, running: Running | None, categories: dict) -> None:
+    if running is not None:
+        parts = running_parts(running)
+        categories["Staff and licences"] = item("Staff and licences", ctx.ccy, balanced_sum(parts) * 1)
 
 
 def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_in: Item, served_out: Item,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import QUARTERS_PER_YEAR, Section
-from tcomodel.finance.options.common import category_section, finish, frame, self_hosted_load, staff_and_licences
+from tcomodel.finance.options.common import (
+    category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
+)
 from tcomodel.sheet.expr import (
     HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, Const, index, item, prev, timeline,
 )
@@ -65,9 +67,9 @@ def build(ctx: Context, oid: str, opt, capacity):
     running = staff_and_licences(ctx, fr, other_index=oesc)
     if running is not None:
         cost_items += running.items
-        cash_parts += [running.staff, running.licences]
-        pl_parts += [running.staff, running.licences]
-        categories["Staff and licences"] = item("Staff and licences", ccy, running.staff + running.licences)
+    cash_parts += running_parts(running)
+    pl_parts += running_parts(running)
+    running_category(ctx, running, categories)
     cash = item("Cash cost", ccy, balanced_sum(cash_parts) - v.disposals - residual)
     pl = item("P&L cost", ccy, balanced_sum(pl_parts))
     fr.sections.append(Section("Costs", cost_items))
