@@ -77,29 +77,13 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
 
     comparisons: dict[str, Comparison] = {}
     for oid, om in option_models.items():
-        if oid == baseline_id:
-            continue
-        # before an option starts serving, the baseline keeps serving: no saving in those quarters
-        started = (timeline("qidx") >= inp(f"{oid}.start_qidx")) * 1
-        incr = item(f"Saving vs {baseline_id} after tax", ccy,
-                    ((base.cash_cost - om.cash_cost) - tax * (base.pl_cost - om.pl_cost)) * started)
-        npv_item = item(f"NPV of switching to {oid}", ccy, npv(r_q, incr))
-        # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
-        irr_q = item("IRR per quarter", "per quarter",
-                     IF(index(incr, 1) < 0, IFERROR(irr(incr), NA()), NA()))
-        irr_a = item(f"IRR of switching to {oid}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
-        cum = item("Cumulative saving", ccy, lambda me: prev(me, 0) + incr, total=False)
-        payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
-        dcf = item("Discounted saving", ccy, incr * disc)
-        dcum = item("Cumulative discounted saving", ccy, lambda me: prev(me, 0) + dcf, total=False)
-        dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
-        # NPV at the IRR must be zero; written as a check where the IRR exists.
-        at_irr = item("PV of savings at the IRR (0 where there is no IRR)", ccy,
-                      IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0))
-        npv_check = item(f"NPV at IRR, {oid}", ccy, IFERROR(total(at_irr), 0))
-        comparisons[oid] = Comparison(oid, incr, npv_item, irr_q, irr_a, payback, dpayback,
-                                      [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum,
-                                       dlast_neg, dpayback, at_irr], npv_check)
+        if oid != baseline_id:
+            comparisons[oid] = _switching(base, om, tax, r_q, disc, n, f"switching to {oid}")
+    pairs: dict[tuple, Comparison] = {}
+    for rec in scenario.pairs:
+        a, b = option_models[rec.from_option_id], option_models[rec.to_option_id]
+        pairs[(a.option_id, b.option_id)] = _switching(a, b, tax, r_q, disc, n,
+                                                       f"switching from {a.option_id} to {b.option_id}")
 
     # ---- breakeven ----------------------------------------------------------------------------
     breakeven: list[Section] = []
@@ -118,6 +102,9 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         be_items.insert(len(be_items) - (len(option_models) - 1), pv_units)
     if be_items:
         breakeven.append(Section("Breakeven monthly fee (PV over the horizon)", be_items))
+    unknown_fee = _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy)
+    for oid, table in unknown_fee.items():
+        breakeven.append(Section(f"NPV of switching at other values of the unknown fee of {oid}", table["items"]))
     vol_items = []
     api_per_token = {}
     for api_id, api in option_models.items():
@@ -168,8 +155,13 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         if om.nbv_total is not None:
             neg = item(f"Negative book value, {oid}", ccy, total(om.nbv_negative))
             checks.append((f"{oid}: net book value never negative", neg))
+        if om.kind == "owned":
+            gap = item(f"Cash cost - P&L cost over the horizon, {oid}", ccy, total(om.cash_cost) - total(om.pl_cost))
+            checks.append((f"{oid}: cash and P&L agree over the horizon (market value at the end)", gap))
     for oid, c in comparisons.items():
         checks.append((f"{oid}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
+    for (a, b), c in pairs.items():
+        checks.append((f"{a} -> {b}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
     # A check fails when its absolute value exceeds one hundredth of a currency unit.
     tolerance = Const(0.01, "tolerance")
     flags = [item(f"Fails: {label}", "flag", (MAX(c, -1 * c) > tolerance) * 1) for label, c in checks]
@@ -178,8 +170,68 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     return TcoModel(
         inputs=reg.inputs, row_inputs=reg.rows, timeline=tl, quarters=quarters, general=general,
         options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master, check_flags=flags,
-        baseline=baseline_id, currency=ccy, side_by_side=side,
+        baseline=baseline_id, currency=ccy, side_by_side=side, pairs=pairs, unknown_fee=unknown_fee,
+        warnings=ctx.warnings,
     )
+
+
+def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str) -> Comparison:
+    """Cash flows, NPV, IRR and payback of switching from ``base`` to ``om`` (saving = base cost - om cost,
+    cash on the PV basis, after tax on the P&L difference)."""
+    ccy_unit = base.cash_cost.unit
+    # before the option starts serving, the one switched from keeps serving: no saving in those quarters
+    started = (timeline("qidx") >= inp(f"{om.option_id}.start_qidx")) * 1
+    incr = item(f"Saving vs {base.option_id} after tax", ccy_unit,
+                ((base.pv_basis - om.pv_basis) - tax * (base.pl_cost - om.pl_cost)) * started)
+    npv_item = item(f"NPV of {what}", ccy_unit, npv(r_q, incr))
+    # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
+    irr_q = item("IRR per quarter", "per quarter", IF(index(incr, 1) < 0, IFERROR(irr(incr), NA()), NA()))
+    irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
+    cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + incr, total=False)
+    payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
+    dcf = item("Discounted saving", ccy_unit, incr * disc)
+    dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)
+    dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
+    # NPV at the IRR must be zero; written as a check where the IRR exists.
+    at_irr = item("PV of savings at the IRR (0 where there is no IRR)", ccy_unit,
+                  IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0))
+    npv_check = item(f"NPV at IRR, {what}", ccy_unit, IFERROR(total(at_irr), 0))
+    return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
+                      [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg, dpayback, at_irr],
+                      npv_check, from_option=base.option_id)
+
+
+UNKNOWN_FEE_FACTORS = (0.5, 0.75, 1.0, 1.25, 1.5)
+
+
+def _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy) -> dict:
+    """Where a rented option's fee is marked unknown, each switching NPV at 50..150% of the assumed fee.
+
+    NPV is linear in the fee: the fee enters cash and P&L alike, so a fee change d moves the after-tax saving by
+    d x (1 - tax) x the fee units of the quarters in which the switch applies."""
+    out = {}
+    for oid, om in option_models.items():
+        rec = scenario.rental.get(oid)
+        if om.fee_units is None or rec is None or rec.fee_is_assumption != "yes":
+            continue
+        fee = inp(om.fee_input)
+        levels = [item(f"Fee of {oid} at {f:.0%} of the assumed fee", f"{rec.currency}/month",
+                       fee * Const(f, f"{f:.0%}"), name=f"unknown_fee_level:{oid}:{f}") for f in UNKNOWN_FEE_FACTORS]
+        items, rows = list(levels), {}
+        targets = [k for k in comparisons] if oid == baseline_id else ([oid] if oid in comparisons else [])
+        for k in targets:
+            started = (timeline("qidx") >= inp(f"{k}.start_qidx")) * 1
+            units = item(f"Fee units of {oid} while {k} serves", "months", om.fee_units * started)
+            pv_units = item(f"PV of fee units of {oid} while {k} serves", "months", npv(r_q, units))
+            sign = 1 if oid == baseline_id else -1  # a dearer baseline raises the saving; a dearer target lowers it
+            npvs = [item(f"NPV of switching to {k} at {f:.0%} of the assumed fee", ccy,
+                         comparisons[k].npv + sign * (lv - fee) * (1 - tax) * pv_units,
+                         name=f"unknown_fee_npv:{oid}:{k}:{f}") for f, lv in zip(UNKNOWN_FEE_FACTORS, levels)]
+            items += [units, pv_units] + npvs
+            rows[k] = npvs
+        out[oid] = {"levels": levels, "npv": rows, "items": items, "factors": UNKNOWN_FEE_FACTORS}
+    return out
+
 
 
 def _peak_to_average(reg, scenario, wrow):

@@ -3,7 +3,7 @@ escalation, FX and balanced sums. One definition each, used by every kind in ``f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,6 +65,7 @@ class Context:
     demand: Demand
     rate_q: Item  # discount rate per quarter
     timeline: dict
+    warnings: list = field(default_factory=list)  # (option_id, message)
 
     @property
     def ccy(self) -> str:

@@ -86,6 +86,7 @@ class OptionModel:
     tokens_total: Item
     levelized: Item
     categories: dict[str, Item]  # cost breakdown (P&L view) for the chart
+    pv_basis: Item | None = None  # cash cost with start-of-quarter payments carried to the quarter end (for PV, NPV)
     cost_per_mtok_safe: Item | None = None  # 0 where nothing is served (for the cost x tokens check)
     fleet: Item | None = None
     utilization: Item | None = None
@@ -112,6 +113,7 @@ class Comparison:
     discounted_payback_quarter: Item
     items: list[Item]
     npv_check: Item | None = None
+    from_option: str | None = None  # the option switched from (the baseline unless a pair)
 
 
 @dataclass
@@ -129,6 +131,9 @@ class TcoModel:
     baseline: str
     currency: str
     check_flags: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # (option_id, message) from building the model
+    pairs: dict = field(default_factory=dict)  # (from_id, to_id) -> Comparison, from the Pairs sheet
+    unknown_fee: dict = field(default_factory=dict)  # option_id -> levels and NPV items at 50..150% of its fee
     side_by_side: list = field(default_factory=list)  # Sections for the Comparison sheet
 
     def all_items(self) -> list[Item]:
@@ -138,7 +143,7 @@ class TcoModel:
         for om in self.options.values():
             for s in om.sections:
                 out += s.items
-        for c in self.comparisons.values():
+        for c in list(self.comparisons.values()) + list(self.pairs.values()):
             out += c.items
         for s in self.breakeven:
             out += s.items

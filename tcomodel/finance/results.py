@@ -20,6 +20,11 @@ class ModelRun:
     model: TcoModel
     values: dict  # Item -> numpy array (one scenario)
 
+    @property
+    def warnings(self) -> list:
+        """(option_id, message) from the roofline operating points and from building the model."""
+        return list(self.operating.warnings) + list(self.model.warnings)
+
     def value(self, it) -> float | np.ndarray:
         return self.values[it]
 
@@ -52,7 +57,8 @@ def to_json_dict(run: ModelRun) -> dict:
         "master_check": _num(run.values[m.master_check]),
         "conventions": {
             "quarterly_cost": "P&L view (depreciation instead of capex)",
-            "tco": "cash view; residual net book value returned in the last quarter",
+            "tco": "cash view: capex when paid (start of quarter by default), market value from the resale curve at "
+                   "retirement and at the horizon end; book depreciation never enters cash",
             "discounting": "quarterly rate (1+annual)^(1/4)-1, flows at the end of each quarter (Excel NPV)",
             "tokens": "input + output tokens served",
         },
@@ -95,5 +101,13 @@ def to_json_dict(run: ModelRun) -> dict:
                 kind, a, b = it.name.split(":")
                 be.setdefault(kind.replace("breakeven_", ""), {}).setdefault(a, {})[b] = run.scalar(it)
     out["breakeven"] = be
-    out["warnings"] = [f"{oid}: {msg}" for oid, msg in run.operating.warnings]
+    out["pairs"] = {f"{a}->{b}": {"npv": run.scalar(c.npv), "irr": run.scalar(c.irr_annual),
+                                  "payback_quarter": (int(run.scalar(c.payback_quarter))
+                                                      if run.scalar(c.payback_quarter) is not None else None)}
+                    for (a, b), c in m.pairs.items()}
+    out["unknown_fee"] = {oid: {"fee_levels": [run.scalar(x) for x in t["levels"]],
+                                "share_of_assumed_fee": list(t["factors"]),
+                                "npv_of_switching": {k: [run.scalar(x) for x in v] for k, v in t["npv"].items()}}
+                          for oid, t in m.unknown_fee.items()}
+    out["warnings"] = [f"{oid}: {msg}" for oid, msg in run.warnings]
     return out

@@ -24,6 +24,19 @@ from tcomodel.sheet import Layout, cached_value, render, write_block
 from tcomodel.sheet.expr import Item
 from tcomodel.sheet.render import render_total
 
+from tcomodel.finance.build import DAYS_PER_WEEK, HOURS_PER_DAY  # noqa: E402  (constants only)
+from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR  # noqa: E402
+from tcomodel.sheet.expr import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER  # noqa: E402
+
+UNIT_CONSTANTS = (
+    (HOURS_PER_QUARTER, "Hours per quarter (365.25-day year / 4 x 24)", "hours", "HoursPerQuarter"),
+    (MONTHS_PER_QUARTER, "Months per quarter", "months", "MonthsPerQuarter"),
+    (QUARTERS_PER_YEAR, "Quarters per year", "quarters", "QuartersPerYear"),
+    (SECONDS_PER_HOUR, "Seconds per hour", "s", "SecondsPerHour"),
+    (MILLION, "Tokens per million tokens (Mtok)", "tokens", "TokensPerMtok"),
+    (DAYS_PER_WEEK, "Days per week", "days", "DaysPerWeek"),
+    (HOURS_PER_DAY, "Hours per day", "hours", "HoursPerDay"),
+)
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
 FIRST_ROW = 5  # first line item row
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
@@ -180,6 +193,10 @@ class _Report:
             npv.section(f"Switching from {m.baseline} to {oid}")
             npv.items(c.items)
             npv.blank()
+        for (a, b), c in m.pairs.items():
+            npv.section(f"Switching from {a} to {b} (a pair named on the Pairs sheet)")
+            npv.items(c.items)
+            npv.blank()
         plans.append(npv)
         return plans
 
@@ -330,6 +347,20 @@ class _Report:
                 ws.write_number(r, self.L.period_col(p), float(v), fmt)
             self.L.add_row(name, "Time", r)
             r += 1
+        # unit constants: named cells that every formula references instead of typing the number
+        r += 1
+        ws.write_string(r, 0, "Unit constants (named cells; formulas reference them)", f.get("section"))
+        for c in range(1, 4):
+            ws.write_blank(r, c, None, f.get("section"))
+        r += 1
+        for const, label, unit, name in UNIT_CONSTANTS:
+            ws.write_string(r, 0, label)
+            ws.write_string(r, 1, unit, f.get("unit"))
+            ws.write_number(r, 2, const.value, f.get("formula", "#,##0.0##"))
+            ws.write_string(r, 3, name, f.get("source"))
+            self.L.add_constant(const.name, "Time", (r, 2))
+            self.wb.define_name(name, f"=Time!{xl_rowcol_to_cell(r, 2, True, True)}")
+            r += 1
         self._calc_columns(ws)
 
     # --- Checks ----------------------------------------------------------------------------------
@@ -360,10 +391,10 @@ class _Report:
         ws.set_column(0, 0, 70)
         ws.set_column(1, 3, 16)
         ws.freeze_panes(HEADER_ROW + 1, 1)
-        if self.run.operating.warnings:
+        if self.run.warnings:
             r = last + 2
             ws.write_string(r, 0, "Warnings", f.get("section"))
-            for oid, msg in self.run.operating.warnings:
+            for oid, msg in self.run.warnings:
                 r += 1
                 ws.write_string(r, 0, f"{oid}: {msg}")
 
@@ -620,7 +651,7 @@ class _Report:
                 (f"NPV vs {m.baseline} ({ccy})", "npv"), (f"IRR vs {m.baseline} (per year)", "irr"),
                 ("Payback quarter", "payback"), ("Discounted payback", "dpayback"), ("Max replicas", "replicas"),
                 ("Capacity per replica (tok/s)", "cap")]
-        hr = HEADER_ROW
+        hr = self._write_known_first(ws, HEADER_ROW)
         head_wrap = self.wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3864", "border": 1,
                                         "text_wrap": True, "align": "center", "valign": "vcenter"})
         for c, (h, _) in enumerate(cols):
@@ -673,28 +704,22 @@ class _Report:
         r += 1
         be_items = {it.name: it for s in m.breakeven for it in s.items}
         for oid, om in m.options.items():
-            if om.fee_input is None:
-                continue
-            assumed = self.sc.rental[oid].fee_is_assumption == "yes"
-            ws.write_string(r, 0, f"{oid}: fee assumed in the inputs" + (" (an assumption: the price is unknown)" if assumed else ""),
-                            f.get("label_bold") if assumed else None)
+            if om.fee_input is None or oid in m.unknown_fee or oid == m.baseline:
+                continue  # an unknown fee leads the Summary (above)
+            ws.write_string(r, 0, f"{oid}: fee in the inputs")
             ws.write_formula(r, 2, f"=Inputs!{xl_rowcol_to_cell(self.L.inputs[om.fee_input].row, 2, True, True)}",
                              f.get("link", "#,##0"), self.m.inputs[om.fee_input].value)
-            ws.write_string(r, 3, f"{ccy}/month", f.get("unit"))
+            ws.write_string(r, 3, self.m.inputs[om.fee_input].unit, f.get("unit"))
             r += 1
-            others = [o for o in m.options if o != oid]
-            # the alternative(s) first: other rented or owned options, then the rest
-            if not assumed:
-                others = [m.baseline] if m.baseline != oid else []
-            for other in sorted(others, key=lambda o: (m.options[o].kind == "hosted_api", list(m.options).index(o))):
-                it = be_items.get(f"breakeven_fee:{oid}:{other}")
-                if it is None:
-                    continue
-                ws.write_string(r, 0, f"   costs the same as {other} at a fee of")
+            it = be_items.get(f"breakeven_fee:{oid}:{m.baseline}")
+            if it is not None:
+                ws.write_string(r, 0, f"   costs the same as {m.baseline} at a fee of")
                 self._link(ws, r, 2, it, f.get("link", "#,##0"))
-                ws.write_string(r, 3, f"{ccy}/month", f.get("unit"))
+                ws.write_string(r, 3, self.m.inputs[om.fee_input].unit, f.get("unit"))
                 r += 1
             r += 1
+        if m.pairs:
+            r = self._write_pairs(ws, r)
         # charts from the Comparison sheet
         cmp_sections = m.side_by_side
         chart_row = r + 1
@@ -759,6 +784,76 @@ class _Report:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 12, 15)
         ws.freeze_panes(hr + 1, 1)
+
+    def _write_pairs(self, ws, r) -> int:
+        """Switching between two named options (e.g. buy instead of rent the same server)."""
+        m, f, ccy = self.m, self.f, self.ccy
+        ws.write_string(r, 0, "Switching between named pairs (Pairs sheet)", f.get("section"))
+        for c in range(1, 6):
+            ws.write_blank(r, c, None, f.get("section"))
+        r += 1
+        for c, h in enumerate(("From -> to", "", f"NPV ({ccy})", "IRR (per year)", "Payback quarter")):
+            ws.write_string(r, c, h, f.get("header_left" if c == 0 else "header"))
+        r += 1
+        time_labels = (f"Time!${xl_col_to_name(self.L.first_col)}${HEADER_ROW + 1}:"
+                       f"${xl_col_to_name(self.L.last_col)}${HEADER_ROW + 1}")
+        for (a, b), c in m.pairs.items():
+            ws.write_string(r, 0, f"{a} -> {b}")
+            self._link(ws, r, 2, c.npv, f.get("link", "#,##0"))
+            irr_v = float(self.values[c.irr_annual])
+            ws.write_formula(r, 3, f'=IFERROR({self._ref(c.irr_annual, "Summary")},"n/a")', f.get("link", "0.0%"),
+                             irr_v if math.isfinite(irr_v) else "n/a")
+            v = float(self.values[c.payback_quarter])
+            q = str(m.quarters[int(v) - 1]) if math.isfinite(v) and 1 <= int(v) <= self.n else "never"
+            ws.write_formula(r, 4, f'=IFERROR(INDEX({time_labels},{self._ref(c.payback_quarter, "Summary")}),"never")',
+                             f.get("link"), q)
+            r += 1
+        return r + 1
+
+    def _write_known_first(self, ws, r) -> int:
+        """Where a fee is unknown, the Summary leads with what does not depend on it: the fee at which the
+        option costs the same as each other, and the switching NPVs across a range of the fee. Returns the
+        row for the options table."""
+        m, f, ccy = self.m, self.f, self.ccy
+        be_items = {it.name: it for sec in m.breakeven for it in sec.items}
+        for oid, table in m.unknown_fee.items():
+            om = m.options[oid]
+            fee_def = m.inputs[om.fee_input]
+            ws.write_string(r, 0, f"Known first: the monthly fee of {oid} is unknown; {fee_def.value:,.0f} "
+                                  f"{fee_def.unit.split('/')[0]}/month is an assumption", f.get("section"))
+            for c in range(1, 7):
+                ws.write_blank(r, c, None, f.get("section"))
+            r += 1
+            ws.write_string(r, 0, "It costs the same (PV over the horizon) as", f.get("label_bold"))
+            ws.write_string(r, 2, "at a monthly fee of", f.get("unit"))
+            r += 1
+            others = sorted((o for o in m.options if o != oid),
+                            key=lambda o: (m.options[o].kind == "hosted_api", list(m.options).index(o)))
+            for other in others:
+                it = be_items.get(f"breakeven_fee:{oid}:{other}")
+                if it is None:
+                    continue
+                ws.write_string(r, 0, f"   {m.options[other].label}")
+                self._link(ws, r, 2, it, f.get("link", "#,##0"))
+                ws.write_string(r, 3, fee_def.unit, f.get("unit"))
+                v = float(self.values[it])
+                if math.isfinite(v) and v < 0:
+                    ws.write_string(r, 4, "below zero: cannot match even at a zero fee", f.get("unit"))
+                r += 1
+            r += 1
+            ws.write_string(r, 0, f"NPV of switching ({ccy}) if the fee of {oid} is", f.get("label_bold"))
+            for j, lv in enumerate(table["levels"]):
+                self._link(ws, r, 2 + j, lv, f.get("link", "#,##0"))
+            r += 1
+            for k, npvs in table["npv"].items():
+                ws.write_string(r, 0, f"   switching to {k}")
+                for j, it in enumerate(npvs):
+                    self._link(ws, r, 2 + j, it, f.get("link", "#,##0"))
+                r += 1
+            ws.write_string(r, 0, f"Each column re-prices {oid} at that fee; the other options do not depend on it. "
+                                  f"The table below uses the assumed fee.", f.get("subtitle"))
+            r += 2
+        return r
 
     # --- Cover ---------------------------------------------------------------------------------------
     def _write_cover(self):

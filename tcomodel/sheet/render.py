@@ -52,6 +52,7 @@ class Layout:
     rows: dict[str, RowLoc] = field(default_factory=dict)
     items: dict[Item, RowLoc] = field(default_factory=dict)
     scalars: dict[Item, CellLoc] = field(default_factory=dict)
+    constants: dict[str, CellLoc] = field(default_factory=dict)  # named unit constants shown in a cell
     written: list[WrittenCell] = field(default_factory=list)
     errors: list[WrittenCell] = field(default_factory=list)  # cells written with a #N/A cached value
 
@@ -65,6 +66,11 @@ class Layout:
         """Register a scalar input at ``cell`` ('C7' or (row, col))."""
         r, c = self._cell(cell)
         self.inputs[name] = CellLoc(sheet, r, c)
+
+    def add_constant(self, name: str, sheet: str, cell) -> None:
+        """A named constant (Const.name, e.g. 'hours per quarter') that formulas reference instead of its number."""
+        r, c = self._cell(cell)
+        self.constants[name] = CellLoc(sheet, r, c)
 
     def add_row(self, name: str, sheet: str, row: int) -> None:
         """Register a row input or timeline row (0-based row) spanning the period columns."""
@@ -129,6 +135,9 @@ class _Renderer:
         """Formula text and its precedence."""
         L = self.L
         if isinstance(e, Const):
+            loc = L.constants.get(e.name) if e.name else None
+            if loc is not None:
+                return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
             s = format_number(e.value)
             return s, (_PREC["neg"] if e.value < 0 else _PREC["atom"])
         if isinstance(e, Input):

@@ -174,7 +174,8 @@ def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_i
     cpm_safe = item("Cost per million tokens (0 where nothing is served)", f"{ccy}/Mtok",
                     IFERROR(pl / tokens * MILLION, 0), total=False)
     tco_nom = item("TCO, nominal", ccy, total(cash))
-    tco_pv = item("TCO, present value", ccy, npv(r_q, cash))
+    pv_basis = extra.pop("pv_basis", None) or cash
+    tco_pv = item("TCO, present value", ccy, npv(r_q, pv_basis))
     tok_total = item("Tokens served over the horizon", "tokens", total(tokens))
     pv_tok = item("PV of tokens served", "tokens", npv(r_q, tokens))
     lev = item("Levelized cost per million tokens", f"{ccy}/Mtok", IFERROR(tco_pv / pv_tok * MILLION, NA()))
@@ -189,7 +190,7 @@ def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_i
         option_id=fr.oid, kind=kind, label=fr.opt.label, sections=fr.sections, cash_cost=cash, pl_cost=pl,
         tokens=tokens, input_tokens=served_in, output_tokens=served_out, cost_per_mtok=cpm, tco_nominal=tco_nom,
         tco_pv=tco_pv, pv_tokens=pv_tok, tokens_total=tok_total, levelized=lev, categories=categories,
-        quality=fr.quality, levelized_per_correct=lev_q, cost_per_mtok_safe=cpm_safe, **extra,
+        quality=fr.quality, levelized_per_correct=lev_q, cost_per_mtok_safe=cpm_safe, pv_basis=pv_basis, **extra,
     )
 
 

@@ -4,6 +4,8 @@ and licences."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import QUARTERS_PER_YEAR, Section
 from tcomodel.finance.options.common import (
@@ -23,22 +25,38 @@ def build(ctx: Context, oid: str, opt, capacity):
     fx = ctx.fx(cx.currency)
     g = "Hardware and hosting prices"
     cp = f"{oid}.capex"
+
+    def cost(fieldname, label):
+        return reg.from_record(cx, fieldname, cp, f"{oid}: {label}", cx.currency, g)
+
+    hardware = item("Resaleable hardware per replica (server and GPUs)", ccy,
+                    (cost("server_cost_per_replica", "server cost per replica")
+                     + cost("gpu_cost_per_replica", "GPU cost per replica")) * fx)
     unit_cost = item("Capex per replica", ccy,
-                     (reg.from_record(cx, "server_cost_per_replica", cp, f"{oid}: server cost per replica", cx.currency, g)
-                      + reg.from_record(cx, "gpu_cost_per_replica", cp, f"{oid}: GPU cost per replica", cx.currency, g)
-                      + reg.from_record(cx, "network_cost_per_replica", cp, f"{oid}: network cost per replica", cx.currency, g)
-                      + reg.from_record(cx, "install_cost_per_replica", cp, f"{oid}: install cost per replica", cx.currency, g))
-                     * fx)
-    salvage = reg.from_record(cx, "salvage_share", cp, f"{oid}: salvage share", "share", "Financing")
+                     hardware + (cost("network_cost_per_replica", "network cost per replica")
+                                 + cost("install_cost_per_replica", "install cost per replica")) * fx)
+    salvage = reg.from_record(cx, "salvage_share", cp, f"{oid}: book salvage share", "share", "Financing")
     life_q = int(round(cx.book_life_years * 4))
     econ_q = int(round(cx.economic_life_years * 4)) if cx.economic_life_years is not None else None
     life = reg.scalar(f"{cp}.book_life_quarters", life_q, f"{oid}: book life", "quarters",
                       cx.source, cx.cell("book_life_years") + " (years x 4)", "Financing")
+    resale = resale_row(ctx, oid)
     growth = item("Replicas added (fleet growth)", "replicas", fleet - prev(fleet, 0))
-    v = vintages(n, growth, unit_cost, salvage, life, econ_q, cx.depreciation_method, ccy)
-    residual = item("Residual value returned at horizon end (NBV)", ccy, v.nbv * timeline("last_flag"))
-    cost_items = [unit_cost, growth, v.purchases, v.capex, v.depreciation, v.write_offs, v.disposals, v.nbv,
-                  v.negative, residual]
+    v = vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, cx.depreciation_method, ccy)
+    last = timeline("last_flag")
+    retire_loss = item("Loss (gain) on hardware retired", ccy, v.book_retired - v.proceeds)
+    end_loss = item("Loss (gain) on the horizon-end valuation (book value - market value)", ccy,
+                    v.nbv * last - v.end_value)
+    paid_at_start = reg.scalar("capex_paid_at_start", 1 if ctx.scenario.settings.capex_paid_at == "start" else 0,
+                               "Capex paid at the start of the quarter (1) or its end (0)", "flag",
+                               ctx.scenario.settings.sources.get("capex_paid_at", ""),
+                               ctx.scenario.settings.cells.get("capex_paid_at", "Scenario (blank: default start)"),
+                               "Financing")
+    # a payment at the start of a quarter is worth (1 + r) of one at its end: the PV basis carries it forward
+    carry = item("Capex carried to the quarter end (start-of-quarter payment, for PV)", ccy,
+                 v.capex * ctx.rate_q * paid_at_start)
+    cost_items = [hardware, unit_cost, growth, v.purchases, v.capex, v.depreciation, v.book_retired, v.proceeds,
+                  retire_loss, v.nbv, v.negative, v.end_value, end_loss]
     # opex (owned)
     ox = ctx.scenario.opex[oid]
     fxo = ctx.fx(ox.currency)
@@ -60,26 +78,54 @@ def build(ctx: Context, oid: str, opt, capacity):
         ox, "maintenance_share_of_capex_annual", op, f"{oid}: maintenance share of capex", "per year", g,
         default=0.0) / QUARTERS_PER_YEAR * oesc)
     cost_items += [pesc, oesc, energy, power, hosting, maint]
-    cash_parts = [v.capex, power, hosting, maint]
-    pl_parts = [v.depreciation, v.write_offs, power, hosting, maint]
-    categories = {"Depreciation and write-offs": item("Depreciation and write-offs", ccy, v.depreciation + v.write_offs),
-                  "Power": power, "Hosting and maintenance": item("Hosting and maintenance", ccy, hosting + maint)}
     running = staff_and_licences(ctx, fr, other_index=oesc)
     if running is not None:
         cost_items += running.items
-    cash_parts += running_parts(running)
-    pl_parts += running_parts(running)
+    opex = [power, hosting, maint] + running_parts(running)
+    # cash never depends on book depreciation: capex out, market value in (at retirement and at the horizon end)
+    cash = item("Cash cost", ccy, balanced_sum([v.capex] + opex) - v.proceeds - v.end_value)
+    pl = item("P&L cost", ccy, balanced_sum([v.depreciation, retire_loss, end_loss] + opex))
+    pv_basis = item("Cash cost, PV basis (capex carried to the quarter end)", ccy, cash + carry)
+    categories = {"Depreciation and disposals": item("Depreciation and disposals", ccy,
+                                                     v.depreciation + retire_loss + end_loss),
+                  "Power": power, "Hosting and maintenance": item("Hosting and maintenance", ccy, hosting + maint)}
     running_category(ctx, running, categories)
-    cash = item("Cash cost", ccy, balanced_sum(cash_parts) - v.disposals - residual)
-    pl = item("P&L cost", ccy, balanced_sum(pl_parts))
     fr.sections.append(Section("Costs", cost_items))
-    fr.sections.append(Section("Cost", [cash, pl]))
+    fr.sections.append(Section("Cost", [cash, pl, carry, pv_basis]))
     category_section(fr, categories, cost_items)
     fr.sections.append(Section("Asset vintages: one corkscrew per purchase quarter", v.rows))
     return finish(ctx, fr, "owned", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
-                  nbv_total=v.nbv, nbv_negative=v.negative, vintage_checks=v.checks)
+                  nbv_total=v.nbv, nbv_negative=v.negative, vintage_checks=v.checks, pv_basis=pv_basis)
+
+
+def resale_curve_shares(points, n_quarters: int) -> list[float]:
+    """Resale share at ages 1..n quarters: linear between the curve's points, 100% when new, flat after the last."""
+    ages = [0.0] + [p.age_years for p in points]
+    shares = [1.0] + [p.resale_share for p in points]
+    if points and points[0].age_years == 0:
+        ages, shares = ages[1:], shares[1:]
+    return [float(np.interp(k / 4.0, ages, shares)) for k in range(1, n_quarters + 1)]
+
+
+def resale_row(ctx: Context, oid: str):
+    """The resale curve as a row by age in quarters (the column of quarter k holds the share at age k)."""
+    points = ctx.scenario.resale.get(oid, [])
+    n = ctx.n
+    if points:
+        values = resale_curve_shares(points, n)
+        origin = f"{points[0].cell('resale_share')}:{points[-1].cell('resale_share').split('!')[1]} (linear by age)"
+        source = points[0].source
+    else:
+        values = [0.0] * n
+        origin = "no Resale rows: no resale value assumed"
+        source = "no resale curve given for this option"
+        ctx.warnings.append((oid, "no resale curve on the Resale sheet: the hardware is assumed worth nothing at "
+                                  "retirement and at the horizon end"))
+    return ctx.reg.row(f"{oid}.resale_share_by_age", values,
+                       f"{oid}: resale share of price at age = quarter # (quarters since purchase)", "share", source,
+                       origin, "Hardware and hosting prices", engine=bool(points))
 
 
 class Vintages:
@@ -89,16 +135,18 @@ class Vintages:
         self.__dict__.update(kw)
 
 
-def vintages(n, growth, unit_cost, salvage, life, econ_q, method, ccy) -> Vintages:
+def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, method, ccy) -> Vintages:
     """One corkscrew per purchase quarter (vintage), so every purchase has its own schedule.
 
-    A vintage's units = replicas added that quarter + units of the vintage retired that quarter at the
-    end of the economic life (replacement). Depreciation runs over the book life; at the end of the
-    economic life the remaining book value above salvage is written off and salvage is received.
+    A vintage's units = replicas added that quarter + units of the vintage retired that quarter at the end of
+    its economic life (replacement). Depreciation runs over the book life (an accounting choice). At retirement
+    the hardware is sold at its market value (resale curve x the resaleable part of its cost) and its book value
+    leaves the books; at the horizon end the vintages still in service are valued at market (deemed sale).
     """
     rows = []
     units_by_v: dict[int, object] = {}
-    adds, deps, wos, disps, nbvs, checks = [], [], [], [], [], []
+    adds, deps, outs, procs, ends, nbvs, checks = [], [], [], [], [], [], []
+    last = timeline("last_flag")
     for v in range(1, n + 1):
         base_units = index(growth, v)
         if econ_q is not None and v > econ_q:
@@ -108,10 +156,11 @@ def vintages(n, growth, unit_cost, salvage, life, econ_q, method, ccy) -> Vintag
         units = item(f"Vintage {v}: units bought", "replicas", units_expr)
         units_by_v[v] = units
         cost_v = item(f"Vintage {v}: cost", ccy, units * unit_cost)
-        salv_v = item(f"Vintage {v}: salvage value", ccy, cost_v * salvage)
+        salv_v = item(f"Vintage {v}: book salvage value", ccy, cost_v * salvage)
         age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - (v - 1)), total=False)
         add = item(f"Vintage {v}: additions", ccy, cost_v * (age.eq(1)) * 1)
         in_life = (age >= 1) * (age <= life)
+        retires_inside = econ_q is not None and econ_q <= n - v + 1
         if econ_q is not None:
             in_life = in_life * (age <= econ_q)  # a retired vintage no longer depreciates
         nbv_holder = item(f"Vintage {v}: net book value, closing", ccy, total=False)
@@ -123,19 +172,23 @@ def vintages(n, growth, unit_cost, salvage, life, econ_q, method, ccy) -> Vintag
         else:  # declining_balance: double declining (Excel DDB), the last year takes the rest down to salvage
             dep_expr = in_life * IF(age >= life, opening - salv_v, MIN(opening * 2 / life, opening - salv_v))
         dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1)
-        if econ_q is not None:
+        if retires_inside:
             retire = age.eq(econ_q) * 1
-            wo = item(f"Vintage {v}: write-off at retirement", ccy, retire * MAX(0, opening - dep - salv_v))
-            disp = item(f"Vintage {v}: salvage received at retirement", ccy, retire * MIN(salv_v, opening - dep - wo))
+            out = item(f"Vintage {v}: book value retired", ccy, retire * (opening - dep))
+            proc = item(f"Vintage {v}: resale proceeds at retirement", ccy,
+                        retire * units * hardware * index(resale, econ_q))
+            end = item(f"Vintage {v}: market value at horizon end", ccy, Const(0) * age)
         else:
-            wo = item(f"Vintage {v}: write-off at retirement", ccy, Const(0) * age)
-            disp = item(f"Vintage {v}: salvage received at retirement", ccy, Const(0) * age)
-        nbv_holder.define(opening - dep - wo - disp)
-        rows += [units, cost_v, salv_v, age, add, dep, wo, disp, nbv_holder]
+            out = item(f"Vintage {v}: book value retired", ccy, Const(0) * age)
+            proc = item(f"Vintage {v}: resale proceeds at retirement", ccy, Const(0) * age)
+            end = item(f"Vintage {v}: market value at horizon end", ccy, last * units * hardware * index(resale, n - v + 1))
+        nbv_holder.define(opening - dep - out)
+        rows += [units, cost_v, salv_v, age, add, dep, out, proc, nbv_holder, end]
         adds.append(add)
         deps.append(dep)
-        wos.append(wo)
-        disps.append(disp)
+        outs.append(out)
+        procs.append(proc)
+        ends.append(end)
         nbvs.append(nbv_holder)
         checks.append((nbv_holder, salv_v))
     purchases = item("Replicas bought (growth + replacements)", "replicas",
@@ -145,6 +198,7 @@ def vintages(n, growth, unit_cost, salvage, life, econ_q, method, ccy) -> Vintag
                total=True)
     return Vintages(rows=rows, purchases=purchases, capex=item("Capex", ccy, balanced_sum(adds)),
                     depreciation=item("Depreciation", ccy, balanced_sum(deps)),
-                    write_offs=item("Write-offs at retirement", ccy, balanced_sum(wos)),
-                    disposals=item("Salvage received", ccy, balanced_sum(disps)),
+                    book_retired=item("Book value of hardware retired", ccy, balanced_sum(outs)),
+                    proceeds=item("Resale proceeds at retirement", ccy, balanced_sum(procs)),
+                    end_value=item("Market value at horizon end (deemed sale)", ccy, balanced_sum(ends)),
                     nbv=item("Net book value, closing", ccy, balanced_sum(nbvs), total=False), checks=checks, negative=neg)
