@@ -58,7 +58,8 @@ def option(oid: str, kind: str, **kw) -> dict:
 
 
 def content(options: list[dict], workload: list[dict], *, rate=0.0, tax=0.0, baseline=None, fx=None,
-            capex=(), opex=(), rental=(), cloud=(), api=(), currency="DKK") -> dict:
+            capex=(), opex=(), rental=(), cloud=(), api=(), currency="DKK", resale=(), roles=(), staff=(),
+            pairs=(), profile=(), capex_paid_at="end") -> dict:
     """Scenario content in the shape of ``default_content()``, trimmed to the given rows."""
     c = copy.deepcopy(default_content())
     settings = {k: (v, unit, src) for k, v, unit, src in c["Scenario"]}
@@ -70,6 +71,8 @@ def content(options: list[dict], workload: list[dict], *, rate=0.0, tax=0.0, bas
         "discount_rate_annual": (rate, "per year", "test"),
         "baseline_option": (baseline or options[0]["option_id"], "id", "test"),
         "tax_rate": (tax, "share", "test"),
+        # end of quarter keeps the hand-computed flows simple; tests of the start timing set "start"
+        "capex_paid_at": (capex_paid_at, "", "test"),
     })
     c["Scenario"] = [(k, v, unit, src) for k, (v, unit, src) in settings.items()]
     c["FX"] = [{"currency": k, "rate_to_report_currency": v, "as_of": AS_OF, "source": "test"}
@@ -84,6 +87,11 @@ def content(options: list[dict], workload: list[dict], *, rate=0.0, tax=0.0, bas
     c["Rental"] = [dict({"source": "test"}, **r) for r in rental]
     c["Workload"] = list(workload)
     c["Utilization"], c["Claims"], c["Ranges"] = [], [], []
+    c["Resale"] = [dict({"source": "test"}, option_id=oid, age_years=a, resale_share=sh) for oid, a, sh in resale]
+    c["Roles"] = [dict({"source": "test", "currency": currency}, **r) for r in roles]
+    c["Staff"] = [dict({"source": "test"}, **r) for r in staff]
+    c["Pairs"] = [dict({"source": "test"}, from_option_id=a, to_option_id=b) for a, b in pairs]
+    c["HourlyProfile"] = [dict({"source": "test"}, hour=h, share_of_daily_requests=sh) for h, sh in enumerate(profile)]
     return c
 
 

@@ -27,6 +27,7 @@ MONEY_FIELDS = {
     "gpu_cost_per_replica", "network_cost_per_replica", "install_cost_per_replica", "power_price_per_kwh",
     "hosting_per_replica_per_month", "staff_per_month", "licences_per_month", "fee_per_replica_per_month",
     "setup_fee_per_replica", "on_demand_per_gpu_hour", "reserved_per_gpu_hour", "spot_per_gpu_hour",
+    "loaded_rate_per_hour",
 }
 METHODS = ("straight_line", "sum_of_years", "declining_balance")
 
@@ -72,11 +73,19 @@ def scenarios(draw, min_quarters=4, max_quarters=12, life_max=8, rate=None):
              "other_escalation_annual": draw(f(-0.2, 0.3)), "currency": "DKK"},
             {"option_id": "rent", "staff_per_month": draw(f(0, 20000)), "licences_per_month": draw(f(0, 5000)),
              "other_escalation_annual": draw(f(-0.2, 0.3)), "currency": "DKK"}]
+    # a resale curve that falls with age, staff on every kind at one loaded rate
+    ages = sorted(draw(st.lists(f(0.25, 6), min_size=1, max_size=4, unique=True)))
+    shares = sorted(draw(st.lists(f(0, 1), min_size=len(ages), max_size=len(ages))), reverse=True)
+    resale = [("own", a, sh) for a, sh in zip(ages, shares)]
+    roles = [{"role": "ops", "loaded_rate_per_hour": draw(f(100, 1500)), "rate_escalation_annual": draw(f(0, 0.05))}]
+    staff = [{"option_id": oid, "role": "ops", "hours_per_month": draw(f(0, 40)), "one_off_hours": draw(f(0, 200))}
+             for oid in ("rent", "own", "cloud", "api")]
     options = [option("rent", "rented_server"), option("own", "owned"),
                option("cloud", "cloud_gpu", gpus_per_replica=draw(st.integers(1, 8))), option("api", "hosted_api")]
     c = content(options, rows, rate=draw(f(0, 0.3)) if rate is None else rate, tax=draw(f(0, 0.4)), baseline="rent",
                 fx={"USD": draw(f(0.1, 20)), "EUR": draw(f(0.1, 20))}, capex=[capex], opex=opex, rental=[rental],
-                cloud=[cloud], api=[api])
+                cloud=[cloud], api=[api], resale=resale, roles=roles, staff=staff,
+                capex_paid_at=draw(st.sampled_from(("start", "end"))))
     caps = {oid: draw(f(5, 3000)) for oid in ("rent", "own", "cloud")}
     return c, caps
 
@@ -143,10 +152,10 @@ def test_book_value_is_never_negative_and_ends_the_book_life_at_salvage(example)
     for v in range(1, n + 1):
         units = float(values[rows[f"Vintage {v}: units bought"]])
         cost = float(values[rows[f"Vintage {v}: cost"]])
-        salvage = float(values[rows[f"Vintage {v}: salvage value"]])
+        salvage = float(values[rows[f"Vintage {v}: book salvage value"]])
         nbv = arr(values, rows[f"Vintage {v}: net book value, closing"])
         dep = arr(values, rows[f"Vintage {v}: depreciation"])
-        disp = arr(values, rows[f"Vintage {v}: salvage received at retirement"])
+        disp = arr(values, rows[f"Vintage {v}: book value retired"])
         tol = 1e-9 * max(cost, 1.0)
         assert (nbv >= -tol).all(), f"vintage {v}: negative book value {nbv.min()}"
         assert (dep >= -tol).all(), f"vintage {v}: negative depreciation {dep.min()}"
@@ -158,12 +167,33 @@ def test_book_value_is_never_negative_and_ends_the_book_life_at_salvage(example)
             continue
         assert (dep[: v - 1] == 0).all() and (dep[end:] == 0).all()
         assert cost - dep[v - 1:end].sum() == pytest.approx(salvage, rel=1e-9, abs=tol)
-        # closing book value at the end of the life (plus salvage received, should the asset retire then)
+        # closing book value at the end of the life (plus the book value retired, should the asset retire then)
         assert nbv[end - 1] + disp[end - 1] == pytest.approx(salvage, rel=1e-9, abs=tol)
         assert nbv[end:] == pytest.approx(np.full(n - end, salvage), rel=1e-9, abs=tol)  # no economic life: kept
     # the corkscrew closes: over the horizon, cash view and P&L view of the owned option agree
     assert arr(values, om.cash_cost).sum() == pytest.approx(arr(values, om.pl_cost).sum(), rel=1e-9)
     assert float(values[model.master_check]) == 0
+
+
+@SETTINGS
+@given(scenarios(), st.sampled_from(METHODS), st.integers(1, 40), f(0, 0.6))
+def test_cash_does_not_depend_on_book_depreciation(example, method, life_q, salvage):
+    """With tax 0, cash TCO, switching NPV and levelized cost are the same for any book method, life and
+    book salvage: cash sees capex and the market value (resale curve), never the book value."""
+    c, caps = example
+    c = dict(c)
+    c["Scenario"] = [(k, 0.0 if k == "tax_rate" else v, u, src) for k, v, u, src in c["Scenario"]]
+    other = dict(c)
+    other["Capex"] = [dict(c["Capex"][0], depreciation_method=method, book_life_years=life_q / 4,
+                           salvage_share=salvage)]
+    _, m1, v1 = built((c, caps))
+    _, m2, v2 = built((other, caps))
+    om1, om2 = m1.options["own"], m2.options["own"]
+    for a, b in ((om1.cash_cost, om2.cash_cost), (om1.tco_nominal, om2.tco_nominal), (om1.tco_pv, om2.tco_pv),
+                 (om1.levelized, om2.levelized), (m1.comparisons["own"].npv, m2.comparisons["own"].npv)):
+        assert arr(v2, b) == pytest.approx(arr(v1, a), rel=1e-9, abs=1e-6)
+    # the P&L does depend on the method, but agrees with cash over the whole horizon
+    assert arr(v2, om2.pl_cost).sum() == pytest.approx(arr(v2, om2.cash_cost).sum(), rel=1e-9, abs=1e-6)
 
 
 @SETTINGS

@@ -201,6 +201,7 @@ def test_owned_straight_line_two_vintages_hand_computed(tmp_path):
     c = content(
         [option("own", "owned")], workload_rows(R), rate=0.1,
         capex=[owned_capex("own", "straight_line", 1.5, 0.1)],  # 100,000 per replica, 6 quarters, 10% salvage
+        resale=[("own", 0.5, 0.8), ("own", 1.0, 0.6)],  # market value of server + GPUs by age
         opex=[{"option_id": "own", "power_kw_per_replica": 1.2, "load_factor": 0.7, "pue": 1.4,
                "power_price_per_kwh": 2.0, "power_escalation_annual": 0.03, "hosting_per_replica_per_month": 1000.0,
                "maintenance_share_of_capex_annual": 0.08, "staff_per_month": 2000.0, "licences_per_month": 500.0,
@@ -220,11 +221,17 @@ def test_owned_straight_line_two_vintages_hand_computed(tmp_path):
     maint = fleet * unit * 0.08 / 4 * idx(0.02, 4)
     staff = 2000.0 * 3 * idx(0.02, 4)
     lic = 500.0 * 3 * idx(0.02, 4)
-    residual = np.array([0, 0, 0, nbv[-1]])
+    # at the horizon end vintage 1 is 4 quarters old (60% of 90,000 server + GPUs), vintage 2 is 3 quarters old
+    # (70%: halfway between 80% at 0.5 and 60% at 1 year); install and network have no resale value
+    market = 90000 * 0.6 + 90000 * 0.7
+    assert market == 117000
+    residual = np.array([0, 0, 0, market])
+    end_loss = np.array([0, 0, 0, nbv[-1] - market])  # a gain of 22,000 over the book value of 95,000
     assert r.row("own", "Capex") == approx(capex)
     assert r.row("own", "Depreciation") == approx(dep)
     assert r.row("own", "Net book value, closing") == approx(nbv)
-    assert r.row("own", "Residual value returned at horizon end (NBV)") == approx(residual)
+    assert r.row("own", "Market value at horizon end (deemed sale)") == approx(residual)
+    assert r.row("own", "Loss (gain) on the horizon-end valuation (book value - market value)") == approx(end_loss)
     assert r.row("own", "Energy at the meter") == approx(fleet * 1.2 * 0.7 * 1.4 * 2191.5)
     assert r.row("own", "Power") == approx(power)
     assert r.row("own", "Hosting / colocation") == approx(hosting)
@@ -234,7 +241,7 @@ def test_owned_straight_line_two_vintages_hand_computed(tmp_path):
     opex = power + hosting + maint + staff + lic
     om = r.model.options["own"]
     cash = capex + opex - residual
-    pl = dep + opex
+    pl = dep + opex + end_loss
     assert r[om.cash_cost] == approx(cash)
     assert r[om.pl_cost] == approx(pl)
     rq = 1.1 ** 0.25 - 1
@@ -267,13 +274,15 @@ def test_owned_sum_of_years_second_vintage_hand_computed(tmp_path):
     assert r.row("own", "Vintage 4: depreciation") == approx(v2)
     assert r.row("own", "Depreciation") == approx(v1 + v2)
     assert r.row("own", "Vintage 1: net book value, closing")[3:] == approx([16000.0] * 3)  # held at salvage
-    residual = 16000 + (80000 - sum(syd[:3]))
-    assert residual == 38400
+    book_end = 16000 + (80000 - sum(syd[:3]))
+    assert book_end == 38400
     power = fleet * 1.0 * 0.5 * 1.2 * 2191.5 * 1.0
     om = r.model.options["own"]
     capex = np.array([80000, 0, 0, 80000, 0, 0])
-    assert r[om.cash_cost] == approx(capex + power - np.array([0, 0, 0, 0, 0, residual]))
-    assert r[om.pl_cost] == approx(v1 + v2 + power)
+    # no resale curve: the hardware is worth nothing at the end (said as a warning); the book value is lost
+    assert r[om.cash_cost] == approx(capex + power)
+    assert r[om.pl_cost] == approx(v1 + v2 + power + np.array([0, 0, 0, 0, 0, book_end]))
+    assert any("no resale curve" in msg for _, msg in r.model.warnings)
     assert r.scalar(r.model.master_check) == 0
 
 
@@ -290,38 +299,40 @@ def test_owned_double_declining_balance_hand_computed(tmp_path):
     assert r.row("own", "Depreciation") == approx(dep)
     assert r.row("own", "Net book value, closing") == approx(nbv)
     om = r.model.options["own"]
-    assert r[om.pl_cost] == approx(dep)
-    assert r[om.cash_cost] == approx([100000.0, 0, 0, 0, 0, -10000.0])
+    assert r[om.pl_cost] == approx(dep[:5] + [10000.0])  # the book salvage is not a market value: lost at the end
+    assert r[om.cash_cost] == approx([100000.0, 0, 0, 0, 0, 0])
 
 
 def test_owned_economic_life_shorter_than_book_life_hand_computed(tmp_path):
-    """Retire at the end of the economic life (4 quarters) although the book life is 8: write off the
-    book value above salvage, receive salvage, buy a replacement the next quarter. The retired vintage
-    must stop depreciating (its book value is 0 after retirement)."""
+    """Retire at the end of the economic life (4 quarters) although the book life is 8: sell at the market value
+    of the resale curve, take the book value off the books (loss = book - proceeds), buy a replacement the next
+    quarter. The retired vintage must stop depreciating (its book value is 0 after retirement)."""
     cap = 100.0
     R = requests_for([0.5] * 6, cap, 1.0)
     c = content([option("own", "owned")], workload_rows(R),
                 capex=[owned_capex("own", "straight_line", 2.0, 0.1, econ=1.0)],  # 100,000 per replica
-                opex=[bare_opex("own")])
+                resale=[("own", 1.0, 0.5)], opex=[bare_opex("own")])
     r = run(tmp_path, c, {"own": cap})
-    d = 90000 / 8  # 11,250 a quarter over the 8-quarter book life
-    # vintage 1: quarters 1-4 in service; at the end of quarter 4 the book value is 100,000 - 4 x 11,250 = 55,000:
-    # write off 45,000, receive salvage 10,000, book value 0
+    d = 90000 / 8  # 11,250 a quarter over the 8-quarter book life (book salvage 10%)
+    # vintage 1: quarters 1-4 in service; at the end of quarter 4 the book value is 100,000 - 4 x 11,250 = 55,000;
+    # the server and GPUs (90,000) sell at 50% = 45,000: a loss of 10,000
     assert r.row("own", "Vintage 1: depreciation") == approx([d, d, d, d, 0, 0])
-    assert r.row("own", "Vintage 1: write-off at retirement") == approx([0, 0, 0, 45000.0, 0, 0])
-    assert r.row("own", "Vintage 1: salvage received at retirement") == approx([0, 0, 0, 10000.0, 0, 0])
+    assert r.row("own", "Vintage 1: book value retired") == approx([0, 0, 0, 55000.0, 0, 0])
+    assert r.row("own", "Vintage 1: resale proceeds at retirement") == approx([0, 0, 0, 45000.0, 0, 0])
     assert r.row("own", "Vintage 1: net book value, closing") == approx([100000 - d, 100000 - 2 * d,
                                                                         100000 - 3 * d, 0, 0, 0])
-    # vintage 5: the replacement, bought in quarter 5
+    # vintage 5: the replacement, bought in quarter 5, 2 quarters old at the end: 75% (linear from 100% new)
     assert float(r.row("own", "Vintage 5: units bought")) == 1.0
     assert r.row("own", "Vintage 5: depreciation") == approx([0, 0, 0, 0, d, d])
+    assert r.row("own", "Vintage 5: market value at horizon end") == approx([0, 0, 0, 0, 0, 67500.0])
     assert r.row("own", "Capex") == approx([100000.0, 0, 0, 0, 100000.0, 0])
     assert r.row("own", "Depreciation") == approx([d, d, d, d, d, d])
     assert r.row("own", "Net book value, closing") == approx([100000 - d, 100000 - 2 * d, 100000 - 3 * d, 0,
                                                              100000 - d, 100000 - 2 * d])
     om = r.model.options["own"]
-    assert r[om.pl_cost] == approx([d, d, d, d + 45000.0, d, d])
-    assert r[om.cash_cost] == approx([100000.0, 0, 0, -10000.0, 100000.0, -(100000 - 2 * d)])
+    end_loss = (100000 - 2 * d) - 67500.0  # 10,000
+    assert r[om.pl_cost] == approx([d, d, d, d + 10000.0, d, d + end_loss])
+    assert r[om.cash_cost] == approx([100000.0, 0, 0, -45000.0, 100000.0, -67500.0])
     # over the horizon the P&L and the cash view agree (no tax, no opex)
     assert r[om.pl_cost].sum() == pytest.approx(r[om.cash_cost].sum(), rel=REL)
 
@@ -338,6 +349,7 @@ def owned_vs_rented(tmp_path, tax=0.22, rate=0.10, n=8, fee=10000.0):
         baseline="rent",
         rental=[{"option_id": "rent", "fee_per_replica_per_month": fee, "currency": "DKK"}],
         capex=[owned_capex("own", "straight_line", 1.0, 0.2)],  # 100,000, 4 quarters, 20% salvage
+        resale=[("own", 2.0, 0.2)],  # 2 years old at the end: 20% of 90,000 = 18,000
         opex=[{"option_id": "own", "power_kw_per_replica": 1.0, "load_factor": 1.0, "pue": 1.0,
                "power_price_per_kwh": 1.0, "currency": "DKK"}],
     )
@@ -348,8 +360,9 @@ def test_comparison_owned_vs_rented_after_tax_hand_computed(tmp_path):
     r = owned_vs_rented(tmp_path)
     rent = np.full(8, 30000.0)  # 10,000 a month, cash = P&L
     power = 2191.5  # 1 kW x 2191.5 h x 1 DKK/kWh
-    own_cash = np.array([100000 + power] + [power] * 6 + [power - 20000])  # residual value 20,000 back at the end
-    own_pl = np.array([20000 + power] * 4 + [power] * 4)  # 80,000 / 4 quarters of depreciation
+    own_cash = np.array([100000 + power] + [power] * 6 + [power - 18000])  # market value 18,000 back at the end
+    # 80,000 / 4 quarters of depreciation; at the end book 20,000 against market 18,000: a loss of 2,000
+    own_pl = np.array([20000 + power] * 4 + [power] * 3 + [power + 2000])
     saving = (rent - own_cash) - 0.22 * (rent - own_pl)
     assert saving[0] == pytest.approx(-72191.5 - 0.22 * 7808.5)
     cmp = r.model.comparisons["own"]
@@ -372,8 +385,8 @@ def test_comparison_owned_vs_rented_after_tax_hand_computed(tmp_path):
 def test_payback_is_undefined_when_the_cumulative_saving_ends_negative(tmp_path):
     r = owned_vs_rented(tmp_path, tax=0.0, fee=1000.0)  # rent 3,000 a quarter: the server never pays back
     cmp = r.model.comparisons["own"]
-    # saving: 3,000 - 2,191.5 power each quarter, -100,000 in quarter 1, +20,000 residual in quarter 8
-    saving = np.full(8, 3000 - 2191.5) - np.array([100000.0] + [0] * 6 + [-20000.0])
+    # saving: 3,000 - 2,191.5 power each quarter, -100,000 in quarter 1, +18,000 market value in quarter 8
+    saving = np.full(8, 3000 - 2191.5) - np.array([100000.0] + [0] * 6 + [-18000.0])
     assert r[cmp.incremental_cf] == approx(saving)
     assert saving.sum() < 0
     assert math.isnan(r.scalar(cmp.payback_quarter))
@@ -431,11 +444,13 @@ def test_a_retired_vintage_stops_depreciating(tmp_path, method):
     depreciation, whatever the method (the book-value check must also see each vintage, not the total)."""
     cap = 100.0
     c = content([option("own", "owned")], workload_rows(requests_for([0.5] * 8, cap, 1.0)),
-                capex=[owned_capex("own", method, 2.0, 0.1, econ=1.0)], opex=[bare_opex("own")])
+                capex=[owned_capex("own", method, 2.0, 0.1, econ=1.0)], resale=[("own", 1.0, 0.4)],
+                opex=[bare_opex("own")])
     r = run(tmp_path, c, {"own": cap})
     assert r.row("own", "Vintage 1: depreciation")[4:] == approx([0.0] * 4)
     assert r.row("own", "Vintage 1: net book value, closing")[3:] == approx([0.0] * 5)
-    assert r.row("own", "Vintage 1: salvage received at retirement")[3] == pytest.approx(10000.0, rel=REL)
+    # sold at the market value, whatever the book method: 40% of the 90,000 server and GPUs
+    assert r.row("own", "Vintage 1: resale proceeds at retirement")[3] == pytest.approx(36000.0, rel=REL)
     dep = r.row("own", "Vintage 1: depreciation")[:4]
-    wo = r.row("own", "Vintage 1: write-off at retirement")[3]
-    assert dep.sum() + wo + 10000.0 == pytest.approx(100000.0, rel=REL)  # cost = depreciation + write-off + salvage
+    out = r.row("own", "Vintage 1: book value retired")[3]
+    assert dep.sum() + out == pytest.approx(100000.0, rel=REL)  # cost = depreciation + book value retired

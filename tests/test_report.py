@@ -91,9 +91,14 @@ def _shape(formula: str) -> str:
 def test_summary_answers_the_headline_questions(default_report):
     out, js = default_report
     ws = openpyxl.load_workbook(out, data_only=True)["Summary"]
-    header = [c.value for c in ws[4]]
+    col_a = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
+    # the unknown HPC fee comes first: what is known without it (breakeven fees, NPV across its range)
+    assert col_a[3].startswith("Known first: the monthly fee of aarhusai is unknown")
+    hr = col_a.index("Option") + 1  # the options table's header row (1-based)
+    assert hr > 4
+    header = [c.value for c in ws[hr]]
     rows = {}
-    for r in range(5, 5 + len(js["options"])):
+    for r in range(hr + 1, hr + 1 + len(js["options"])):
         rows[ws.cell(row=r, column=1).value] = [c.value for c in ws[r]]
     for oid, o in js["options"].items():
         row = rows[o["label"]]
@@ -106,11 +111,21 @@ def test_summary_answers_the_headline_questions(default_report):
         assert row[8] == ("n/a" if o["irr_vs_baseline"] is None else pytest.approx(o["irr_vs_baseline"], rel=1e-12))
         expected_pb = "never" if o["payback_quarter"] is None else js["quarters"][o["payback_quarter"] - 1]
         assert row[9] == expected_pb
-    # the breakeven monthly fee of aarhusai (its price is unknown) against the alternative
-    texts = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=3).value for r in range(1, ws.max_row + 1)}
-    assert any(k and k.startswith("aarhusai: fee assumed") for k in texts)
+    lead = {ws.cell(row=r, column=1).value: [c.value for c in ws[r]] for r in range(4, hr)}
     be = js["breakeven"]["fee"]["aarhusai"]["alternative"]
-    assert texts["   costs the same as alternative at a fee of"] == pytest.approx(be, rel=1e-12)
+    label = "   " + js["options"]["alternative"]["label"]
+    assert lead[label][2] == pytest.approx(be, rel=1e-12)
+    table = js["unknown_fee"]["aarhusai"]
+    assert table["share_of_assumed_fee"] == [0.5, 0.75, 1.0, 1.25, 1.5]
+    for k, npvs in table["npv_of_switching"].items():
+        assert lead[f"   switching to {k}"][2:7] == pytest.approx(npvs, rel=1e-12)
+        # at 100% of the assumed fee the table is the headline NPV; NPV is linear in the fee
+        assert npvs[2] == pytest.approx(js["options"][k]["npv_vs_baseline"], rel=1e-12)
+        assert npvs[4] - npvs[2] == pytest.approx(npvs[2] - npvs[0], rel=1e-9)
+    # the alternative's NPV crosses zero at the breakeven fee
+    lv, npv = table["fee_levels"], table["npv_of_switching"]["alternative"]
+    slope = (npv[4] - npv[0]) / (lv[4] - lv[0])
+    assert npv[2] + slope * (be - lv[2]) == pytest.approx(0.0, abs=1e-6 * abs(npv[2]))
 
 
 def test_breakeven_fee_makes_the_options_cost_the_same(tmp_path, default_report):
