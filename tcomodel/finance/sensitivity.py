@@ -72,6 +72,18 @@ def _drivers(run) -> list[Driver]:
         if om.kind != "hosted_api":
             drivers.append(Driver(f"{oid}: throughput per replica", [], [f"{oid}.capacity"], 1 - DEFAULT_SWING,
                                   1 + DEFAULT_SWING, "+/-20%"))
+    for om in m.options.values():
+        resale = f"{om.option_id}.resale_share_by_age"
+        if om.kind == "owned" and resale in m.row_inputs and m.row_inputs[resale].values.any():
+            drivers.append(Driver(f"{om.option_id}: resale value", [], [resale], 1 - DEFAULT_SWING,
+                                  1 + DEFAULT_SWING, "+/-20%"))
+    # staff enters every option's cost: the loaded rates and the hours, each across all options
+    drivers.append(Driver("Staff: loaded hourly rates", pick(lambda n, d: n.startswith("role.")
+                                                             and n.endswith(".loaded_rate_per_hour")),
+                          [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
+    drivers.append(Driver("Staff: hours (all options)", pick(lambda n, d: ".staff." in n and n.endswith("hours_per_month")
+                                                            or n.endswith(".one_off_hours") or n.endswith(".opex.staff_per_month")),
+                          [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
     for n, d in m.inputs.items():
         if n.startswith("fx."):
             drivers.append(Driver(f"FX {n[3:]}", [n], [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
@@ -97,7 +109,7 @@ def _drivers(run) -> list[Driver]:
 def _ranges_cell(sc, rec) -> str | None:
     """The workbook cell a Ranges row names (Sheet!Cell), or None."""
     tables = {"FX": sc.fx_rows, "Rental": sc.rental, "CloudRates": sc.cloud_rates, "ApiPrices": sc.api_prices,
-              "Capex": sc.capex, "Opex": sc.opex, "Options": sc.options}
+              "Capex": sc.capex, "Opex": sc.opex, "Options": sc.options, "Roles": sc.roles}
     rows = tables.get(rec.sheet)
     if rows is None or rec.row_id not in rows or not rec.field:
         return None

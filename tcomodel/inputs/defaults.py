@@ -13,6 +13,8 @@ import datetime as dt
 SEED = "AarhusAI comparison note (reference/seeds/aarhusai-vs-alternative.da.txt)"
 DIGEST = "model-economics digest"
 AS_OF = dt.date(2026, 11, 1)
+N_PLUS_1 = ("N+1: one spare replica; Uptime Institute Tier II/III require N+1 capacity components (chloridepower.com "
+            "tier table, undated); assumption that a production inference service keeps the same margin")
 
 SCENARIO = [
     # key, value, unit, source
@@ -40,25 +42,28 @@ OPTIONS = [
     {"option_id": "aarhusai", "label": "AarhusAI today: Mistral Small 3.2 on A100 (HPC centre)", "kind": "rented_server",
      "hardware_id": "a100-sxm-80gb", "model_id": "mistral-small-3.2-24b", "precision": "bf16", "kv_precision": "bf16",
      "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 46.1, "start_quarter": None, "source": f"{SEED}: A100 80 GB, BF16; GPQA 46.1%"},
+     "quality_score": 46.1, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"{SEED}: A100 80 GB, BF16; GPQA 46.1%; {N_PLUS_1}"},
     {"option_id": "alternative", "label": "Alternative: Qwen3-Next-80B-A3B NVFP4 on rented RTX PRO 6000 Max-Q",
      "kind": "rented_server", "hardware_id": "rtx-pro-6000-maxq", "model_id": "qwen3-next-80b-a3b",
      "precision": "nvfp4", "kv_precision": "fp8", "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload",
-     "measured_output_tok_s_per_replica": None, "quality_score": 77.2, "start_quarter": None,
-     "source": f"{SEED}: RTX PRO 6000 Max-Q 96 GB, NVFP4; GPQA 77.2%"},
+     "measured_output_tok_s_per_replica": None, "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"{SEED}: RTX PRO 6000 Max-Q 96 GB, NVFP4; GPQA 77.2%; {N_PLUS_1}"},
     {"option_id": "alternative-owned", "label": "Alternative bought and colocated", "kind": "owned",
      "hardware_id": "rtx-pro-6000-maxq", "model_id": "qwen3-next-80b-a3b", "precision": "nvfp4", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None, "source": f"{SEED}, bought instead of rented"},
+     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"{SEED}, bought instead of rented; {N_PLUS_1}"},
     {"option_id": "cloud-h100-ondemand", "label": "Cloud 2x H100 on demand, Qwen3-Next FP8", "kind": "cloud_gpu",
      "hardware_id": "h100-sxm", "model_id": "qwen3-next-80b-a3b", "precision": "fp8", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 2, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None,
-     "source": "H100 has no FP4 tensor cores: FP8 weights (~80 GB) need two 80 GB GPUs"},
+     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"H100 has no FP4 tensor cores: FP8 weights (~80 GB) need two 80 GB GPUs; {N_PLUS_1}"},
     {"option_id": "cloud-h100-mix", "label": "Cloud 2x H100, reserved + spot + on-demand mix", "kind": "cloud_gpu",
      "hardware_id": "h100-sxm", "model_id": "qwen3-next-80b-a3b", "precision": "fp8", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 2, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None, "source": "as cloud-h100-ondemand, with committed and spot capacity"},
+     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"as cloud-h100-ondemand, with committed and spot capacity; {N_PLUS_1}"},
     {"option_id": "api-claude-sonnet", "label": "API premium: Claude Sonnet 4.6", "kind": "hosted_api",
      "hardware_id": None, "model_id": None, "precision": None, "kv_precision": None, "engine": None,
      "gpus_per_replica": None, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
@@ -89,21 +94,21 @@ CAPEX = [
 OPEX = [
     {"option_id": "alternative-owned", "power_kw_per_replica": 0.75, "load_factor": 0.76, "pue": 1.5,
      "power_price_per_kwh": 1.50, "power_escalation_annual": 0.02, "hosting_per_replica_per_month": 1500.0,
-     "maintenance_share_of_capex_annual": 0.05, "staff_per_month": 3000.0, "licences_per_month": 0.0,
+     "maintenance_share_of_capex_annual": 0.05, "staff_per_month": None, "licences_per_month": 0.0,
      "other_escalation_annual": 0.02, "currency": "DKK",
      "source": "power: 300 W GPU TDP (gpus.csv) + ~450 W server (assumption); load 76% of TDP [bnl-tdp]; PUE 1.5 colo "
-               "[introl-pue]; 1.50 DKK/kWh, hosting 1,500 DKK/month, maintenance 5%/y, staff 3,000 DKK/month: assumption "
-               "(the notes give no electricity, colo or salary figures, digest 1.7/1.11)"},
+               "[introl-pue]; 1.50 DKK/kWh, hosting 1,500 DKK/month, maintenance 5%/y: assumption "
+               "(the notes give no electricity or colo figures, digest 1.7/1.11); staff: Staff sheet"},
     {"option_id": "aarhusai", "power_kw_per_replica": None, "load_factor": None, "pue": None,
      "power_price_per_kwh": None, "power_escalation_annual": None, "hosting_per_replica_per_month": None,
-     "maintenance_share_of_capex_annual": None, "staff_per_month": 1500.0, "licences_per_month": 0.0,
+     "maintenance_share_of_capex_annual": None, "staff_per_month": None, "licences_per_month": 0.0,
      "other_escalation_annual": 0.02, "currency": "DKK",
-     "source": "assumption: platform operations time, same for both rented servers"},
+     "source": "no licences (vLLM is open source); staff: Staff sheet"},
     {"option_id": "alternative", "power_kw_per_replica": None, "load_factor": None, "pue": None,
      "power_price_per_kwh": None, "power_escalation_annual": None, "hosting_per_replica_per_month": None,
-     "maintenance_share_of_capex_annual": None, "staff_per_month": 1500.0, "licences_per_month": 0.0,
+     "maintenance_share_of_capex_annual": None, "staff_per_month": None, "licences_per_month": 0.0,
      "other_escalation_annual": 0.02, "currency": "DKK",
-     "source": "assumption: platform operations time, same for both rented servers"},
+     "source": "no licences (vLLM is open source); staff: Staff sheet"},
 ]
 
 RENTAL = [
@@ -166,11 +171,14 @@ def _workload_rows():
         rows.append({
             "quarter": f"{year}Q{q}", "requests": round(requests), "input_tokens_per_request": 1500.0,
             "output_tokens_per_request": 350.0, "cache_hit_share": 0.30, "cache_write_share": 0.05,
-            "batch_eligible_share": 0.10, "long_context_share": 0.0, "peak_to_average": 3.0,
+            "batch_eligible_share": 0.10, "long_context_share": 0.0, "peak_to_average": None,
+            "working_days_per_week": 5.0, "busy_hours_per_day": None, "intra_hour_peak_factor": 1.3,
             "min_user_tok_s": 10.0, "max_ttft_s": 2.0,
             "source": ("assumption: ~2,000 staff users x 5 requests/working day at start, +8%/quarter; 1,500 in / 350 out "
-                       "tokens (RAG chat); 30% cached system prompt; 10% overnight batch; office-hours peak 3x; "
-                       "10 tok/s reading speed; TTFT 2 s = MLPerf Llama-2-70B server limit (reference/data/README.md)")
+                       "tokens (RAG chat); 30% cached system prompt; 10% overnight batch; demand on 5 working days "
+                       "(37-hour week, pav.medst.dk) with the HourlyProfile sheet's day; peaks within the busiest hour "
+                       "1.3x its mean (assumption: meeting-break bursts); 10 tok/s reading speed; TTFT 2 s = MLPerf "
+                       "Llama-2-70B server limit (reference/data/README.md)")
             if i == 0 else "as the first quarter; requests +8% per quarter (assumption)",
         })
         requests *= 1.08
@@ -180,6 +188,60 @@ def _workload_rows():
 WORKLOAD = _workload_rows()
 
 UTILIZATION: list[dict] = []
+
+# A municipal working day: 85% of requests 08:00-16:00, the busiest hour (09-10) 15% of the day.
+_HOURLY = (0.005, 0.005, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03,  # 00-07
+           0.09, 0.15, 0.14, 0.10, 0.08, 0.11, 0.10, 0.08,  # 08-15
+           0.03, 0.015, 0.005, 0.01, 0.005, 0.005, 0.005, 0.005)  # 16-23
+HOURLY_PROFILE = [
+    {"hour": h, "share_of_daily_requests": sh,
+     "source": ("assumption: 85% of a working day's requests 08-16, busiest hour 15% (range 12-20%); Microsoft's "
+                "Copilot usage report (Dec 2025, via searchenginejournal.com) and tianpan.co (2026-05-09) show use "
+                "following the workday but give no hourly numbers") if h == 0 else "as hour 0"}
+    for h, sh in enumerate(_HOURLY)
+]
+
+# Staff: hours x one loaded rate, the same role for every option (like for like).
+ROLES = [
+    {"role": "platform-engineer", "loaded_rate_per_hour": 469.0, "rate_escalation_annual": 0.03, "currency": "DKK",
+     "source": ("assumption: 50,000 DKK/month incl. pension (PROSA state IT scale 2023 top step 30,412 + 15% pension, "
+                "with local supplements, to 2026; prosa.dk) x 12 x 1.25 overhead / 1,600 productive hours (37-hour "
+                "week, pav.medst.dk, less holidays and absence) = 469 DKK/h; wage growth 3%/y assumption")},
+]
+STAFF = [
+    {"option_id": "aarhusai", "role": "platform-engineer", "hours_per_month": 24.0, "one_off_hours": 0.0,
+     "source": "assumption: patching, monitoring, office-hours on-call and a quarterly model upgrade of one serving "
+               "stack (range 8-60 h); no setup: the platform runs today"},
+    {"option_id": "alternative", "role": "platform-engineer", "hours_per_month": 24.0, "one_off_hours": 120.0,
+     "source": "assumption: as aarhusai; 120 h to set up and migrate (range 80-240; aipromptshub.co: 2-4 weeks for "
+               "a first production deployment)"},
+    {"option_id": "alternative-owned", "role": "platform-engineer", "hours_per_month": 32.0, "one_off_hours": 160.0,
+     "source": "assumption: as alternative plus 8 h/month of hardware care (colocation visits, RMAs) and 40 h of "
+               "procurement and racking"},
+    {"option_id": "cloud-h100-ondemand", "role": "platform-engineer", "hours_per_month": 24.0, "one_off_hours": 120.0,
+     "source": "assumption: the same serving stack to run on rented GPUs"},
+    {"option_id": "cloud-h100-mix", "role": "platform-engineer", "hours_per_month": 28.0, "one_off_hours": 120.0,
+     "source": "assumption: as on demand plus 4 h/month to manage the reservation and spot interruptions"},
+] + [
+    {"option_id": oid, "role": "platform-engineer", "hours_per_month": 8.0, "one_off_hours": 40.0,
+     "source": "assumption: API integration, data-processing agreement review, key and cost monitoring, model "
+               "deprecation migrations (range 4-16 h/month, 20-80 h once)"}
+    for oid in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")
+]
+
+# Market value of owned hardware (server and GPUs) by age: no tracked curve exists for the RTX PRO 6000.
+RESALE = [
+    {"option_id": "alternative-owned", "age_years": float(a), "resale_share": sh,
+     "source": ("assumption: midpoint of the SpotWire eBay H100 curve (78/60/46/35% at 1-4 y, spotwire.ai, "
+                "2026-06-04) and a lender residual curve (60-65/40-45/25-35/15-20/10-15%, 2026-01-08); no tracked "
+                "curve for workstation cards") if a == 1 else "as age 1"}
+    for a, sh in ((1, 0.70), (2, 0.50), (3, 0.35), (4, 0.22), (5, 0.12))
+]
+
+PAIRS = [
+    {"from_option_id": "alternative", "to_option_id": "alternative-owned",
+     "source": "buy instead of rent the same server (issue 9)"},
+]
 
 CLAIMS = [
     {"claim_id": "seed-aarhusai-42", "hardware_id": "a100-sxm-80gb", "model_id": "mistral-small-3.2-24b",
@@ -191,6 +253,8 @@ CLAIMS = [
 ]
 
 RANGES = [
+    {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
+     "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
     {"sheet": "Rental", "row_id": "aarhusai", "field": "fee_per_replica_per_month", "low": 5000.0, "high": 25000.0,
      "distribution": "uniform", "source": "assumption: the HPC-centre price is unknown"},
     {"sheet": "FX", "row_id": "USD", "field": "rate_to_report_currency", "low": 6.0, "high": 7.2,

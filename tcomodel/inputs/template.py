@@ -162,7 +162,8 @@ def default_content() -> dict:
         "Models": MODEL_CATALOGUE_ROWS, "Options": defaults.OPTIONS, "Capex": defaults.CAPEX,
         "Opex": defaults.OPEX, "Rental": defaults.RENTAL, "CloudRates": defaults.CLOUD_RATES,
         "ApiPrices": defaults.API_PRICES, "Workload": defaults.WORKLOAD, "Utilization": defaults.UTILIZATION,
-        "Claims": defaults.CLAIMS, "Ranges": defaults.RANGES,
+        "HourlyProfile": defaults.HOURLY_PROFILE, "Roles": defaults.ROLES, "Staff": defaults.STAFF,
+        "Resale": defaults.RESALE, "Pairs": defaults.PAIRS, "Claims": defaults.CLAIMS, "Ranges": defaults.RANGES,
     }
 
 

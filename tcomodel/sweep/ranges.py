@@ -117,7 +117,7 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
     else:
         tables = {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex,
                   "Opex": scenario.opex, "Rental": scenario.rental, "CloudRates": scenario.cloud_rates,
-                  "ApiPrices": scenario.api_prices}
+                  "ApiPrices": scenario.api_prices, "Roles": scenario.roles}
         if sheet in ("Hardware", "Models", "Claims"):
             raise _Bad("sheet", f"sheet {sheet} feeds the roofline operating point, which the sweep holds at its "
                                 "base case; sample the option's throughput-driven costs instead")
