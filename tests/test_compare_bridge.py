@@ -88,6 +88,16 @@ def _own_metrics(path):
     return {"levelized_cost_per_mtok": lev, "npv_vs_baseline": npv}
 
 
+def _token_levelized(path, oid):
+    """The API-token part of an option's levelized cost (its staff cost, in DKK, moves with neither prices nor FX)."""
+    run = run_model(load_scenario(path))
+    om = run.model.options[oid]
+    r_q = (1 + run.scenario.settings.discount_rate_annual) ** 0.25 - 1
+    flows = [float(x) for x in run.values[om.categories["API tokens"]]]
+    pv = sum(cf / (1 + r_q) ** t for t, cf in enumerate(flows, start=1))
+    return pv / run.scalar(om.pv_tokens) * 1e6
+
+
 def test_variant_bridges_sum_exactly_and_diff_lists_the_edited_cells(default, tmp_path):
     new, changed = _make(default, tmp_path, "variant", _variant)
     before = (sha256(default), sha256(new))
@@ -124,10 +134,10 @@ def test_variant_bridges_sum_exactly_and_diff_lists_the_edited_cells(default, tm
     # Flash-Lite (USD) leaves its cached, cache-write and long-context prices blank, so they follow the
     # list prices: all scale by 0.8. API prices come first (at the OLD rate), then FX on the reduced price.
     lite = {s["step"]: s["contribution"] for s in lev["api-gemini-flash-lite"]["steps"]}
-    old = lev["api-gemini-flash-lite"]["old"]
-    assert lite["API prices"] == pytest.approx(-0.2 * old, rel=REL)
-    assert lite["FX"] == pytest.approx(0.8 * old * (USD_NEW / USD_OLD - 1), rel=REL)
-    assert lev["api-gemini-flash-lite"]["new"] == pytest.approx(old * 0.8 * USD_NEW / USD_OLD, rel=REL)
+    old, tok = lev["api-gemini-flash-lite"]["old"], _token_levelized(default, "api-gemini-flash-lite")
+    assert lite["API prices"] == pytest.approx(-0.2 * tok, rel=REL)
+    assert lite["FX"] == pytest.approx(0.8 * tok * (USD_NEW / USD_OLD - 1), rel=REL)
+    assert old > tok  # the rest is staff (DKK), which neither step moves
     # the aarhusai fee is a hardware/hosting price: it moves aarhusai's cost and every NPV against it
     assert {s["step"]: s["contribution"] for s in lev["aarhusai"]["steps"]}["Hardware and hosting prices"] > 0
     assert "api-claude-sonnet" in text and f"wrote {out}" in text
@@ -144,10 +154,12 @@ def test_fx_only_moves_only_the_fx_step(default, tmp_path):
                 if step != "FX":
                     assert v == 0.0, (metric, oid, step, v)
             assert b.contribution("FX") == pytest.approx(b.new - b.old, rel=REL, abs=REL)
-    # a USD-priced API's levelized cost scales by the rate ratio; a DKK-priced rented server does not move
+    # a USD-priced API's token cost scales by the rate ratio (its DKK staff cost does not); a DKK-priced
+    # rented server does not move
     sonnet = res.bridges["levelized_cost_per_mtok"]["api-claude-sonnet"]
-    assert sonnet.new == pytest.approx(sonnet.old * USD_NEW / USD_OLD, rel=1e-12)
-    assert sonnet.contribution("FX") == pytest.approx(sonnet.old * (USD_NEW / USD_OLD - 1), rel=REL)
+    tok = _token_levelized(default, "api-claude-sonnet")
+    assert sonnet.new == pytest.approx(sonnet.old + tok * (USD_NEW / USD_OLD - 1), rel=1e-12)
+    assert sonnet.contribution("FX") == pytest.approx(tok * (USD_NEW / USD_OLD - 1), rel=REL)
     assert res.bridges["levelized_cost_per_mtok"]["aarhusai"].total_change == 0.0
 
 
@@ -232,7 +244,7 @@ def test_baseline_change_is_a_structure_step_and_still_sums(default, tmp_path):
 
 def test_removed_option_and_changed_horizon_are_listed(default, tmp_path):
     def drop(wb, changed):
-        for sheet in ("Options", "ApiPrices"):
+        for sheet in ("Options", "ApiPrices", "Staff"):
             ws = wb[sheet]
             ws.delete_rows(find_row(ws, "A", "api-deepseek"))
 

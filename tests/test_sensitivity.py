@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import numpy as np
 import pytest
 
 from tcomodel.finance import run_model, to_json_dict
@@ -42,9 +43,20 @@ def test_unmoved_figures_stay_at_base(run):
     i = next(k for k, d in enumerate(t.drivers) if d.label == "api-deepseek: token prices")
     # moving DeepSeek's prices cannot change the alternative's levelized cost
     assert t.levelized["alternative"][i] == pytest.approx([t.base_levelized["alternative"]] * 2, rel=1e-12)
-    # ... and scales DeepSeek's own levelized cost by the factor (its cost is tokens x price)
-    assert t.levelized["api-deepseek"][i] == pytest.approx([0.8 * t.base_levelized["api-deepseek"],
-                                                            1.2 * t.base_levelized["api-deepseek"]], rel=1e-9)
+    # ... and scales the token part of DeepSeek's own levelized cost by the factor (its staff cost stays)
+    tok = _token_levelized(run, "api-deepseek")
+    assert 0 < tok < t.base_levelized["api-deepseek"]
+    assert t.levelized["api-deepseek"][i] == pytest.approx([t.base_levelized["api-deepseek"] - 0.2 * tok,
+                                                            t.base_levelized["api-deepseek"] + 0.2 * tok], rel=1e-9)
+
+
+def _token_levelized(run, oid):
+    """PV of the API's token cost per Mtok of PV tokens, written out (Excel NPV: flows at quarter ends)."""
+    om = run.model.options[oid]
+    r_q = (1 + run.scenario.settings.discount_rate_annual) ** 0.25 - 1
+    flows = np.asarray(run.values[om.categories["API tokens"]], dtype=float)
+    pv = sum(cf / (1 + r_q) ** t for t, cf in enumerate(flows, start=1))
+    return pv / float(run.values[om.pv_tokens]) * 1e6
 
 
 def test_grid_cheapest_is_the_argmin_and_base_cell_matches_the_run(run):
@@ -57,9 +69,10 @@ def test_grid_cheapest_is_the_argmin_and_base_cell_matches_the_run(run):
         for b in range(len(g.price_factors)):
             best = min(g.levelized, key=lambda o: g.levelized[o][a, b])
             assert g.cheapest[a][b] == best
-    # API levelized cost is linear in its prices: x2 prices doubles it
+    # the token part of an API's levelized cost is linear in its prices: x2 prices adds it once more
     k = g.price_factors.index(2.0)
-    assert g.levelized["api-claude-sonnet"][i, k] == pytest.approx(2 * g.levelized["api-claude-sonnet"][i, j], rel=1e-9)
+    tok = _token_levelized(run, "api-claude-sonnet")
+    assert g.levelized["api-claude-sonnet"][i, k] == pytest.approx(g.levelized["api-claude-sonnet"][i, j] + tok, rel=1e-9)
 
 
 def test_report_has_the_sensitivity_sheet(tmp_path):

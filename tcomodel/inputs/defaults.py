@@ -253,8 +253,6 @@ CLAIMS = [
 ]
 
 RANGES = [
-    {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
-     "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
     {"sheet": "Rental", "row_id": "aarhusai", "field": "fee_per_replica_per_month", "low": 5000.0, "high": 25000.0,
      "distribution": "uniform", "source": "assumption: the HPC-centre price is unknown"},
     {"sheet": "FX", "row_id": "USD", "field": "rate_to_report_currency", "low": 6.0, "high": 7.2,
@@ -265,4 +263,6 @@ RANGES = [
      "distribution": "uniform", "source": "30-50%/y declines of quality-adjusted prices [pec-2026] vs sticky same-SKU"},
     {"sheet": "CloudRates", "row_id": "cloud-h100-mix", "field": "on_demand_per_gpu_hour", "low": 1.99, "high": 6.88,
      "distribution": "triangular", "source": "RunPod 1.99 to AWS 6.88 USD/GPU-h [getdeploying][siliconanalysts]"},
+    {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
+     "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
 ]
