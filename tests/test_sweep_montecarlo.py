@@ -196,4 +196,4 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
     assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 6
-    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 8)]
+    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 9)]
