@@ -168,6 +168,7 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         if om.nbv_total is not None:
             neg = item(f"Negative book value, {oid}", ccy, total(om.nbv_negative))
             checks.append((f"{oid}: net book value never negative", neg))
+        checks += om.checks
     for oid, c in comparisons.items():
         checks.append((f"{oid}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
     # A check fails when its absolute value exceeds one hundredth of a currency unit.
