@@ -57,9 +57,12 @@ def scenarios(draw, min_quarters=4, max_quarters=12, life_max=8, rate=None):
               "setup_fee_per_replica": draw(f(0, 20000)), "fee_escalation_annual": draw(f(-0.2, 0.3)),
               "currency": "EUR"}
     cloud = {"option_id": "cloud", "on_demand_per_gpu_hour": draw(f(0.1, 10)), "reserved_per_gpu_hour": draw(f(0.1, 10)),
-             "spot_per_gpu_hour": draw(f(0.1, 10)), "reserved_share": draw(f(0, 1)), "spot_share": draw(f(0, 1)),
-             "spot_interruption_overhead": draw(f(0, 1)), "rate_escalation_annual": draw(f(-0.5, 0.5)),
-             "currency": "USD"}
+             "spot_per_gpu_hour": draw(f(0.1, 10)), "reserved_replicas": draw(st.integers(0, 3)),
+             "commitment_term_years": 1, "upfront": draw(st.sampled_from(("none", "partial", "all"))),
+             "reservation_start_quarter": rows[draw(st.integers(0, n - 4))]["quarter"],
+             "spot_share": draw(f(0, 1)), "spot_interruption_overhead": draw(f(0, 1)),
+             "rate_escalation_annual": draw(f(-0.5, 0.5)), "currency": "USD"}
+    cloud["upfront_share"] = draw(f(0, 1)) if cloud["upfront"] == "partial" else None
     life_q = draw(st.integers(1, life_max))
     capex = {"option_id": "own", "server_cost_per_replica": draw(f(1000, 1e5)), "gpu_cost_per_replica": draw(f(0, 2e5)),
              "network_cost_per_replica": draw(f(0, 1e4)), "install_cost_per_replica": draw(f(0, 1e4)),
@@ -163,6 +166,18 @@ def test_book_value_is_never_negative_and_ends_the_book_life_at_salvage(example)
         assert nbv[end:] == pytest.approx(np.full(n - end, salvage), rel=1e-9, abs=tol)  # no economic life: kept
     # the corkscrew closes: over the horizon, cash view and P&L view of the owned option agree
     assert arr(values, om.cash_cost).sum() == pytest.approx(arr(values, om.pl_cost).sum(), rel=1e-9)
+    assert float(values[model.master_check]) == 0
+
+
+@SETTINGS
+@given(scenarios())
+def test_cloud_cash_and_pl_differ_only_in_timing(example):
+    scenario, model, values = built(example)
+    om = model.options["cloud"]
+    cash, pl = arr(values, om.cash_cost), arr(values, om.pl_cost)
+    assert cash.sum() == pytest.approx(pl.sum(), rel=1e-9)
+    # cash runs ahead of the P&L (upfront payments), never behind
+    assert (np.cumsum(cash) >= np.cumsum(pl) - 1e-9 * np.abs(pl).sum()).all()
     assert float(values[model.master_check]) == 0
 
 
