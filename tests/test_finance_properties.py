@@ -58,9 +58,12 @@ def scenarios(draw, min_quarters=4, max_quarters=12, life_max=8, rate=None):
               "setup_fee_per_replica": draw(f(0, 20000)), "fee_escalation_annual": draw(f(-0.2, 0.3)),
               "currency": "EUR"}
     cloud = {"option_id": "cloud", "on_demand_per_gpu_hour": draw(f(0.1, 10)), "reserved_per_gpu_hour": draw(f(0.1, 10)),
-             "spot_per_gpu_hour": draw(f(0.1, 10)), "reserved_share": draw(f(0, 1)), "spot_share": draw(f(0, 1)),
-             "spot_interruption_overhead": draw(f(0, 1)), "rate_escalation_annual": draw(f(-0.5, 0.5)),
-             "currency": "USD"}
+             "spot_per_gpu_hour": draw(f(0.1, 10)), "reserved_replicas": draw(st.integers(0, 3)),
+             "commitment_term_years": 1, "upfront": draw(st.sampled_from(("none", "partial", "all"))),
+             "reservation_start_quarter": rows[draw(st.integers(0, n - 4))]["quarter"],
+             "spot_share": draw(f(0, 1)), "spot_interruption_overhead": draw(f(0, 1)),
+             "rate_escalation_annual": draw(f(-0.5, 0.5)), "currency": "USD"}
+    cloud["upfront_share"] = draw(f(0, 1)) if cloud["upfront"] == "partial" else None
     life_q = draw(st.integers(1, life_max))
     capex = {"option_id": "own", "server_cost_per_replica": draw(f(1000, 1e5)), "gpu_cost_per_replica": draw(f(0, 2e5)),
              "network_cost_per_replica": draw(f(0, 1e4)), "install_cost_per_replica": draw(f(0, 1e4)),
@@ -194,6 +197,18 @@ def test_cash_does_not_depend_on_book_depreciation(example, method, life_q, salv
         assert arr(v2, b) == pytest.approx(arr(v1, a), rel=1e-9, abs=1e-6)
     # the P&L does depend on the method, but agrees with cash over the whole horizon
     assert arr(v2, om2.pl_cost).sum() == pytest.approx(arr(v2, om2.cash_cost).sum(), rel=1e-9, abs=1e-6)
+
+
+@SETTINGS
+@given(scenarios())
+def test_cloud_cash_and_pl_differ_only_in_timing(example):
+    scenario, model, values = built(example)
+    om = model.options["cloud"]
+    cash, pl = arr(values, om.cash_cost), arr(values, om.pl_cost)
+    assert cash.sum() == pytest.approx(pl.sum(), rel=1e-9)
+    # cash runs ahead of the P&L (upfront payments), never behind
+    assert (np.cumsum(cash) >= np.cumsum(pl) - 1e-9 * np.abs(pl).sum()).all()
+    assert float(values[model.master_check]) == 0
 
 
 @SETTINGS

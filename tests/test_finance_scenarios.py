@@ -136,7 +136,8 @@ def test_rented_server_hand_computed(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------
-# Cloud GPU: reserved (paid whether used or not), spot with interruption overhead, on-demand
+# Cloud GPU: one reserved TP=2 replica (paid whether used or not), then whole replicas on spot (with
+# interruption overhead) and on demand; more cases in tests/test_finance_cloud.py
 
 
 def test_cloud_gpu_reserved_spot_on_demand_hand_computed(tmp_path):
@@ -147,34 +148,38 @@ def test_cloud_gpu_reserved_spot_on_demand_hand_computed(tmp_path):
     c = content(
         [option("cloud", "cloud_gpu", gpus_per_replica=gpus)], workload_rows(R, peak=peak), fx={"USD": 6.5},
         cloud=[{"option_id": "cloud", "on_demand_per_gpu_hour": 4.0, "reserved_per_gpu_hour": 2.5,
-                "spot_per_gpu_hour": 1.5, "reserved_share": 0.5, "spot_share": 0.4, "spot_interruption_overhead": 0.1,
-                "rate_escalation_annual": -0.1, "currency": "USD"}],
+                "spot_per_gpu_hour": 1.5, "reserved_replicas": 1, "commitment_term_years": 1, "spot_share": 0.4,
+                "spot_interruption_overhead": 0.1, "rate_escalation_annual": -0.1, "currency": "USD"}],
     )
     r = run(tmp_path, c, {"cloud": cap})
     out = np.array(R) * 200
     fleet = np.ceil(out / SECONDS_PER_QUARTER * np.array(peak) / cap)
     assert list(fleet) == [1, 2, 4, 3]
-    # GPU-hours to serve the average load, at least one replica all quarter, times 2 GPUs per replica
+    # replica-hours to serve the average load, at least one replica all quarter
     busy = out / (cap * 3600)  # replica-hours at full speed
     assert busy / HOURS_PER_QUARTER == pytest.approx([0.4, 1.28, 1.4, 2.08])  # average replicas busy
-    demand_h = np.maximum(busy, HOURS_PER_QUARTER) * gpus
-    reserved_h = fleet * 0.5 * gpus * HOURS_PER_QUARTER
-    beyond = np.maximum(0, demand_h - reserved_h)
-    assert beyond[2] == 0  # quarter 3: the reservation covers the load (reserved hours still paid)
-    spot_h = beyond * 0.4 * 1.1
-    od_h = beyond * 0.6
-    rate_index = 0.9 ** (np.arange(4) / 4)
-    cost = (reserved_h * 2.5 + spot_h * 1.5 + od_h * 4.0) * rate_index * 6.5
-    assert r.row("cloud", "GPU-hours to serve the load") == approx(demand_h)
-    assert r.row("cloud", "Reserved GPU-hours (paid whether used or not)") == approx(reserved_h)
-    assert r.row("cloud", "Spot GPU-hours (with interruption overhead)") == approx(spot_h)
-    assert r.row("cloud", "On-demand GPU-hours") == approx(od_h)
+    replica_h = np.maximum(busy, HOURS_PER_QUARTER)
+    # one reserved replica (2 GPUs) for the 1-year term: all 4 quarters, at the rate of quarter 1
+    reserved_rh = np.full(4, HOURS_PER_QUARTER)
+    beyond = replica_h - reserved_rh
+    assert beyond / HOURS_PER_QUARTER == pytest.approx([0, 0.28, 0.4, 1.08])
+    spot_rh = beyond * 0.4 * 1.1
+    od_rh = beyond * 0.6
+    rate_index = 0.9 ** (np.arange(4) / 4)  # on demand and spot follow the trend every quarter
+    reserved = 2191.5 * 2 * 2.5 * 6.5  # 71,223.75 per quarter, fixed for the term
+    cost = reserved + (spot_rh * 1.5 + od_rh * 4.0) * gpus * rate_index * 6.5
+    assert r.row("cloud", "Replica-hours to serve the load") == approx(replica_h)
+    assert r.row("cloud", "Reserved replica-hours (paid whether used or not)") == approx(reserved_rh)
+    assert r.row("cloud", "Spot GPU-hours") == approx(spot_rh * gpus)
+    assert r.row("cloud", "On-demand GPU-hours") == approx(od_rh * gpus)
+    assert r.row("cloud", "Reserved cost (P&L: the term's cost spread evenly)") == approx(np.full(4, 71223.75))
     om = r.model.options["cloud"]
     assert r[om.pl_cost] == approx(cost)
-    assert r[om.cash_cost] == approx(cost)
-    # quarter 1 written out: reserved 2191.5 h x 2.5 + spot 2191.5 x 0.44 h x 1.5 + on demand 2191.5 x 0.6 x 4
-    q1 = (2191.5 * 2.5 + 2191.5 * 0.44 * 1.5 + 2191.5 * 0.6 * 4.0) * 6.5
-    assert cost[0] == pytest.approx(q1, rel=1e-12)
+    assert r[om.cash_cost] == approx(cost)  # no upfront: paid as the term runs
+    # quarter 2 written out: reserved 71,223.75; beyond 0.28 x 2191.5 = 613.62 replica-h, of which
+    # 613.62 x 0.4 x 1.1 = 269.9928 on spot and 613.62 x 0.6 = 368.172 on demand, 2 GPUs each
+    q2 = 71223.75 + (269.9928 * 2 * 1.5 + 368.172 * 2 * 4.0) * 0.9 ** 0.25 * 6.5
+    assert cost[1] == pytest.approx(q2, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -158,6 +158,7 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         if om.kind == "owned":
             gap = item(f"Cash cost - P&L cost over the horizon, {oid}", ccy, total(om.cash_cost) - total(om.pl_cost))
             checks.append((f"{oid}: cash and P&L agree over the horizon (market value at the end)", gap))
+        checks += om.checks
     for oid, c in comparisons.items():
         checks.append((f"{oid}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
     for (a, b), c in pairs.items():

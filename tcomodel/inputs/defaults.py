@@ -123,14 +123,21 @@ RENTAL = [
 
 CLOUD_RATES = [
     {"option_id": "cloud-h100-ondemand", "on_demand_per_gpu_hour": 3.99, "reserved_per_gpu_hour": 2.00,
-     "spot_per_gpu_hour": 2.25, "reserved_share": 0.0, "spot_share": 0.0, "spot_interruption_overhead": 0.10,
+     "spot_per_gpu_hour": 2.25, "reserved_replicas": 0, "commitment_term_years": None, "upfront": None,
+     "upfront_share": None, "reservation_start_quarter": None, "spot_share": 0.0, "spot_interruption_overhead": 0.10,
      "rate_escalation_annual": -0.10, "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "H100 on demand 3.99 Lambda [getdeploying]; committed 2.00 Nebius [awesomeagents]; spot ~2.25 GCP "
-               "[gcp-gpu]; -10%/y: H100 rates fell 64-75% from peak, sub-$2 expected [introl-unit] (assumption)"},
+     "source": "H100 on demand 3.99 Lambda [getdeploying]; committed 2.00 Nebius [awesomeagents], read as a 1-year "
+               "commitment paid monthly, no upfront (term and payment not stated: assumption); spot ~2.25 GCP "
+               "[gcp-gpu]; -10%/y on on-demand and spot, and on the reserved rate at each renewal: H100 rates fell "
+               "64-75% from peak, sub-$2 expected [introl-unit] (assumption); no reservation"},
     {"option_id": "cloud-h100-mix", "on_demand_per_gpu_hour": 3.99, "reserved_per_gpu_hour": 2.00,
-     "spot_per_gpu_hour": 2.25, "reserved_share": 0.5, "spot_share": 0.3, "spot_interruption_overhead": 0.10,
+     "spot_per_gpu_hour": 2.25, "reserved_replicas": 1, "commitment_term_years": 1, "upfront": "none",
+     "upfront_share": None, "reservation_start_quarter": None, "spot_share": 0.3, "spot_interruption_overhead": 0.10,
      "rate_escalation_annual": -0.10, "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "rates as cloud-h100-ondemand; mix and 10% preemption overhead: assumption"},
+     "source": "rates as cloud-h100-ondemand: reserved 2.00 = Nebius committed [awesomeagents] as a 1-year term, no "
+               "upfront (assumption); assumption: 1 reserved replica (2 H100, one TP=2 replica) keeps the always-up "
+               "replica committed, renewed yearly; 30% of the further replica-hours on spot with 10% preemption "
+               "overhead"},
 ]
 
 API_PRICES = [

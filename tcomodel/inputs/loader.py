@@ -408,6 +408,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             for fname in ("power_kw_per_replica", "load_factor", "pue", "power_price_per_kwh"):
                 if getattr(rec, fname) is None:
                     out.add("Opex", rec.cell(fname).split("!")[1], f"{fname} is required for owned option '{oid}'")
+    _check_cloud_rates(per_option["CloudRates"], options, settings, out)
 
     # Workload covers the horizon exactly once per quarter.
     workload = []
@@ -614,6 +615,60 @@ def _check_economics(tables: dict, options: dict, workload: list, missing_sheets
             pairs.append(rec)
     return {"hourly_profile": profile if profile_rows else [], "roles": roles, "staff": staff, "resale": resale,
             "pairs": pairs}
+
+
+def _check_cloud_rates(rows: dict, options: dict, settings, out: _Collector) -> None:
+    """Reservations are whole replicas for a 1- or 3-year term that ends within the horizon."""
+    from tcomodel.inputs.schema import COMMITMENT_TERMS_YEARS
+
+    def at(rec, fieldname):
+        cell = rec.cell(fieldname)
+        return cell.split("!")[1] if "!" in cell else None
+
+    for oid, rec in rows.items():
+        reserved = rec.reserved_replicas or 0
+        term = rec.commitment_term_years
+        if term is not None and term not in COMMITMENT_TERMS_YEARS:
+            out.add("CloudRates", at(rec, "commitment_term_years"), f"commitment_term_years {term} is not a term "
+                    f"cloud providers sell; use one of {', '.join(map(str, COMMITMENT_TERMS_YEARS))}")
+            term = None
+        if rec.upfront == "partial" and rec.upfront_share is None:
+            out.add("CloudRates", at(rec, "upfront_share"), "upfront is partial: give upfront_share, the share of the "
+                    "term's reserved cost paid at the term's start")
+        if rec.upfront_share is not None and rec.upfront != "partial":
+            out.add("CloudRates", at(rec, "upfront_share"), f"upfront_share applies only with upfront partial (upfront is "
+                    f"{rec.upfront or 'blank = none'}); clear it or set upfront to partial")
+        if reserved <= 0:
+            continue
+        if rec.reserved_per_gpu_hour is None:
+            out.add("CloudRates", at(rec, "reserved_per_gpu_hour"), f"reserved_replicas is {reserved}: give the "
+                    "reserved rate (the effective hourly rate of the term and payment option)")
+        if rec.commitment_term_years is None:
+            out.add("CloudRates", at(rec, "commitment_term_years"), f"reserved_replicas is {reserved}: give the "
+                    "commitment term (1 or 3 years)")
+        if settings is None or term is None:
+            continue
+        n, first = settings.horizon_quarters, settings.first_quarter
+        last = first + (n - 1)
+        term_q = term * 4
+        if term_q > n:
+            out.add("CloudRates", at(rec, "commitment_term_years"), f"commitment term {term} years ({term_q} quarters) "
+                    f"is longer than the horizon ({n} quarters, {first}..{last}); a commitment cannot run past the "
+                    "horizon end: use a shorter term or no reservation")
+            continue
+        start = rec.reservation_start_quarter
+        opt = options.get(oid)
+        if start is None:
+            start = opt.start_quarter if opt is not None and opt.start_quarter is not None else first
+            where, what = at(rec, "commitment_term_years"), f"the option's first quarter served {start}"
+        else:
+            where, what = at(rec, "reservation_start_quarter"), f"reservation_start_quarter {start}"
+            if not first <= start <= last:
+                out.add("CloudRates", where, f"reservation_start_quarter {start} is outside the timeline {first}..{last}")
+                continue
+        if start + (term_q - 1) > last:
+            out.add("CloudRates", where, f"a {term}-year term from {what} would end {start + (term_q - 1)}, after the "
+                    f"horizon ends {last}; start the reservation by {last + (1 - term_q)} or use a shorter term")
 
 
 def _check_catalogue_refs(sheet: str, rec, hardware: dict, models: dict, out: _Collector) -> None:

@@ -238,22 +238,39 @@ RENTAL = SheetSpec(
     id_field="option_id",
 )
 
+UPFRONT_OPTIONS = ("none", "partial", "all")
+COMMITMENT_TERMS_YEARS = (1, 3)
+
 CLOUD_RATES = SheetSpec(
     "CloudRates",
     (
         R("option_id", "Options", "Cloud-GPU option"),
         N("on_demand_per_gpu_hour", "currency/GPU-h", "On-demand rate"),
-        N("reserved_per_gpu_hour", "currency/GPU-h", "Reserved / committed rate", required=False),
+        N("reserved_per_gpu_hour", "currency/GPU-h", "Effective hourly rate of the reservation for its term and payment "
+          "option (any upfront payment included, spread over the term's hours); required when reserved_replicas > 0",
+          required=False),
         N("spot_per_gpu_hour", "currency/GPU-h", "Spot / preemptible rate", required=False),
-        S("reserved_share", "Share of the peak fleet reserved; reserved hours are paid whether used or not"),
-        S("spot_share", "Share of the remaining (unreserved) GPU-hours run on spot"),
+        I("reserved_replicas", "replicas", "Whole replicas (gpus_per_replica GPUs of this tier each) reserved for the "
+          "commitment term, paid every hour of the term whether used or not; blank = 0", max=10000, required=False),
+        I("commitment_term_years", "years", "Commitment term of the reservation: 1 or 3 years; required when "
+          "reserved_replicas > 0. Renewed at the then-current rate only while a whole term fits in the horizon",
+          min=1, max=3, required=False),
+        C("upfront", UPFRONT_OPTIONS, "Reservation payment: none (paid as used), partial (upfront_share of the term's "
+          "cost at its start) or all (the whole term at its start); blank = none", required=False),
+        S("upfront_share", "Share of the term's reserved cost paid at the term's start when upfront is partial",
+          required=False),
+        Field("reservation_start_quarter", "quarter", "quarter", False,
+              description="First quarter of the first reservation term; blank = the option's first quarter served"),
+        S("spot_share", "Share of the replica-hours beyond the reservation run on spot (whole replicas)"),
         N("spot_interruption_overhead", "share of spot hours", "Extra spot hours lost to preemption and restarts", max=1.0),
-        N("rate_escalation_annual", "per year", "Annual change of all rates", min=-0.9, max=1.0, required=False),
+        N("rate_escalation_annual", "per year", "Annual change of the on-demand and spot rates every quarter, and of the "
+          "reserved rate at each new term (fixed within a term)", min=-0.9, max=1.0, required=False),
         Field("as_of", "date", "date", True, description="Date the rates were read"),
         CURRENCY,
         SOURCE,
     ),
-    "Hourly GPU rental and the mix of on-demand, reserved and spot.",
+    "Hourly GPU rental: reserved whole replicas for a 1- or 3-year term at a fixed rate (no, partial or all upfront), "
+    "then spot and on-demand replica-hours at rates that follow the price trend.",
     id_field="option_id",
 )
 
