@@ -680,7 +680,8 @@ class _Report:
                             f.get("label_bold") if assumed else None)
             ws.write_formula(r, 2, f"=Inputs!{xl_rowcol_to_cell(self.L.inputs[om.fee_input].row, 2, True, True)}",
                              f.get("link", "#,##0"), self.m.inputs[om.fee_input].value)
-            ws.write_string(r, 3, f"{ccy}/month", f.get("unit"))
+            fee_unit = f"{self.sc.rental[oid].currency}/month ex VAT"
+            ws.write_string(r, 3, fee_unit, f.get("unit"))
             r += 1
             others = [o for o in m.options if o != oid]
             # the alternative(s) first: other rented or owned options, then the rest
@@ -692,7 +693,7 @@ class _Report:
                     continue
                 ws.write_string(r, 0, f"   costs the same as {other} at a fee of")
                 self._link(ws, r, 2, it, f.get("link", "#,##0"))
-                ws.write_string(r, 3, f"{ccy}/month", f.get("unit"))
+                ws.write_string(r, 3, fee_unit, f.get("unit"))
                 r += 1
             r += 1
         # charts from the Comparison sheet
