@@ -96,7 +96,8 @@ def test_loaded_values_are_typed(template):
     sc = load_scenario(template)
     assert sc.settings.report_currency == "DKK"
     assert str(sc.settings.first_quarter) == "2027Q1" and sc.settings.horizon_quarters == 20
-    assert sc.rental["alternative"].fee_per_replica_per_month == 6700.0
+    assert sc.rental["alternative"].fee_per_replica_per_month == 898.0 and sc.rental["alternative"].currency == "EUR"
+    assert sc.rental["alternative"].vat_rate == 0.25 and sc.rental["aarhusai"].minimum_term_months is None
     assert sc.options["alternative"].gpus_per_replica == 1 and isinstance(sc.options["alternative"].gpus_per_replica, int)
     assert sc.fx["USD"] == pytest.approx(6.45) and sc.fx["DKK"] == 1.0
     assert sc.workload[0].cache_hit_share == pytest.approx(0.30)

@@ -66,7 +66,7 @@ def test_collapsed_ranges_give_the_base_case_exactly(default, default_run, tmp_p
 
     path = mutate(default, tmp_path / "collapsed.xlsx", collapse)
     res = run_sweep(run_model(load_scenario(path)), 64, seed=5)
-    assert len(res.inputs) == 6
+    assert len(res.inputs) == 9
     lev, npv = _levelized_and_npv(default_run)
     for i, oid in enumerate(res.options):
         assert np.all(res.levelized[:, i] == lev[oid]), oid
@@ -195,5 +195,5 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert sum(counts) == 1500
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
-    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 6
-    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 9)]
+    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 9
+    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 12)]

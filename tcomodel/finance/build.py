@@ -92,11 +92,12 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         if om.fee_units is None:
             continue
         fee = inp(om.fee_input)
+        fee_unit = f"{scenario.rental[oid].currency}/month ex VAT"  # the fee units carry FX, VAT and index
         pv_units = item(f"PV of fee units, {oid}", "months", npv(r_q, om.fee_units))
         for other_id, other in option_models.items():
             if other_id == oid:
                 continue
-            be_items.append(item(f"Monthly fee of {oid} at which it costs the same as {other_id}", f"{ccy}/month",
+            be_items.append(item(f"Monthly fee of {oid} at which it costs the same as {other_id}", fee_unit,
                                  IFERROR(fee + (other.tco_pv - om.tco_pv) / pv_units, NA()),
                                  name=f"breakeven_fee:{oid}:{other_id}"))
         be_items.insert(len(be_items) - (len(option_models) - 1), pv_units)

@@ -111,14 +111,37 @@ OPEX = [
      "source": "no licences (vLLM is open source); staff: Staff sheet"},
 ]
 
+# VAT on rented servers. Hetzner invoices EU business customers without VAT (reverse charge, VAT Directive art. 196);
+# the buyer accounts for Danish VAT (25%). A municipality gets VAT on purchased goods and services refunded
+# through the momsrefusionsordning (Bekendtgoerelse om momsrefusionsordning for kommuner og regioner, nr. 891 of
+# 2025-06-25, § 1: VAT on costs booked on types 2, 4.5 and 4.9 is refunded).
+VAT_DK = ("Danish VAT 25%, paid under reverse charge (VAT Directive art. 196) on a German provider's invoice ex VAT; "
+          "not recovered: assumption 0 (as of 2026-11): a municipal platform gets the VAT refunded through the "
+          "momsrefusionsordning (bek. nr. 891 of 2025-06-25 § 1, server rent booked as type 4.9 other services); "
+          "Ranges 0-1 covers a non-municipal owner")
+GEX131_PRICE = (
+    "assumption (as of 2026-11): Hetzner GEX131 (RTX PRO 6000 Blackwell Max-Q), not confirmed on hetzner.com. "
+    f"{SEED}: 6,700 kr./mnd, read as ex VAT (with 25% VAT the list price would be 6,700/1.25/7.46038 = 718 EUR, "
+    "below any GEX131 price reported) = 6,700/7.46038 = 898 EUR, which matches the launch list price 889 EUR + 1.70 "
+    "EUR IPv4 reported by third-party pages (2025). Newer list prices for new orders, reported by third parties: "
+    "1,197.30 EUR + 599 EUR setup (Hetzner list of 2026-06-15) and 1,497.30 EUR + 1,499 EUR setup (Hetzner live "
+    "price file read 2026-10-08); Hetzner's notice (2026-05-28, third-party copy) says servers under contract keep "
+    "their price. Setup fee: assumption 599 EUR (the lowest GEX131 setup fee reported). Ranges: fee 889-1,497.30, "
+    "setup 0-1,499. No minimum term or notice: Hetzner docs 'Cancellations on Robot' (docs.hetzner.com, last change "
+    "2026-02-11): dedicated servers can usually be cancelled immediately, billed to the hour, never above the "
+    "monthly price")
+
 RENTAL = [
     {"option_id": "aarhusai", "fee_per_replica_per_month": 10000.0, "setup_fee_per_replica": 0.0,
+     "vat_rate": 0.25, "vat_unrecoverable_share": 0.0, "minimum_term_months": None, "notice_months": None,
      "fee_escalation_annual": 0.0, "fee_is_assumption": "yes", "currency": "DKK",
-     "source": f"assumption: the HPC-centre price is unknown ({SEED}: '?? kr./mnd'); the Breakeven sheet solves for "
-               "the fee at which aarhusai costs the same as the alternative"},
-    {"option_id": "alternative", "fee_per_replica_per_month": 6700.0, "setup_fee_per_replica": 0.0,
-     "fee_escalation_annual": 0.0, "fee_is_assumption": "no", "currency": "DKK",
-     "source": f"{SEED}: 6,700 kr./mnd at Hetzner; setup fee not stated (0 assumed)"},
+     "source": f"assumption: the HPC-centre price is unknown ({SEED}: '?? kr./mnd'), taken as ex VAT; the Breakeven "
+               "sheet solves for the fee at which aarhusai costs the same as the alternative; term and notice "
+               f"unknown (blank = 0). VAT: Danish VAT 25% on a Danish supplier's invoice; {VAT_DK.split('; ', 1)[1]}"},
+    {"option_id": "alternative", "fee_per_replica_per_month": 898.0, "setup_fee_per_replica": 599.0,
+     "vat_rate": 0.25, "vat_unrecoverable_share": 0.0, "minimum_term_months": 0, "notice_months": 0,
+     "fee_escalation_annual": 0.0, "fee_is_assumption": "no", "currency": "EUR",
+     "source": f"{GEX131_PRICE}. VAT: {VAT_DK}"},
 ]
 
 CLOUD_RATES = [
@@ -270,6 +293,15 @@ RANGES = [
      "distribution": "uniform", "source": "30-50%/y declines of quality-adjusted prices [pec-2026] vs sticky same-SKU"},
     {"sheet": "CloudRates", "row_id": "cloud-h100-mix", "field": "on_demand_per_gpu_hour", "low": 1.99, "high": 6.88,
      "distribution": "triangular", "source": "RunPod 1.99 to AWS 6.88 USD/GPU-h [getdeploying][siliconanalysts]"},
+    {"sheet": "Rental", "row_id": "alternative", "field": "fee_per_replica_per_month", "low": 889.0, "high": 1497.30,
+     "distribution": "triangular", "source": "GEX131 list price ex VAT from launch (889 EUR, 2025) to new orders in "
+     "2026-10 (1,497.30 EUR), both third-party reports; mode: the note's 6,700 DKK (as of 2026-11)"},
+    {"sheet": "Rental", "row_id": "alternative", "field": "setup_fee_per_replica", "low": 0.0, "high": 1499.0,
+     "distribution": "triangular", "source": "0 for a server already rented (setup paid) to 1,499 EUR for a new "
+     "order in 2026-10 (third-party read of Hetzner's price file)"},
+    {"sheet": "Rental", "row_id": "alternative", "field": "vat_unrecoverable_share", "low": 0.0, "high": 1.0,
+     "distribution": "triangular", "source": "assumption: 0 for a municipality (momsrefusionsordning) up to all of "
+     "it for an owner that can neither deduct nor get VAT refunded"},
     {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
      "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
 ]

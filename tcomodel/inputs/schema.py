@@ -227,14 +227,23 @@ RENTAL = SheetSpec(
     "Rental",
     (
         R("option_id", "Options", "Rented-server option"),
-        N("fee_per_replica_per_month", "currency/month", "Monthly fee for one server (one replica)"),
-        N("setup_fee_per_replica", "currency", "One-off setup fee per server", required=False),
+        N("fee_per_replica_per_month", "currency/month", "Monthly fee for one server (one replica), ex VAT, in the row's currency"),
+        N("setup_fee_per_replica", "currency", "One-off setup fee per server added to the contract, ex VAT", required=False),
+        S("vat_rate", "VAT on the fee and setup fee, charged on the invoice or self-assessed under reverse charge "
+                      "(0.25 = Danish VAT); blank = 0", required=False),
+        S("vat_unrecoverable_share", "Share of that VAT the organisation cannot deduct or get refunded; blank = 0",
+          required=False),
+        N("minimum_term_months", "months", "Minimum term of each server from the quarter it is added; blank = 0 "
+                                           "(billed by the hour). Sets the number of contract rows", required=False),
+        N("notice_months", "months", "Notice period: a server no longer needed is paid this many months more; "
+                                     "blank = 0. Sets the number of contract rows", required=False),
         N("fee_escalation_annual", "per year", "Annual change of the fee", min=-0.5, max=1.0, required=False),
         Field("fee_is_assumption", "choice", "", False, choices=("yes", "no"), description="yes when the fee is not known and is an assumption (the Breakeven sheet solves for it)"),
         CURRENCY,
         SOURCE,
     ),
-    "Monthly-fee servers (dedicated GPU servers, HPC-centre allocations).",
+    "Monthly-fee servers (dedicated GPU servers, HPC-centre allocations), as billed: fee in the provider's currency, "
+    "VAT not recovered, setup fee, minimum term and notice.",
     id_field="option_id",
 )
 

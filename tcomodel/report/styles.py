@@ -23,7 +23,7 @@ def number_format(unit: str, currency: str) -> str:
         return "0.0000"  # an FX rate, e.g. "DKK per USD" or "DKK/USD"
     if u.endswith(("/kWh", "/GPU-h")) or u in ("kW", "GB", "ratio", "years"):
         return "#,##0.00"
-    if u.endswith(("/month", "/replica-month")):
+    if u.endswith(("/month", "/replica-month", "/month ex VAT")):
         return "#,##0"
     if u in ("factor", "index") or u.startswith(("factor", "index")):
         return "0.0000"

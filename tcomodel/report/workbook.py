@@ -709,13 +709,14 @@ class _Report:
             ws.write_string(r, 0, f"{oid}: fee in the inputs")
             ws.write_formula(r, 2, f"=Inputs!{xl_rowcol_to_cell(self.L.inputs[om.fee_input].row, 2, True, True)}",
                              f.get("link", "#,##0"), self.m.inputs[om.fee_input].value)
-            ws.write_string(r, 3, self.m.inputs[om.fee_input].unit, f.get("unit"))
+            fee_unit = f"{self.sc.rental[oid].currency}/month ex VAT"
+            ws.write_string(r, 3, fee_unit, f.get("unit"))
             r += 1
             it = be_items.get(f"breakeven_fee:{oid}:{m.baseline}")
             if it is not None:
                 ws.write_string(r, 0, f"   costs the same as {m.baseline} at a fee of")
                 self._link(ws, r, 2, it, f.get("link", "#,##0"))
-                ws.write_string(r, 3, self.m.inputs[om.fee_input].unit, f.get("unit"))
+                ws.write_string(r, 3, fee_unit, f.get("unit"))
                 r += 1
             r += 1
         if m.pairs:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from tcomodel.errors import InputError, Problem
 
-# Inputs fixed by the model's structure (vintage count, timeline position, replica size): sampling
-# them continuously would move some line items and not the Python-built structure around them.
+# Inputs fixed by the model's structure (vintage count, timeline position, replica size, rental contract lag
+# rows): sampling them continuously would move some line items and not the Python-built structure around them.
 # Whole replicas, terms and quarter positions are integers: a continuous draw would split a replica or a term.
 STRUCTURAL_SUFFIXES = ("start_qidx", "book_life_quarters", "gpus_per_replica", "reserved_replicas",
-                       "commitment_term_quarters", "reservation_start_qidx", "horizon_quarters")
+                       "commitment_term_quarters", "reservation_start_qidx", "horizon_quarters",
+                       "minimum_term_months", "notice_months", "redundancy_replicas")
 # Workload fields the roofline reads when it picks each option's operating point.
 ROOFLINE_WORKLOAD_FIELDS = ("input_tokens_per_request", "output_tokens_per_request")
 _PREFIX = {"Rental": "rental", "CloudRates": "cloud", "ApiPrices": "api", "Capex": "capex", "Opex": "opex"}
