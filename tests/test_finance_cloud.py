@@ -126,7 +126,7 @@ def test_a_term_that_no_longer_fits_is_not_renewed_and_falls_back_to_spot_and_on
 def test_spot_and_on_demand_run_whole_replicas_with_the_interruption_overhead(tmp_path):
     r = run(tmp_path, scenario(reserved_replicas=0, commitment_term_years=None, upfront=None), {"cloud": CAP})
     rh = REPLICAS * H
-    assert r.row("cloud", "Replica-hours to serve the load") == approx(rh)
+    assert r.row("cloud", "Replica-hours to serve the load (spares kept up)") == approx(rh)
     # quarter 3: 2.25 x 2191.5 = 4,930.875 replica-h; spot 4,930.875 x 0.4 x 1.1 = 2,169.585 replica-h,
     # on demand 4,930.875 x 0.6 = 2,958.525; each replica-hour is 2 GPU-hours of one tier
     assert r.row("cloud", "Spot replica-hours (with interruption overhead)")[2] == pytest.approx(2169.585, rel=1e-12)
@@ -202,3 +202,18 @@ def test_reservation_input_errors_name_the_cloudrates_cell(tmp_path, edit, field
 def test_without_a_reservation_the_term_is_not_needed(tmp_path):
     c = scenario(reserved_replicas=0, commitment_term_years=None, reserved_per_gpu_hour=None, upfront=None)
     load_scenario(write(tmp_path, c))  # no error
+
+
+def test_spare_replicas_are_kept_up_all_quarter(tmp_path):
+    """N+1 on a cloud option: one warm spare replica runs every hour of the quarter on top of the load."""
+    cap = 100.0
+    R = requests_for([0.5] * 4, cap, 1.0)  # half a replica's capacity at peak, 24x7 average = peak here
+    c = content([option("cloud", "cloud_gpu", gpus_per_replica=2, redundancy_replicas=1)], workload_rows(R),
+                cloud=[{"option_id": "cloud", "on_demand_per_gpu_hour": 3.0, "spot_share": 0.0,
+                        "spot_interruption_overhead": 0.0, "currency": "DKK"}])
+    r = run(tmp_path, c, {"cloud": cap})
+    # the load needs 0.5 x 2,191.5 replica-hours, but one replica stays up all quarter; plus the spare
+    rh = 2191.5 + 2191.5
+    assert r.row("cloud", "Replica-hours to serve the load (spares kept up)") == approx([rh] * 4)
+    assert r.row("cloud", "Replicas in service") == approx([2] * 4)
+    assert r[r.model.options["cloud"].pl_cost] == approx([rh * 2 * 3.0] * 4)

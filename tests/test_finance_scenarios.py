@@ -168,7 +168,7 @@ def test_cloud_gpu_reserved_spot_on_demand_hand_computed(tmp_path):
     rate_index = 0.9 ** (np.arange(4) / 4)  # on demand and spot follow the trend every quarter
     reserved = 2191.5 * 2 * 2.5 * 6.5  # 71,223.75 per quarter, fixed for the term
     cost = reserved + (spot_rh * 1.5 + od_rh * 4.0) * gpus * rate_index * 6.5
-    assert r.row("cloud", "Replica-hours to serve the load") == approx(replica_h)
+    assert r.row("cloud", "Replica-hours to serve the load (spares kept up)") == approx(replica_h)
     assert r.row("cloud", "Reserved replica-hours (paid whether used or not)") == approx(reserved_rh)
     assert r.row("cloud", "Spot GPU-hours") == approx(spot_rh * gpus)
     assert r.row("cloud", "On-demand GPU-hours") == approx(od_rh * gpus)

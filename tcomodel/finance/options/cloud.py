@@ -67,9 +67,11 @@ def build(ctx: Context, oid: str, opt, capacity):
     res_index = item("Reserved rate index (fixed at the term's first quarter)", "index",
                      lambda me: IF(term_first, resc, prev(me, 0)) * in_term, total=False)
 
-    # One replica stays up all quarter; above that, replica-hours follow the average load (autoscaling).
-    demand_rh = item("Replica-hours to serve the load", "replica-h",
-                     MAX(load.served_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER))
+    # One replica stays up all quarter; above that, replica-hours follow the average load (autoscaling);
+    # the spare replicas (N+k) are kept up all quarter as warm standbys.
+    demand_rh = item("Replica-hours to serve the load (spares kept up)", "replica-h",
+                     MAX(load.served_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER)
+                     + load.spare * fr.active * HOURS_PER_QUARTER)
     res_rh = item("Reserved replica-hours (paid whether used or not)", "replica-h", res_repl * HOURS_PER_QUARTER)
     res_used = item("Reserved replica-hours used", "replica-h", MIN(demand_rh, res_rh))
     beyond = item("Replica-hours beyond the reservation", "replica-h", MAX(0, demand_rh - res_rh))
