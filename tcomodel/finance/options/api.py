@@ -1,5 +1,5 @@
-"""Hosted API: tokens x prices, with cache reads and writes, batch, long-context tier, enterprise
-terms, a price trend and FX."""
+"""Hosted API: tokens x prices, with cache reads and writes (prompt caching stated yes or no), batch,
+long-context tier, enterprise terms, a price trend and FX."""
 
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     g = "API prices"
     p_in = reg.from_record(api, "input_per_mtok", ap, f"{oid}: input price", f"{api.currency}/Mtok", g)
     p_out = reg.from_record(api, "output_per_mtok", ap, f"{oid}: output price", f"{api.currency}/Mtok", g)
-    p_cached = reg.from_record(api, "cached_input_per_mtok", ap, f"{oid}: cached input price", f"{api.currency}/Mtok",
-                               g, default=api.input_per_mtok)
-    p_write = reg.from_record(api, "cache_write_per_mtok", ap, f"{oid}: cache write price", f"{api.currency}/Mtok",
-                              g, default=api.input_per_mtok)
+    if api.prompt_caching == "yes":  # the loader requires both cache prices with yes
+        p_cached = reg.from_record(api, "cached_input_per_mtok", ap, f"{oid}: cached input price",
+                                   f"{api.currency}/Mtok", g)
+        p_write = reg.from_record(api, "cache_write_per_mtok", ap, f"{oid}: cache write price",
+                                  f"{api.currency}/Mtok", g)
+    else:  # no prompt caching: cache hits and writes are ordinary input
+        p_cached = p_write = p_in
     bd = reg.from_record(api, "batch_discount", ap, f"{oid}: batch discount", "share", g)
     lc_in = reg.from_record(api, "long_context_input_per_mtok", ap, f"{oid}: long-context input price",
                             f"{api.currency}/Mtok", g, default=api.input_per_mtok)
