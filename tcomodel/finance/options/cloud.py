@@ -34,7 +34,7 @@ def build(ctx: Context, oid: str, opt, capacity):
                                                     "per year", g, default=0.0))
     # One replica stays up all quarter; above that, hours follow the average load (autoscaling).
     demand_h = item("GPU-hours to serve the load", "GPU-h",
-                    MAX(load.served_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER) * gpus)
+                    MAX(load.decoded_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER) * gpus)
     res_h = item("Reserved GPU-hours (paid whether used or not)", "GPU-h", fleet * rsh * gpus * HOURS_PER_QUARTER)
     unres = item("GPU-hours beyond the reservation", "GPU-h", MAX(0, demand_h - res_h))
     spot_h = item("Spot GPU-hours (with interruption overhead)", "GPU-h", unres * ssh * (1 + ovh))
