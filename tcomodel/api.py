@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -13,17 +14,18 @@ from tcomodel.roofline import Estimate, check_claim, estimate
 
 
 def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | None = None,
-          xlsx_path: str | os.PathLike | None = None) -> ModelRun:
-    """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report."""
+          xlsx_path: str | os.PathLike | None = None, build_date: dt.date | None = None) -> ModelRun:
+    """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report.
+    ``build_date`` (default today) dates the report and measures the age of its prices."""
     scenario = load_scenario(scenario_path)
-    run = run_model(scenario)
+    run = run_model(scenario, build_date=build_date)
     if json_path is not None:
         with atomic_path(json_path, protect=[scenario_path]) as tmp:
             Path(tmp).write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
     if xlsx_path is not None:
         from tcomodel.report import write_report
 
-        write_report(run, xlsx_path, protect=[scenario_path])
+        write_report(run, xlsx_path, protect=[scenario_path], build_date=run.build_date)
     return run
 
 

@@ -182,8 +182,8 @@ def build(scenario, output, json_path, no_xlsx):
         npv = run.scalar(m.comparisons[oid].npv) if oid in m.comparisons else None
         click.echo(f"  {oid:<24} {lev:>10,.2f} {m.currency}/Mtok levelized"
                    + (f"   NPV vs {m.baseline} {npv:>14,.0f} {m.currency}" if npv is not None else "   (baseline)"))
-    for oid, msg in run.warnings:
-        click.echo(f"warning: {oid}: {msg}", err=True)
+    for msg in run.warnings:
+        click.echo(f"warning: {msg}", err=True)
     if xlsx_path:
         click.echo(f"wrote {xlsx_path}")
     if json_path:

@@ -40,14 +40,15 @@ def _fx(wb, changed):
 
 
 def _variant(wb, changed):
-    """USD rate, every API list price -20%, the aarhusai fee, and requests +10% in every quarter."""
+    """USD rate, every API price -20% (list and cache prices), the aarhusai fee, and requests +10% in every quarter."""
     _fx(wb, changed)
     api = wb["ApiPrices"]
     for row in range(3, api.max_row + 1):
         oid = api[f"A{row}"].value
         if oid:
-            for f in ("input_per_mtok", "output_per_mtok"):
-                _set(wb, "ApiPrices", oid, f, lambda v: v * 0.8, changed)
+            for f in ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "cache_write_per_mtok"):
+                if api[f"{column_of(api, f)}{row}"].value is not None:  # cache prices are blank without caching
+                    _set(wb, "ApiPrices", oid, f, lambda v: v * 0.8, changed)
     _set(wb, "Rental", "aarhusai", "fee_per_replica_per_month", lambda v: v + 2500, changed)
     wl = wb["Workload"]
     for row in range(3, wl.max_row + 1):
@@ -131,8 +132,8 @@ def test_variant_bridges_sum_exactly_and_diff_lists_the_edited_cells(default, tm
                 if s["step"] in ("Utilization and throughput", "Financing", "Other"):
                     assert abs(s["contribution"]) <= REL * _scale(b), (metric, oid, s)
     lev = js["bridges"]["levelized_cost_per_mtok"]
-    # Flash-Lite (USD) leaves its cached, cache-write and long-context prices blank, so they follow the
-    # list prices: all scale by 0.8. API prices come first (at the OLD rate), then FX on the reduced price.
+    # Flash-Lite (USD): input, output, cache-read and cache-write prices all scale by 0.8 and it has no
+    # long-context tier. API prices come first (at the OLD rate), then FX on the reduced price.
     lite = {s["step"]: s["contribution"] for s in lev["api-gemini-flash-lite"]["steps"]}
     old, tok = lev["api-gemini-flash-lite"]["old"], _token_levelized(default, "api-gemini-flash-lite")
     assert lite["API prices"] == pytest.approx(-0.2 * tok, rel=REL)

@@ -81,7 +81,10 @@ def content(options: list[dict], workload: list[dict], *, rate=0.0, tax=0.0, bas
     c["Options"] = list(options)
     c["Capex"], c["Opex"], c["Rental"] = list(capex), list(opex), list(rental)
     c["CloudRates"] = [dict({"as_of": AS_OF, "source": "test"}, **r) for r in cloud]
-    c["ApiPrices"] = [dict({"as_of": AS_OF, "source": "test", "provider": "p", "api_model": "m"}, **r) for r in api]
+    # prompt caching stated as the row's prices imply unless the test says otherwise
+    c["ApiPrices"] = [dict({"as_of": AS_OF, "source": "test", "provider": "p", "api_model": "m",
+                            "prompt_caching": "yes" if r.get("cached_input_per_mtok") is not None else "no"}, **r)
+                      for r in api]
     c["Capex"] = [dict({"source": "test"}, **r) for r in capex]
     c["Opex"] = [dict({"source": "test"}, **r) for r in opex]
     c["Rental"] = [dict({"source": "test"}, **r) for r in rental]

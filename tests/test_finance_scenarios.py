@@ -42,7 +42,7 @@ def test_hosted_api_hand_computed(tmp_path):
            "cache_write_per_mtok": 2.5, "batch_discount": 0.5, "long_context_threshold_tokens": 200000,
            "long_context_input_per_mtok": 4.0, "long_context_output_per_mtok": 15.0, "enterprise_discount": 0.1,
            "annual_price_change": -0.2, "currency": "USD"}
-    # In the report currency, optional prices blank: cached and write at the input price, no long-context tier.
+    # In the report currency, prompt caching no: cache reads and writes at the input price; no long-context tier.
     plain = {"option_id": "plain", "input_per_mtok": 1.0, "output_per_mtok": 3.0, "batch_discount": 0.0,
              "currency": "DKK"}
     c = content([option("api", "hosted_api"), option("plain", "hosted_api")], wl, rate=0.08, fx={"USD": 6.5},

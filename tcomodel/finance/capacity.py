@@ -40,7 +40,8 @@ def operating_points(scenario) -> OperatingPoints:
                     opt.hardware_id, opt.model_id, opt.precision, kv_precision=opt.kv_precision or "bf16",
                     gpus=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
                     input_tokens=int(round(w.input_tokens_per_request)),
-                    output_tokens=int(round(w.output_tokens_per_request)),
+                    # reasoning tokens are decoded in the same sequence: they lengthen it
+                    output_tokens=int(round(w.output_tokens_per_request + (opt.reasoning_tokens_per_request or 0))),
                     min_user_tok_s=w.min_user_tok_s, max_ttft_s=w.max_ttft_s,
                     hardware_catalogue=scenario.hardware, model_catalogue=scenario.models,
                 )

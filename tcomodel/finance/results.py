@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.capacity import OperatingPoints, operating_points
 from tcomodel.finance.model import TcoModel
+from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.sheet import evaluate
 
 
@@ -19,11 +21,14 @@ class ModelRun:
     operating: OperatingPoints
     model: TcoModel
     values: dict  # Item -> numpy array (one scenario)
+    build_date: dt.date = field(default_factory=dt.date.today)
+    price_ages: list[PriceAge] = field(default_factory=list)
 
     @property
-    def warnings(self) -> list:
-        """(option_id, message) from the roofline operating points and from building the model."""
-        return list(self.operating.warnings) + list(self.model.warnings)
+    def warnings(self) -> list[str]:
+        """Everything the build warns about: operating points, then stale or future-dated prices."""
+        return ([f"{oid}: {msg}" for oid, msg in list(self.operating.warnings) + list(self.model.warnings)]
+                + price_warnings(self.price_ages))
 
     def value(self, it) -> float | np.ndarray:
         return self.values[it]
@@ -34,11 +39,13 @@ class ModelRun:
         return None if math.isnan(v) else v
 
 
-def run_model(scenario) -> ModelRun:
+def run_model(scenario, *, build_date: dt.date | None = None) -> ModelRun:
+    """Operating points, line items and their values; price ages are measured at ``build_date`` (default today)."""
+    build_date = build_date or dt.date.today()
     ops = operating_points(scenario)
     model = build_tco_model(scenario, ops.capacities)
     values = evaluate(model.all_items(), model.values(), periods=scenario.settings.horizon_quarters)
-    return ModelRun(scenario, ops, model, values)
+    return ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date))
 
 
 def _num(x):
@@ -82,6 +89,7 @@ def to_json_dict(run: ModelRun) -> dict:
             "replicas_max": int(np.max(run.values[om.fleet])) if om.fleet is not None else None,
             "throughput_tok_s": om.throughput_tok_s,
             "levelized_cost_per_mtok_quality_adjusted": run.scalar(om.levelized_per_correct) if om.levelized_per_correct else None,
+            "quality": _quality(s.options[oid]),
             "quarterly": {
                 "cost": [_num(x) for x in run.values[om.pl_cost]],
                 "cash_cost": [_num(x) for x in run.values[om.cash_cost]],
@@ -109,5 +117,17 @@ def to_json_dict(run: ModelRun) -> dict:
                                 "share_of_assumed_fee": list(t["factors"]),
                                 "npv_of_switching": {k: [run.scalar(x) for x in v] for k, v in t["npv"].items()}}
                           for oid, t in m.unknown_fee.items()}
-    out["warnings"] = [f"{oid}: {msg}" for oid, msg in run.warnings]
+    out["warnings"] = run.warnings
+    out["build_date"] = run.build_date.isoformat()
+    out["price_age"] = [{"cell": a.cell, "sheet": a.sheet, "id": a.row_id, "as_of": a.as_of.isoformat(),
+                         "age_months": round(a.age_months, 4), "limit_months": a.limit_months, "stale": a.stale}
+                        for a in run.price_ages]
     return out
+
+
+def _quality(opt) -> dict | None:
+    """What the quality-adjusted cost rests on: benchmark, variant served, score and chance level."""
+    if opt.quality_score is None:
+        return None
+    return {"benchmark": opt.quality_benchmark, "model_variant": opt.quality_model_variant,
+            "score": opt.quality_score, "chance_level": opt.quality_chance_level or 0.0}

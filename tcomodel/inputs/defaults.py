@@ -38,32 +38,43 @@ FX = [
      "source": "Danmarks Nationalbank: ERM II central rate 7.46038 DKK/EUR"},
 ]
 
+GPQA_CHANCE = "chance level 25: GPQA questions have four answer choices (Rein et al. 2023, arXiv:2311.12022)"
+# The seed note's 77.2% is the Thinking variant's GPQA; the Instruct variant is the one served.
+QWEN_INSTRUCT_QUALITY = {"quality_score": 72.9, "quality_benchmark": "GPQA Diamond",
+                         "quality_model_variant": "Qwen3-Next-80B-A3B-Instruct", "quality_chance_level": 25.0}
+QWEN_QUALITY_SOURCE = ("GPQA 72.9 of Qwen3-Next-80B-A3B-Instruct (model card, huggingface.co/Qwen/"
+                       "Qwen3-Next-80B-A3B-Instruct; recalled, verify); the seed note's 77.2% is the Thinking "
+                       f"variant's, which is not served; {GPQA_CHANCE}")
+
 OPTIONS = [
     {"option_id": "aarhusai", "label": "AarhusAI today: Mistral Small 3.2 on A100 (HPC centre)", "kind": "rented_server",
      "hardware_id": "a100-sxm-80gb", "model_id": "mistral-small-3.2-24b", "precision": "bf16", "kv_precision": "bf16",
      "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 46.1, "start_quarter": None, "redundancy_replicas": 1,
-     "source": f"{SEED}: A100 80 GB, BF16; GPQA 46.1%; {N_PLUS_1}"},
+     "quality_score": 46.1, "quality_benchmark": "GPQA Diamond",
+     "quality_model_variant": "Mistral-Small-3.2-24B-Instruct-2506", "quality_chance_level": 25.0,
+     "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"{SEED}: A100 80 GB, BF16; GPQA 46.1% (the model card's GPQA Diamond 5-shot CoT 46.13% for "
+               f"Mistral-Small-3.2-24B-Instruct-2506, huggingface.co/mistralai/Mistral-Small-3.2-24B-Instruct-2506); "
+               f"{GPQA_CHANCE}; {N_PLUS_1}"},
     {"option_id": "alternative", "label": "Alternative: Qwen3-Next-80B-A3B NVFP4 on rented RTX PRO 6000 Max-Q",
      "kind": "rented_server", "hardware_id": "rtx-pro-6000-maxq", "model_id": "qwen3-next-80b-a3b",
      "precision": "nvfp4", "kv_precision": "fp8", "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload",
-     "measured_output_tok_s_per_replica": None, "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
-     "source": f"{SEED}: RTX PRO 6000 Max-Q 96 GB, NVFP4; GPQA 77.2%; {N_PLUS_1}"},
+     "measured_output_tok_s_per_replica": None, **QWEN_INSTRUCT_QUALITY, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"{SEED}: RTX PRO 6000 Max-Q 96 GB, NVFP4; {QWEN_QUALITY_SOURCE}; {N_PLUS_1}"},
     {"option_id": "alternative-owned", "label": "Alternative bought and colocated", "kind": "owned",
      "hardware_id": "rtx-pro-6000-maxq", "model_id": "qwen3-next-80b-a3b", "precision": "nvfp4", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 1, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
-     "source": f"{SEED}, bought instead of rented; {N_PLUS_1}"},
+     **QWEN_INSTRUCT_QUALITY, "start_quarter": None, "redundancy_replicas": 1, "source": f"{SEED}, bought instead of rented; {QWEN_QUALITY_SOURCE}; {N_PLUS_1}"},
     {"option_id": "cloud-h100-ondemand", "label": "Cloud 2x H100 on demand, Qwen3-Next FP8", "kind": "cloud_gpu",
      "hardware_id": "h100-sxm", "model_id": "qwen3-next-80b-a3b", "precision": "fp8", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 2, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
-     "source": f"H100 has no FP4 tensor cores: FP8 weights (~80 GB) need two 80 GB GPUs; {N_PLUS_1}"},
+     **QWEN_INSTRUCT_QUALITY, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"H100 has no FP4 tensor cores: FP8 weights (~80 GB) need two 80 GB GPUs; {QWEN_QUALITY_SOURCE}; {N_PLUS_1}"},
     {"option_id": "cloud-h100-mix", "label": "Cloud 2x H100, reserved + spot + on-demand mix", "kind": "cloud_gpu",
      "hardware_id": "h100-sxm", "model_id": "qwen3-next-80b-a3b", "precision": "fp8", "kv_precision": "fp8",
      "engine": "vllm", "gpus_per_replica": 2, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
-     "quality_score": 77.2, "start_quarter": None, "redundancy_replicas": 1,
-     "source": f"as cloud-h100-ondemand, with committed and spot capacity; {N_PLUS_1}"},
+     **QWEN_INSTRUCT_QUALITY, "start_quarter": None, "redundancy_replicas": 1,
+     "source": f"as cloud-h100-ondemand, with committed and spot capacity; {QWEN_QUALITY_SOURCE}; {N_PLUS_1}"},
     {"option_id": "api-claude-sonnet", "label": "API premium: Claude Sonnet 4.6", "kind": "hosted_api",
      "hardware_id": None, "model_id": None, "precision": None, "kv_precision": None, "engine": None,
      "gpus_per_replica": None, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
@@ -165,30 +176,39 @@ CLOUD_RATES = [
 
 API_PRICES = [
     {"option_id": "api-claude-sonnet", "provider": "Anthropic", "api_model": "Claude Sonnet 4.6",
-     "input_per_mtok": 3.00, "output_per_mtok": 15.00, "cached_input_per_mtok": 0.30, "cache_write_per_mtok": 3.75,
+     "input_per_mtok": 3.00, "output_per_mtok": 15.00, "prompt_caching": "yes", "cached_input_per_mtok": 0.30,
+     "cache_write_per_mtok": 3.75,
      "batch_discount": 0.5, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
      "as_of": dt.date(2026, 5, 1), "currency": "USD",
      "source": "3/15, cache hit 0.30 (-90%), cache write +25%, 1M context at flat rate [anth-mig][finout-o47][pec-api]; "
                "batch -50% [finout-api]; same-SKU list price held 2024-2026 (digest 2.19)"},
     {"option_id": "api-gemini-pro", "provider": "Google", "api_model": "Gemini 3.1 Pro",
-     "input_per_mtok": 2.00, "output_per_mtok": 12.00, "cached_input_per_mtok": None, "cache_write_per_mtok": None,
+     "input_per_mtok": 2.00, "output_per_mtok": 12.00, "prompt_caching": "yes", "cached_input_per_mtok": 0.20,
+     "cache_write_per_mtok": 2.00,
      "batch_discount": 0.5, "long_context_threshold_tokens": 200000, "long_context_input_per_mtok": 4.00,
      "long_context_output_per_mtok": 18.00, "enterprise_discount": 0.0, "annual_price_change": 0.0,
      "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "2/12 up to 200K, implied 4/18 above, batch 1/6 and 2/9 [metacto-gem]; no cache price in the notes"},
+     "source": "2/12 up to 200K, implied 4/18 above, batch 1/6 and 2/9 [metacto-gem]; context caching 0.20 up to "
+               "200K (0.40 above, the long-context uplift gives it), writes at the input price, storage per hour not "
+               "counted (implicit caching): ai.google.dev/gemini-api/docs/pricing (recalled, verify)"},
     {"option_id": "api-gemini-flash-lite", "provider": "Google", "api_model": "Gemini 2.5 Flash-Lite",
-     "input_per_mtok": 0.10, "output_per_mtok": 0.40, "cached_input_per_mtok": None, "cache_write_per_mtok": None,
+     "input_per_mtok": 0.10, "output_per_mtok": 0.40, "prompt_caching": "yes", "cached_input_per_mtok": 0.01,
+     "cache_write_per_mtok": 0.10,
      "batch_discount": 0.5, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
      "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "0.10/0.40, batch 0.05/0.20 [metacto-gem]"},
+     "source": "0.10/0.40, batch 0.05/0.20 [metacto-gem]; context caching 0.01, writes at the input price, storage "
+               "per hour not counted (implicit caching): ai.google.dev/gemini-api/docs/pricing (recalled, verify)"},
     {"option_id": "api-deepseek", "provider": "DeepSeek", "api_model": "DeepSeek V3.2",
-     "input_per_mtok": 0.14, "output_per_mtok": 0.28, "cached_input_per_mtok": None, "cache_write_per_mtok": None,
+     "input_per_mtok": 0.14, "output_per_mtok": 0.28, "prompt_caching": "yes", "cached_input_per_mtok": 0.014,
+     "cache_write_per_mtok": 0.14,
      "batch_discount": 0.0, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
      "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "0.14/0.28 'floor' [pec-2026][cloudzero-llm]; no batch discount stated"},
+     "source": "0.14/0.28 'floor' [pec-2026][cloudzero-llm]; no batch discount stated; cache hits at 1/10 of the "
+               "cache-miss (input) price, misses (writes) at the input price: api-docs.deepseek.com/quick_start/pricing "
+               "(recalled, verify)"},
 ]
 
 

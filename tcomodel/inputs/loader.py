@@ -291,7 +291,10 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
         if spec.key_value:
             kv = _read_key_value(spec, wsv, wsf, out)
         else:
+            before = len(out.problems)
             tables[spec.name] = _read_table(spec, wsv, wsf, out)
+            if not tables[spec.name] and len(out.problems) > before:
+                missing_sheets.add(spec.name)  # header unreadable: reported once, not again per option
     scenario = _cross_check(p, kv, tables, out, missing_sheets)
     if out.problems:
         raise InputError(out.problems, path=p)
@@ -473,6 +476,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             out.add("Ranges", rec.cell("low").split("!")[1], f"low {rec.low:g} is above high {rec.high:g}")
 
     extras = _check_economics(tables, options, workload, missing_sheets, out)
+    _check_prices_and_quality(per_option["ApiPrices"], options, out)
 
     if out.problems or settings is None:
         return None
@@ -669,6 +673,56 @@ def _check_cloud_rates(rows: dict, options: dict, settings, out: _Collector) -> 
         if start + (term_q - 1) > last:
             out.add("CloudRates", where, f"a {term}-year term from {what} would end {start + (term_q - 1)}, after the "
                     f"horizon ends {last}; start the reservation by {last + (1 - term_q)} or use a shorter term")
+
+
+def _cell_or_header(rec, fieldname: str, anchor: str) -> str:
+    """The bare address of a record's field, or of ``anchor`` when the column is absent (older workbooks)."""
+    cell = rec.cell(fieldname)
+    return cell.split("!")[1] if "!" in cell else _at(rec, anchor)
+
+
+def _check_prices_and_quality(api_rows: dict, options: dict, out: _Collector) -> None:
+    """Prompt caching stated explicitly with its prices; quality scores that name their benchmark, the variant
+    served and a chance level below the score."""
+    for oid, rec in api_rows.items():
+        caching = rec.prompt_caching
+        if caching == "yes":
+            if rec.cached_input_per_mtok is None:
+                out.add("ApiPrices", _cell_or_header(rec, "cached_input_per_mtok", "prompt_caching"),
+                        f"cached_input_per_mtok is blank but prompt_caching is yes ({rec.cell('prompt_caching')}); "
+                        f"give {rec.provider or 'the provider'}'s price for input read from the cache, or write no in "
+                        "prompt_caching if the provider has no prompt caching (cache hits are then billed at the "
+                        "input price)")
+            if rec.cache_write_per_mtok is None:
+                price = f" ({rec.input_per_mtok:g})" if rec.input_per_mtok is not None else ""
+                out.add("ApiPrices", _cell_or_header(rec, "cache_write_per_mtok", "prompt_caching"),
+                        f"cache_write_per_mtok is blank but prompt_caching is yes ({rec.cell('prompt_caching')}); "
+                        f"give the price of input written to the cache: the input price{price} where the provider "
+                        "does not charge writes extra, more where it does (Anthropic: 1.25 x input)")
+        elif caching == "no":
+            for f in ("cached_input_per_mtok", "cache_write_per_mtok"):
+                if getattr(rec, f) is not None:
+                    out.add("ApiPrices", _at(rec, f),
+                            f"{f} is {getattr(rec, f):g} but prompt_caching is no ({rec.cell('prompt_caching')}); "
+                            "with no caching every input token is billed at the input price: leave it blank, or "
+                            "write yes in prompt_caching")
+    for oid, rec in options.items():
+        score = rec.quality_score
+        if score is None:
+            continue
+        for f, what in (("quality_benchmark", "the benchmark the score is from, e.g. GPQA Diamond"),
+                        ("quality_model_variant", "the exact model variant it was measured on, which must be "
+                                                  "the one served")):
+            if getattr(rec, f) is None:
+                missing_col = "!" not in rec.cell(f)
+                out.add("Options", _cell_or_header(rec, f, "quality_score"),
+                        f"{f} is needed with quality_score {score:g} ({rec.cell('quality_score')})"
+                        f"{' (add the column ' + f + ')' if missing_col else ''}: name {what}")
+        chance = rec.quality_chance_level
+        if chance is not None and chance >= score:
+            out.add("Options", _at(rec, "quality_chance_level"),
+                    f"quality_chance_level {chance:g} is not below quality_score {score:g} ({rec.cell('quality_score')}); "
+                    "the quality-adjusted cost needs a score above what random guessing gets")
 
 
 def _check_catalogue_refs(sheet: str, rec, hardware: dict, models: dict, out: _Collector) -> None:

@@ -96,7 +96,7 @@ def _option_sheet_names(option_ids) -> dict:
 
 def write_report(run, path: str | os.PathLike, *, protect=(), build_date: dt.date | None = None) -> Path:
     """Write the formatted report for a model run, atomically. Returns the path."""
-    build_date = build_date or dt.date.today()
+    build_date = build_date or getattr(run, "build_date", None) or dt.date.today()
     with atomic_path(path, protect=list(protect)) as tmp:
         _Report(run, str(tmp), build_date).write()
     return Path(path)
@@ -391,12 +391,60 @@ class _Report:
         ws.set_column(0, 0, 70)
         ws.set_column(1, 3, 16)
         ws.freeze_panes(HEADER_ROW + 1, 1)
-        if self.run.warnings:
-            r = last + 2
+        r = self._write_price_age(ws, last + 2)
+        warnings = getattr(self.run, "warnings", [])
+        if warnings:
+            r += 1
             ws.write_string(r, 0, "Warnings", f.get("section"))
-            for oid, msg in self.run.warnings:
+            for msg in warnings:
                 r += 1
-                ws.write_string(r, 0, f"{oid}: {msg}")
+                ws.write_string(r, 0, msg)
+
+    def _write_price_age(self, ws, r) -> int:
+        """Age of every dated price (ApiPrices, CloudRates, FX) against price_max_age_months. Stale prices are
+        not a model inconsistency: they are flagged red and counted for the Cover, outside the master check.
+        Returns the last row written."""
+        f = self.f
+        ages = getattr(self.run, "price_ages", [])
+        self.price_count_cell = None
+        if not ages:
+            return r
+        a0 = ages[0]
+        ws.write_string(r, 0, f"Price age at the build date {self.build_date.isoformat()} (not in the master check)",
+                        f.get("section"))
+        for c in range(1, 4):
+            ws.write_blank(r, c, None, f.get("section"))
+        r += 1
+        ws.write_string(r, 0, "Limit: Scenario price_max_age_months" + (f" ({a0.limit_cell})" if a0.limit_cell else
+                                                                         " (blank: default)"))
+        ws.write_string(r, 1, "months", f.get("unit"))
+        ws.write_number(r, 2, a0.limit_months, f.get("input", "0"))
+        limit_ref = xl_rowcol_to_cell(r, 2, True, True)
+        r += 1
+        for col, t in enumerate(("Dated price (Sheet!Cell of as_of)", "As of", "Age (months)", "Stale (1 = yes)")):
+            ws.write_string(r, col, t, f.get("header_left" if col == 0 else "header"))
+        first = r + 1
+        for a in ages:
+            r += 1
+            ws.write_string(r, 0, f"{a.cell}: {a.what}, {a.row_id}")
+            ws.write_datetime(r, 1, dt.datetime(a.as_of.year, a.as_of.month, a.as_of.day), f.get("input", "yyyy-mm-dd"))
+            ws.write_number(r, 2, round(a.age_months, 6), f.get("engine", "0.00"))
+            ws.write_formula(r, 3, f"=({xl_rowcol_to_cell(r, 2)}>{limit_ref})*1", f.get("check", "0"),
+                             int(round(a.age_months, 6) > a.limit_months))
+        ws.conditional_format(first, 3, r, 3, {"type": "cell", "criteria": "==", "value": 1, "format": f.get("bad")})
+        r += 1
+        ws.write_string(r, 0, "Prices older than the limit", f.get("label_bold"))
+        ws.write_string(r, 1, "count", f.get("unit"))
+        n_stale = sum(int(round(a.age_months, 6) > a.limit_months) for a in ages)
+        ws.write_formula(r, 2, f"=SUM({xl_rowcol_to_cell(first, 3)}:{xl_rowcol_to_cell(r - 1, 3)})", f.get("check", "0"),
+                         n_stale)
+        ws.conditional_format(r, 2, r, 2, {"type": "cell", "criteria": "==", "value": 0, "format": f.get("ok")})
+        ws.conditional_format(r, 2, r, 2, {"type": "cell", "criteria": "!=", "value": 0, "format": f.get("bad")})
+        self.price_count_cell = (r, 2, n_stale)
+        r += 1
+        ws.write_string(r, 0, "Age = whole calendar months from as_of to the build date + the remaining days over the "
+                              "length of that month (engine-computed); stale = older than the limit.", f.get("subtitle"))
+        return r
 
     # --- Roofline ---------------------------------------------------------------------------------
     def _write_roofline(self):
@@ -645,8 +693,11 @@ class _Report:
                     f"{len(m.options)} options over {self.n} quarters ({m.quarters[0]}..{m.quarters[-1]}), {ccy}. "
                     f"NPV, IRR and payback are of switching from the baseline '{m.baseline}'. Green cells link to the "
                     f"calculation sheets.")
+        scored = [o for o in m.options if self.sc.options[o].quality_score is not None]
+        benches = {self.sc.options[o].quality_benchmark for o in scored}
+        what = f"{benches.pop()} score" if len(benches) == 1 else "score"
         cols = [("Option", None), ("Kind", None), (f"Levelized cost ({ccy}/Mtok)", "lev"),
-                (f"Quality-adjusted ({ccy}/Mtok)", "levq"), (f"TCO, PV ({ccy})", "tco_pv"),
+                (f"Quality-adjusted ({ccy}/Mtok), per {what} above chance", "levq"), (f"TCO, PV ({ccy})", "tco_pv"),
                 (f"TCO, nominal ({ccy})", "tco_nom"), ("Tokens served", "tokens"),
                 (f"NPV vs {m.baseline} ({ccy})", "npv"), (f"IRR vs {m.baseline} (per year)", "irr"),
                 ("Payback quarter", "payback"), ("Discounted payback", "dpayback"), ("Max replicas", "replicas"),
@@ -696,6 +747,8 @@ class _Report:
         table_end = r
         ws.conditional_format(hr + 1, 7, table_end - 1, 7, {"type": "cell", "criteria": "<", "value": 0,
                                                              "format": self.wb.add_format({"font_color": "#C00000"})})
+        if scored:
+            r = self._write_quality_basis(ws, r + 1, scored)
         # breakeven fee of rented options (the unknown price of the current platform)
         r += 1
         ws.write_string(r, 0, "Breakeven monthly fee (PV over the horizon)", f.get("section"))
@@ -856,6 +909,36 @@ class _Report:
             r += 2
         return r
 
+    def _write_quality_basis(self, ws, r, scored) -> int:
+        """What each quality-adjusted cost rests on: benchmark, the variant served, score, chance level and the
+        share of the range above chance that divides the levelized cost. Returns the next free row."""
+        f = self.f
+        ws.write_string(r, 0, "Quality basis: quality-adjusted cost = levelized cost / ((score - chance) / (100 - chance))",
+                        f.get("section"))
+        for c in range(1, 7):
+            ws.write_blank(r, c, None, f.get("section"))
+        r += 1
+        for c, t in enumerate(("Option", "Benchmark", "Model variant served", "Score", "Chance level",
+                               "Above chance (share)", "Note")):
+            ws.write_string(r, c, t, f.get("header_left" if c == 0 else "header"))
+        for oid in scored:
+            r += 1
+            opt, om = self.sc.options[oid], self.m.options[oid]
+            ws.write_string(r, 0, oid)
+            ws.write_string(r, 1, opt.quality_benchmark or "")
+            ws.write_string(r, 2, opt.quality_model_variant or "")
+            for c, name in ((3, f"{oid}.quality_score"), (4, f"{oid}.quality_chance_level")):
+                ws.write_formula(r, c, f"=Inputs!{xl_rowcol_to_cell(self.L.inputs[name].row, 2, True, True)}",
+                                 f.get("link", "0.0"), self.m.inputs[name].value)
+            above = next((it for sec in om.sections for it in sec.items
+                          if it.label.startswith("Score above chance")), None)
+            if above is not None:
+                self._link(ws, r, 5, above, f.get("link", "0.0%"))
+                v = float(np.asarray(self.values[above]))
+                if not v > 0:
+                    ws.write_string(r, 6, "score at or below chance: no quality-adjusted cost (#N/A)", f.get("unit"))
+        return r + 2
+
     # --- Cover ---------------------------------------------------------------------------------------
     def _write_cover(self):
         ws = self.ws["Cover"]
@@ -886,6 +969,15 @@ class _Report:
                          cached_value(self.values[self.m.master_check]))
         ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": "==", "value": 0, "format": f.get("ok")})
         ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": "!=", "value": 0, "format": f.get("bad")})
+        if getattr(self, "price_count_cell", None) is not None:
+            pr, pc, n_stale = self.price_count_cell
+            r += 1
+            ws.write_string(r, 0, f"Prices older than {self.run.price_ages[0].limit_months} months", f.get("label_bold"))
+            ws.write_formula(r, 1, f"=Checks!{xl_rowcol_to_cell(pr, pc, True, True)}", f.get("check", "0"), n_stale)
+            ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": "==", "value": 0, "format": f.get("ok")})
+            ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": "!=", "value": 0, "format": f.get("bad")})
+            ws.write_string(r, 2, "stale prices are listed on the Checks sheet; they are not in the master check",
+                            f.get("unit"))
         r += 2
         ws.write_string(r, 0, "Style key", f.get("section"))
         ws.write_blank(r, 1, None, f.get("section"))

@@ -1,5 +1,5 @@
-"""Hosted API: tokens x prices, with cache reads and writes, batch, long-context tier, enterprise
-terms, a price trend and FX."""
+"""Hosted API: tokens x prices, with cache reads and writes (prompt caching stated yes or no), reasoning
+tokens billed as output, batch, long-context tier, enterprise terms, a price trend and FX."""
 
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     g = "API prices"
     p_in = reg.from_record(api, "input_per_mtok", ap, f"{oid}: input price", f"{api.currency}/Mtok", g)
     p_out = reg.from_record(api, "output_per_mtok", ap, f"{oid}: output price", f"{api.currency}/Mtok", g)
-    p_cached = reg.from_record(api, "cached_input_per_mtok", ap, f"{oid}: cached input price", f"{api.currency}/Mtok",
-                               g, default=api.input_per_mtok)
-    p_write = reg.from_record(api, "cache_write_per_mtok", ap, f"{oid}: cache write price", f"{api.currency}/Mtok",
-                              g, default=api.input_per_mtok)
+    if api.prompt_caching == "yes":  # the loader requires both cache prices with yes
+        p_cached = reg.from_record(api, "cached_input_per_mtok", ap, f"{oid}: cached input price",
+                                   f"{api.currency}/Mtok", g)
+        p_write = reg.from_record(api, "cache_write_per_mtok", ap, f"{oid}: cache write price",
+                                  f"{api.currency}/Mtok", g)
+    else:  # no prompt caching: cache hits and writes are ordinary input
+        p_cached = p_write = p_in
     bd = reg.from_record(api, "batch_discount", ap, f"{oid}: batch discount", "share", g)
     lc_in = reg.from_record(api, "long_context_input_per_mtok", ap, f"{oid}: long-context input price",
                             f"{api.currency}/Mtok", g, default=api.input_per_mtok)
@@ -32,6 +35,10 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     lc = d.long_context_share if api.long_context_threshold_tokens is not None else Const(0)
     served_in = item("Input tokens served", "tokens", d.input_tokens * fr.active)
     served_out = item("Output tokens served", "tokens", d.output_tokens * fr.active)
+    # reasoning tokens are generated per request and billed as output, but not delivered
+    reasoning = (item("Reasoning tokens (billed as output)", "tokens", served_out * fr.reasoning / d.output_per_request)
+                 if fr.reasoning is not None else None)
+    billed_out = served_out + reasoning if reasoning is not None else served_out
     fresh = item("Fresh input tokens", "tokens", served_in * (1 - d.cache_hit - d.cache_write))
     cached = item("Cached input tokens", "tokens", served_in * d.cache_hit)
     written = item("Cache-write input tokens", "tokens", served_in * d.cache_write)
@@ -45,14 +52,15 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     fxv = fx_item if fx_item is not None else Const(1)
     in_cost = item("Input token cost", ccy, (fresh * p_in + cached * p_cached + written * p_write) * in_mult
                    / MILLION * terms * price_idx * fxv)
-    out_cost = item("Output token cost", ccy, served_out * p_out * out_mult / MILLION * terms * price_idx * fxv)
+    out_cost = item("Output token cost", ccy, billed_out * p_out * out_mult / MILLION * terms * price_idx * fxv)
     running = staff_and_licences(ctx, fr)
     parts = [in_cost, out_cost] + running_parts(running)
     cash = item("Cash cost", ccy, balanced_sum(parts))
     pl = item("P&L cost", ccy, cash * 1)
     categories = {"API tokens": item("API tokens", ccy, in_cost + out_cost)} if running is not None else {"API tokens": cash}
     running_category(ctx, running, categories)
-    calc = [served_in, served_out, fresh, cached, written, lc_in_ratio, in_mult, out_mult, price_idx, terms]
+    calc = [served_in, served_out] + ([reasoning] if reasoning is not None else []) + [
+        fresh, cached, written, lc_in_ratio, in_mult, out_mult, price_idx, terms]
     if fx_item is not None:
         calc.append(fx_item)
     calc += [in_cost, out_cost] + (running.items if running is not None else [])

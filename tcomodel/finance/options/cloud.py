@@ -70,7 +70,7 @@ def build(ctx: Context, oid: str, opt, capacity):
     # One replica stays up all quarter; above that, replica-hours follow the average load (autoscaling);
     # the spare replicas (N+k) are kept up all quarter as warm standbys.
     demand_rh = item("Replica-hours to serve the load (spares kept up)", "replica-h",
-                     MAX(load.served_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER)
+                     MAX(load.decoded_out / (cap * SECONDS_PER_HOUR), fr.active * 1 * HOURS_PER_QUARTER)
                      + load.spare * fr.active * HOURS_PER_QUARTER)
     res_rh = item("Reserved replica-hours (paid whether used or not)", "replica-h", res_repl * HOURS_PER_QUARTER)
     res_used = item("Reserved replica-hours used", "replica-h", MIN(demand_rh, res_rh))

@@ -8,20 +8,23 @@ from dataclasses import dataclass, field
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import OptionModel, Section, SECONDS_PER_HOUR
 from tcomodel.sheet.expr import (
-    CEILING, HOURS_PER_QUARTER, IFERROR, MAX, MILLION, MONTHS_PER_QUARTER, NA, Item, inp, item, npv, prev,
+    CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MONTHS_PER_QUARTER, NA, Item, inp, item, npv, prev,
     timeline, total,
 )
 
 
 @dataclass
 class Frame:
-    """What every option has: its id, row, serving flag and optional quality score input."""
+    """What every option has: its id, row, serving flag, optional quality score and chance level inputs, and
+    optional reasoning tokens per request (None: the column is blank)."""
 
     oid: str
     opt: object
     active: Item
     quality: str | None
     sections: list = field(default_factory=list)
+    chance: str | None = None
+    reasoning: object = None
 
 
 def frame(ctx: Context, oid: str, opt) -> Frame:
@@ -30,12 +33,19 @@ def frame(ctx: Context, oid: str, opt) -> Frame:
     start = ctx.reg.scalar(f"{oid}.start_qidx", start_idx, f"{oid}: first quarter served (#)", "quarter #",
                            opt.source, opt.cell("start_quarter"), "Other")
     active = item("Serving", "flag", (timeline("qidx") >= start) * 1, total=False)
-    quality = None
+    quality = chance = reasoning = None
     if opt.quality_score is not None:
         quality = f"{oid}.quality_score"
-        ctx.reg.scalar(quality, opt.quality_score, f"{oid}: quality score", "score 0-100", opt.source,
+        what = f"{opt.quality_benchmark}, {opt.quality_model_variant}"
+        ctx.reg.scalar(quality, opt.quality_score, f"{oid}: quality score ({what})", "score 0-100", opt.source,
                        opt.cell("quality_score"), "Other")
-    return Frame(oid, opt, active, quality)
+        chance = f"{oid}.quality_chance_level"
+        ctx.reg.from_record(opt, "quality_chance_level", oid, f"{oid}: chance level of {opt.quality_benchmark}",
+                            "score 0-100", "Other", default=0.0)
+    if opt.reasoning_tokens_per_request is not None:
+        reasoning = ctx.reg.from_record(opt, "reasoning_tokens_per_request", oid, f"{oid}: reasoning tokens per request",
+                                        "tokens", "Workload volume")
+    return Frame(oid, opt, active, quality, chance=chance, reasoning=reasoning)
 
 
 @dataclass
@@ -52,6 +62,7 @@ class Load:
     cap_tokens_rm: Item
     replica_months: Item
     throughput_tok_s: float
+    decoded_out: Item | None = None  # output tokens decoded incl. reasoning (= served_out without reasoning)
 
 
 def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) -> Load:
@@ -66,7 +77,14 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
     spare = ctx.reg.scalar(f"{oid}.redundancy_replicas", opt.redundancy_replicas or 0,
                            f"{oid}: spare replicas (N+k)", "replicas", opt.source, opt.cell("redundancy_replicas"),
                            "Utilization and throughput")
-    at_peak = item("Replicas the peak needs", "replicas", CEILING(d.peak_output_tok_s / cap, 1) * fr.active, total=False)
+    # reasoning tokens are decoded like output but not delivered: they add to the rate the fleet must decode
+    decoded_per_out = peak_rate = None
+    if fr.reasoning is not None:
+        decoded_per_out = item("Tokens decoded per output token delivered (incl. reasoning)", "ratio",
+                               1 + fr.reasoning / d.output_per_request, total=False)
+        peak_rate = item("Peak decode rate (incl. reasoning)", "tok/s", d.peak_output_tok_s * decoded_per_out, total=False)
+    peak_decode = peak_rate if peak_rate is not None else d.peak_output_tok_s
+    at_peak = item("Replicas the peak needs", "replicas", CEILING(peak_decode / cap, 1) * fr.active, total=False)
     needed = item("Replicas needed (peak + spares)", "replicas", (at_peak + spare) * fr.active, total=False)
     if never_shrinks:
         fleet = item("Replicas in service", "replicas", lambda me: MAX(prev(me, 0), needed), total=False)
@@ -76,24 +94,31 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
     if opt.load_basis == "utilization":
         ramp = ctx.reg.row(f"{oid}.utilization", ctx.scenario.utilization[oid], f"{oid}: utilization", "share",
                            "Utilization sheet", f"Utilization (option {oid})", "Utilization and throughput")
-        served_out = item("Output tokens served", "tokens", capacity_out * ramp * fr.active)
+        used = capacity_out * ramp * fr.active
+        served_out = item("Output tokens served", "tokens", used / decoded_per_out if decoded_per_out is not None else used)
         served_in = item("Input tokens served", "tokens", served_out * d.input_per_request / d.output_per_request)
     else:
         served_out = item("Output tokens served", "tokens", d.output_tokens * fr.active)
         served_in = item("Input tokens served", "tokens", d.input_tokens * fr.active)
-    util = item("Utilization of the fleet (average)", "share", IFERROR(served_out / capacity_out, 0), total=False)
+    decoded = (item("Output tokens decoded (incl. reasoning)", "tokens", served_out * decoded_per_out)
+               if decoded_per_out is not None else served_out)
+    util = item("Utilization of the fleet (average)", "share", IFERROR(decoded / capacity_out, 0), total=False)
     util_peak = item("Utilization of the fleet at the peak", "share",
-                     IFERROR(d.peak_output_tok_s * fr.active / (fleet * cap), 0), total=False)
+                     IFERROR(peak_decode * fr.active / (fleet * cap), 0), total=False)
+    # delivered (input + output) tokens per replica-month; reasoning uses decode capacity but is not delivered
+    per_rm = cap * d.seconds / MONTHS_PER_QUARTER * (d.input_per_request + d.output_per_request) / d.output_per_request
     cap_tokens_rm = item("Tokens one replica can serve per month", "tokens/month",
-                         cap * d.seconds / MONTHS_PER_QUARTER * (d.input_per_request + d.output_per_request)
-                         / d.output_per_request, total=False)
+                         per_rm / decoded_per_out if decoded_per_out is not None else per_rm, total=False)
     replica_months = item("Replica-months", "replica-months", fleet * MONTHS_PER_QUARTER)
-    fr.sections.append(Section("Capacity and load", [fr.active, at_peak, needed, fleet, capacity_out, served_out,
-                                                     served_in, util, util_peak, cap_tokens_rm, replica_months]))
+    reasoning_items = [decoded_per_out, peak_rate] if decoded_per_out is not None else []
+    decoded_items = [decoded] if decoded_per_out is not None else []
+    fr.sections.append(Section("Capacity and load", [fr.active] + reasoning_items + [
+        at_peak, needed, fleet, capacity_out, served_out, served_in] + decoded_items + [
+        util, util_peak, cap_tokens_rm, replica_months]))
     import numpy as np
 
     return Load(cap, gpus, spare, fleet, served_in, served_out, util, cap_tokens_rm, replica_months,
-                float(np.max(cap_vals)))
+                float(np.max(cap_vals)), decoded)
 
 
 @dataclass
@@ -182,9 +207,13 @@ def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_i
     metrics = [tokens, cpm, cpm_safe, tco_nom, tco_pv, tok_total, pv_tok, lev]
     lev_q = None
     if fr.quality is not None:
-        lev_q = item("Levelized cost per million correct outputs' tokens", f"{ccy}/Mtok",
-                     IFERROR(lev / (inp(fr.quality) / 100), NA()))
-        metrics.append(lev_q)
+        # a random guesser scores the chance level: only the score above it is quality bought
+        score, chance = inp(fr.quality), inp(fr.chance)
+        above = item("Score above chance, share of the range above chance", "share",
+                     (score - chance) / (100 - chance), total=False)
+        lev_q = item("Quality-adjusted levelized cost (per Mtok, score above chance)", f"{ccy}/Mtok",
+                     IF(above > 0, IFERROR(lev / above, NA()), NA()))
+        metrics += [above, lev_q]
     fr.sections.append(Section("Metrics", metrics))
     return OptionModel(
         option_id=fr.oid, kind=kind, label=fr.opt.label, sections=fr.sections, cash_cost=cash, pl_cost=pl,
