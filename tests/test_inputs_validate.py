@@ -96,13 +96,13 @@ def test_loaded_values_are_typed(template):
     sc = load_scenario(template)
     assert sc.settings.report_currency == "DKK"
     assert str(sc.settings.first_quarter) == "2027Q1" and sc.settings.horizon_quarters == 20
-    assert sc.rental["alternative"].fee_per_replica_per_month == 898.0 and sc.rental["alternative"].currency == "EUR"
+    assert sc.rental["alternative"].fee_per_replica_per_month == 1497.30 and sc.rental["alternative"].currency == "EUR"
     assert sc.rental["alternative"].vat_rate == 0.25 and sc.rental["aarhusai"].minimum_term_months is None
     assert sc.options["alternative"].gpus_per_replica == 1 and isinstance(sc.options["alternative"].gpus_per_replica, int)
     assert sc.fx["USD"] == pytest.approx(6.45) and sc.fx["DKK"] == 1.0
     assert sc.workload[0].cache_hit_share == pytest.approx(0.30)
     assert len(sc.workload) == 20 and str(sc.workload[-1].quarter) == "2031Q4"
-    assert sc.api_prices["api-claude-sonnet"].as_of == dt.date(2026, 5, 1)
+    assert sc.api_prices["api-claude-sonnet"].as_of == dt.date(2026, 11, 30)
     assert sc.hardware["rtx-pro-6000-maxq"].memory_gb == 96
 
 

@@ -8,7 +8,7 @@ from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section, TcoModel
 from tcomodel.finance.options import BUILDERS
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, NA, Const, Item, index, inp, irr, item, npv, prev, sumproduct,
+    HOURS_PER_QUARTER, IF, IFERROR, ROUND, MAX, MILLION, NA, Const, Item, index, inp, irr, item, npv, prev, sumproduct,
     timeline, total,
 )
 
@@ -115,6 +115,10 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     if api_per_token:
         breakeven.append(Section("Levelized cost per token of each API (PV of cost / PV of tokens)",
                                  list(api_per_token.values())))
+    util_cap = item("Highest reachable average utilization (mean of 1 / peak to average over the horizon)", "share",
+                    total(util_ceiling) / n)
+    if any(om.replica_months is not None for om in option_models.values()) and api_per_token:
+        vol_items.append(util_cap)
     for oid, om in option_models.items():
         if om.replica_months is None:
             continue
@@ -128,7 +132,10 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
                        IFERROR(cost_rm / per_tok, NA()), name=f"breakeven_volume:{oid}:{api_id}")
             util = item(f"Breakeven utilization of {oid} vs {api_id}", "share",
                         IFERROR(vol / cap, NA()), name=f"breakeven_util:{oid}:{api_id}")
-            vol_items += [vol, util]
+            # a fleet sized for the peak cannot average more than 1 / peak-to-average
+            ok = item(f"Breakeven utilization of {oid} vs {api_id} reachable (1 = yes)", "flag",
+                      IFERROR((util <= util_cap) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
+            vol_items += [vol, util, ok]
     if vol_items:
         breakeven.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
 
@@ -196,8 +203,10 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
     # NPV at the IRR must be zero; written as a check where the IRR exists.
     at_irr = item("PV of savings at the IRR (0 where there is no IRR)", ccy_unit,
-                  IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0))
-    npv_check = item(f"NPV at IRR, {what}", ccy_unit, IFERROR(total(at_irr), 0))
+                  IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0), total=False)
+    # rounded to a millionth of a currency unit: below that the sum is the IRR solver's own residual, which
+    # differs between Excel, LibreOffice and numpy in the last bits
+    npv_check = item(f"NPV at IRR, {what}", ccy_unit, IFERROR(ROUND(total(at_irr), 6), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
                       [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg, dpayback, at_irr],
                       npv_check, from_option=base.option_id)

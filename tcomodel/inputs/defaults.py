@@ -131,14 +131,14 @@ VAT_DK = ("Danish VAT 25%, paid under reverse charge (VAT Directive art. 196) on
           "momsrefusionsordning (bek. nr. 891 of 2025-06-25 § 1, server rent booked as type 4.9 other services); "
           "Ranges 0-1 covers a non-municipal owner")
 GEX131_PRICE = (
-    "assumption (as of 2026-11): Hetzner GEX131 (RTX PRO 6000 Blackwell Max-Q), not confirmed on hetzner.com. "
-    f"{SEED}: 6,700 kr./mnd, read as ex VAT (with 25% VAT the list price would be 6,700/1.25/7.46038 = 718 EUR, "
-    "below any GEX131 price reported) = 6,700/7.46038 = 898 EUR, which matches the launch list price 889 EUR + 1.70 "
-    "EUR IPv4 reported by third-party pages (2025). Newer list prices for new orders, reported by third parties: "
-    "1,197.30 EUR + 599 EUR setup (Hetzner list of 2026-06-15) and 1,497.30 EUR + 1,499 EUR setup (Hetzner live "
-    "price file read 2026-10-08); Hetzner's notice (2026-05-28, third-party copy) says servers under contract keep "
-    "their price. Setup fee: assumption 599 EUR (the lowest GEX131 setup fee reported). Ranges: fee 889-1,497.30, "
-    "setup 0-1,499. No minimum term or notice: Hetzner docs 'Cancellations on Robot' (docs.hetzner.com, last change "
+    "Hetzner GEX131 (RTX PRO 6000 Blackwell Max-Q 96 GB): 1,497.30 EUR/month + 1,499 EUR setup ex VAT for new orders "
+    "as of 2026-10-08 (a third party's read of Hetzner's live price file, hetzner.com/_resources/app/data/app/"
+    "live_data_prices.json; not confirmed on hetzner.com itself: verify before deciding). The seed note's 6,700 kr./mnd "
+    "(= 898 EUR) is the 2025 price (889 EUR + 1.70 EUR IPv4); list prices rose to 1,197.30 + 599 setup on 2026-06-15 "
+    "and to 1,497.30 + 1,499 by 2026-10; servers under contract keep their price (Hetzner notice 2026-05-28, "
+    "third-party copy). The alternative is not rented yet, so a new order pays today's list. Ranges: fee 997.30 (GEX63, "
+    "the same GPU on a smaller host, Hetzner pressroom 2026-10-06) to 1,800 (assumption: one more 2026-style rise); "
+    "setup 599-1,499. No minimum term or notice: Hetzner docs 'Cancellations on Robot' (docs.hetzner.com, last change "
     "2026-02-11): dedicated servers can usually be cancelled immediately, billed to the hour, never above the "
     "monthly price")
 
@@ -149,66 +149,74 @@ RENTAL = [
      "source": f"assumption: the HPC-centre price is unknown ({SEED}: '?? kr./mnd'), taken as ex VAT; the Breakeven "
                "sheet solves for the fee at which aarhusai costs the same as the alternative; term and notice "
                f"unknown (blank = 0). VAT: Danish VAT 25% on a Danish supplier's invoice; {VAT_DK.split('; ', 1)[1]}"},
-    {"option_id": "alternative", "fee_per_replica_per_month": 898.0, "setup_fee_per_replica": 599.0,
+    {"option_id": "alternative", "fee_per_replica_per_month": 1497.30, "setup_fee_per_replica": 1499.0,
      "vat_rate": 0.25, "vat_unrecoverable_share": 0.0, "minimum_term_months": 0, "notice_months": 0,
      "fee_escalation_annual": 0.0, "fee_is_assumption": "no", "currency": "EUR",
      "source": f"{GEX131_PRICE}. VAT: {VAT_DK}"},
 ]
 
 CLOUD_RATES = [
-    {"option_id": "cloud-h100-ondemand", "on_demand_per_gpu_hour": 3.99, "reserved_per_gpu_hour": 2.00,
-     "spot_per_gpu_hour": 2.25, "reserved_replicas": 0, "commitment_term_years": None, "upfront": None,
+    {"option_id": "cloud-h100-ondemand", "on_demand_per_gpu_hour": 4.29, "reserved_per_gpu_hour": None,
+     "spot_per_gpu_hour": None, "reserved_replicas": 0, "commitment_term_years": None, "upfront": None,
      "upfront_share": None, "reservation_start_quarter": None, "spot_share": 0.0, "spot_interruption_overhead": 0.10,
-     "rate_escalation_annual": -0.10, "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "H100 on demand 3.99 Lambda [getdeploying]; committed 2.00 Nebius [awesomeagents], read as a 1-year "
-               "commitment paid monthly, no upfront (term and payment not stated: assumption); spot ~2.25 GCP "
-               "[gcp-gpu]; -10%/y on on-demand and spot, and on the reserved rate at each renewal: H100 rates fell "
-               "64-75% from peak, sub-$2 expected [introl-unit] (assumption); no reservation"},
-    {"option_id": "cloud-h100-mix", "on_demand_per_gpu_hour": 3.99, "reserved_per_gpu_hour": 2.00,
+     "rate_escalation_annual": -0.10, "as_of": dt.date(2026, 9, 25), "currency": "USD",
+     "source": "Lambda 1x H100 SXM on demand 4.29 USD/GPU-h (lambda.ai/pricing as transcribed by "
+               "github.com/tgarg01/silybench-data derived/cost.json, checked 2026-09-25; Nebius 3.85, RunPod 2.69-3.49 "
+               "the same day); -10%/y: H100 rates fell 64-75% from peak [introl-unit] (assumption); no reservation"},
+    {"option_id": "cloud-h100-mix", "on_demand_per_gpu_hour": 4.29, "reserved_per_gpu_hour": 2.57,
      "spot_per_gpu_hour": 2.25, "reserved_replicas": 1, "commitment_term_years": 1, "upfront": "none",
      "upfront_share": None, "reservation_start_quarter": None, "spot_share": 0.3, "spot_interruption_overhead": 0.10,
      "rate_escalation_annual": -0.10, "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "rates as cloud-h100-ondemand: reserved 2.00 = Nebius committed [awesomeagents] as a 1-year term, no "
-               "upfront (assumption); assumption: 1 reserved replica (2 H100, one TP=2 replica) keeps the always-up "
-               "replica committed, renewed yearly; 30% of the further replica-hours on spot with 10% preemption "
-               "overhead"},
+     "source": "on demand as cloud-h100-ondemand (4.29, 2026-09-25); reserved: 1-year term, no upfront, 40% below on "
+               "demand = 2.57 (assumption: secondary sources give 35-50% for 1 year, e.g. digiterialabs.com Q1 2026 "
+               "'35-40% off'; no provider's own reserved H100 price found); spot ~2.25 GCP [gcp-gpu] (digest, "
+               "2026-05: the row's date is that oldest figure's); assumption: 1 reserved replica (2 H100, one TP=2 "
+               "replica) keeps the always-up replica committed, renewed yearly; 30% of the further replica-hours on "
+               "spot with 10% preemption overhead"},
 ]
 
 API_PRICES = [
-    {"option_id": "api-claude-sonnet", "provider": "Anthropic", "api_model": "Claude Sonnet 4.6",
-     "input_per_mtok": 3.00, "output_per_mtok": 15.00, "prompt_caching": "yes", "cached_input_per_mtok": 0.30,
-     "cache_write_per_mtok": 3.75,
+    {"option_id": "api-claude-sonnet", "provider": "Anthropic", "api_model": "Claude Sonnet 5.5",
+     "input_per_mtok": 2.00, "output_per_mtok": 10.00, "prompt_caching": "yes", "cached_input_per_mtok": 0.20,
+     "cache_write_per_mtok": 2.50,
      "batch_discount": 0.5, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
-     "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "3/15, cache hit 0.30 (-90%), cache write +25%, 1M context at flat rate [anth-mig][finout-o47][pec-api]; "
-               "batch -50% [finout-api]; same-SKU list price held 2024-2026 (digest 2.19)"},
+     "as_of": dt.date(2026, 11, 30), "currency": "USD",
+     "source": "Anthropic's Sonnet 5 page (platform.claude.com/docs/.../models/sonnet-5/overview, undated 2026, read "
+               "2026-11-30): 2 in / 10 out, 5-minute cache write 2.50, cache read 0.20, batch -50%; Sonnet 5.5 at the "
+               "same price (third-party changelog, 2026-09-29). Sonnet 4.6 (3/15/0.30/3.75) is marked legacy on "
+               "Anthropic's page. No long-context premium assumed (removed for 4.6 on 2026-03-13, secondary)"},
     {"option_id": "api-gemini-pro", "provider": "Google", "api_model": "Gemini 3.1 Pro",
      "input_per_mtok": 2.00, "output_per_mtok": 12.00, "prompt_caching": "yes", "cached_input_per_mtok": 0.20,
      "cache_write_per_mtok": 2.00,
      "batch_discount": 0.5, "long_context_threshold_tokens": 200000, "long_context_input_per_mtok": 4.00,
      "long_context_output_per_mtok": 18.00, "enterprise_discount": 0.0, "annual_price_change": 0.0,
-     "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "2/12 up to 200K, implied 4/18 above, batch 1/6 and 2/9 [metacto-gem]; context caching 0.20 up to "
-               "200K (0.40 above, the long-context uplift gives it), writes at the input price, storage per hour not "
-               "counted (implicit caching): ai.google.dev/gemini-api/docs/pricing (recalled, verify)"},
+     "as_of": dt.date(2026, 6, 9), "currency": "USD",
+     "source": "Google's own price page is not in our stored sources (verify at ai.google.dev/gemini-api/docs/pricing): "
+               "2/12 up to 200K and 4/18 above, batch half (blog.laozhang.ai, 'as of March 28, 2026'; batch rule on "
+               "ai.google.dev/gemini-api/docs/optimization); context-cache read 0.20 (techjacksolutions.com, 'as of June "
+               "9, 2026'); writes at the input price (assumption); storage per hour not counted"},
     {"option_id": "api-gemini-flash-lite", "provider": "Google", "api_model": "Gemini 2.5 Flash-Lite",
      "input_per_mtok": 0.10, "output_per_mtok": 0.40, "prompt_caching": "yes", "cached_input_per_mtok": 0.01,
      "cache_write_per_mtok": 0.10,
      "batch_discount": 0.5, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
-     "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "0.10/0.40, batch 0.05/0.20 [metacto-gem]; context caching 0.01, writes at the input price, storage "
-               "per hour not counted (implicit caching): ai.google.dev/gemini-api/docs/pricing (recalled, verify)"},
-    {"option_id": "api-deepseek", "provider": "DeepSeek", "api_model": "DeepSeek V3.2",
-     "input_per_mtok": 0.14, "output_per_mtok": 0.28, "prompt_caching": "yes", "cached_input_per_mtok": 0.014,
-     "cache_write_per_mtok": 0.14,
+     "as_of": dt.date(2026, 3, 28), "currency": "USD",
+     "source": "0.10/0.40 (aifreeapi.com, March 2026; morphllm.com quoting Google's page); batch half "
+               "(ai.google.dev/gemini-api/docs/optimization); cache read 0.01: assumption (10% of input, as for 3.1 "
+               "Pro; not found); writes at the input price (assumption). Gemini 3.1 Flash-Lite (GA 2026-05-07) costs "
+               "0.25/1.50 (macaron.im citing Google's page of 2026-03-03): stale row, verify"},
+    {"option_id": "api-deepseek", "provider": "DeepSeek", "api_model": "DeepSeek V4.1-Flash (deepseek-flash)",
+     "input_per_mtok": 0.2145, "output_per_mtok": 0.858, "prompt_caching": "yes", "cached_input_per_mtok": 0.00429,
+     "cache_write_per_mtok": 0.2145,
      "batch_discount": 0.0, "long_context_threshold_tokens": None, "long_context_input_per_mtok": None,
      "long_context_output_per_mtok": None, "enterprise_discount": 0.0, "annual_price_change": 0.0,
-     "as_of": dt.date(2026, 5, 1), "currency": "USD",
-     "source": "0.14/0.28 'floor' [pec-2026][cloudzero-llm]; no batch discount stated; cache hits at 1/10 of the "
-               "cache-miss (input) price, misses (writes) at the input price: api-docs.deepseek.com/quick_start/pricing "
-               "(recalled, verify)"},
+     "as_of": dt.date(2026, 11, 15), "currency": "USD",
+     "source": "api-docs.deepseek.com/quick_start/pricing (copy of 2026-11-15): deepseek-flash off-peak 0.15 miss / "
+               "0.003 hit / 0.60 out, peak twice that; peak = 01-04 and 06-10 UTC on weekdays, i.e. 07/08-11/12 of the "
+               "Danish office day: 43% of requests at peak (the HourlyProfile's 08-11, 3 of 8 office hours in winter, "
+               "4 in summer), so prices = off-peak x 1.43 (derived); misses (writes) at the input price; no batch "
+               "discount on the page. V3.2's 0.28/0.028/0.42 (2025-12-09) is superseded: deepseek-chat now points to V4"},
 ]
 
 
@@ -313,12 +321,12 @@ RANGES = [
      "distribution": "uniform", "source": "30-50%/y declines of quality-adjusted prices [pec-2026] vs sticky same-SKU"},
     {"sheet": "CloudRates", "row_id": "cloud-h100-mix", "field": "on_demand_per_gpu_hour", "low": 1.99, "high": 6.88,
      "distribution": "triangular", "source": "RunPod 1.99 to AWS 6.88 USD/GPU-h [getdeploying][siliconanalysts]"},
-    {"sheet": "Rental", "row_id": "alternative", "field": "fee_per_replica_per_month", "low": 889.0, "high": 1497.30,
-     "distribution": "triangular", "source": "GEX131 list price ex VAT from launch (889 EUR, 2025) to new orders in "
-     "2026-10 (1,497.30 EUR), both third-party reports; mode: the note's 6,700 DKK (as of 2026-11)"},
-    {"sheet": "Rental", "row_id": "alternative", "field": "setup_fee_per_replica", "low": 0.0, "high": 1499.0,
-     "distribution": "triangular", "source": "0 for a server already rented (setup paid) to 1,499 EUR for a new "
-     "order in 2026-10 (third-party read of Hetzner's price file)"},
+    {"sheet": "Rental", "row_id": "alternative", "field": "fee_per_replica_per_month", "low": 997.30, "high": 1800.0,
+     "distribution": "triangular", "source": "997.30 EUR: Hetzner GEX63, the same GPU (pressroom 2026-10-06); 1,800: "
+     "assumption, one more 2026-style rise; mode: GEX131 new-order list 1,497.30 (2026-10-08, third-party read)"},
+    {"sheet": "Rental", "row_id": "alternative", "field": "setup_fee_per_replica", "low": 599.0, "high": 1499.0,
+     "distribution": "triangular", "source": "599 EUR (GEX131 list of 2026-06-15) to 1,499 EUR (2026-10-08), both "
+     "third-party reads of Hetzner's price list"},
     {"sheet": "Rental", "row_id": "alternative", "field": "vat_unrecoverable_share", "low": 0.0, "high": 1.0,
      "distribution": "triangular", "source": "assumption: 0 for a municipality (momsrefusionsordning) up to all of "
      "it for an owner that can neither deduct nor get VAT refunded"},
