@@ -50,3 +50,21 @@ def test_power_share_as_quoted():
     om = run.model.options["alternative-owned"]
     share = np.sum(run.values[om.categories["Power"]]) / np.sum(run.values[om.pl_cost])
     quoted(f"power is {share:.0%} of the owned option's P&L cost")
+
+
+def test_default_results_table_as_quoted():
+    """The README's before -> after table: the 'after' figures are today's engine output."""
+    run = run_model(load_scenario(ROOT / "assumptions" / "aarhusai-vs-alternative.xlsx"))
+    m = run.model
+    for oid, om in m.options.items():
+        row = next(line for line in README.splitlines() if line.startswith(f"| {oid} ") or line.startswith(f"| {oid}"))
+        quoted_lev = f"→ {run.scalar(om.levelized):.2f} |"
+        assert quoted_lev in row, f"{oid}: README row should end its levelized pair with {quoted_lev!r}"
+        if oid in m.comparisons:
+            assert f"→ {run.scalar(m.comparisons[oid].npv):,.0f} |" in row
+    fees = {it.name: run.scalar(it) for sec in m.breakeven for it in sec.items if it.name.startswith("breakeven_fee:")}
+    quoted(f"**{fees['breakeven_fee:aarhusai:alternative']:,.0f} DKK/month**")
+    quoted(f"**{fees['breakeven_fee:aarhusai:alternative-owned']:,.0f} DKK/month**")
+    pair = m.pairs[("alternative", "alternative-owned")]
+    quoted(f"buy vs rent NPV +{run.scalar(pair.npv):,.0f}, IRR {run.scalar(pair.irr_annual):.0%} a year, payback "
+           f"{m.quarters[int(run.scalar(pair.payback_quarter)) - 1]}")

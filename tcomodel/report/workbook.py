@@ -694,10 +694,8 @@ class _Report:
                     f"NPV, IRR and payback are of switching from the baseline '{m.baseline}'. Green cells link to the "
                     f"calculation sheets.")
         scored = [o for o in m.options if self.sc.options[o].quality_score is not None]
-        benches = {self.sc.options[o].quality_benchmark for o in scored}
-        what = f"{benches.pop()} score" if len(benches) == 1 else "score"
         cols = [("Option", None), ("Kind", None), (f"Levelized cost ({ccy}/Mtok)", "lev"),
-                (f"Quality-adjusted ({ccy}/Mtok), per {what} above chance", "levq"), (f"TCO, PV ({ccy})", "tco_pv"),
+                (f"Quality-adjusted ({ccy}/Mtok)", "levq"), (f"TCO, PV ({ccy})", "tco_pv"),
                 (f"TCO, nominal ({ccy})", "tco_nom"), ("Tokens served", "tokens"),
                 (f"NPV vs {m.baseline} ({ccy})", "npv"), (f"IRR vs {m.baseline} (per year)", "irr"),
                 ("Payback quarter", "payback"), ("Discounted payback", "dpayback"), ("Max replicas", "replicas"),
@@ -918,22 +916,21 @@ class _Report:
         for c in range(1, 7):
             ws.write_blank(r, c, None, f.get("section"))
         r += 1
-        for c, t in enumerate(("Option", "Benchmark", "Model variant served", "Score", "Chance level",
-                               "Above chance (share)", "Note")):
-            ws.write_string(r, c, t, f.get("header_left" if c == 0 else "header"))
+        for c, t in enumerate(("Option", "Benchmark", "Score", "Chance level", "Above chance", "Model variant served")):
+            ws.write_string(r, c, t, f.get("header_left" if c in (0, 5) else "header"))
         for oid in scored:
             r += 1
             opt, om = self.sc.options[oid], self.m.options[oid]
             ws.write_string(r, 0, oid)
             ws.write_string(r, 1, opt.quality_benchmark or "")
-            ws.write_string(r, 2, opt.quality_model_variant or "")
-            for c, name in ((3, f"{oid}.quality_score"), (4, f"{oid}.quality_chance_level")):
+            ws.write_string(r, 5, opt.quality_model_variant or "")  # last: a long name overflows to the right
+            for c, name in ((2, f"{oid}.quality_score"), (3, f"{oid}.quality_chance_level")):
                 ws.write_formula(r, c, f"=Inputs!{xl_rowcol_to_cell(self.L.inputs[name].row, 2, True, True)}",
                                  f.get("link", "0.0"), self.m.inputs[name].value)
             above = next((it for sec in om.sections for it in sec.items
                           if it.label.startswith("Score above chance")), None)
             if above is not None:
-                self._link(ws, r, 5, above, f.get("link", "0.0%"))
+                self._link(ws, r, 4, above, f.get("link", "0.0%"))
                 v = float(np.asarray(self.values[above]))
                 if not v > 0:
                     ws.write_string(r, 6, "score at or below chance: no quality-adjusted cost (#N/A)", f.get("unit"))
@@ -995,14 +992,24 @@ class _Report:
         ws.write_string(r, 0, "Conventions", f.get("section"))
         ws.write_blank(r, 1, None, f.get("section"))
         for text in (
-                "Costs are positive; money in the report currency, converted at the FX sheet's rates.",
-                "Quarterly cost and cost per million tokens: P&L view (depreciation instead of capex).",
-                "TCO and levelized cost: cash view; capex when paid, salvage at retirement, net book value returned in the last quarter.",
+                "Costs are positive; money in the report currency, converted at the FX sheet's rates; prices ex VAT plus "
+                "the VAT share that cannot be recovered.",
+                "Quarterly cost and cost per million tokens: P&L view (depreciation instead of capex, gain or loss on "
+                "disposal against book value).",
+                "TCO and levelized cost: cash view. Capex when paid (start of the quarter by default), market value "
+                "from the resale curve at retirement and at the horizon end. Cash never depends on book depreciation.",
                 "Levelized cost per million tokens = PV of cash cost / PV of tokens served x 1e6.",
-                "Discounting: quarterly rate (1 + annual)^(1/4) - 1, each quarter's flow at its end (Excel NPV).",
-                "Tokens served = input + output tokens. Self-hosted capacity = roofline operating point (output tok/s per "
-                "replica, prefill included) meeting the workload's latency targets.",
-                "Replicas = CEILING(peak output rate / capacity per replica); owned fleets never shrink.",
+                "Discounting: quarterly rate (1 + annual)^(1/4) - 1, each quarter's flow at its end (Excel NPV); a "
+                "start-of-quarter payment is carried to the quarter end at that rate.",
+                "Unit constants (hours per quarter = 365.25 x 24 / 4 = 2,191.5, months per quarter, tokens per Mtok) "
+                "are named cells on the Time sheet.",
+                "Tokens served = input + output tokens delivered (reasoning tokens are paid but not delivered). "
+                "Self-hosted capacity = roofline operating point (output tok/s per replica, prefill included) meeting "
+                "the workload's latency targets; utilization counts output tokens against it.",
+                "Peak = average x 7 / working days x 24 / busy hours (or 24 x the busiest hour's share) x the peak "
+                "within that hour. Replicas = CEILING(peak output rate / capacity per replica) + spares (N+k); owned "
+                "fleets never shrink.",
+                "Staff = hours x a loaded hourly rate per role, for every option kind, hosted APIs included.",
                 "NPV, IRR and payback are of switching from the baseline; IRR only where the switch starts with an outlay."):
             r += 1
             ws.write_string(r, 0, "•")
