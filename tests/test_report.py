@@ -93,7 +93,7 @@ def test_summary_answers_the_headline_questions(default_report):
     ws = openpyxl.load_workbook(out, data_only=True)["Summary"]
     col_a = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
     # the unknown HPC fee comes first: what is known without it (breakeven fees, NPV across its range)
-    assert col_a[3].startswith("Known first: the monthly fee of aarhusai is unknown")
+    assert col_a[3].startswith("Known first: the monthly fee of aarhusai per server is unknown")
     hr = col_a.index("Option") + 1  # the options table's header row (1-based)
     assert hr > 4
     header = [c.value for c in ws[hr]]

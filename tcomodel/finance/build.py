@@ -112,14 +112,14 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     api_per_token = {}
     for api_id, api in option_models.items():
         if api.kind == "hosted_api":
-            api_per_token[api_id] = item(f"Levelized API cost per token, {api_id}", f"{ccy}/token",
-                                         IFERROR(api.tco_pv / api.pv_tokens, NA()), name=f"api_per_token:{api_id}")
+            api_per_token[api_id] = api.levelized
     if api_per_token:
-        breakeven.append(Section("Levelized cost per token of each API (PV of cost / PV of tokens)",
-                                 list(api_per_token.values())))
+        breakeven.append(Section("Levelized cost of each API (PV of cost / PV of tokens)",
+                                 [item(f"Levelized cost of {api_id}", f"{ccy}/Mtok", lev, style="link")
+                                  for api_id, lev in api_per_token.items()]))
     util_cap = item("Highest reachable average utilization (mean of 1 / peak to average over the horizon)", "share",
                     total(util_ceiling) / n)
-    if any(om.replica_months is not None for om in option_models.values()) and api_per_token:
+    if any(om.replica_months is not None for om in option_models.values()):
         vol_items.append(util_cap)
     for oid, om in option_models.items():
         if om.replica_months is None:
@@ -129,14 +129,18 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         cap = item(f"Capacity per replica-month (mean), {oid}", "tokens/month",
                    total(om.capacity_tokens_per_replica_month) / n)
         vol_items += [pv_rm, cost_rm, cap]
-        for api_id, per_tok in api_per_token.items():
+        # with k spares, one serving replica comes with k idle ones: the reachable average falls to 1/(1+k)
+        spare = inp(f"{oid}.redundancy_replicas")
+        cap_o = item(f"Highest reachable average utilization of {oid} (with its spares)", "share", util_cap / (1 + spare))
+        vol_items.append(cap_o)
+        for api_id, per_mtok in api_per_token.items():
             vol = item(f"Breakeven volume of one {oid} replica vs {api_id}", "tokens/month",
-                       IFERROR(cost_rm / per_tok, NA()), name=f"breakeven_volume:{oid}:{api_id}")
+                       IFERROR(cost_rm / per_mtok * MILLION, NA()), name=f"breakeven_volume:{oid}:{api_id}")
             util = item(f"Breakeven utilization of {oid} vs {api_id}", "share",
                         IFERROR(vol / cap, NA()), name=f"breakeven_util:{oid}:{api_id}")
             # a fleet sized for the peak cannot average more than 1 / peak-to-average
             ok = item(f"Breakeven utilization of {oid} vs {api_id} reachable (1 = yes)", "flag",
-                      IFERROR((util <= util_cap) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
+                      IFERROR((util <= cap_o) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
             vol_items += [vol, util, ok]
     if vol_items:
         breakeven.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
@@ -211,7 +215,7 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
         at_end = item("Saving at the quarter end", ccy_unit, nominal - at_start)
         flows = [at_start, nominal, at_end]
     else:
-        at_start, at_end = None, incr
+        at_start, at_end, nominal = None, incr, incr
     # boundary t-1 (the start of quarter t) holds quarter t's start payments and quarter t-1's end flows
     boundary = item("Saving at the start of the quarter (IRR flows, boundaries 0..N-1)", ccy_unit,
                     (at_start + prev(at_end, 0)) if at_start is not None else prev(at_end, 0) * 1)
@@ -221,7 +225,8 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     irr_q = item("IRR per quarter", "per quarter",
                  IF(index(incr, 1) < 0, IFERROR(irr_with_tail(boundary, tail), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
-    cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + incr, total=False)
+    # simple payback counts nominal money; the PV basis is for discounting only
+    cum = item("Cumulative saving (nominal)", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
     payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
     dcf = item("Discounted saving", ccy_unit, incr * disc)
     dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)

@@ -87,7 +87,7 @@ OPTIONS = [
      "hardware_id": None, "model_id": None, "precision": None, "kv_precision": None, "engine": None,
      "gpus_per_replica": None, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
      "quality_score": None, "start_quarter": None, "source": f"{DIGEST} 1.1 [metacto-gem]"},
-    {"option_id": "api-deepseek", "label": "API open-weight floor: DeepSeek V4.1-Flash", "kind": "hosted_api",
+    {"option_id": "api-deepseek", "label": "API open-weight floor: DeepSeek V4.1-Flash (hosted in China: check compliance)", "kind": "hosted_api",
      "hardware_id": None, "model_id": "deepseek-v3", "precision": None, "kv_precision": None, "engine": None,
      "gpus_per_replica": None, "load_basis": "workload", "measured_output_tok_s_per_replica": None,
      "quality_score": None, "start_quarter": None, "source": f"{DIGEST} 1.1 [pec-2026][cloudzero-llm]"},

@@ -37,6 +37,7 @@ UNIT_CONSTANTS = (
     (DAYS_PER_WEEK, "Days per week", "days", "DaysPerWeek"),
     (HOURS_PER_DAY, "Hours per day", "hours", "HoursPerDay"),
 )
+PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
 FIRST_ROW = 5  # first line item row
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
@@ -119,6 +120,8 @@ class _Report:
         })
         self.wb.set_calc_mode("auto")
         self.f = Formats(self.wb, self.ccy)
+        self.source_wrap = self.wb.add_format({"italic": True, "font_color": "#404040", "text_wrap": True,
+                                               "valign": "top"})
         self.L = Layout(periods=self.n)
         self.values = run.values
         self.sheet_names = _option_sheet_names(self.m.options)
@@ -245,7 +248,7 @@ class _Report:
         ws.set_column(0, 0, 58)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 3, 15)
-        ws.set_column(4, 4 + self.n - 1, 12.5)
+        ws.set_column(4, 4 + self.n - 1, PERIOD_COL_WIDTH)
         ws.freeze_panes(HEADER_ROW + 1, 4)
 
     def _write_item(self, ws, it: Item, row: int):
@@ -312,7 +315,10 @@ class _Report:
                 ws.write_string(r, 1, d.unit, f.get("unit"))
                 role = "engine" if d.engine_computed else "input"
                 ws.write_number(r, 2, d.value, f.for_unit(role, d.unit))
-                ws.write_string(r, 4, f"{d.origin} · {d.source}" if d.source else d.origin, f.get("source"))
+                text = f"{d.origin} · {d.source}" if d.source else d.origin
+                # wrapped across the period columns, so a long source prints on the page instead of shrinking it
+                ws.merge_range(r, 4, r, 4 + self.n - 1, text, self.source_wrap)
+                ws.set_row(r, 15 * max(1, math.ceil(len(text) / (self.n * 14.5))))
                 self.L.add_input(d.name, "Inputs", (r, 2))
                 r += 1
             r += 1
@@ -324,7 +330,7 @@ class _Report:
             ws.write_string(r, 0, d.label)
             ws.write_comment(r, 0, f"Source: {d.source}", {"x_scale": 3, "y_scale": 2})
             ws.write_string(r, 1, d.unit, f.get("unit"))
-            ws.write_string(r, 2, d.origin if not d.engine_computed else "engine: roofline", f.get("source"))
+            ws.write_string(r, 2, d.origin if not d.engine_computed else f"engine: {d.origin}", f.get("source"))
             role = "engine" if d.engine_computed else "input"
             fmt = f.for_unit(role, d.unit)
             for p, v in enumerate(d.values):
@@ -335,7 +341,7 @@ class _Report:
         ws.set_column(1, 1, 18)
         ws.set_column(2, 2, 16)
         ws.set_column(3, 3, 3)
-        ws.set_column(4, 4 + self.n - 1, 12.5)
+        ws.set_column(4, 4 + self.n - 1, PERIOD_COL_WIDTH)
         ws.freeze_panes(HEADER_ROW + 1, 1)
 
     # --- Time --------------------------------------------------------------------------------------
@@ -716,7 +722,7 @@ class _Report:
         cols = [("Option", None), ("Kind", None), (f"Levelized cost ({ccy}/Mtok)", "lev"),
                 (f"Quality-adjusted ({ccy}/Mtok)", "levq"), (f"TCO, PV ({ccy})", "tco_pv"),
                 (f"TCO, nominal ({ccy})", "tco_nom"), ("Tokens served", "tokens"),
-                (f"NPV vs {m.baseline} ({ccy})", "npv"), (f"IRR vs {m.baseline} (per year)", "irr"),
+                (f"NPV vs {m.baseline} ({ccy}; + = switching saves)", "npv"), (f"IRR vs {m.baseline} (per year)", "irr"),
                 ("Payback quarter", "payback"), ("Discounted payback", "dpayback"), ("Max replicas", "replicas"),
                 ("Capacity per replica (tok/s)", "cap")]
         hr = self._write_known_first(ws, HEADER_ROW)
@@ -890,13 +896,18 @@ class _Report:
         for oid, table in m.unknown_fee.items():
             om = m.options[oid]
             fee_def = m.inputs[om.fee_input]
-            ws.write_string(r, 0, f"Known first: the monthly fee of {oid} is unknown; {fee_def.value:,.0f} "
-                                  f"{fee_def.unit.split('/')[0]}/month is an assumption", f.get("section"))
+            fleet = np.asarray(self.values[om.fleet]) if om.fleet is not None else np.array([1.0])
+            n_lo, n_hi = int(fleet.min()), int(fleet.max())
+            servers = f"{n_lo}" if n_lo == n_hi else f"{n_lo} to {n_hi}"
+            ws.write_string(r, 0, f"Known first: the monthly fee of {oid} per server is unknown; {fee_def.value:,.0f} "
+                                  f"{fee_def.unit.split('/')[0]}/month per server is an assumption ({oid} runs "
+                                  f"{servers} servers incl. spares: a quote for the whole allocation compares with "
+                                  f"the fee x servers)", f.get("section"))
             for c in range(1, 7):
                 ws.write_blank(r, c, None, f.get("section"))
             r += 1
             ws.write_string(r, 0, "It costs the same (PV over the horizon) as", f.get("label_bold"))
-            ws.write_string(r, 2, "at a monthly fee of", f.get("unit"))
+            ws.write_string(r, 2, "at a monthly fee per server of", f.get("unit"))
             r += 1
             others = sorted((o for o in m.options if o != oid),
                             key=lambda o: (m.options[o].kind == "hosted_api", list(m.options).index(o)))
