@@ -368,7 +368,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         if rec.rate_to_report_currency is not None and abs(rec.rate_to_report_currency - 1.0) > 1e-12:
             out.add("FX", rec.cell("rate_to_report_currency").split("!")[1],
                     f"the report currency {report_ccy} must have rate 1 (or no row), not {rec.rate_to_report_currency:g}")
-    for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices"):
+    for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices", "Roles"):
         for rec, ok, row in tables[sheet_name]:
             ccy = rec.currency
             if ccy is None or not report_ccy:
