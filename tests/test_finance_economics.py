@@ -165,6 +165,11 @@ def _unknown_role():
                        staff=[{"option_id": "api", "role": "ops", "hours_per_month": 5.0}])
 
 
+def _role_currency_without_fx():
+    return _error_base(roles=[{"role": "engineer", "loaded_rate_per_hour": 60.0, "currency": "EUR"}],
+                       staff=[{"option_id": "api", "role": "engineer", "hours_per_month": 5.0}])
+
+
 def _ratio_and_shape():
     wl = workload_rows([1e6] * 2, peak=2.0)
     wl[0]["working_days_per_week"] = 5
@@ -185,6 +190,7 @@ INPUT_ERRORS = {
     "profile-missing-hour": (_profile_missing_hour, "HourlyProfile!A3", ["missing: 13"]),
     "resale-rises-with-age": (_resale_rises, "Resale!C4", ["rises with age", "60%", "Resale!C3"]),
     "staff-unknown-role": (_unknown_role, "Staff!B3", ["ops"]),
+    "role-currency-without-fx": (_role_currency_without_fx, "Roles!D3", ["'EUR' has no FX rate"]),
     "ratio-and-shape": (_ratio_and_shape, "Workload!J3", ["both peak_to_average and the demand shape"]),
     "shape-without-busy-hours": (_shape_without_busy_hours, "Workload!K3", ["busy_hours_per_day is needed"]),
     "pair-to-itself": (_pair_to_itself, "Pairs!B3", ["switched to itself"]),
