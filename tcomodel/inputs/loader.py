@@ -560,6 +560,11 @@ def _check_economics(tables: dict, options: dict, workload: list, missing_sheets
     if len(modes) > 1:
         out.add("Workload", f"A{FIRST_DATA_ROW}", "some quarters give peak_to_average and others the demand shape; "
                 "use one way for the whole horizon")
+    elif modes == {"ratio"} and profile_rows:  # the profile would be silently ignored
+        w = next(w for w in workload if w.peak_to_average is not None)
+        out.add("Workload", _at(w, "peak_to_average"), "peak_to_average and the HourlyProfile sheet both give the "
+                "peak; leave peak_to_average blank (give working_days_per_week and intra_hour_peak_factor) or "
+                "remove the profile rows")
     # Staff: roles exist, options exist.
     roles = _unique("Roles", tables["Roles"], "role", out)
     staff: dict[str, list] = {}
