@@ -176,6 +176,10 @@ def _ratio_and_shape():
     return _error_base(workload=wl)
 
 
+def _ratio_and_profile():
+    return _error_base(profile=[1 / 24] * 24)  # the rows give peak_to_average: the profile would be ignored
+
+
 def _shape_without_busy_hours():
     return _error_base(workload=shaped_rows([1e6] * 2, working_days_per_week=5, intra_hour_peak_factor=1.5))
 
@@ -192,6 +196,7 @@ INPUT_ERRORS = {
     "staff-unknown-role": (_unknown_role, "Staff!B3", ["ops"]),
     "role-currency-without-fx": (_role_currency_without_fx, "Roles!D3", ["'EUR' has no FX rate"]),
     "ratio-and-shape": (_ratio_and_shape, "Workload!J3", ["both peak_to_average and the demand shape"]),
+    "ratio-and-profile": (_ratio_and_profile, "Workload!I3", ["both give the peak"]),
     "shape-without-busy-hours": (_shape_without_busy_hours, "Workload!K3", ["busy_hours_per_day is needed"]),
     "pair-to-itself": (_pair_to_itself, "Pairs!B3", ["switched to itself"]),
 }
