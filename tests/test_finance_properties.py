@@ -124,12 +124,16 @@ def test_npv_at_the_irr_is_zero_and_npv_irr_match_numpy_financial(example):
             continue
         if np.isnan(irr_q):
             continue
-        assert npf.npv(irr_q, np.r_[0.0, cf]) == pytest.approx(0.0, abs=1e-7 * scale)
+        # the IRR's own flows sit at quarter boundaries 0..N (start-of-quarter capex at the boundary before
+        # its quarter); at the discount rate they give the NPV, at the IRR zero
+        flows = np.r_[arr(values, cmp.irr_row), float(values[cmp.irr_tail])]
+        assert npf.npv(r_q, flows) == pytest.approx(float(values[cmp.npv]), rel=1e-9, abs=1e-9 * scale)
+        assert npf.npv(irr_q, flows) == pytest.approx(0.0, abs=1e-7 * scale)
         assert float(values[cmp.npv_check]) == pytest.approx(0.0, abs=1e-7 * scale)
         assert float(values[cmp.irr_annual]) == pytest.approx((1 + irr_q) ** 4 - 1, rel=1e-12)
-        signs = np.sign(cf[cf != 0])
+        signs = np.sign(flows[flows != 0])
         if np.count_nonzero(np.diff(signs)) == 1:  # one sign change: the IRR is unique
-            assert irr_q == pytest.approx(npf.irr(cf), rel=1e-9, abs=1e-12)
+            assert irr_q == pytest.approx(npf.irr(flows), rel=1e-9, abs=1e-12)
 
 
 @SETTINGS

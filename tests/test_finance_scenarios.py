@@ -346,7 +346,7 @@ def test_owned_economic_life_shorter_than_book_life_hand_computed(tmp_path):
 # Comparison: saving after tax, NPV, IRR, payback (simple and discounted)
 
 
-def owned_vs_rented(tmp_path, tax=0.22, rate=0.10, n=8, fee=10000.0):
+def owned_vs_rented(tmp_path, tax=0.22, rate=0.10, n=8, fee=10000.0, capex_paid_at="end"):
     cap = 100.0
     R = requests_for([0.5] * n, cap, 1.0)
     c = content(
@@ -356,7 +356,7 @@ def owned_vs_rented(tmp_path, tax=0.22, rate=0.10, n=8, fee=10000.0):
         capex=[owned_capex("own", "straight_line", 1.0, 0.2)],  # 100,000, 4 quarters, 20% salvage
         resale=[("own", 2.0, 0.2)],  # 2 years old at the end: 20% of 90,000 = 18,000
         opex=[{"option_id": "own", "power_kw_per_replica": 1.0, "load_factor": 1.0, "pue": 1.0,
-               "power_price_per_kwh": 1.0, "currency": "DKK"}],
+               "power_price_per_kwh": 1.0, "currency": "DKK"}], capex_paid_at=capex_paid_at,
     )
     return run(tmp_path, c, {"rent": cap, "own": cap})
 
@@ -384,6 +384,35 @@ def test_comparison_owned_vs_rented_after_tax_hand_computed(tmp_path):
     first_ok = max(i for i in range(8) if dcum[i] < 0) + 2  # 1-based quarter after the last negative one
     assert r.scalar(cmp.discounted_payback_quarter) == first_ok
     assert r.scalar(cmp.npv_check) == pytest.approx(0, abs=1e-6)
+    assert r.scalar(r.model.master_check) == 0
+
+
+def test_capex_paid_at_the_quarter_start_discounted_one_quarter_less_and_irr_on_boundary_flows(tmp_path):
+    """Capex paid when the hardware arrives (start of quarter 1): PV and NPV discount it one quarter less than
+    the end-of-quarter flows; the IRR takes the flows at quarter boundaries 0..8 (the outlay at boundary 0)."""
+    end = owned_vs_rented(tmp_path, capex_paid_at="end")
+    r = owned_vs_rented(tmp_path, capex_paid_at="start")
+    rq = 1.1 ** 0.25 - 1
+    rent = np.full(8, 30000.0)
+    power = 2191.5
+    own_cash = np.array([100000 + power] + [power] * 6 + [power - 18000])
+    own_pl = np.array([20000 + power] * 4 + [power] * 3 + [power + 2000])
+    own = r.model.options["own"]
+    assert r[own.cash_cost] == approx(own_cash)  # cash stays nominal
+    pv = excel_npv(rq, own_cash) + 100000 * rq / (1 + rq)  # = the outlay discounted from t = 0, not t = 1
+    assert pv == pytest.approx(100000 + excel_npv(rq, own_cash - np.array([100000.0] + [0] * 7)), rel=1e-12)
+    assert r.scalar(own.tco_pv) == approx(pv)
+    assert r.scalar(own.tco_nominal) == approx(end.scalar(end.model.options["own"].tco_nominal))
+    saving = (rent - own_cash) - 0.22 * (rent - own_pl)
+    cmp = r.model.comparisons["own"]
+    assert r.scalar(cmp.npv) == approx(excel_npv(rq, saving) - 100000 * rq / (1 + rq))
+    # boundary flows: -100,000 at boundary 0, quarter t's other flows at boundary t
+    boundary = np.r_[-100000.0, saving + np.array([100000.0] + [0] * 7)]
+    irr_q = npf.irr(boundary)
+    assert r.scalar(cmp.irr_quarterly) == approx(irr_q)
+    # paid a quarter earlier, the same outlay earns less
+    assert r.scalar(cmp.irr_quarterly) < end.scalar(end.model.comparisons["own"].irr_quarterly)
+    assert r.scalar(cmp.npv_check) == 0
     assert r.scalar(r.model.master_check) == 0
 
 

@@ -8,8 +8,8 @@ from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section, TcoModel
 from tcomodel.finance.options import BUILDERS
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, IFERROR, ROUND, MAX, MILLION, NA, Const, Item, index, inp, irr, item, npv, prev, sumproduct,
-    timeline, total,
+    HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, NA, ROUND, Const, Item, index, inp, irr_with_tail, item, npv, prev,
+    sumproduct, timeline, total,
 )
 
 
@@ -67,6 +67,8 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     ]
 
     baseline_id = s.baseline_option
+    reg.scalar("horizon_quarters", n, "Quarters in the horizon", "quarters", s.sources.get("horizon_quarters", ""),
+               s.cells.get("horizon_quarters"), "Other")
     demand = Demand(d_in, d_out, secs, peak_out, util_ceiling, cache_hit, cache_write, batch_share, lc_share, in_per_req, out_per_req)
     ctx = Context(reg, scenario, demand, r_q, tl)
     option_models: dict[str, OptionModel] = {}
@@ -198,30 +200,55 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
 
 def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str) -> Comparison:
     """Cash flows, NPV, IRR and payback of switching from ``base`` to ``om`` (saving = base cost - om cost,
-    cash on the PV basis, after tax on the P&L difference)."""
+    after tax on the P&L difference).
+
+    NPV discounts the saving on the PV basis (a start-of-quarter payment carried to the quarter end at the
+    discount rate). The IRR instead takes the flows where they fall, at quarter boundaries: a start-of-quarter
+    payment at the boundary before its quarter, everything else at the boundary after; the same flows at the
+    discount rate give the NPV."""
     ccy_unit = base.cash_cost.unit
     # before the option starts serving, the one switched from keeps serving: no saving in those quarters
     started = (timeline("qidx") >= inp(f"{om.option_id}.start_qidx")) * 1
     incr = item(f"Saving vs {base.option_id} after tax", ccy_unit,
                 ((base.pv_basis - om.pv_basis) - tax * (base.pl_cost - om.pl_cost)) * started)
     npv_item = item(f"NPV of {what}", ccy_unit, npv(r_q, incr))
+    flows: list = []
+    if base.start_payments is not None or om.start_payments is not None:
+        zero = Const(0)
+        at_start = item("Saving paid at the quarter start (capex)", ccy_unit,
+                        ((base.start_payments if base.start_payments is not None else zero)
+                         - (om.start_payments if om.start_payments is not None else zero)) * started)
+        nominal = item(f"Saving vs {base.option_id} after tax, nominal", ccy_unit,
+                       ((base.cash_cost - om.cash_cost) - tax * (base.pl_cost - om.pl_cost)) * started)
+        at_end = item("Saving at the quarter end", ccy_unit, nominal - at_start)
+        flows = [at_start, nominal, at_end]
+    else:
+        at_start, at_end = None, incr
+    # boundary t-1 (the start of quarter t) holds quarter t's start payments and quarter t-1's end flows
+    boundary = item("Saving at the start of the quarter (IRR flows, boundaries 0..N-1)", ccy_unit,
+                    (at_start + prev(at_end, 0)) if at_start is not None else prev(at_end, 0) * 1)
+    horizon = inp("horizon_quarters")
+    tail = item("Saving at the end of the last quarter (IRR flow, boundary N)", ccy_unit, index(at_end, horizon))
     # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
-    irr_q = item("IRR per quarter", "per quarter", IF(index(incr, 1) < 0, IFERROR(irr(incr), NA()), NA()))
+    irr_q = item("IRR per quarter", "per quarter",
+                 IF(index(incr, 1) < 0, IFERROR(irr_with_tail(boundary, tail), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
     cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + incr, total=False)
     payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
     dcf = item("Discounted saving", ccy_unit, incr * disc)
     dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)
     dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
-    # NPV at the IRR must be zero; written as a check where the IRR exists.
-    at_irr = item("PV of savings at the IRR (0 where there is no IRR)", ccy_unit,
-                  IFERROR(incr / (1 + irr_q) ** timeline("qidx"), 0), total=False)
+    # NPV of the IRR's own flows at the IRR must be zero; written as a check where the IRR exists.
+    at_irr = item("PV of the boundary savings at the IRR (0 where there is no IRR)", ccy_unit,
+                  IFERROR(boundary / (1 + irr_q) ** (timeline("qidx") - 1), 0), total=False)
     # rounded to a millionth of a currency unit: below that the sum is the IRR solver's own residual, which
     # differs between Excel, LibreOffice and numpy in the last bits
-    npv_check = item(f"NPV at IRR, {what}", ccy_unit, IFERROR(ROUND(total(at_irr), 6), 0))
+    npv_check = item(f"NPV at IRR, {what}", ccy_unit,
+                     IFERROR(ROUND(total(at_irr) + tail / (1 + irr_q) ** horizon, 6), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
-                      [incr, npv_item, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg, dpayback, at_irr],
-                      npv_check, from_option=base.option_id)
+                      [incr, npv_item] + flows + [boundary, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg,
+                                                  dpayback, at_irr],
+                      npv_check, from_option=base.option_id, irr_row=boundary, irr_tail=tail)
 
 
 UNKNOWN_FEE_FACTORS = (0.5, 0.75, 1.0, 1.25, 1.5)

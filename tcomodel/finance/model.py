@@ -86,6 +86,7 @@ class OptionModel:
     tokens_total: Item
     levelized: Item
     categories: dict[str, Item]  # cost breakdown (P&L view) for the chart
+    start_payments: Item | None = None  # cash paid at the start of a quarter (in cash_cost too), for the IRR
     pv_basis: Item | None = None  # cash cost with start-of-quarter payments carried to the quarter end (for PV, NPV)
     cost_per_mtok_safe: Item | None = None  # 0 where nothing is served (for the cost x tokens check)
     fleet: Item | None = None
@@ -115,6 +116,8 @@ class Comparison:
     items: list[Item]
     npv_check: Item | None = None
     from_option: str | None = None  # the option switched from (the baseline unless a pair)
+    irr_row: Item | None = None  # saving at quarter boundaries 0..N-1 (the IRR's flows, with irr_tail)
+    irr_tail: Item | None = None  # the saving at boundary N: placed right after irr_row's last period
 
 
 @dataclass

@@ -136,10 +136,18 @@ class _Report:
         plans = self._plans()
         for p in plans:
             p.assign_rows(self.L)
+        # each IRR's last flow (the horizon-end boundary) sits right after its row's last period
+        self.irr_tails = []
+        for c in list(self.m.comparisons.values()) + list(self.m.pairs.values()):
+            if c.irr_tail is not None:
+                row = self.L.items[c.irr_row].row
+                self.L.place(c.irr_tail, "NPV_IRR", row, self.L.last_col + 1)
+                self.irr_tails.append((c.irr_tail, row))
         self.checks_rows = self._place_checks()
         # pass 2: write
         for p in plans:
             self._write_plan(p)
+        self._write_irr_tails()
         self._write_checks()
         self._write_roofline()
         self._write_sensitivity()
@@ -186,9 +194,11 @@ class _Report:
             be.blank()
         plans.append(be)
         npv = _SheetPlan("NPV_IRR", f"Switching from {m.baseline}: NPV, IRR and payback",
-                         "Saving = baseline cost - option cost (cash), after tax on the P&L difference. "
-                         "IRR only where switching starts with an outlay; payback = first quarter from which the "
-                         "cumulative saving stays >= 0.")
+                         "Saving = baseline cost - option cost (cash), after tax on the P&L difference. NPV on the "
+                         "PV basis; the IRR on the flows at quarter boundaries (start-of-quarter capex at the "
+                         "boundary before its quarter; the last flow in the 'end of horizon' column). IRR only where "
+                         "switching starts with an outlay; payback = first quarter from which the cumulative saving "
+                         "stays >= 0.")
         for oid, c in m.comparisons.items():
             npv.section(f"Switching from {m.baseline} to {oid}")
             npv.items(c.items)
@@ -199,6 +209,15 @@ class _Report:
             npv.blank()
         plans.append(npv)
         return plans
+
+    def _write_irr_tails(self):
+        ws, f = self.ws["NPV_IRR"], self.f
+        col = self.L.last_col + 1
+        ws.write_string(HEADER_ROW, col, "end of horizon", f.get("header"))
+        ws.set_column(col, col, 14)
+        for tail, row in self.irr_tails:
+            ws.write_formula(row, col, render(tail, None, self.L, "NPV_IRR"), f.get("formula", "#,##0"),
+                             cached_value(self.values[tail]))
 
     def _place_checks(self):
         rows = {}

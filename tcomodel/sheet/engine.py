@@ -205,6 +205,9 @@ class _Evaluator:
                 return excel_npv(sc[0], rows[0])
             if n == "IRR":
                 return excel_irr(rows[0])
+            if n == "IRR_TAIL":
+                row, tail = np.broadcast_arrays(rows[0], sc[0])  # tail broadcast over periods
+                return excel_irr(np.concatenate([row, tail[..., :1]], axis=-1))
             if n == "SUMPRODUCT":
                 return _clean(np.sum(rows[0] * rows[1], axis=-1, keepdims=True))
             if n == "INDEX":

@@ -217,7 +217,7 @@ class Func(Expr):
         return self.args
 
 
-AGGREGATES = ("TOTAL", "NPV", "IRR", "SUMPRODUCT", "INDEX", "MATCH")
+AGGREGATES = ("TOTAL", "NPV", "IRR", "IRR_TAIL", "SUMPRODUCT", "INDEX", "MATCH")
 
 
 class Aggregate(Expr):
@@ -410,6 +410,15 @@ def npv(rate, row) -> Aggregate:
 def irr(row) -> Aggregate:
     """Excel IRR per period (Newton from guess 0.1); #NUM! (NaN) when it does not converge."""
     return Aggregate("IRR", (row,))
+
+
+def irr_with_tail(row, tail: "Item") -> Aggregate:
+    """Excel IRR over a row's periods and one more flow after them: ``tail`` is a scalar item that the report
+    places in the column right after the row's last period, so the formula is IRR(E12:Y12). For flows at
+    quarter boundaries 0..N: the row holds boundaries 0..N-1 (the start of each quarter), the tail boundary N."""
+    if not isinstance(tail, Item):
+        raise SheetError("irr_with_tail needs the tail as a line item (it gets its own cell)")
+    return Aggregate("IRR_TAIL", (row,), (tail,))
 
 
 def sumproduct(a, b) -> Aggregate:

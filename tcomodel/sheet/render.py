@@ -194,6 +194,15 @@ class _Renderer:
                 return f"NPV({sc[0]},{rows[0]})", 6
             if n == "IRR":
                 return f"IRR({rows[0]})", 6
+            if n == "IRR_TAIL":
+                row_loc = self.L.items.get(e.rows[0])
+                tail_loc = self.L.scalars.get(e.scalars[0])
+                if (row_loc is None or tail_loc is None or tail_loc.sheet != row_loc.sheet
+                        or tail_loc.row != row_loc.row or tail_loc.col != self.L.last_col + 1):
+                    raise SheetError(f"IRR tail {e.scalars[0]!r} must sit right after the last period of its row")
+                a = xl_rowcol_to_cell(row_loc.row, self.L.first_col, True, True)
+                b = xl_rowcol_to_cell(row_loc.row, self.L.last_col + 1, True, True)
+                return f"IRR({_prefix(row_loc.sheet, self.sheet)}{a}:{b})", 6
             if n == "SUMPRODUCT":
                 return f"SUMPRODUCT({rows[0]},{rows[1]})", 6
             if n == "INDEX":

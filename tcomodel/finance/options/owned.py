@@ -52,9 +52,9 @@ def build(ctx: Context, oid: str, opt, capacity):
                                ctx.scenario.settings.sources.get("capex_paid_at", ""),
                                ctx.scenario.settings.cells.get("capex_paid_at", "Scenario (blank: default start)"),
                                "Financing")
+    start_pay = item("Capex paid at the start of its quarter", ccy, v.capex * paid_at_start)
     # a payment at the start of a quarter is worth (1 + r) of one at its end: the PV basis carries it forward
-    carry = item("Capex carried to the quarter end (start-of-quarter payment, for PV)", ccy,
-                 v.capex * ctx.rate_q * paid_at_start)
+    carry = item("Capex carried to the quarter end (start-of-quarter payment, for PV)", ccy, start_pay * ctx.rate_q)
     cost_items = [hardware, unit_cost, growth, v.purchases, v.capex, v.depreciation, v.book_retired, v.proceeds,
                   retire_loss, v.nbv, v.negative, v.end_value, end_loss]
     # opex (owned)
@@ -91,13 +91,14 @@ def build(ctx: Context, oid: str, opt, capacity):
                   "Power": power, "Hosting and maintenance": item("Hosting and maintenance", ccy, hosting + maint)}
     running_category(ctx, running, categories)
     fr.sections.append(Section("Costs", cost_items))
-    fr.sections.append(Section("Cost", [cash, pl, carry, pv_basis]))
+    fr.sections.append(Section("Cost", [cash, pl, start_pay, carry, pv_basis]))
     category_section(fr, categories, cost_items)
     fr.sections.append(Section("Asset vintages: one corkscrew per purchase quarter", v.rows))
     return finish(ctx, fr, "owned", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
-                  nbv_total=v.nbv, nbv_negative=v.negative, vintage_checks=v.checks, pv_basis=pv_basis)
+                  nbv_total=v.nbv, nbv_negative=v.negative, vintage_checks=v.checks, pv_basis=pv_basis,
+                  start_payments=start_pay)
 
 
 def resale_curve_shares(points, n_quarters: int) -> list[float]:
