@@ -223,7 +223,7 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
         at_end = item("Saving at the quarter end", ccy_unit, nominal - at_start)
         flows = [at_start, nominal, at_end]
     else:
-        at_start, at_end = None, incr
+        at_start, at_end, nominal = None, incr, incr
     # boundary t-1 (the start of quarter t) holds quarter t's start payments and quarter t-1's end flows
     boundary = item("Saving at the start of the quarter (IRR flows, boundaries 0..N-1)", ccy_unit,
                     (at_start + prev(at_end, 0)) if at_start is not None else prev(at_end, 0) * 1)
@@ -233,7 +233,8 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     irr_q = item("IRR per quarter", "per quarter",
                  IF(index(incr, 1) < 0, IFERROR(irr_with_tail(boundary, tail), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
-    cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + incr, total=False)
+    # simple payback is undiscounted: the nominal saving, without the PV basis's carry of start-of-quarter capex
+    cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
     payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
     dcf = item("Discounted saving", ccy_unit, incr * disc)
     dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)
