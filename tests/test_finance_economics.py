@@ -306,14 +306,15 @@ P = 2191.5  # power per replica and quarter (one_kw_opex)
 UNIT, HARDWARE = 100000.0, 90000.0  # capex per replica; its resaleable part (server + GPUs)
 
 
-def owned_vs_rent_content(*, rate, tax, capex_paid_at="end", baseline="rent", extra=(), pairs=(), measured=False):
+def owned_vs_rent_content(*, rate, tax, capex_paid_at="end", baseline="rent", extra=(), pairs=(), measured=False,
+                          fee=10000.0):
     cap = 100.0
     R = requests_for([0.5] * N6, cap, 1.0)  # one replica all along
     m = {"measured_output_tok_s_per_replica": cap} if measured else {}
     return content(
         [option("rent", "rented_server", **m), option("own", "owned", **m)] + list(extra), workload_rows(R),
         rate=rate, tax=tax, baseline=baseline, capex_paid_at=capex_paid_at, pairs=pairs, api=[API] if extra else (),
-        rental=[rental("rent", 10000.0)],
+        rental=[rental("rent", fee)],
         capex=[owned_capex("own", 1.0, 0.1, econ=1.0)],  # book life 4 quarters, economic life 4 quarters
         resale=[("own", 0.5, 0.7), ("own", 1.0, 0.5), ("own", 2.0, 0.3)],
         opex=[one_kw_opex("own")],
@@ -399,13 +400,10 @@ def test_capex_paid_at_start_discounts_capex_one_quarter_less(tmp_path):
     assert end.scalar(end.model.comparisons["own"].npv) == approx(excel_npv(rq, saving))
 
 
-@pytest.mark.xfail(strict=True, reason="IRR is taken over the quarter-end saving row with capex carried forward at the "
-                                       "discount rate, not over flows with the capex a quarter earlier (needs a t=0 cell)")
 def test_irr_with_capex_paid_at_start_counts_the_capex_a_quarter_earlier(tmp_path):
     """Reviewer checks: with capex paid at the start of the quarter, the IRR of switching is the rate at which the
-    flows with each capex moved to the end of the quarter before (the first one to t = 0) have NPV 0. Carrying
-    the capex forward at the discount rate keeps the NPV right but not the IRR: here 20.4% a quarter instead
-    of 12.2%."""
+    flows with each capex moved to the end of the quarter before (the first one to t = 0) have NPV 0 (here 12.2% a
+    quarter; carrying the capex forward at the discount rate instead would give 20.4%)."""
     r = run(tmp_path, owned_vs_rent_content(rate=0.10, tax=0.22, capex_paid_at="start"), {"rent": 100.0, "own": 100.0})
     saving = (RENT - OWN_CASH) - 0.22 * (RENT - OWN_PL)
     flows = np.zeros(N6 + 1)  # t = 0..6
@@ -414,6 +412,30 @@ def test_irr_with_capex_paid_at_start_counts_the_capex_a_quarter_earlier(tmp_pat
     irr_q = npf.irr(flows)
     assert irr_q == pytest.approx(0.1221, abs=1e-4)
     assert r.scalar(r.model.comparisons["own"].irr_quarterly) == approx(irr_q)
+
+
+def test_simple_payback_counts_nominal_savings_when_capex_is_paid_at_start(tmp_path):
+    """Reviewer checks: the simple (undiscounted) payback and its cumulative saving are nominal: paying capex at
+    the start rather than the end of its quarter changes neither, while the discounted payback does count it.
+    At a rent of 6,000 a month the nominal saving is 2,223.78 over the horizon, positive again from the last
+    quarter on; the discount-rate carry on the two purchases (2 x 100,000 x 2.41%) must not turn it negative."""
+    r = run(tmp_path, owned_vs_rent_content(rate=0.10, tax=0.22, capex_paid_at="start", fee=6000.0),
+            {"rent": 100.0, "own": 100.0})
+    rent = np.full(N6, 18000.0)
+    saving = (rent - OWN_CASH) - 0.22 * (rent - OWN_PL)
+    cum = np.cumsum(saving)
+    assert cum[-1] == pytest.approx(0.78 * 6 * 18000 - 0.78 * (92000 + 6 * P), rel=1e-12)  # 2,223.78
+    assert list(cum >= 0) == [False, False, False, True, False, True]  # the replacement in quarter 5 dips it again
+    cmp = r.model.comparisons["own"]
+    cum_item = next(it for it in cmp.items if it.label == "Cumulative saving")
+    assert r[cum_item] == approx(cum)
+    assert r.scalar(cmp.payback_quarter) == 6
+    # discounted: capex at the start of quarters 1 and 5, i.e. at t = 0 and t = 4
+    rq = 1.10 ** 0.25 - 1
+    t = np.arange(1, N6 + 1)
+    dsaving = (saving + CAPEX6) / (1 + rq) ** t - CAPEX6 / (1 + rq) ** (t - 1)
+    assert np.cumsum(dsaving)[-1] < 0
+    assert math.isnan(r.scalar(cmp.discounted_payback_quarter))
 
 
 def test_pair_rent_to_own_npv_in_the_model_and_the_json(tmp_path):
