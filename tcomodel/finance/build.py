@@ -96,15 +96,27 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         fee = inp(om.fee_input)
         fee_unit = f"{scenario.rental[oid].currency}/month ex VAT"  # the fee units carry FX, VAT and index
         pv_units = item(f"PV of fee units, {oid}", "months", npv(r_q, om.fee_units))
+        be_items.append(pv_units)
         for other_id, other in option_models.items():
             if other_id == oid:
                 continue
+            if _start_qidx(reg, oid) == _start_qidx(reg, other_id):
+                gap, units = other.tco_pv - om.tco_pv, pv_units
+            else:
+                # different start quarters: compare the quarters both serve (before, the earlier one serves alone
+                # either way), so the NPV of switching is 0 at this fee
+                both = (timeline("qidx") >= inp(f"{oid}.start_qidx")) * (timeline("qidx") >= inp(f"{other_id}.start_qidx"))
+                diff = item(f"Cost of {other_id} - cost of {oid} while both serve (PV basis)", ccy,
+                            (other.pv_basis - om.pv_basis) * both)
+                units_both = item(f"Fee units of {oid} while {other_id} also serves", "months", om.fee_units * both)
+                gap = item(f"PV of that cost difference, {oid} vs {other_id}", ccy, npv(r_q, diff))
+                units = item(f"PV of those fee units, {oid} vs {other_id}", "months", npv(r_q, units_both))
+                be_items += [diff, units_both, gap, units]
             be_items.append(item(f"Monthly fee of {oid} at which it costs the same as {other_id}", fee_unit,
-                                 IFERROR(fee + (other.tco_pv - om.tco_pv) / pv_units, NA()),
+                                 IFERROR(fee + gap / units, NA()),
                                  name=f"breakeven_fee:{oid}:{other_id}"))
-        be_items.insert(len(be_items) - (len(option_models) - 1), pv_units)
     if be_items:
-        breakeven.append(Section("Breakeven monthly fee (PV over the horizon)", be_items))
+        breakeven.append(Section("Breakeven monthly fee (PV over the quarters both options serve)", be_items))
     unknown_fee = _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy)
     for oid, table in unknown_fee.items():
         breakeven.append(Section(f"NPV of switching at other values of the unknown fee of {oid}", table["items"]))
@@ -225,8 +237,8 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     irr_q = item("IRR per quarter", "per quarter",
                  IF(index(incr, 1) < 0, IFERROR(irr_with_tail(boundary, tail), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
-    # simple payback counts nominal money; the PV basis is for discounting only
-    cum = item("Cumulative saving (nominal)", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
+    # simple payback is undiscounted: the nominal saving, without the PV basis's carry of start-of-quarter capex
+    cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
     payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
     dcf = item("Discounted saving", ccy_unit, incr * disc)
     dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)
@@ -299,6 +311,11 @@ def _peak_to_average(reg, scenario, wrow):
     peak = item("Peak to average demand (from the demand shape)", "ratio",
                 DAYS_PER_WEEK / days * (HOURS_PER_DAY / busy) * burst, total=False)
     return ([busy] if scenario.hourly_profile else []) + [peak], peak
+
+
+def _start_qidx(reg, oid) -> float:
+    """First quarter an option serves, as a timeline index (1 or earlier: from the first quarter)."""
+    return max(1.0, reg.inputs[f"{oid}.start_qidx"].value)
 
 
 def _payback(cum: Item, n: int, label: str) -> Item:

@@ -368,7 +368,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         if rec.rate_to_report_currency is not None and abs(rec.rate_to_report_currency - 1.0) > 1e-12:
             out.add("FX", rec.cell("rate_to_report_currency").split("!")[1],
                     f"the report currency {report_ccy} must have rate 1 (or no row), not {rec.rate_to_report_currency:g}")
-    for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices"):
+    for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices", "Roles"):
         for rec, ok, row in tables[sheet_name]:
             ccy = rec.currency
             if ccy is None or not report_ccy:
@@ -560,6 +560,11 @@ def _check_economics(tables: dict, options: dict, workload: list, missing_sheets
     if len(modes) > 1:
         out.add("Workload", f"A{FIRST_DATA_ROW}", "some quarters give peak_to_average and others the demand shape; "
                 "use one way for the whole horizon")
+    elif modes == {"ratio"} and profile_rows:  # the profile would be silently ignored
+        w = next(w for w in workload if w.peak_to_average is not None)
+        out.add("Workload", _at(w, "peak_to_average"), "peak_to_average and the HourlyProfile sheet both give the "
+                "peak; leave peak_to_average blank (give working_days_per_week and intra_hour_peak_factor) or "
+                "remove the profile rows")
     # Staff: roles exist, options exist.
     roles = _unique("Roles", tables["Roles"], "role", out)
     staff: dict[str, list] = {}

@@ -186,7 +186,7 @@ class _Report:
             cmp.blank()
         plans.append(cmp)
         be = _SheetPlan("Breakeven", "Breakeven prices, volumes and utilization",
-                        "Monthly fee at which a rented option costs the same (PV over the horizon) as another; "
+                        "Monthly fee at which a rented option costs the same (PV over the quarters both serve) as another; "
                         "volume and utilization at which one self-hosted replica costs the same as an API.")
         be.note("A fee below zero means the option cannot match the other even if its fee were zero.")
         be.note("Breakeven volume: tokens a month one replica must serve to cost the same per token as the API; "
@@ -774,7 +774,7 @@ class _Report:
             r = self._write_quality_basis(ws, r + 1, scored)
         # breakeven fee of rented options (the unknown price of the current platform)
         r += 1
-        ws.write_string(r, 0, "Breakeven monthly fee (PV over the horizon)", f.get("section"))
+        ws.write_string(r, 0, "Breakeven monthly fee (PV over the quarters both serve)", f.get("section"))
         for c in range(1, 5):
             ws.write_blank(r, c, None, f.get("section"))
         r += 1
@@ -906,7 +906,7 @@ class _Report:
             for c in range(1, 7):
                 ws.write_blank(r, c, None, f.get("section"))
             r += 1
-            ws.write_string(r, 0, "It costs the same (PV over the horizon) as", f.get("label_bold"))
+            ws.write_string(r, 0, "It costs the same (PV over the quarters both serve) as", f.get("label_bold"))
             ws.write_string(r, 2, "at a monthly fee per server of", f.get("unit"))
             r += 1
             others = sorted((o for o in m.options if o != oid),
