@@ -308,3 +308,23 @@ def test_reasoning_tokens_with_utilization_load_basis_deliver_less(tmp_path):
     assert r.row("rent", "Output tokens served") == approx([decoded / 4])
     assert r.row("rent", "Utilization of the fleet (average)") == approx([0.5])
     assert np.isfinite(r.row("rent", "Input tokens served")).all()
+
+
+def test_a_dated_rental_price_ages_and_an_undated_unknown_fee_does_not(tmp_path):
+    """A rental quote has a date like any price (the Hetzner list price); an unknown fee (blank as_of) is not aged."""
+    from tcomodel.inputs.schema import RENTAL
+
+    c = content([option("rent", "rented_server"), option("hpc", "rented_server")], workload_rows([1e6] * 2),
+                rental=[{"option_id": "rent", "fee_per_replica_per_month": 1000.0, "currency": "DKK",
+                         "as_of": dt.date(2026, 3, 1)},
+                        {"option_id": "hpc", "fee_per_replica_per_month": 9000.0, "currency": "DKK",
+                         "fee_is_assumption": "yes"}])
+    scenario = load(tmp_path, c)
+    from tcomodel.finance.price_age import price_ages, price_warnings
+
+    r = price_warnings(price_ages(scenario, dt.date(2026, 11, 30)))
+    cell = f"Rental!{col(RENTAL, 'as_of')}3"
+    # 2026-03-01 to 2026-11-30: 8 whole months + 29/30
+    assert f"{cell}: rental price of 2026-03-01 (rent) is 8.97 months old (limit 6); update it or raise " \
+           "price_max_age_months" in r
+    assert not any("(hpc)" in w for w in r)

@@ -1,5 +1,5 @@
 """How old the scenario's prices are at build time: every ApiPrices, CloudRates and FX row's as_of date
-against the Scenario key price_max_age_months.
+against the Scenario key price_max_age_months (Rental rows too, where they carry a date).
 
 Ages are counted in calendar months: the whole months from the as_of date to the build date, plus the
 remaining days as a share of the month that follows (2026-05-01 to 2026-11-30: 6 months + 29/30 = 6.97).
@@ -15,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 # sheet, what a row's date stands for, how its id is shown
-_SHEETS = (("ApiPrices", "price list", "option"), ("CloudRates", "GPU rate card", "option"), ("FX", "FX rate", "currency"))
+_SHEETS = (("ApiPrices", "price list", "option"), ("CloudRates", "GPU rate card", "option"),
+           ("Rental", "rental price", "option"), ("FX", "FX rate", "currency"))
 
 
 def add_months(d: dt.date, n: int) -> dt.date:
@@ -69,11 +70,12 @@ def price_ages(scenario, build_date: dt.date) -> list[PriceAge]:
     s = scenario.settings
     limit = s.price_max_age_months if s.price_max_age_months is not None else 6
     limit_cell = s.cells.get("price_max_age_months", "")
-    tables = {"ApiPrices": scenario.api_prices, "CloudRates": scenario.cloud_rates, "FX": scenario.fx_rows}
+    tables = {"ApiPrices": scenario.api_prices, "CloudRates": scenario.cloud_rates, "Rental": scenario.rental,
+              "FX": scenario.fx_rows}
     out = []
     for sheet, what, _ in _SHEETS:
         for row_id, rec in tables[sheet].items():
-            if rec.as_of is None or (sheet == "FX" and str(row_id).upper() == s.report_currency):
+            if getattr(rec, "as_of", None) is None or (sheet == "FX" and str(row_id).upper() == s.report_currency):
                 continue  # the report currency's rate is 1 whatever its date
             out.append(PriceAge(sheet, str(row_id), what, rec.cell("as_of"), rec.as_of,
                                 months_between(rec.as_of, build_date), int(limit), limit_cell))

@@ -145,13 +145,13 @@ GEX131_PRICE = (
 RENTAL = [
     {"option_id": "aarhusai", "fee_per_replica_per_month": 10000.0, "setup_fee_per_replica": 0.0,
      "vat_rate": 0.25, "vat_unrecoverable_share": 0.0, "minimum_term_months": None, "notice_months": None,
-     "fee_escalation_annual": 0.0, "fee_is_assumption": "yes", "currency": "DKK",
+     "fee_escalation_annual": 0.0, "fee_is_assumption": "yes", "as_of": None, "currency": "DKK",
      "source": f"assumption: the HPC-centre price is unknown ({SEED}: '?? kr./mnd'), taken as ex VAT; the Breakeven "
                "sheet solves for the fee at which aarhusai costs the same as the alternative; term and notice "
                f"unknown (blank = 0). VAT: Danish VAT 25% on a Danish supplier's invoice; {VAT_DK.split('; ', 1)[1]}"},
     {"option_id": "alternative", "fee_per_replica_per_month": 1497.30, "setup_fee_per_replica": 1499.0,
      "vat_rate": 0.25, "vat_unrecoverable_share": 0.0, "minimum_term_months": 0, "notice_months": 0,
-     "fee_escalation_annual": 0.0, "fee_is_assumption": "no", "currency": "EUR",
+     "fee_escalation_annual": 0.0, "fee_is_assumption": "no", "as_of": dt.date(2026, 10, 8), "currency": "EUR",
      "source": f"{GEX131_PRICE}. VAT: {VAT_DK}"},
 ]
 

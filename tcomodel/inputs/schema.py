@@ -138,7 +138,7 @@ SCENARIO = SheetSpec(
         S("tax_rate", "Corporate tax rate applied to the savings of switching (0 for a tax-exempt public body)"),
         N("inflation_annual", "per year", "General inflation; reported for reference, escalation is set per line", min=-0.5, max=1.0),
         Field("price_max_age_months", "integer", "months", False, 1, 120, default=6,
-              description="Prices (ApiPrices, CloudRates, FX as_of) older than this at build time give a warning and a "
+              description="Prices (ApiPrices, CloudRates, Rental, FX as_of) older than this at build time give a warning and a "
                           "row on the Checks sheet; blank = 6"),
         Field("capex_paid_at", "choice", "", False, choices=("start", "end"), default="start",
               description="When capex is paid within the quarter its hardware enters service: start (default) or end; "
@@ -243,6 +243,7 @@ RENTAL = SheetSpec(
                                      "blank = 0. Sets the number of contract rows", required=False),
         N("fee_escalation_annual", "per year", "Annual change of the fee", min=-0.5, max=1.0, required=False),
         Field("fee_is_assumption", "choice", "", False, choices=("yes", "no"), description="yes when the fee is not known and is an assumption (the Breakeven sheet solves for it)"),
+        Field("as_of", "date", "date", False, description="Date of the price quote or list price; older than price_max_age_months gives a warning; blank = undated (an unknown fee)"),
         CURRENCY,
         SOURCE,
     ),

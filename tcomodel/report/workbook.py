@@ -426,7 +426,7 @@ class _Report:
                 ws.write_string(r, 0, msg)
 
     def _write_price_age(self, ws, r) -> int:
-        """Age of every dated price (ApiPrices, CloudRates, FX) against price_max_age_months. Stale prices are
+        """Age of every dated price (ApiPrices, CloudRates, Rental, FX) against price_max_age_months. Stale prices are
         not a model inconsistency: they are flagged red and counted for the Cover, outside the master check.
         Returns the last row written."""
         f = self.f
