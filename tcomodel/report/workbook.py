@@ -607,12 +607,14 @@ class _Report:
                 ws.write_string(r, 8, "n/a", f.get("engine"))
             else:
                 ws.write_number(r, 8, float(fac), f.get("engine", "0.0"))
-            ws.write_string(r, 9, f"{d['message']}. Quote: {cl.quote or ''} ({cl.source})", f.get("wrap"))
+            text = f"{d['message']}. Quote: {cl.quote or ''} ({cl.source})"
+            ws.write_string(r, 9, text, f.get("wrap"))
+            ws.set_row(r, 15 * max(1, math.ceil(len(text) / 85)))  # wrapped text needs its height set for print
             r += 1
         if not self.sc.claims:
             ws.write_string(r, 0, "(no claims on the scenario's Claims sheet)", f.get("subtitle"))
         ws.set_column(0, 0, 48)
-        ws.set_column(1, 1, 12)
+        ws.set_column(1, 1, 20)
         ws.set_column(2, 2 + max(len(ids), 8), 20)
         ws.set_column(9, 9, 90)
         ws.freeze_panes(FIRST_ROW - 1, 2)
