@@ -85,3 +85,17 @@ def test_report_has_the_sensitivity_sheet(tmp_path):
     assert any(t.startswith("Tornado: NPV of switching") for t in texts)
     assert any(t.startswith("Cheapest option") for t in texts)
     assert len(ws._charts) == 2
+
+
+def test_staff_rates_are_a_tornado_driver_moving_only_the_staff_part(run):
+    """Staff enters the tornado: +/-20% on the loaded rates moves an API's levelized cost by 20% of its staff
+    part (levelized cost - token part), and nothing else."""
+    t = tornado(run)
+    i = next(k for k, d in enumerate(t.drivers) if d.label == "Staff: loaded hourly rates")
+    assert t.drivers[i].inputs == ["role.platform-engineer.loaded_rate_per_hour"]
+    base = t.base_levelized["api-deepseek"]
+    staff_part = base - _token_levelized(run, "api-deepseek")
+    lo, hi = t.drivers[i].low, t.drivers[i].high
+    assert t.levelized["api-deepseek"][i] == pytest.approx([base + (lo - 1) * staff_part,
+                                                            base + (hi - 1) * staff_part], rel=1e-9)
+    assert any(d.label == "Staff: hours (all options)" for d in t.drivers)
