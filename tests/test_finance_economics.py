@@ -535,3 +535,18 @@ def test_report_names_unit_constants_and_verifies_in_libreoffice(tmp_path, soffi
     assert any(refs["MonthsPerQuarter"] in f[2] for f in formulas if f[0] == "alternative")
     res = CliRunner().invoke(main, ["verify", str(out)])
     assert res.exit_code == 0 and "agree with LibreOffice" in res.output, res.output
+
+
+def test_spares_on_a_hosted_api_are_refused(tmp_path):
+    """N+k is a self-hosted choice; on a hosted API it would be silently ignored, so it is an input error."""
+    from tcomodel.errors import InputError
+    from tcomodel.inputs import load_scenario, write_scenario_workbook
+
+    c = content([option("api", "hosted_api", redundancy_replicas=1)], workload_rows([1e6] * 2),
+                api=[{"option_id": "api", "input_per_mtok": 1.0, "output_per_mtok": 2.0, "batch_discount": 0.0,
+                      "prompt_caching": "no", "currency": "DKK"}])
+    path = tmp_path / "spares.xlsx"
+    write_scenario_workbook(path, c)
+    with pytest.raises(InputError) as exc:
+        load_scenario(path)
+    assert "Options!" in str(exc.value) and "redundancy_replicas" in str(exc.value)

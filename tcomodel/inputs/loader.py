@@ -389,6 +389,9 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             for sheet_name in KIND_SHEETS[kind]:
                 if oid not in per_option[sheet_name] and sheet_name != "Opex" and sheet_name not in missing_sheets:
                     out.add(sheet_name, None, f"option '{oid}' is of kind {kind} and needs a row on sheet {sheet_name} (option_id {oid})")
+        if kind == "hosted_api" and rec.redundancy_replicas:
+            out.add("Options", rec.cell("redundancy_replicas").split("!")[1],
+                    f"option '{oid}' is a hosted API: the provider runs its spares; leave redundancy_replicas blank")
         if rec.start_quarter is not None and settings is not None:
             last = settings.first_quarter + (settings.horizon_quarters - 1)
             if not settings.first_quarter <= rec.start_quarter <= last:
