@@ -59,7 +59,19 @@ def operating_points(scenario) -> OperatingPoints:
             warnings.append((oid, f"cannot meet the latency targets even at batch 1 "
                                   f"({e.decode_tok_s_per_stream or 0:.1f} tok/s per user, TTFT {e.ttft_s or 0:.2f} s); "
                                   f"capacity taken at batch {e.batch}"))
-        if opt.measured_output_tok_s_per_replica is not None:
+        bench = scenario.benchmarks.get(oid)
+        if bench is not None:
+            caps[oid] = Capacity(np.full(n, bench.output_tok_s),
+                                 f"measured: {opt.cell('benchmark_result_file')} = {bench.describe()}", measured=True)
+            w = scenario.workload[0]
+            if bench.mean_tpot_ms and 1000.0 / bench.mean_tpot_ms < w.min_user_tok_s:
+                warnings.append((oid, f"the measured run decodes {1000.0 / bench.mean_tpot_ms:.1f} tok/s per user, "
+                                      f"below the {w.min_user_tok_s:g} tok/s target: its throughput overstates "
+                                      "the capacity at the targets"))
+            if bench.p99_ttft_ms is not None and bench.p99_ttft_ms / 1000.0 > w.max_ttft_s:
+                warnings.append((oid, f"the measured run's p99 TTFT {bench.p99_ttft_ms / 1000.0:.2f} s is above the "
+                                      f"{w.max_ttft_s:g} s target"))
+        elif opt.measured_output_tok_s_per_replica is not None:
             caps[oid] = Capacity(np.full(n, float(opt.measured_output_tok_s_per_replica)),
                                  f"measured: {opt.cell('measured_output_tok_s_per_replica')} ({opt.source})", measured=True)
         else:

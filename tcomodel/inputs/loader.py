@@ -88,6 +88,7 @@ class Scenario:
     staff: dict = field(default_factory=dict)  # option_id -> list of StaffRow
     resale: dict = field(default_factory=dict)  # option_id -> ResaleRows sorted by age
     pairs: list = field(default_factory=list)  # PairsRow
+    benchmarks: dict = field(default_factory=dict)  # option_id -> BenchResult (benchmark_result_file)
 
     @property
     def quarters(self) -> list[Quarter]:
@@ -479,6 +480,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             out.add("Ranges", rec.cell("low").split("!")[1], f"low {rec.low:g} is above high {rec.high:g}")
 
     extras = _check_economics(tables, options, workload, missing_sheets, out)
+    extras["benchmarks"] = _read_benchmarks(path, options, out)
     _check_prices_and_quality(per_option["ApiPrices"], options, out)
 
     if out.problems or settings is None:
@@ -505,6 +507,33 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         utilization_rows=list(util_seen.values()),
         **extras,
     )
+
+
+def _read_benchmarks(path: str, options: dict, out: _Collector) -> dict:
+    """Measured capacity files named on the Options sheet, read and checked now (validate = build)."""
+    from tcomodel.inputs.benchmark import BenchmarkFileError, read_bench_result
+
+    found = {}
+    for oid, rec in options.items():
+        name = rec.benchmark_result_file
+        if not name:
+            continue
+        if rec.measured_output_tok_s_per_replica is not None:
+            out.add("Options", _at(rec, "benchmark_result_file"), f"option '{oid}' gives both "
+                    "measured_output_tok_s_per_replica and benchmark_result_file; keep one")
+            continue
+        if rec.kind not in SELF_HOSTED_KINDS:
+            out.add("Options", _at(rec, "benchmark_result_file"), f"option '{oid}' is a hosted API: a measured "
+                    "capacity applies to self-hosted kinds only")
+            continue
+        p = Path(name)
+        if not p.is_absolute():
+            p = Path(path).resolve().parent / p
+        try:
+            found[oid] = read_bench_result(p)
+        except BenchmarkFileError as exc:
+            out.add("Options", _at(rec, "benchmark_result_file"), f"option '{oid}': {exc}")
+    return found
 
 
 def _at(rec, fieldname) -> str:

@@ -174,6 +174,7 @@ OPTIONS = SheetSpec(
         I("gpus_per_replica", "GPUs", "GPUs in one serving replica (tensor-parallel group); blank = 1", min=1, max=1024, required=False),
         C("load_basis", LOAD_BASES, "workload: serve the Workload sheet, utilization follows; utilization: tokens follow the Utilization sheet"),
         N("measured_output_tok_s_per_replica", "tok/s", "Measured output throughput of one replica; overrides the roofline estimate", required=False),
+        T("benchmark_result_file", "A `vllm bench serve --save-result` JSON measured on one replica (path relative to this workbook); its output_throughput overrides the roofline estimate", required=False, unit="path"),
         N("quality_score", "score 0-100", "Benchmark score or task success rate of the variant served, for the quality-adjusted cost; needs quality_benchmark and quality_model_variant", max=100.0, required=False),
         T("quality_benchmark", "Benchmark the quality_score is from, e.g. GPQA Diamond; required with a score", required=False),
         T("quality_model_variant", "Exact model variant the score was measured on, which must be the one served (e.g. Qwen3-Next-80B-A3B-Instruct, not the Thinking variant); required with a score", required=False),

@@ -537,7 +537,8 @@ class _Report:
                     ws.write_number(r, 2 + j, float(v), f.get("engine", num))
             r += 1
         for j, oid in enumerate(ids):
-            if self.sc.options[oid].measured_output_tok_s_per_replica is not None:
+            if (self.sc.options[oid].measured_output_tok_s_per_replica is not None
+                    or oid in self.sc.benchmarks):
                 ws.write_string(r, 2 + j, "measured override used", f.get("subtitle"))
         r += 2
         # throughput vs batch, one table and chart per option
