@@ -251,3 +251,69 @@ def test_catalogue_command_lists_builtins():
     assert out["rows"][0]["as_of"] and {c["name"] for c in out["columns"]} == set(out["rows"][0])
     r = CliRunner().invoke(main, ["catalogue", "gpus"])
     assert r.exit_code == 2
+
+
+def _scenario_with_config_row(tmp_path, row: dict, cfg: dict | None = QWEN3_NEXT):
+    import copy
+
+    from tcomodel.inputs import default_content, write_scenario_workbook
+
+    if cfg is not None:
+        (tmp_path / "models").mkdir(exist_ok=True)
+        write(tmp_path / "models", "config.json", cfg)
+    content = copy.deepcopy(default_content())
+    content["Models"] = [*content["Models"], row]
+    for opt in content["Options"]:
+        if opt.get("model_id") == "qwen3-next-80b-a3b":
+            opt["model_id"] = row["model_id"]
+    path = tmp_path / "scenario.xlsx"
+    write_scenario_workbook(path, content, force=True)
+    return path
+
+
+def test_scenario_models_sheet_config_json(tmp_path):
+    from tcomodel.inputs import load_scenario
+
+    path = _scenario_with_config_row(tmp_path, {"model_id": "my-qwen3-next", "config_json": "models/config.json",
+                                                "quality_score": 77.2})
+    sc = load_scenario(path)
+    m, row = sc.models["my-qwen3-next"], catalogue_model("qwen3-next-80b-a3b")
+    assert m.total_params_b == pytest.approx(row.total_params_b, rel=0.02)
+    assert (m.full_attention_layers, m.linear_attention_layers, m.num_experts) == (12, 36, 512)
+    assert m.quality_score == 77.2 and m.model_id == "my-qwen3-next"  # filled cells win over the config
+    assert "config.json" in m.source
+
+
+def test_scenario_config_json_errors_name_the_cell(tmp_path):
+    from openpyxl import load_workbook
+
+    from tcomodel.errors import InputError
+    from tcomodel.inputs import load_scenario
+
+    bad = {k: v for k, v in QWEN3_NEXT.items() if k != "num_hidden_layers"}
+    path = _scenario_with_config_row(tmp_path, {"model_id": "my-qwen3-next", "config_json": "models/config.json"}, bad)
+    ws = load_workbook(path)["Models"]
+    col = next(c.column_letter for c in ws[1] if c.value == "config_json")
+    row = next(r for r in range(3, ws.max_row + 1) if ws[f"A{r}"].value == "my-qwen3-next")
+    with pytest.raises(InputError) as exc:
+        load_scenario(path)
+    text = str(exc.value)
+    assert f"Models!{col}{row}: config_json 'models/config.json'" in text and "num_hidden_layers" in text
+    assert len(exc.value.problems) == 1  # the options using the model are not reported again
+    path = _scenario_with_config_row(tmp_path, {"model_id": "my-qwen3-next", "config_json": "nowhere/config.json"}, None)
+    r = CliRunner().invoke(main, ["validate", str(path)])
+    assert r.exit_code == 2 and f"Models!{col}{row}" in r.output and "file not found" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_gemma3_window_pattern_and_default_tied_embeddings():
+    # google/gemma-3-27b-it text_config: every 6th layer global, the others a 1,024-token window;
+    # no tie_word_embeddings key, and Gemma configs tie by default
+    cfg = {"model_type": "gemma3_text", "head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+           "max_position_embeddings": 131072, "num_attention_heads": 32, "num_hidden_layers": 62,
+           "num_key_value_heads": 16, "sliding_window": 1024, "sliding_window_pattern": 6, "vocab_size": 262208}
+    s = derive(cfg).spec
+    assert (s.full_attention_layers, s.sliding_window_layers, s.sliding_window_tokens) == (10, 52, 1024)
+    assert s.tie_word_embeddings == 1 and s.bf16_params_b == pytest.approx(262208 * 5376 / 1e9)
+    kv = kv_layout(s, 2)
+    assert kv.bytes_per_token == 2 * 10 * 16 * 128 * 2 and kv.sliding_bytes(8192) == 2 * 52 * 16 * 128 * 2 * 1024

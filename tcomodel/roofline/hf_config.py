@@ -212,9 +212,13 @@ def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str 
     head_dim = k.whole("head_dim", default=None)
     if head_dim is None and hidden and heads:
         head_dim = hidden // heads
-    tied = bool(c.get("tie_word_embeddings", False))
     if c.get("tie_word_embeddings") is None:
-        notes.append("tie_word_embeddings absent: taken as false (separate LM head, the larger count)")
+        # transformers' defaults when the key is absent: Gemma configs tie, Llama/Mistral/Qwen/DeepSeek do not
+        tied = str(c.get("model_type", "")).startswith("gemma")
+        notes.append(f"tie_word_embeddings absent: taken as {str(tied).lower()} (the transformers default for "
+                     f"model_type {c.get('model_type') or '(none)'})")
+    else:
+        tied = bool(c["tie_word_embeddings"])
 
     # --- MLA (DeepSeek) ---
     mla = c.get("kv_lora_rank") is not None
@@ -406,3 +410,24 @@ def load_model_config(path: str | Path, *, model_id: str | None = None, name: st
         raise ModelConfigError(f"{p}: {exc}", exc.missing) from None
 
 
+
+
+def model_from_row(row: Mapping[str, Any], base_dir: str | Path) -> ModelSpec:
+    """A Models-sheet row with ``config_json``: the derived spec, with the row's filled cells winning.
+
+    A relative ``config_json`` resolves against ``base_dir`` (the scenario workbook's folder).
+    """
+    p = Path(str(row["config_json"]).strip()).expanduser()
+    if not p.is_absolute():
+        p = Path(base_dir) / p
+    if not p.exists():
+        raise ModelConfigError(f"file not found (looked for {p})")
+    if p.is_dir() and not (p / "config.json").is_file():
+        raise ModelConfigError(f"folder {p} holds no config.json")
+    try:
+        d = load_model_config(p, model_id=row.get("model_id"), name=row.get("name"))
+    except ModelConfigError as exc:
+        raise ModelConfigError(str(exc).replace(f"{p if not p.is_dir() else p / 'config.json'}: ", "", 1),
+                               exc.missing) from None
+    fields = set(d.spec.__dataclass_fields__)
+    return d.spec.replace(**{k: v for k, v in row.items() if k in fields and v is not None})
