@@ -317,3 +317,12 @@ def test_gemma3_window_pattern_and_default_tied_embeddings():
     assert s.tie_word_embeddings == 1 and s.bf16_params_b == pytest.approx(262208 * 5376 / 1e9)
     kv = kv_layout(s, 2)
     assert kv.bytes_per_token == 2 * 10 * 16 * 128 * 2 and kv.sliding_bytes(8192) == 2 * 52 * 16 * 128 * 2 * 1024
+
+
+def test_model_named_from_hub_cache_folder(tmp_path):
+    snap = tmp_path / "models--Qwen--Qwen3-Next-80B-A3B-Instruct" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    write(snap, "config.json", QWEN3_NEXT)
+    s = load_model_config(snap).spec
+    assert (s.model_id, s.hf_repo, s.name) == ("qwen3-next-80b-a3b-instruct", "Qwen/Qwen3-Next-80B-A3B-Instruct",
+                                               "Qwen/Qwen3-Next-80B-A3B-Instruct")

@@ -186,7 +186,7 @@ def _vision_params(vision: Mapping[str, Any], text_hidden: int, notes: list[str]
 
 
 def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str | None = None,
-           source: str = "config.json", as_of: _dt.date | None = None) -> ConfigDerivation:
+           source: str = "config.json", as_of: _dt.date | None = None, hf_repo: str | None = None) -> ConfigDerivation:
     """The ModelSpec of a config.json's contents; raises ModelConfigError naming missing keys."""
     if not isinstance(config, Mapping):
         raise ModelConfigError("config.json must hold a JSON object (the model's configuration)")
@@ -322,7 +322,7 @@ def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str 
     arch = "+".join(x for x in ("moe" if moe else "dense", "mla" if mla else "", "hybrid-linear" if n_lin else "",
                                 "sliding-window" if n_slide else "", "vision" if vision_p else "") if x)
     repo = str(c.get("_name_or_path") or "")
-    hf_repo = repo if re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo) else None
+    hf_repo = hf_repo or (repo if re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo) else None)
     name = name or (repo.rstrip("/").split("/")[-1] if repo else None) or model_id or "custom model"
     mid = model_id or model_id_from(name)
     spec = ModelSpec(
@@ -402,10 +402,12 @@ def load_model_config(path: str | Path, *, model_id: str | None = None, name: st
         p = p / "config.json"
     cfg = read_config(p)
     text, _ = _text_config(cfg)
+    repo = None
     if not name and not text.get("_name_or_path"):
         name = _name_from_path(p)
+        repo = name if name and "/" in name else None  # from a hub cache folder models--org--name
     try:
-        return derive(cfg, model_id=model_id, name=name, source=f"config.json {p}")
+        return derive(cfg, model_id=model_id, name=name, source=f"config.json {p}", hf_repo=repo)
     except ModelConfigError as exc:
         raise ModelConfigError(f"{p}: {exc}", exc.missing) from None
 
