@@ -92,8 +92,13 @@ def verify_cmd(report, rel_tol):
 
 
 @main.command()
-@click.option("--hardware", required=True, help="Hardware id (see tcomodel/data/hardware.csv).")
-@click.option("--model", required=True, help="Model id (see tcomodel/data/models.csv).")
+@click.option("--hardware", default=None, help="Hardware id (`tcomodel catalogue hardware` lists them).")
+@click.option("--hardware-file", default=None, type=click.Path(dir_okay=False),
+              help="CSV or JSON row(s) with the Hardware columns: your own accelerator (its only row is used "
+                   "unless --hardware names one).")
+@click.option("--model", default=None, help="Model id (`tcomodel catalogue models` lists them).")
+@click.option("--model-config", default=None, type=click.Path(),
+              help="A Hugging Face config.json (or its folder): your own model instead of --model.")
 @click.option("--precision", required=True, help="Weight precision: bf16, fp16, fp8, int8, nvfp4, mxfp4, int4, q4_0, q4_k_m, q8_0.")
 @click.option("--kv-precision", default=None, help="KV-cache precision (default bf16).")
 @click.option("--gpus", default=1, show_default=True, type=int, help="Number of GPUs (tp x replicas).")
@@ -116,9 +121,10 @@ def verify_cmd(report, rel_tol):
 @click.option("--kv-bytes-per-token", default=None, type=float, help="What-if: cache bytes per token (replaces KV and state).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handle_errors
-def roofline(hardware, model, precision, kv_precision, gpus, tp, batch, max_batch, context_tokens, input_tokens,
-             output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s, scenario_path, memory_gb,
-             bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token, as_json):
+def roofline(hardware, hardware_file, model, model_config, precision, kv_precision, gpus, tp, batch, max_batch,
+             context_tokens, input_tokens, output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s,
+             scenario_path, memory_gb, bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token,
+             as_json):
     """Memory fit, throughput and latency of MODEL on HARDWARE (roofline, engine-calibrated)."""
     import json
 
@@ -135,6 +141,17 @@ def roofline(hardware, model, precision, kv_precision, gpus, tp, batch, max_batc
         scenario = load_scenario(scenario_path)
         hw_cat = {**hw_cat, **dict(getattr(scenario, "hardware", {}) or {})}
         model_cat = {**model_cat, **dict(getattr(scenario, "models", {}) or {})}
+    from tcomodel.roofline.user_inputs import choose_inputs
+
+    chosen = choose_inputs(hardware, model, hardware_catalogue=hw_cat, model_catalogue=model_cat,
+                           hardware_file=hardware_file, model_config=model_config)
+    hardware, model, hw_cat, model_cat = chosen.hardware, chosen.model, chosen.hardware_catalogue, chosen.model_catalogue
+    if chosen.derivation is not None:
+        d = chosen.derivation
+        click.echo(f"model {d.spec.model_id} from {model_config}: {d.architecture}, {d.params.total / 1e9:,.2f} B "
+                   f"parameters, {d.params.active / 1e9:,.2f} B active", err=True)
+        for note in d.notes:
+            click.echo(f"note: {note}", err=True)
     est = estimate(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp, batch=batch,
                    max_batch=max_batch, context_tokens=context_tokens, input_tokens=input_tokens,
                    output_tokens=output_tokens, engine=engine, min_user_tok_s=min_user_tok_s,
@@ -148,6 +165,22 @@ def roofline(hardware, model, precision, kv_precision, gpus, tp, batch, max_batc
     from tcomodel.roofline.report import format_estimate
 
     click.echo(format_estimate(est))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["hardware", "models"]))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: every column and row.")
+@handle_errors
+def catalogue(kind, as_json):
+    """List the built-in accelerators (KIND = hardware) or models (KIND = models)."""
+    from tcomodel.roofline.listing import catalogue_json, format_catalogue
+
+    if as_json:
+        import json
+
+        click.echo(json.dumps(catalogue_json(kind)))
+        return
+    click.echo(format_catalogue(kind))
 
 
 @main.command()

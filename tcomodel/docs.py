@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-COMMANDS = ("init", "validate", "build", "verify", "roofline", "compare", "sweep")
+COMMANDS = ("init", "validate", "build", "verify", "roofline", "catalogue", "compare", "sweep")
 
 
 def cli_reference() -> str:

@@ -210,6 +210,8 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
         if all(is_blank(v) and fo is None for v, fo in raw.values()):
             continue
         values, cells, ok = {}, {}, True
+        # a filled fill_from cell (Models: config_json) supplies the blank cells, required ones included
+        filled = spec.fill_from in raw and not is_blank(raw[spec.fill_from][0])
         for f in spec.fields:
             if f.name not in header:
                 values[f.name] = None
@@ -217,6 +219,9 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
             addr = f"{get_column_letter(header[f.name])}{row}"
             cells[f.name] = f"{spec.name}!{addr}"
             v, formula = raw[f.name]
+            if filled and f.name != spec.id_field and is_blank(v) and formula is None:
+                values[f.name] = None
+                continue
             try:
                 values[f.name] = parse_value(f, v, formula)
             except CellProblem as exc:
@@ -331,8 +336,18 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         except Exception as exc:  # spec constructors validate physical consistency
             out.add("Hardware", rec.cell("hardware_id").split("!")[1], f"hardware '{hid}' is inconsistent: {exc}")
     for mid, rec in model_rows.items():
+        row = {k: v for k, v in rec.__dict__.items() if k != "cells"}
+        if row.get("config_json"):
+            from tcomodel.roofline.hf_config import ModelConfigError, model_from_row
+
+            try:
+                models[mid] = model_from_row(row, Path(path).resolve().parent)
+            except ModelConfigError as exc:
+                out.add("Models", rec.cell("config_json").split("!")[1], f"config_json '{row['config_json']}': {exc}")
+                models[mid] = None  # the row exists: references to it are not reported again (nothing is built)
+            continue
         try:
-            models[mid] = ModelSpec.from_row({k: v for k, v in rec.__dict__.items() if k != "cells"})
+            models[mid] = ModelSpec.from_row(row)
         except Exception as exc:
             out.add("Models", rec.cell("model_id").split("!")[1], f"model '{mid}' is inconsistent: {exc}")
 

@@ -87,6 +87,7 @@ class SheetSpec:
     id_field: str | None = None  # unique per row
     per_quarter: bool = False  # rows keyed by quarter (Workload)
     unique_together: tuple[str, ...] = ()  # e.g. (option_id, quarter) on Utilization
+    fill_from: str | None = None  # a filled cell of this column supplies the row's blank cells (Models: config_json)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -452,13 +453,20 @@ PAIRS = SheetSpec(
 )
 
 
-def _catalogue_sheet(name: str, fields, description: str) -> SheetSpec:
-    """Hardware and Models sheets take exactly the roofline catalogue's fields."""
+# Models sheet only: a model's architecture read from its Hugging Face config.json.
+CONFIG_JSON = Field("config_json", "text", "path", False, description=(
+    "Path to the model's Hugging Face config.json (relative paths: from this workbook's folder). When set, "
+    "blank cells of the row are derived from it (parameters, layers, attention, experts, KV); filled cells win"))
+
+
+def _catalogue_sheet(name: str, fields, description: str, extra: tuple[Field, ...] = (),
+                     fill_from: str | None = None) -> SheetSpec:
+    """Hardware and Models sheets take the roofline catalogue's fields (Models also config_json)."""
     converted = []
     for f in fields:
         kind = {"id": "id", "text": "text", "number": "number", "integer": "integer", "date": "date"}.get(f.kind, "text")
         converted.append(Field(f.name, kind, f.unit, f.required, f.min, f.max, description=f.description))
-    return SheetSpec(name, tuple(converted), description, id_field=converted[0].name)
+    return SheetSpec(name, tuple(converted) + extra, description, id_field=converted[0].name, fill_from=fill_from)
 
 
 def catalogue_sheets() -> tuple[SheetSpec, SheetSpec]:
@@ -466,7 +474,9 @@ def catalogue_sheets() -> tuple[SheetSpec, SheetSpec]:
 
     return (
         _catalogue_sheet("Hardware", HARDWARE_FIELDS, "Accelerators. Rows add to or override the built-in catalogue by hardware_id."),
-        _catalogue_sheet("Models", MODEL_FIELDS, "Model architectures. Rows add to or override the built-in catalogue by model_id."),
+        _catalogue_sheet("Models", MODEL_FIELDS, "Model architectures. Rows add to or override the built-in catalogue by "
+                         "model_id; a row with config_json takes its blank cells from that Hugging Face config.json.",
+                         extra=(CONFIG_JSON,), fill_from="config_json"),
     )
 
 
