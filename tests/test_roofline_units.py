@@ -82,7 +82,8 @@ def test_vllm_saturation_uses_the_large_memory_cap():
     # per sequence, so ~2,000 fit in the H100's ~66 GB of cache room: vLLM 0.11 stops at 1,024 there,
     # and at 256 on an A100 80GB (excluded by name) though it holds as many.
     kw = dict(max_batch=True, input_tokens=128, output_tokens=128)
-    assert estimate("h100-sxm", "llama-3.1-8b", "fp8", **kw).batch == 1024
+    h = estimate("h100-sxm", "llama-3.1-8b", "fp8", **kw)
+    assert h.batch == 1024 and h.engine_batch_cap == 1024 and h.engine_version == "0.11.0"
     assert estimate("h100-sxm", "llama-3.1-8b", "fp8", max_num_seqs=256, **kw).batch == 256
     a100 = estimate("a100-sxm-80gb", "llama-3.1-8b", "fp8", **kw)
     assert a100.max_concurrency > 1024 and a100.batch == 256

@@ -291,6 +291,8 @@ class Estimate:
     claimed_tok_s: float | None = None
     claim_verdict: str | None = None
     claim_factor: float | None = None
+    engine_version: str = ""  # release the engine's memory policy and batch cap follow
+    engine_batch_cap: int | None = None  # max_num_seqs applied (given, else the version's default on this GPU)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -383,7 +385,8 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
         max_concurrency=mem.max_concurrency * s.replicas, batch=b, batch_fits_memory=batch_fits,
         meets_targets=meets_targets and batch_fits, compute_precision=s.compute_precision,
         peak_tflops=s.peak_tflops, ideal_bound_tok_s=ideal_bound_tok_s(s),
-        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor, **rates,
+        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor,
+        engine_version=s.engine.version, engine_batch_cap=cap_engine, **rates,
     )
 
 
