@@ -113,7 +113,8 @@ def verify_cmd(report, rel_tol):
 @click.option("--max-ttft-s", default=None, type=float, help="Time-to-first-token target (s).")
 @click.option("--claimed-tok-s", default=None, type=float, help="Check a published claim (tok/s per stream).")
 @click.option("--scenario", "scenario_path", default=None, type=click.Path(), help="Scenario workbook whose Hardware/Models sheets extend the catalogue.")
-@click.option("--memory-gb", default=None, type=float, help="What-if: memory per GPU (GB).")
+@click.option("--memory-gib", "--memory-gb", "memory_gib", default=None, type=float,
+              help="What-if: memory per GPU in GiB, as cards are marketed (an '80 GB' card = 80).")
 @click.option("--bandwidth-gbs", default=None, type=float, help="What-if: memory bandwidth (GB/s).")
 @click.option("--params-b", default=None, type=float, help="What-if: total parameters (billions).")
 @click.option("--active-params-b", default=None, type=float, help="What-if: active parameters (billions).")
@@ -123,7 +124,7 @@ def verify_cmd(report, rel_tol):
 @handle_errors
 def roofline(hardware, hardware_file, model, model_config, precision, kv_precision, gpus, tp, batch, max_batch,
              context_tokens, input_tokens, output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s,
-             scenario_path, memory_gb, bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token,
+             scenario_path, memory_gib, bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token,
              as_json):
     """Memory fit, throughput and latency of MODEL on HARDWARE (roofline, engine-calibrated)."""
     import json
@@ -155,7 +156,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
     est = estimate(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp, batch=batch,
                    max_batch=max_batch, context_tokens=context_tokens, input_tokens=input_tokens,
                    output_tokens=output_tokens, engine=engine, min_user_tok_s=min_user_tok_s,
-                   max_ttft_s=max_ttft_s, claimed_tok_s=claimed_tok_s, memory_gb=memory_gb,
+                   max_ttft_s=max_ttft_s, claimed_tok_s=claimed_tok_s, memory_gib=memory_gib,
                    bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
                    bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
                    hardware_catalogue=hw_cat, model_catalogue=model_cat)

@@ -103,7 +103,7 @@ def test_loaded_values_are_typed(template):
     assert sc.workload[0].cache_hit_share == pytest.approx(0.30)
     assert len(sc.workload) == 20 and str(sc.workload[-1].quarter) == "2031Q4"
     assert sc.api_prices["api-claude-sonnet"].as_of == dt.date(2026, 11, 30)
-    assert sc.hardware["rtx-pro-6000-maxq"].memory_gb == 96
+    assert sc.hardware["rtx-pro-6000-maxq"].memory_mib == 97887
 
 
 # --- the file itself --------------------------------------------------------------------------

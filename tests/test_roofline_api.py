@@ -35,11 +35,11 @@ def test_catalogue_contract():
 
 def test_merge_overrides_adds_and_replaces():
     hw, _ = load_catalogue()
-    row = dict(HARDWARE_CATALOGUE_ROWS[1], memory_gb=99.0)
+    row = dict(HARDWARE_CATALOGUE_ROWS[1], memory_mib=99.0 * 1024)
     new = dict(HARDWARE_CATALOGUE_ROWS[1], hardware_id="my-card")
     merged = merge_overrides(hw, [row, new])
-    assert merged["a100-sxm-80gb"].memory_gb == 99.0 and isinstance(merged["my-card"], HardwareSpec)
-    assert hw["a100-sxm-80gb"].memory_gb == 80
+    assert merged["a100-sxm-80gb"].memory_mib == 99.0 * 1024 and isinstance(merged["my-card"], HardwareSpec)
+    assert hw["a100-sxm-80gb"].memory_mib == 81920
 
 
 def test_precisions_and_compute_fallback():
@@ -91,20 +91,31 @@ def test_kv_sliding_and_mla():
 
 
 def test_tp_smallest_that_fits_and_replicas():
-    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
-    # 141.2 GB of BF16 weights: 70.6 GB per GPU at TP2 exceeds vLLM's 80 x 0.9 - 2 = 70 GB, so TP4 x 2
+    e = estimate("a100-sxm-40gb", "llama-3.1-70b", "bf16", gpus=8)
+    # 141.2 GB of BF16 weights: 70.6 GB per GPU at TP2 exceeds vLLM's usable 40,960 MiB x 0.9 - 2 GiB
+    # = 36.51 GB; 35.3 GB at TP4 fits, so TP4 x 2
     assert e.weights_gb_per_gpu == pytest.approx(141.2 / 4) and e.tp == 4 and e.replicas == 2
+    assert e.usable_memory_gb_per_gpu == pytest.approx((40960 * 2**20 * 0.9 - 2 * 2**30) / 1e9)
     assert e.max_concurrency % 2 == 0
+    # An "80 GB" H100 exposes 81,559 MiB (nvidia-smi): usable 85.52 GB x 0.9 - 2 GiB = 74.82 GB > 70.6, so TP2 x 4
+    h = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
+    assert h.usable_memory_gb_per_gpu == pytest.approx(74.8212, abs=1e-4) and h.tp == 2 and h.replicas == 4
     assert estimate("h200", "llama-3.1-70b", "bf16", gpus=8).tp == 2  # 141 GB cards: TP2 fits
     with pytest.raises(UsageError, match="must divide"):
         estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8, tp=3)
 
 
 def test_offload_when_weights_do_not_fit():
-    # Qwen3-30B-A3B Q4_K_M (18.5 GB) on a 20 GB RTX 4000 Ada with llama.cpp at 8k context.
-    e = estimate("rtx-4000-ada", "qwen3-30b-a3b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=8192)
-    assert not e.fits and e.offloaded_gb_per_gpu > 0 and e.offload_bw_gbs == 89.6
-    m = estimate("rtx-4000-ada", "mistral-small-3.2-24b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=8192)
+    # Qwen3-30B-A3B Q4_K_M (19.35 GB with its BF16 embeddings) on a "20 GB" RTX 4000 Ada with llama.cpp.
+    # The card exposes 20,475 MiB (nvidia-smi): usable 20,475 x 2^20 - 1 GiB = 20.396 GB. At 8k the
+    # cache (2 x 48 x 4 x 128 x 2 B x 8,192 = 0.805 GB) still fits; at 16k (1.611 GB) 0.570 GB spill.
+    at8k = estimate("rtx-4000-ada", "qwen3-30b-a3b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=8192)
+    assert at8k.fits and at8k.usable_memory_gb_per_gpu == pytest.approx((20475 * 2**20 - 2**30) / 1e9)
+    e = estimate("rtx-4000-ada", "qwen3-30b-a3b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=16384)
+    assert not e.fits and e.offload_bw_gbs == 89.6
+    kv16k = 2 * 48 * 4 * 128 * 2 * 16384
+    assert e.offloaded_gb_per_gpu == pytest.approx(e.weights_gb - ((20475 * 2**20 - 2**30) - kv16k) / 1e9)
+    m = estimate("rtx-4000-ada", "mistral-small-3.2-24b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=16384)
     assert m.fits
     # the note's observation: partly offloaded 3B-active MoE still out-decodes the dense 24B
     assert e.decode_tok_s_per_stream > 2 * m.decode_tok_s_per_stream

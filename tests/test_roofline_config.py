@@ -191,7 +191,7 @@ def test_malformed_config_names_missing_key(tmp_path):
     assert r.exit_code == 2 and "not both" in r.output
 
 
-HW_ROW = {"hardware_id": "my-gpu", "name": "My GPU 48GB", "vendor": "NVIDIA", "memory_gb": 48, "memory_bw_gbs": 1000,
+HW_ROW = {"hardware_id": "my-gpu", "name": "My GPU 48GB", "vendor": "NVIDIA", "memory_mib": 49152, "memory_bw_gbs": 1000,
           "bf16_tflops": 200, "fp8_tflops": 400}
 
 
@@ -199,7 +199,7 @@ def test_hardware_file_csv_and_json(tmp_path):
     csv_path = tmp_path / "hw.csv"
     csv_path.write_text(",".join(HW_ROW) + "\n" + ",".join(str(v) for v in HW_ROW.values()) + "\n")
     (spec,) = load_hardware_file(csv_path)
-    assert (spec.memory_gb, spec.memory_bw_gbs, spec.fp8_tflops, spec.fp4_tflops) == (48, 1000, 400, None)
+    assert (spec.memory_mib, spec.memory_bw_gbs, spec.fp8_tflops, spec.fp4_tflops) == (49152, 1000, 400, None)
     assert str(csv_path) in spec.source and spec.as_of is not None  # defaulted
     r = CliRunner().invoke(main, ["roofline", "--hardware-file", str(csv_path), "--model", "llama-3.1-8b",
                                   "--precision", "bf16", "--engine", "ideal", "--json"])
@@ -226,9 +226,9 @@ def test_hardware_file_bad_values_name_the_field(tmp_path):
     r = CliRunner().invoke(main, ["roofline", "--hardware-file", str(p), "--model", "llama-3.1-8b", "--precision", "bf16"])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "memory_bw_gbs = -900 GB/s is outside the allowed range" in r.output
-    p.write_text(json.dumps(dict(HW_ROW, memory_bandwidth=900, memory_gb="lots")))
+    p.write_text(json.dumps(dict(HW_ROW, memory_bandwidth=900, memory_mib="lots")))
     r = CliRunner().invoke(main, ["roofline", "--hardware-file", str(p), "--model", "llama-3.1-8b", "--precision", "bf16"])
-    assert r.exit_code == 2 and "'memory_bandwidth'" in r.output and "memory_gb 'lots' is not a number" in r.output
+    assert r.exit_code == 2 and "'memory_bandwidth'" in r.output and "memory_mib 'lots' is not a number" in r.output
     p.write_text(json.dumps({k: v for k, v in HW_ROW.items() if k != "memory_bw_gbs"}))
     r = CliRunner().invoke(main, ["roofline", "--hardware-file", str(p), "--model", "llama-3.1-8b", "--precision", "bf16"])
     assert r.exit_code == 2 and "memory_bw_gbs is required" in r.output

@@ -23,10 +23,11 @@ def test_ideal_reproduces_bandwidth_figures():
 
 def test_ideal_reproduces_concurrency_figures():
     # Note: (80 - 24 x 2) / 1.25 = 25.6 -> 25 sessions; (96 - 80 x 0.5) / 0.2 = 280 sessions of 8k.
-    a = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", engine="ideal", memory_gb=80,
+    # The note counts decimal GB, so its 80 / 96 GB are passed as 80e9 / 96e9 bytes (in GiB).
+    a = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", engine="ideal", memory_gib=80e9 / 2**30,
                  params_b=24, bits_per_weight=16, context_tokens=8192, input_tokens=4096,
                  output_tokens=4096, kv_bytes_per_token=1.25 * GB / 8192)
-    b = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="ideal", memory_gb=96,
+    b = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="ideal", memory_gib=96e9 / 2**30,
                  params_b=80, active_params_b=3.9, bits_per_weight=4, context_tokens=8192,
                  input_tokens=4096, output_tokens=4096, kv_bytes_per_token=0.2 * GB / 8192)
     assert a.weights_gb == pytest.approx(48.0) and b.weights_gb == pytest.approx(40.0)
@@ -42,22 +43,28 @@ def test_mistral_on_a100_real_figures():
     assert e.kv_bytes_per_token == 2 * 40 * 8 * 128 * 2 == 163_840
     assert e.kv_gb_per_sequence == pytest.approx(163_840 * 8192 / GB)
     assert e.state_bytes_per_sequence == 0
-    # vLLM usable = 80 x 0.9 - 2 GB reserve = 70 GB; (70 - 48) / 1.342 = 16.4 -> 16 sessions (note: 25).
-    assert e.usable_memory_gb_per_gpu == pytest.approx(70.0)
-    assert e.max_concurrency == math.floor((70 - 48) / (163_840 * 8192 / GB)) == 16
-    assert e.batch == 16 and e.bound == "memory"
+    # The "80 GB" A100 exposes 81,920 MiB (nvidia-smi memory.total; DESIGN.md section 6), and vLLM's
+    # gpu_memory_utilization applies to that: usable = 81,920 x 2^20 x 0.9 - 2 GiB reserve = 75.162 GB;
+    # (75.162 - 48) / 1.342 = 20.2 -> 20 sessions (16 when memory was taken as 80e9 bytes; note: 25).
+    usable = 81920 * 2**20 * 0.9 - 2 * 2**30
+    assert e.usable_memory_gb_per_gpu == pytest.approx(usable / GB) == pytest.approx(75.1619, abs=1e-4)
+    assert e.max_concurrency == math.floor((usable - 48e9) / (163_840 * 8192)) == 20
+    assert e.batch == 20 and e.bound == "memory"
     # Weights read per step: 48 GB minus the untied input-embedding table (131,072 x 5,120 x 2 B =
     # 1.342 GB; only a row per token is gathered) = 46.658 GB; the LM head (same size) is read.
     read = 48e9 - 131072 * 5120 * 2
-    # Step = (46.658 GB + 16 x 2,304 ctx x 163,840 B = 6.040 GB) / (2,039 GB/s x 0.497) + 1.874 ms
-    # (vLLM = TRT-LLM fit / 1.2) = 52.00 + 1.87 = 53.88 ms -> 18.6 tok/s per stream, 297 tok/s total.
-    assert e.step_time_ms == pytest.approx(53.876, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(296.98, rel=1e-3)
-    assert e.output_tok_s_total == pytest.approx(233.81, rel=1e-3)  # 16 x 512 / (512 x step + 16 x prefill)
-    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.497) + 1.874 = 48.29 ms -> 20.7 tok/s (was 15.9 with the
+    # Step = (46.658 GB + 20 x 2,304 ctx x 163,840 B = 7.550 GB) / (2,039 GB/s x 0.461) + 1.126 ms
+    # (vLLM = TRT-LLM fit / 1.2) = 57.67 + 1.13 = 58.79 ms -> 17.0 tok/s per stream, 340 tok/s total.
+    step_ms = (read + 20 * 2304 * 163_840) / (2039e9 * 0.461) * 1e3 + 1.126
+    assert step_ms == pytest.approx(58.795, rel=1e-4)
+    assert e.step_time_ms == pytest.approx(step_ms, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(20 / (step_ms / 1e3), rel=1e-3)  # 340.2
+    assert e.output_tok_s_total == pytest.approx(259.78, rel=1e-3)  # 20 x 512 / (512 x step + 20 x prefill)
+    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.461) + 1.126 = 51.16 ms -> 19.5 tok/s (was 15.9 with the
     # old 4-row vLLM fit; the bandwidth bound is 43.7).
     one = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", engine="vllm", context_tokens=8192, batch=1)
-    assert one.decode_tok_s_per_stream == pytest.approx(20.709, rel=1e-3)
+    one_ms = (read + 2304 * 163_840) / (2039e9 * 0.461) * 1e3 + 1.126
+    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(19.545, rel=1e-3)
     # Ideal bound with the catalogue bandwidth (2,039 GB/s, not the note's 2,000): 2039 / 46.658 GB.
     assert e.ideal_bound_tok_s == pytest.approx(2039e9 / (read + 5120 * 2))
 
@@ -75,16 +82,21 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     assert e.state_bytes_per_sequence == state == 39_518_208
     per_seq = 24_576 * 8192 + state  # 0.2408 GB, vs 0.2 GB in the note
     assert e.kv_gb_per_sequence == pytest.approx(per_seq / GB)
-    # usable = 96 x 0.9 - 2 = 84.4 GB; (84.4 - 45.89) / 0.2408 = 159.9 -> 159 sessions (note: 280).
-    assert e.max_concurrency == math.floor((84.4 - weights) / (per_seq / GB)) == 159
+    # The "96 GB" card exposes 97,887 MiB (nvidia-smi memory.total): usable = 97,887 x 2^20 x 0.9 - 2 GiB
+    # = 90.230 GB; (90.230 - 45.89) / 0.2408 = 184.1 -> 184 sessions (159 at 96e9 bytes; note: 280).
+    usable = 97887 * 2**20 * 0.9 - 2 * 2**30
+    assert e.usable_memory_gb_per_gpu == pytest.approx(usable / GB) == pytest.approx(90.2303, abs=1e-4)
+    assert e.max_concurrency == math.floor((usable - weights * GB) / per_seq) == 184
+    # vLLM 0.11 would allow 1,024 sequences on a >= 70 GiB non-A100 card, so memory sets the batch.
+    assert e.batch == 184
     assert e.compute_precision == "fp4"  # Blackwell runs NVFP4 natively
-    # At batch 159 the router touches 1 - (1 - 10/512)^159 = 95.7% of experts per step, so the step
-    # reads ~43 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 67.7 ms -> 2,347 tok/s.
-    share = 1 - (1 - 10 / 512) ** 159
-    assert share == pytest.approx(0.957, abs=1e-3)
-    assert e.step_time_ms == pytest.approx(67.737, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(2347.31, rel=1e-3)
-    assert e.output_tok_s_total == pytest.approx(2216.18, rel=1e-3)
+    # At batch 184 the router touches 1 - (1 - 10/512)^184 = 97.3% of experts per step, so the step
+    # reads ~44 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 75.9 ms -> 2,423 tok/s.
+    share = 1 - (1 - 10 / 512) ** 184
+    assert share == pytest.approx(0.973, abs=1e-3)
+    assert e.step_time_ms == pytest.approx(75.936, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(184 / 0.075936, rel=1e-3)  # 2,423.1
+    assert e.output_tok_s_total == pytest.approx(2283.62, rel=1e-3)
     # Batch 1 reads dense 2.384 B (0.62 B of it BF16) + 10/512 of 77.616 B experts, minus the untied
     # input-embedding table (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
     # 1.24 + 1.764 x 0.5625 - 0.622 + 77.616 x 10/512 x 0.5625 = 2.463 GB -> bound 1,792 / 2.463 = 727.7.
@@ -93,10 +105,11 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
              + experts * 10 / 512 * 0.5625)
     assert read1 == pytest.approx(2.4626e9, rel=1e-4)
     assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1)
-    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.497) + 1.874 ms = 4.75 ms
-    # -> 210.7 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
+    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.461) + 1.126 ms = 4.22 ms
+    # -> 236.8 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
     one = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192, batch=1)
-    assert one.decode_tok_s_per_stream == pytest.approx(210.66, rel=1e-3)
+    one_ms = (read1 + 2304 * 24_576 + state) / (1792e9 * 0.461) * 1e3 + 1.126
+    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(236.77, rel=1e-3)
     assert one.decode_tok_s_per_stream < e.ideal_bound_tok_s < 923
 
 

@@ -174,6 +174,14 @@ def _cell_pair(ws_values, ws_formulas, row: int, col: int):
     return v, formula
 
 
+# Columns renamed with a change of unit: a workbook with the old name gets this error at its header cell.
+_RENAMED_COLUMNS = {
+    ("Hardware", "memory_gb"): ("memory_mib", "enter the memory the device exposes in MiB, as nvidia-smi reports "
+                                "memory.total (an '80 GB' A100 = 81920, an RTX 4090 = 24564; 'N GB' cards = N x 1024 "
+                                "if no nvidia-smi figure is at hand)"),
+}
+
+
 def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> list:
     """Rows of a table sheet as records; problems go to ``out``."""
     header: dict[str, int] = {}
@@ -192,6 +200,13 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
     # A missing optional column reads as blank (workbooks from older versions stay valid), unless an
     # unrecognised column suggests it was renamed.
     missing = [f for f in spec.fields if f.name not in header and (f.required or unknown)]
+    renamed = False
+    for old, col in unknown:
+        if (spec.name, old) in _RENAMED_COLUMNS and _RENAMED_COLUMNS[spec.name, old][0] not in header:
+            new, why = _RENAMED_COLUMNS[spec.name, old]
+            out.add(spec.name, f"{get_column_letter(col)}{HEADER_ROW}", f"column '{old}' is now '{new}': {why}")
+            missing = [f for f in missing if f.name != new]
+            renamed = True
     for f in missing:
         where = f"{get_column_letter(len(spec.field_names) + 1)}{HEADER_ROW}"
         hint = ""
@@ -200,7 +215,7 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
             where = f"{get_column_letter(unknown[0][1])}{HEADER_ROW}"
         out.add(spec.name, where, f"column '{f.name}' is missing from the header row {HEADER_ROW}{hint}; "
                     f"expected columns: {', '.join(spec.field_names)}")
-    if missing:
+    if missing or renamed:
         return []
     cls = record_class(spec)
     records = []

@@ -16,7 +16,7 @@ file for sources). Conventions used to express a row:
 * FP8/FP4 TensorRT-LLM runs use an FP8 KV cache (CSV notes; NVIDIA MLPerf blogs).
 * llama.cpp "short prompt" decode rows: 32-token prompt (assumed), 1,024 generated; GGUF rows use the
   CSV's file-average bits per weight for all weights. Row 112 is a 4-GPU *layer* split, which runs
-  the GPUs one after another: expressed as one H100 PCIe with 4 x 80 GB (memory_gb=320).
+  the GPUs one after another: expressed as one H100 PCIe with 4 x 81,559 MiB (memory_gib = 4 x 81559 / 1024).
 * tpot_ms rows at QPS 2 ("~2 in flight" per the CSV note) -> fixed batch 2, compared with step time.
 
 Excluded rows (and why):
@@ -160,7 +160,7 @@ CASES: list[Case] = [
     _lc(107, "a100-sxm-80gb", "llama-3-8b", "fp16", 53.18),
     _lc(110, "h100-pcie", "llama-3-8b", "fp16", 67.79, holdout=True),
     _lc(111, "h100-pcie", "llama-3-70b", "q4_k_m", 25.01, bits=4.82),
-    _lc(112, "h100-pcie", "llama-3-70b", "fp16", 9.63, memory_gb=320),
+    _lc(112, "h100-pcie", "llama-3-70b", "fp16", 9.63, memory_gib=4 * 81559 / 1024),
     _lc(115, "l40s", "llama-3-8b", "fp16", 43.42),
     _lc(116, "m2-ultra", "llama-3-8b", "q4_k_m", 76.28, bits=4.89),
     _lc(117, "m2-ultra", "llama-3-8b", "fp16", 36.25, holdout=True),

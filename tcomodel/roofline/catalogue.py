@@ -4,7 +4,8 @@ The scenario workbook's Hardware and Models sheets have exactly the columns of `
 and ``MODEL_FIELDS``; a workbook row adds to, or replaces by id, a catalogue row
 (``merge_overrides``). The shipped rows live in ``tcomodel/data/hardware.csv`` and ``models.csv``;
 every row names its source and the date it was catalogued. Compute figures are DENSE (no 2:4
-sparsity), as in ``reference/data/gpus.csv``.
+sparsity), as in ``reference/data/gpus.csv``, at the FP32-accumulate rate engines use. Memory is the
+total the device exposes in MiB (nvidia-smi), not the marketing "GB".
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from importlib import resources
 from typing import Any, Iterable, Mapping
 
 from tcomodel.errors import UsageError
+
+MIB = 2 ** 20  # bytes per MiB (nvidia-smi's unit)
+GIB = 2 ** 30
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,9 @@ HARDWARE_FIELDS: list[Field] = [
     _f("hardware_id", "id", "", True, None, None, "Lowercase-hyphen id, e.g. a100-sxm-80gb"),
     _f("name", "text", "", True, None, None, "Product name"),
     _f("vendor", "text", "", True, None, None, "NVIDIA, AMD, Intel, Apple, ..."),
-    _f("memory_gb", "number", "GB", True, 1, 4096, "Accelerator memory per device (unified memory for Apple)"),
+    _f("memory_mib", "number", "MiB", True, 1024, 4194304,
+       "Memory the device exposes, MiB as nvidia-smi reports memory.total (an '80 GB' A100 = 81,920 MiB; "
+       "unified memory for Apple); engines take their utilization fraction of it"),
     _f("memory_bw_gbs", "number", "GB/s", True, 10, 100000, "Peak memory bandwidth per device"),
     _f("fp32_tflops", "number", "TFLOPS", False, 0.1, 10000, "Dense FP32 (fallback compute where there are no tensor cores)"),
     _f("bf16_tflops", "number", "TFLOPS", False, 0.1, 100000, "Dense BF16/FP16 tensor rate (FP32 accumulate)"),
@@ -95,7 +101,7 @@ class HardwareSpec:
     hardware_id: str
     name: str
     vendor: str
-    memory_gb: float
+    memory_mib: float
     memory_bw_gbs: float
     fp32_tflops: float | None
     bf16_tflops: float | None
@@ -115,6 +121,11 @@ class HardwareSpec:
 
     def replace(self, **changes) -> "HardwareSpec":
         return type(self)(**{**self.__dict__, **changes})
+
+    @property
+    def memory_bytes(self) -> float:
+        """Device memory in bytes: MiB x 2^20 (memory sizes are binary, DESIGN.md section 6)."""
+        return float(self.memory_mib) * MIB
 
 
 @dataclass(frozen=True)

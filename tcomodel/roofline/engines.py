@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tcomodel.errors import UsageError
 from tcomodel.roofline import fitted_factors
+from tcomodel.roofline.catalogue import GIB
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,35 @@ class EngineProfile:
     overhead_ms: float  # per decode step: scheduling, kernel launches, sampling
     mem_utilization: float  # share of device memory the engine may use
     kv_fraction_of_free: bool  # True: utilization applies to memory left after weights (TensorRT-LLM)
-    reserve_gb: float  # per GPU: CUDA context, activations, CUDA graphs
-    max_batch: int  # engine's cap on concurrent sequences
+    reserve_gib: float  # per GPU: CUDA context, activations, CUDA graphs (GiB, as engines log memory)
+    max_batch: int  # engine's cap on concurrent sequences (max_num_seqs) for the version named
     offload: str  # where weights that do not fit are read from: "host_link" or "cpu_dram"
     read_kv: bool = True  # False only for the ideal profile (weights only)
     native_low_precision: bool = True  # False: matmuls run at 16-bit rate whatever the weight format
     allreduce_latency_us: float = 8.0
     factors_source: str = ""
     note: str = ""
+    version: str = ""  # engine release the memory policy and batch cap defaults are taken from
+    # Larger default cap on big-memory devices (vLLM >= 0.9): max_batch_large_memory when the device
+    # exposes at least large_memory_gib and its name contains none of large_memory_excluded_names.
+    max_batch_large_memory: int | None = None
+    large_memory_gib: float = 0.0
+    large_memory_excluded_names: tuple[str, ...] = ()
+    batch_cap_source: str = ""
+
+    def batch_cap(self, hardware) -> int:
+        """The engine's default cap on concurrent sequences (max_num_seqs) on ``hardware``."""
+        if self.max_batch_large_memory is None:
+            return self.max_batch
+        name = f"{hardware.name} {hardware.hardware_id}".lower()
+        if hardware.memory_bytes >= self.large_memory_gib * GIB and not any(
+                x in name for x in self.large_memory_excluded_names):
+            return self.max_batch_large_memory
+        return self.max_batch
+
+    @property
+    def reserve_bytes(self) -> float:
+        return self.reserve_gib * GIB
 
 
 # CPU DRAM bandwidth used when llama.cpp runs offloaded layers on the CPU: dual-channel DDR5-5600
@@ -56,16 +78,24 @@ def _build() -> dict[str, EngineProfile]:
             "vllm", v_bw, v_c, v_o,
             mem_utilization=0.90,  # vLLM --gpu-memory-utilization default 0.9
             kv_fraction_of_free=False,
-            reserve_gb=2.0,  # assumption: non-torch memory + activation peak + CUDA graphs, ~1-3 GB in vLLM startup logs
-            max_batch=256,  # vLLM --max-num-seqs default 256 (EngineArgs)
+            reserve_gib=2.0,  # assumption: non-torch memory + activation peak + CUDA graphs, ~1-3 GiB in vLLM startup logs
+            max_batch=256,  # max_num_seqs default below 70 GiB or on A100 (see batch_cap_source)
             offload="host_link",  # --cpu-offload-gb streams weights over PCIe
             factors_source=src,  # derived from trtllm (fitted_factors.DERIVED_SOURCE)
+            version="0.11.0",
+            max_batch_large_memory=1024,
+            large_memory_gib=70.0,
+            large_memory_excluded_names=("a100",),
+            batch_cap_source=("vLLM 0.11.0 vllm/engine/arg_utils.py EngineArgs._set_default_args (lines 1605-1623): "
+                              "device total memory >= 70 GiB and 'a100' not in the device name -> max_num_seqs "
+                              "1024 (OPENAI_API_SERVER and LLM_CLASS), else 256; then min(max_num_seqs, "
+                              "max_num_batched_tokens 8192 / 2048) which leaves 1024 / 256"),
         ),
         "trtllm": EngineProfile(
             "trtllm", t_bw, t_c, t_o,
             mem_utilization=0.90,  # KvCacheConfig free_gpu_memory_fraction default 0.9 (of memory left after weights)
             kv_fraction_of_free=True,
-            reserve_gb=2.0,  # assumption, as vLLM
+            reserve_gib=2.0,  # assumption, as vLLM
             max_batch=2048,  # TensorRT-LLM max_batch_size default 2048 (trtllm-build / LLM API BuildConfig)
             offload="host_link",
             factors_source=t_src,
@@ -74,7 +104,7 @@ def _build() -> dict[str, EngineProfile]:
             "sglang", s_bw, s_c, s_o,
             mem_utilization=0.88,  # SGLang --mem-fraction-static, auto default ~0.88 on 80 GB parts
             kv_fraction_of_free=False,
-            reserve_gb=2.0,
+            reserve_gib=2.0,
             max_batch=1024,  # assumption: SGLang sizes --max-running-requests from the KV pool; cap for sanity
             offload="host_link",
             factors_source=s_src + "; no expressible SGLang calibration row (see calibration.py)",
@@ -83,7 +113,7 @@ def _build() -> dict[str, EngineProfile]:
             "llamacpp", l_bw, l_c, l_o,
             mem_utilization=1.0,  # llama.cpp allocates exactly weights + KV(n_ctx) + compute buffer
             kv_fraction_of_free=False,
-            reserve_gb=1.0,  # assumption: CUDA context + compute buffer, ~0.5-1 GB in llama.cpp load logs
+            reserve_gib=1.0,  # assumption: CUDA context + compute buffer, ~0.5-1 GiB in llama.cpp load logs
             max_batch=4,  # assumption: llama-server --parallel slots set by the operator; 4 is a common setting
             offload="cpu_dram",  # -ngl < all: offloaded layers run on the CPU from DRAM
             native_low_precision=False,  # GGUF/MXFP4 matmuls dequantize (MMQ / cuBLAS FP16), no FP8/FP4 MMA
@@ -91,7 +121,7 @@ def _build() -> dict[str, EngineProfile]:
         ),
         "ideal": EngineProfile(
             "ideal", 1.0, 1.0, 0.0,
-            mem_utilization=1.0, kv_fraction_of_free=False, reserve_gb=0.0, max_batch=1,
+            mem_utilization=1.0, kv_fraction_of_free=False, reserve_gib=0.0, max_batch=1,
             offload="host_link", read_kv=False, allreduce_latency_us=0.0,
             factors_source="definition: efficiency 1, no overhead, weights only, batch 1 (the back-of-envelope)",
         ),

@@ -40,7 +40,7 @@ def _g(v, fmt=",.0f") -> str:
 
 
 def _hardware_line(h: HardwareSpec) -> tuple:
-    return (h.hardware_id, h.name, _g(h.memory_gb, "g"), _g(h.memory_bw_gbs), _g(h.bf16_tflops, ",.1f"),
+    return (h.hardware_id, h.name, _g(h.memory_mib / 1024, ".1f"), _g(h.memory_bw_gbs), _g(h.bf16_tflops, ",.1f"),
             _g(h.fp8_tflops, ",.1f"), _g(h.fp4_tflops, ",.1f"), _g(h.tdp_w))
 
 
@@ -68,7 +68,7 @@ def format_catalogue(kind: str, catalogue: dict | None = None) -> str:
     if catalogue is None:
         catalogue = load_catalogue()[0 if kind == "hardware" else 1]
     if kind == "hardware":
-        head = ("hardware_id", "name", "memory GB", "GB/s", "BF16 TFLOPS", "FP8", "FP4", "TDP W")
+        head = ("hardware_id", "name", "memory GiB", "GB/s", "BF16 TFLOPS", "FP8", "FP4", "TDP W")
         lines = [_hardware_line(h) for h in catalogue.values()]
     else:
         head = ("model_id", "name", "total B", "active B", "layers", "KV B/token (BF16)", "max context", "attention")

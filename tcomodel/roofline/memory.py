@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tcomodel.roofline.catalogue import ModelSpec
 
-GB = 1e9  # decimal gigabytes, as vendors quote memory and bandwidth
+GB = 1e9  # decimal gigabytes, as vendors quote bandwidth (device memory is binary: catalogue MiB)
 
 
 @dataclass(frozen=True)
@@ -155,40 +155,56 @@ def kv_layout(model: ModelSpec, kv_bytes: float, kv_bytes_per_token_override: fl
 
 @dataclass(frozen=True)
 class MemoryPlan:
-    usable_gb: float  # per GPU, for weights + cache
-    weights_gb_per_gpu: float
-    kv_room_gb: float  # per GPU, left for cache after the weights held on the GPU
-    seq_gb_per_gpu: float  # one sequence's cache share per GPU at the sizing context
+    """Per GPU of a TP group, all in bytes (``*_gb`` properties are decimal GB for display)."""
+
+    usable_bytes: float  # for weights + cache
+    weights_bytes_per_gpu: float
+    kv_room_bytes: float  # left for cache after the weights held on the GPU
+    seq_bytes_per_gpu: float  # one sequence's cache share at the sizing context
     fits: bool  # all weights on the GPUs with room for at least one sequence
-    offloaded_gb_per_gpu: float
+    offloaded_bytes_per_gpu: float
     max_concurrency: int  # per replica (TP group)
 
+    @property
+    def usable_gb(self) -> float:
+        return self.usable_bytes / GB
 
-def plan_memory(memory_gb: float, engine, weights_gb_per_gpu: float, seq_gb_per_gpu: float) -> MemoryPlan:
-    """Usable memory, fit, offload and concurrency for one GPU of a TP group.
+    @property
+    def weights_gb_per_gpu(self) -> float:
+        return self.weights_bytes_per_gpu / GB
 
-    vLLM/SGLang style: usable = memory x utilization - reserve, shared by weights and cache.
-    TensorRT-LLM style: cache gets utilization x (memory - reserve - weights).
+    @property
+    def offloaded_gb_per_gpu(self) -> float:
+        return self.offloaded_bytes_per_gpu / GB
+
+
+def plan_memory(memory_bytes: float, engine, weights_bytes_per_gpu: float, seq_bytes_per_gpu: float) -> MemoryPlan:
+    """Usable memory, fit, offload and concurrency for one GPU of a TP group, in bytes.
+
+    ``memory_bytes`` is what the device exposes (MiB x 2^20 as nvidia-smi reports: an "80 GB" A100
+    is 80 GiB). vLLM/SGLang style: usable = memory x utilization - reserve, shared by weights and
+    cache. TensorRT-LLM style: cache gets utilization x (memory - reserve - weights).
     Weights that do not fit leave room for one sequence; the rest is offloaded to the host.
     """
-    u, r = engine.mem_utilization, engine.reserve_gb
+    u, r = engine.mem_utilization, engine.reserve_bytes
+    seq = seq_bytes_per_gpu
     if engine.kv_fraction_of_free:
-        usable = memory_gb - r
+        usable = memory_bytes - r
 
         def room(w):
             return u * (usable - w)
 
-        weight_cap = usable - seq_gb_per_gpu / u
+        weight_cap = usable - seq / u
     else:
-        usable = memory_gb * u - r
+        usable = memory_bytes * u - r
 
         def room(w):
             return usable - w
 
-        weight_cap = usable - seq_gb_per_gpu
-    fits = room(weights_gb_per_gpu) >= seq_gb_per_gpu - 1e-12
-    on_gpu = weights_gb_per_gpu if fits else max(0.0, weight_cap)
-    offloaded = weights_gb_per_gpu - on_gpu
+        weight_cap = usable - seq
+    fits = room(weights_bytes_per_gpu) >= seq * (1 - 1e-12)
+    on_gpu = weights_bytes_per_gpu if fits else max(0.0, weight_cap)
+    offloaded = weights_bytes_per_gpu - on_gpu
     kv_room = room(on_gpu)
-    conc = int(math.floor(kv_room / seq_gb_per_gpu + 1e-9)) if seq_gb_per_gpu > 0 else 10**9
-    return MemoryPlan(usable, weights_gb_per_gpu, kv_room, seq_gb_per_gpu, fits, offloaded, max(conc, 0))
+    conc = int(math.floor(kv_room / seq + 1e-9)) if seq > 0 else 10**9
+    return MemoryPlan(usable, weights_bytes_per_gpu, kv_room, seq, fits, offloaded, max(conc, 0))

@@ -13,7 +13,8 @@ def format_estimate(e: Estimate) -> str:
     rows = [
         ("hardware", f"{e.gpus} x {e.hardware_id} (tp {e.tp}, {e.replicas} replica(s))", ""),
         ("model / precision", f"{e.model_id} / {e.precision} ({e.bits_per_weight:g} bits), KV {e.kv_precision}", ""),
-        ("engine", e.engine, ""),
+        ("engine", f"{e.engine} {e.engine_version}".strip(),
+         f"batch cap {e.engine_batch_cap:,} sequences per replica" if e.engine_batch_cap else ""),
         ("compute rate", f"{e.peak_tflops:,.1f} ({e.compute_precision})", "TFLOPS dense per GPU"),
         ("weights", f"{e.weights_gb:,.2f}", "GB (whole model)"),
         ("weights per GPU", f"{e.weights_gb_per_gpu:,.2f}", "GB"),

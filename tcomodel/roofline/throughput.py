@@ -175,7 +175,7 @@ def _tp_candidates(gpus: int) -> list[int]:
 
 
 def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=None, engine="vllm",
-                context_tokens=None, input_tokens=2048, output_tokens=512, memory_gb=None,
+                context_tokens=None, input_tokens=2048, output_tokens=512, memory_gib=None,
                 bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
                 kv_bytes_per_token=None, host_bw_gbs=None, compute_tflops=None, hardware_catalogue=None,
                 model_catalogue=None) -> Setup:
@@ -195,15 +195,15 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
     if context_tokens > m.max_context_tokens:
         raise UsageError(f"input + output = {context_tokens} tokens exceeds {m.model_id} max context "
                          f"{m.max_context_tokens}; allowed range 1..{m.max_context_tokens}")
-    memory_gb = _positive("memory_gb", memory_gb, hi=1e6)
+    memory_gib = _positive("memory_gib", memory_gib, hi=1e6)
     bandwidth_gbs = _positive("bandwidth_gbs", bandwidth_gbs, hi=1e7)
     params_b = _positive("params_b", params_b, hi=1e5)
     active_params_b = _positive("active_params_b", active_params_b, hi=1e5)
     bits_per_weight = _positive("bits_per_weight", bits_per_weight, lo=1, hi=32)
     kv_bytes_per_token = _positive("kv_bytes_per_token", kv_bytes_per_token, lo=0, hi=1e10)
     host_bw_gbs = _positive("host_bw_gbs", host_bw_gbs, hi=1e5)
-    if memory_gb is not None:
-        hw = hw.replace(memory_gb=memory_gb)
+    if memory_gib is not None:  # what-if in GiB: an "80 GB" card is 80
+        hw = hw.replace(memory_mib=memory_gib * 1024)
     if bandwidth_gbs is not None:
         hw = hw.replace(memory_bw_gbs=bandwidth_gbs)
     bits = bits_per_weight if bits_per_weight is not None else prec.bits_per_weight
@@ -220,8 +220,8 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
     prefill_link = hw.host_link_gbs or off_bw
 
     def plan(tp_):
-        seq = kv.per_sequence(context_tokens) * kv.replication(tp_) / tp_ / GB
-        return plan_memory(hw.memory_gb, eng, w.total_bytes / tp_ / GB, seq)
+        seq = kv.per_sequence(context_tokens) * kv.replication(tp_) / tp_
+        return plan_memory(hw.memory_bytes, eng, w.total_bytes / tp_, seq)
 
     if tp is not None:
         tp = _positive("tp", tp, integer=True, lo=1, hi=gpus)
@@ -291,6 +291,8 @@ class Estimate:
     claimed_tok_s: float | None = None
     claim_verdict: str | None = None
     claim_factor: float | None = None
+    engine_version: str = ""  # release the engine's memory policy and batch cap follow
+    engine_batch_cap: int | None = None  # max_num_seqs applied (given, else the version's default on this GPU)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -303,7 +305,7 @@ def ideal_bound_tok_s(setup: Setup) -> float:
 
 def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, batch=None, max_batch=False,
              context_tokens=None, input_tokens=2048, output_tokens=512, engine="vllm",
-             min_user_tok_s=None, max_ttft_s=None, claimed_tok_s=None, *, memory_gb=None,
+             min_user_tok_s=None, max_ttft_s=None, claimed_tok_s=None, *, memory_gib=None,
              bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
              kv_bytes_per_token=None, max_num_seqs=None, host_bw_gbs=None, compute_tflops=None,
              hardware_catalogue=None, model_catalogue=None) -> Estimate:
@@ -316,7 +318,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     """
     s = build_setup(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp,
                     engine=engine, context_tokens=context_tokens, input_tokens=input_tokens,
-                    output_tokens=output_tokens, memory_gb=memory_gb, bandwidth_gbs=bandwidth_gbs,
+                    output_tokens=output_tokens, memory_gib=memory_gib, bandwidth_gbs=bandwidth_gbs,
                     params_b=params_b, active_params_b=active_params_b, bits_per_weight=bits_per_weight,
                     kv_bytes_per_token=kv_bytes_per_token, host_bw_gbs=host_bw_gbs,
                     compute_tflops=compute_tflops, hardware_catalogue=hardware_catalogue,
@@ -325,7 +327,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     min_user_tok_s = _positive("min_user_tok_s", min_user_tok_s, hi=1e6)
     max_ttft_s = _positive("max_ttft_s", max_ttft_s, hi=1e6)
     claimed_tok_s = _positive("claimed_tok_s", claimed_tok_s, hi=1e9)
-    cap_engine = _positive("max_num_seqs", max_num_seqs, integer=True, lo=1, hi=MAX_BATCH_SEARCH) or s.engine.max_batch
+    cap_engine = _positive("max_num_seqs", max_num_seqs, integer=True, lo=1, hi=MAX_BATCH_SEARCH) or s.engine.batch_cap(s.hw)
     mem = s.mem
     servable = mem.fits or (mem.offloaded_gb_per_gpu > 0 and s.offload_bw_gbs and mem.max_concurrency >= 1)
     cap = min(mem.max_concurrency, cap_engine)
@@ -383,7 +385,8 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
         max_concurrency=mem.max_concurrency * s.replicas, batch=b, batch_fits_memory=batch_fits,
         meets_targets=meets_targets and batch_fits, compute_precision=s.compute_precision,
         peak_tflops=s.peak_tflops, ideal_bound_tok_s=ideal_bound_tok_s(s),
-        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor, **rates,
+        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor,
+        engine_version=s.engine.version, engine_batch_cap=cap_engine, **rates,
     )
 
 
