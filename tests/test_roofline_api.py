@@ -90,14 +90,25 @@ def test_kv_sliding_and_mla():
     assert d.kv_bytes_per_token == 61 * (512 + 64) * 1 and d.tp == 8
 
 
-def test_tp_smallest_that_fits_and_replicas():
-    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
-    # 141.2 GB of BF16 weights: 70.6 GB per GPU at TP2 exceeds vLLM's 80 x 0.9 - 2 = 70 GB, so TP4 x 2
+def test_explicit_tp_and_replicas():
+    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8, tp=4)
+    # 141.2 GB of BF16 weights: an explicit TP4 on 8 GPUs is 2 replicas of 35.3 GB per GPU
     assert e.weights_gb_per_gpu == pytest.approx(141.2 / 4) and e.tp == 4 and e.replicas == 2
-    assert e.max_concurrency % 2 == 0
-    assert estimate("h200", "llama-3.1-70b", "bf16", gpus=8).tp == 2  # 141 GB cards: TP2 fits
+    assert e.max_concurrency % 2 == 0 and e.layout_choice == "explicit tp" and e.layouts is None
     with pytest.raises(UsageError, match="must divide"):
         estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8, tp=3)
+
+
+def test_default_layout_lists_every_power_of_two_tp():
+    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
+    rows = {r["tp"]: r for r in e.layouts}
+    assert sorted(rows) == [1, 2, 4, 8] and [rows[t]["replicas"] for t in (1, 2, 4, 8)] == [8, 4, 2, 1]
+    # TP2 holds 70.6 GB per GPU, over vLLM's 80 x 0.9 - 2 = 70 GB: it loses for not fitting
+    assert not rows[2]["fits"] and rows[2]["result"].startswith("does not fit: 70.6 GB")
+    chosen = [r for r in e.layouts if r["result"] == "chosen"]
+    assert len(chosen) == 1 and chosen[0]["tp"] == e.tp
+    per_gpu = [r["output_tok_s_per_gpu"] for r in e.layouts if r["fits"]]
+    assert e.output_tok_s_total / 8 == pytest.approx(max(per_gpu))
 
 
 def test_offload_when_weights_do_not_fit():

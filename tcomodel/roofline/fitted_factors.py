@@ -11,8 +11,8 @@ DERIVED_SOURCE = (
 )
 
 FACTORS = {
-    "trtllm": {"eff_bw": 0.597, "eff_compute": 0.8, "overhead_ms": 1.562},
+    "trtllm": {"eff_bw": 0.603, "eff_compute": 0.8, "overhead_ms": 1.5},
     "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.319, "overhead_ms": 5.188},
-    "vllm": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
-    "sglang": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
+    "vllm": {"eff_bw": 0.503, "eff_compute": 0.667, "overhead_ms": 1.8},
+    "sglang": {"eff_bw": 0.503, "eff_compute": 0.667, "overhead_ms": 1.8},
 }
