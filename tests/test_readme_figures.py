@@ -68,3 +68,10 @@ def test_default_results_table_as_quoted():
     pair = m.pairs[("alternative", "alternative-owned")]
     quoted(f"buy vs rent NPV +{run.scalar(pair.npv):,.0f}, IRR {run.scalar(pair.irr_annual):.0%} a year, payback "
            f"{m.quarters[int(run.scalar(pair.payback_quarter)) - 1]}")
+
+
+def test_cross_validation_table_as_quoted():
+    from tcomodel.roofline.fit_calibration import cross_validate, cv_summary
+
+    total = next(s for s in cv_summary(cross_validate()) if s["engine"] == "all")
+    quoted(f"| all | | {total['n']} | {total['median_abs_rel_error']:.1%} | {total['within_2x']:.0%} |")

@@ -1,6 +1,6 @@
 """Calibration rows: published measurements expressed as ``estimate`` calls, predicted vs measured.
 
-Values are copied from ``reference/data/measurements-calibration.csv`` (row ``id`` kept; see that
+Values are copied from ``tcomodel/data/measurements-calibration.csv`` (a copy of the reference data) (row ``id`` kept; see that
 file for sources). Conventions used to express a row:
 
 * MLPerf Offline / trtllm-bench "all requests queued" -> ``max_batch=True`` (saturation), total over

@@ -49,8 +49,10 @@ def _loss(engine_id: str, params: dict, cases) -> float:
     return total
 
 
-def fit_engine(engine_id: str) -> dict:
-    cases = [c for c in cal.CASES if c.engine == engine_id and not c.holdout]
+def fit_engine(engine_id: str, cases=None) -> dict:
+    """Factors minimising the squared log error over ``cases`` (default: the engine's non-held-out rows)."""
+    if cases is None:
+        cases = [c for c in cal.CASES if c.engine == engine_id and not c.holdout]
     x = dict(START)
     best = _loss(engine_id, x, cases)
     steps = {"eff_bw": 0.2, "eff_compute": 0.2, "overhead_ms": 4.0}
@@ -83,6 +85,62 @@ def all_factors() -> dict:
     for e, (base, ratio) in DERIVED_ENGINES.items():
         factors[e] = derive(factors[base], ratio)
     return factors
+
+
+CALIBRATION_CSV = Path(__file__).resolve().parents[1] / "data" / "measurements-calibration.csv"
+
+
+def sources() -> dict[int, str]:
+    """Row id -> the publication it comes from: the repository (or site) of its source column, so each MLPerf
+    round, the TensorRT-LLM performance tables and each benchmark repository is one source."""
+    import csv
+
+    out = {}
+    with open(CALIBRATION_CSV, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            src = r["source"].split(" : ")[0].split(" (")[0].replace("https://", "")
+            out[int(r["id"])] = "/".join(src.split("/")[:3])
+    return out
+
+
+def cross_validate() -> list[dict]:
+    """Leave one source out: for each source, fit the engines on every other source's rows, then predict that
+    source's rows (held-out rows included). An engine left with no row to fit keeps the search's start values,
+    which is the honest prediction for a source nothing else resembles."""
+    by_row = sources()
+    groups: dict[str, list] = {}
+    for c in cal.CASES:
+        groups.setdefault(by_row.get(c.row, "unknown"), []).append(c)
+    out = []
+    for src, held in sorted(groups.items()):
+        factors = {}
+        for e in FITTED_ENGINES:
+            train = [c for c in cal.CASES if c.engine == e and not c.holdout and c not in held]
+            factors[e] = fit_engine(e, train) if train else dict(START)
+        for e, (base, ratio) in DERIVED_ENGINES.items():
+            factors[e] = derive(factors[base], ratio)
+        for c in held:
+            pred = cal.predict(c, cal.with_factors(c.engine, **factors[c.engine]))
+            out.append({"row": c.row, "source": src, "engine": c.engine, "metric": c.metric, "measured": c.measured,
+                        "predicted": pred, "rel_error": pred / c.measured - 1,
+                        "trained_rows": sum(1 for x in cal.CASES if x.engine == c.engine and not x.holdout
+                                            and x not in held)})
+    return out
+
+
+def cv_summary(rows: list[dict]) -> list[dict]:
+    """Per engine x metric, and for all rows: count, median |error| and the share within 2x."""
+    import statistics
+
+    keys = sorted({(r["engine"], r["metric"]) for r in rows}) + [("all", "all")]
+    out = []
+    for eng, metric in keys:
+        rs = [r for r in rows if eng == "all" or (r["engine"] == eng and r["metric"] == metric)]
+        ratios = [max(r["predicted"] / r["measured"], r["measured"] / r["predicted"]) for r in rs]
+        out.append({"engine": eng, "metric": metric, "n": len(rs),
+                    "median_abs_rel_error": statistics.median(abs(r["rel_error"]) for r in rs),
+                    "within_2x": sum(x <= 2.0 for x in ratios) / len(rs)})
+    return out
 
 
 def write_module(factors: dict, path: Path) -> None:
@@ -127,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                      ("all rows", rows)):
         s = cal.summary(rs)
         print(f"{name}: n={s['n']}  median |error|={s['median_abs_rel_error']:.1%}  worst ratio={s['max_ratio']:.2f}x")
+    print("Leave-one-source-out cross-validation (each source predicted by a fit to the others):")
+    for s in cv_summary(cross_validate()):
+        print(f"  {s['engine']:<9} {s['metric']:<24} n={s['n']:>3}  median |error|={s['median_abs_rel_error']:.1%}  "
+              f"within 2x={s['within_2x']:.0%}")
     print("Excluded rows:")
     for row, why in cal.EXCLUDED.items():
         print(f"  {row}: {why}")
