@@ -81,6 +81,8 @@ def test_cli_json_lists_layouts_and_unfit_layout_exits_2():
     d = json.loads(r.output)
     assert d["tp"] == 2 and [x["tp"] for x in d["layouts"]] == [1, 2]
     assert d["layouts"][0]["result"].startswith("does not fit: 72.7 GB")
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0 and "best output per GPU" in r.output and "not TP1 x 2" in r.output
     bad = ["roofline", "--hardware", "h100-sxm", "--model", "llama-3.1-405b", "--precision", "bf16", "--gpus", "2"]
     r = CliRunner().invoke(main, bad)
     assert r.exit_code == 2 and "Traceback" not in r.output
