@@ -92,3 +92,20 @@ def test_cli_json_lists_layouts_and_unfit_layout_exits_2():
     r = CliRunner().invoke(main, ["roofline", "--hardware", "m3-ultra", "--model", "llama-3.1-405b",
                                   "--precision", "bf16"])
     assert r.exit_code == 2 and "cannot serve one sequence" in r.output and "Traceback" not in r.output
+
+
+def test_finance_replica_is_one_tp_group(tmp_path):
+    # gpus_per_replica = 2 of Llama-3.1-8B on H100: TP1 fits one GPU, but the Options sheet's replica
+    # is one TP group, so its capacity is the TP2 estimate, not 2 TP1 replicas
+    from tcomodel.finance.capacity import operating_points
+    from tests.test_finance_helpers import content, load, option, workload_rows
+
+    c = content([option("own", "rented_server", hardware_id="h100-sxm", model_id="llama-3.1-8b", precision="fp8",
+                        kv_precision="fp8", engine="vllm", gpus_per_replica=2)], workload_rows([1e6] * 2),
+                rental=[{"option_id": "own", "fee_per_replica_per_month": 1000.0, "currency": "DKK"}])
+    ops = operating_points(load(tmp_path, c))
+    e = ops.estimates["own"][0]
+    assert (e.tp, e.replicas, e.layout_choice) == (2, 1, "explicit tp")
+    tp2 = estimate("h100-sxm", "llama-3.1-8b", "fp8", kv_precision="fp8", gpus=2, tp=2, input_tokens=1000,
+                   output_tokens=200, min_user_tok_s=10.0, max_ttft_s=2.0)
+    assert ops.capacities["own"].output_tok_s_per_replica[0] == pytest.approx(tp2.output_tok_s_total)
