@@ -102,7 +102,7 @@ def verify_cmd(report, rel_tol):
 @click.option("--precision", required=True, help="Weight precision: bf16, fp16, fp8, int8, nvfp4, mxfp4, int4, q4_0, q4_k_m, q8_0.")
 @click.option("--kv-precision", default=None, help="KV-cache precision (default bf16).")
 @click.option("--gpus", default=1, show_default=True, type=int, help="Number of GPUs (tp x replicas).")
-@click.option("--tp", default=None, type=int, help="Tensor-parallel degree (default: smallest that fits).")
+@click.option("--tp", default=None, type=int, help="Tensor-parallel degree (default: the power-of-two TP x replicas with the most output per GPU).")
 @click.option("--batch", default=None, type=int, help="Fixed concurrent sequences per replica.")
 @click.option("--max-batch", is_flag=True, help="Saturate: largest batch memory and engine allow.")
 @click.option("--context", "context_tokens", default=None, type=int, help="Tokens of cache reserved per sequence (default input + output).")
@@ -160,6 +160,10 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
                    bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
                    bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
                    hardware_catalogue=hw_cat, model_catalogue=model_cat)
+    from tcomodel.roofline.throughput import unfit_message
+
+    if unfit_message(est):  # a layout that cannot hold the model is an input error, not a row of n/a
+        raise UsageError(unfit_message(est))
     if as_json:
         click.echo(json.dumps(est.to_dict(), sort_keys=False))
         return

@@ -90,19 +90,32 @@ def test_kv_sliding_and_mla():
     assert d.kv_bytes_per_token == 61 * (512 + 64) * 1 and d.tp == 8
 
 
-def test_tp_smallest_that_fits_and_replicas():
-    e = estimate("a100-sxm-40gb", "llama-3.1-70b", "bf16", gpus=8)
-    # 141.2 GB of BF16 weights: 70.6 GB per GPU at TP2 exceeds vLLM's usable 40,960 MiB x 0.9 - 2 GiB
-    # = 36.51 GB; 35.3 GB at TP4 fits, so TP4 x 2
+def test_explicit_tp_and_replicas():
+    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8, tp=4)
+    # 141.2 GB of BF16 weights: an explicit TP4 on 8 GPUs is 2 replicas of 35.3 GB per GPU
     assert e.weights_gb_per_gpu == pytest.approx(141.2 / 4) and e.tp == 4 and e.replicas == 2
-    assert e.usable_memory_gb_per_gpu == pytest.approx((40960 * 2**20 * 0.9 - 2 * 2**30) / 1e9)
-    assert e.max_concurrency % 2 == 0
-    # An "80 GB" H100 exposes 81,559 MiB (nvidia-smi): usable 85.52 GB x 0.9 - 2 GiB = 74.82 GB > 70.6, so TP2 x 4
-    h = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
-    assert h.usable_memory_gb_per_gpu == pytest.approx(74.8212, abs=1e-4) and h.tp == 2 and h.replicas == 4
-    assert estimate("h200", "llama-3.1-70b", "bf16", gpus=8).tp == 2  # 141 GB cards: TP2 fits
+    assert e.max_concurrency % 2 == 0 and e.layout_choice == "explicit tp" and e.layouts is None
+    # usable memory is the exposed total (MiB, as nvidia-smi reports) x 0.9 - 2 GiB
+    assert e.usable_memory_gb_per_gpu == pytest.approx((81559 * 2**20 * 0.9 - 2 * 2**30) / 1e9)
+    f = estimate("a100-sxm-40gb", "llama-3.1-70b", "bf16", gpus=8, tp=4)
+    assert f.usable_memory_gb_per_gpu == pytest.approx((40960 * 2**20 * 0.9 - 2 * 2**30) / 1e9)
+    assert f.weights_gb_per_gpu < f.usable_memory_gb_per_gpu  # 35.3 GB of weights at TP4 fit 36.51 GB
     with pytest.raises(UsageError, match="must divide"):
         estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8, tp=3)
+
+
+def test_default_layout_lists_every_power_of_two_tp():
+    e = estimate("h100-sxm", "llama-3.1-70b", "bf16", gpus=8)
+    rows = {r["tp"]: r for r in e.layouts}
+    assert sorted(rows) == [1, 2, 4, 8] and [rows[t]["replicas"] for t in (1, 2, 4, 8)] == [8, 4, 2, 1]
+    # TP1 holds 141.2 GB per GPU, over the 74.8 GB usable of an H100 (81,559 MiB x 0.9 - 2 GiB): it cannot fit;
+    # TP2's 70.6 GB fits since memory is counted in MiB
+    assert not rows[1]["fits"] and rows[1]["result"].startswith("does not fit: 141.2 GB")
+    assert rows[2]["fits"]
+    chosen = [r for r in e.layouts if r["result"] == "chosen"]
+    assert len(chosen) == 1 and chosen[0]["tp"] == e.tp
+    per_gpu = [r["output_tok_s_per_gpu"] for r in e.layouts if r["fits"]]
+    assert e.output_tok_s_total / 8 == pytest.approx(max(per_gpu))
 
 
 def test_offload_when_weights_do_not_fit():

@@ -53,18 +53,18 @@ def test_mistral_on_a100_real_figures():
     # Weights read per step: 48 GB minus the untied input-embedding table (131,072 x 5,120 x 2 B =
     # 1.342 GB; only a row per token is gathered) = 46.658 GB; the LM head (same size) is read.
     read = 48e9 - 131072 * 5120 * 2
-    # Step = (46.658 GB + 20 x 2,304 ctx x 163,840 B = 7.550 GB) / (2,039 GB/s x 0.461) + 1.126 ms
-    # (vLLM = TRT-LLM fit / 1.2) = 57.67 + 1.13 = 58.79 ms -> 17.0 tok/s per stream, 340 tok/s total.
-    step_ms = (read + 20 * 2304 * 163_840) / (2039e9 * 0.461) * 1e3 + 1.126
-    assert step_ms == pytest.approx(58.795, rel=1e-4)
+    # Step = (46.658 GB + 20 x 2,304 ctx x 163,840 B = 7.550 GB) / (2,039 GB/s x 0.463) + 0.974 ms
+    # (vLLM = TRT-LLM fit / 1.2) = 57.42 + 0.97 = 58.39 ms -> 17.1 tok/s per stream, 343 tok/s total.
+    step_ms = (read + 20 * 2304 * 163_840) / (2039e9 * 0.463) * 1e3 + 0.974
+    assert step_ms == pytest.approx(58.394, rel=1e-4)
     assert e.step_time_ms == pytest.approx(step_ms, rel=1e-3)
     assert e.decode_tok_s_total == pytest.approx(20 / (step_ms / 1e3), rel=1e-3)  # 340.2
-    assert e.output_tok_s_total == pytest.approx(259.78, rel=1e-3)  # 20 x 512 / (512 x step + 20 x prefill)
-    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.461) + 1.126 = 51.16 ms -> 19.5 tok/s (was 15.9 with the
+    assert e.output_tok_s_total == pytest.approx(261.14, rel=1e-3)  # 20 x 512 / (512 x step + 20 x prefill)
+    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.463) + 0.974 = 50.80 ms -> 19.7 tok/s (was 15.9 with the
     # old 4-row vLLM fit; the bandwidth bound is 43.7).
     one = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", engine="vllm", context_tokens=8192, batch=1)
-    one_ms = (read + 2304 * 163_840) / (2039e9 * 0.461) * 1e3 + 1.126
-    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(19.545, rel=1e-3)
+    one_ms = (read + 2304 * 163_840) / (2039e9 * 0.463) * 1e3 + 0.974
+    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(19.686, rel=1e-3)
     # Ideal bound with the catalogue bandwidth (2,039 GB/s, not the note's 2,000): 2039 / 46.658 GB.
     assert e.ideal_bound_tok_s == pytest.approx(2039e9 / (read + 5120 * 2))
 
@@ -91,12 +91,12 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     assert e.batch == 184
     assert e.compute_precision == "fp4"  # Blackwell runs NVFP4 natively
     # At batch 184 the router touches 1 - (1 - 10/512)^184 = 97.3% of experts per step, so the step
-    # reads ~44 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 75.9 ms -> 2,423 tok/s.
+    # reads ~44 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 75.5 ms -> 2,438 tok/s.
     share = 1 - (1 - 10 / 512) ** 184
     assert share == pytest.approx(0.973, abs=1e-3)
-    assert e.step_time_ms == pytest.approx(75.936, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(184 / 0.075936, rel=1e-3)  # 2,423.1
-    assert e.output_tok_s_total == pytest.approx(2283.62, rel=1e-3)
+    assert e.step_time_ms == pytest.approx(75.461, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(184 / 0.075461, rel=1e-3)  # 2,438.4
+    assert e.output_tok_s_total == pytest.approx(2297.16, rel=1e-3)
     # Batch 1 reads dense 2.384 B (0.62 B of it BF16) + 10/512 of 77.616 B experts, minus the untied
     # input-embedding table (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
     # 1.24 + 1.764 x 0.5625 - 0.622 + 77.616 x 10/512 x 0.5625 = 2.463 GB -> bound 1,792 / 2.463 = 727.7.
@@ -105,11 +105,11 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
              + experts * 10 / 512 * 0.5625)
     assert read1 == pytest.approx(2.4626e9, rel=1e-4)
     assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1)
-    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.461) + 1.126 ms = 4.22 ms
-    # -> 236.8 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
+    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.463) + 0.974 ms = 4.06 ms
+    # -> 246.4 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
     one = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192, batch=1)
-    one_ms = (read1 + 2304 * 24_576 + state) / (1792e9 * 0.461) * 1e3 + 1.126
-    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(236.77, rel=1e-3)
+    one_ms = (read1 + 2304 * 24_576 + state) / (1792e9 * 0.463) * 1e3 + 0.974
+    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(246.42, rel=1e-3)
     assert one.decode_tok_s_per_stream < e.ideal_bound_tok_s < 923
 
 

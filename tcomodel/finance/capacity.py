@@ -38,7 +38,8 @@ def operating_points(scenario) -> OperatingPoints:
             if key not in cache:
                 cache[key] = estimate(
                     opt.hardware_id, opt.model_id, opt.precision, kv_precision=opt.kv_precision or "bf16",
-                    gpus=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
+                    # a replica is one tensor-parallel group of gpus_per_replica GPUs
+                    gpus=opt.gpus_per_replica or 1, tp=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
                     input_tokens=int(round(w.input_tokens_per_request)),
                     # reasoning tokens are decoded in the same sequence: they lengthen it
                     output_tokens=int(round(w.output_tokens_per_request + (opt.reasoning_tokens_per_request or 0))),

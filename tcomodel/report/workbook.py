@@ -551,7 +551,7 @@ class _Report:
             e = ests[oid][0]
             curves[oid] = decode_curve(opt.hardware_id, opt.model_id, opt.precision,
                                        kv_precision=opt.kv_precision or "bf16", gpus=opt.gpus_per_replica or 1,
-                                       engine=opt.engine or "vllm", input_tokens=e.input_tokens,
+                                       tp=e.tp, engine=opt.engine or "vllm", input_tokens=e.input_tokens,
                                        output_tokens=e.output_tokens, hardware_catalogue=self.sc.hardware,
                                        model_catalogue=self.sc.models)
         chart = self.wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tcomodel.roofline.engines import ENGINES, EngineProfile
-from tcomodel.roofline.throughput import estimate
+from tcomodel.roofline.throughput import estimate, smallest_fitting_tp
 
 OPENORCA_IN = 870  # assumed mean prompt, MLPerf llama2-70b (not in the CSV)
 MIXTRAL_IN = 600  # assumed mean prompt, MLPerf mixtral-8x7b mix
@@ -189,7 +189,12 @@ EXCLUDED: dict[int, str] = {
 def predict(case: Case, engine: EngineProfile | None = None) -> float:
     """The model's value for ``case``'s metric, with ``engine`` (default: the shipped profile)."""
     eng = engine or ENGINES[case.engine]
-    est = estimate(case.hardware, case.model, case.precision, engine=eng, **case.kwargs)
+    kw = dict(case.kwargs)
+    if "tp" not in kw and kw.get("gpus", 1) > 1:
+        # rows without a stated TP were fitted at the smallest TP that fits (the published runs'
+        # layout, e.g. MLPerf TP1 on 141 GB+ parts), not at the layout ``estimate`` would choose
+        kw["tp"] = smallest_fitting_tp(case.hardware, case.model, case.precision, engine=eng, **kw)
+    est = estimate(case.hardware, case.model, case.precision, engine=eng, **kw)
     if case.metric == "tpot_ms":
         return est.step_time_ms
     value = getattr(est, case.metric)

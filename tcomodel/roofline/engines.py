@@ -31,7 +31,11 @@ class EngineProfile:
     offload: str  # where weights that do not fit are read from: "host_link" or "cpu_dram"
     read_kv: bool = True  # False only for the ideal profile (weights only)
     native_low_precision: bool = True  # False: matmuls run at 16-bit rate whatever the weight format
+    # per all-reduce, on top of NCCL's ring model (throughput.py): kernel launch + stream sync;
+    # assumption: with NCCL's 3.6 us + hops it lands TP2-8 at 12-26 us, within the 10-30 us
+    # small-message all-reduce latency that nccl-tests report intra-node
     allreduce_latency_us: float = 8.0
+    allreduce_hops: bool = True  # False: no per-hop ring latency (the ideal profile)
     factors_source: str = ""
     note: str = ""
     version: str = ""  # engine release the memory policy and batch cap defaults are taken from
@@ -122,7 +126,7 @@ def _build() -> dict[str, EngineProfile]:
         "ideal": EngineProfile(
             "ideal", 1.0, 1.0, 0.0,
             mem_utilization=1.0, kv_fraction_of_free=False, reserve_gib=0.0, max_batch=1,
-            offload="host_link", read_kv=False, allreduce_latency_us=0.0,
+            offload="host_link", read_kv=False, allreduce_latency_us=0.0, allreduce_hops=False,
             factors_source="definition: efficiency 1, no overhead, weights only, batch 1 (the back-of-envelope)",
         ),
     }

@@ -11,8 +11,8 @@ DERIVED_SOURCE = (
 )
 
 FACTORS = {
-    "trtllm": {"eff_bw": 0.553, "eff_compute": 0.8, "overhead_ms": 0.938},
+    "trtllm": {"eff_bw": 0.556, "eff_compute": 0.8, "overhead_ms": 0.812},
     "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.319, "overhead_ms": 5.188},
-    "vllm": {"eff_bw": 0.461, "eff_compute": 0.667, "overhead_ms": 1.126},
-    "sglang": {"eff_bw": 0.461, "eff_compute": 0.667, "overhead_ms": 1.126},
+    "vllm": {"eff_bw": 0.463, "eff_compute": 0.667, "overhead_ms": 0.974},
+    "sglang": {"eff_bw": 0.463, "eff_compute": 0.667, "overhead_ms": 0.974},
 }

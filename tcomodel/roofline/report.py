@@ -34,6 +34,10 @@ def format_estimate(e: Estimate) -> str:
         ("bound", e.bound or "n/a", ""),
         ("ideal bound (batch 1)", f"{e.ideal_bound_tok_s:,.1f}", "tok/s per stream, weights only"),
     ]
+    rows.insert(1, ("layout", e.layout_choice, ""))
+    for r in reversed(e.layouts or []):  # the layouts the default search considered, TP ascending
+        if r["result"] != "chosen":
+            rows.insert(2, (f"  not TP{r['tp']} x {r['replicas']}", "", r["result"]))
     if e.claimed_tok_s is not None:
         rows.append(("claim", f"{e.claimed_tok_s:,.1f} -> {e.claim_verdict}", f"{e.claim_factor:,.1f}x the bound"))
     w = max(len(r[0]) for r in rows)

@@ -14,8 +14,9 @@ prefills' compute: rate = B x O / (O x step(B) + B x prefill compute time), time
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from tcomodel.errors import UsageError
@@ -25,6 +26,14 @@ from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layou
 from tcomodel.roofline.precision import compute_tflops as _peak_for, get_precision, kv_bytes_per_element
 
 MAX_BATCH_SEARCH = 65536
+
+# Ring all-reduce latency from NCCL's own cost model (NVIDIA/nccl src/graph/tuning.cc, baseLat and
+# hwLat for Ring/LL, the protocol it picks for small messages): 3.6 us base + 2 x (n - 1) steps of
+# 0.47 us over NVLink, 1.0 us over PCIe. The engine adds its launch/sync latency on top.
+NCCL_RING_BASE_US = 3.6
+NCCL_RING_HOP_US = {"gpu_link": 0.47, "pcie": 1.0}
+ACTIVATION_BYTES = 2.0  # activations are all-reduced in BF16 whatever the weight precision
+DEFAULT_PCIE_GBS = 16.0  # assumption: PCIe Gen3 x16 per direction when the catalogue has no host link
 
 
 def _lookup(kind: str, value, table: dict):
@@ -104,14 +113,30 @@ class Setup:
         sw = (m.sliding_window_layers or 0) * min(ctx, win) if win else 0.0
         return 4.0 * m.num_attention_heads * m.head_dim * (m.full_attention_layers * ctx + sw)
 
-    def comm_s(self, tokens: float) -> float:
-        """Two ring all-reduces per layer of tokens x hidden x 2 bytes (TP > 1)."""
-        if self.tp <= 1:
+    @property
+    def link(self) -> tuple[str, float]:
+        """(kind, GB/s per direction) of the GPU-to-GPU path: the catalogue's interconnect_gbs is a
+        bidirectional aggregate (NVLink / Infinity Fabric), host_link_gbs is PCIe per direction."""
+        if self.hw.interconnect_gbs:
+            return "gpu_link", self.hw.interconnect_gbs / 2.0
+        return "pcie", self.hw.host_link_gbs or DEFAULT_PCIE_GBS
+
+    def allreduce_s(self, tokens: float) -> float:
+        """One ring all-reduce of tokens x hidden activations across the TP group: latency +
+        2 (TP-1)/TP x message / link bandwidth (each GPU sends and receives that share of the message)."""
+        n = self.tp
+        if n <= 1:
             return 0.0
-        link = (self.hw.interconnect_gbs / 2.0) if self.hw.interconnect_gbs else (self.hw.host_link_gbs or 16.0)
-        msg = tokens * self.model.hidden_size * 2.0
-        per = self.engine.allreduce_latency_us * 1e-6 + 2.0 * (self.tp - 1) / self.tp * msg / (link * GB)
-        return 2.0 * self.model.num_layers * per
+        kind, gbs = self.link
+        lat_us = self.engine.allreduce_latency_us
+        if self.engine.allreduce_hops:
+            lat_us += NCCL_RING_BASE_US + 2 * (n - 1) * NCCL_RING_HOP_US[kind]
+        msg = tokens * self.model.hidden_size * ACTIVATION_BYTES
+        return lat_us * 1e-6 + 2.0 * (n - 1) / n * msg / (gbs * GB)
+
+    def comm_s(self, tokens: float) -> float:
+        """Two all-reduces per transformer layer (after attention, after the MLP/MoE), TP > 1."""
+        return 2.0 * self.model.num_layers * self.allreduce_s(tokens) if self.tp > 1 else 0.0
 
     def step_parts(self, batch: int) -> tuple[float, float, float]:
         """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds."""
@@ -293,6 +318,8 @@ class Estimate:
     claim_factor: float | None = None
     engine_version: str = ""  # release the engine's memory policy and batch cap follow
     engine_batch_cap: int | None = None  # max_num_seqs applied (given, else the version's default on this GPU)
+    layout_choice: str = "single GPU"  # "explicit tp", "best output per GPU", "none fits: largest TP, offloaded"
+    layouts: list[dict[str, Any]] | None = None  # every TP x replicas considered, with why each lost
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -301,6 +328,18 @@ class Estimate:
 def ideal_bound_tok_s(setup: Setup) -> float:
     """Bandwidth / bytes read per token at batch 1 (weights only, all GPUs of the TP group)."""
     return setup.bw_gbs * GB * setup.tp / setup.w.bytes_read(1)
+
+
+def smallest_fitting_tp(hardware, model, precision, **kwargs) -> int:
+    """The smallest TP dividing ``gpus`` whose weights fit (else ``gpus``): the layout rule before the
+    best-per-GPU search, kept for calibration rows that state no TP. Takes ``estimate``'s keywords."""
+    names = inspect.signature(build_setup).parameters
+    kw = {k: v for k, v in kwargs.items() if k in names and k != "tp"}
+    return build_setup(hardware, model, precision, **kw).tp
+
+
+def _tp_powers_of_two(gpus: int) -> list[int]:
+    return [d for d in (2 ** i for i in range(gpus.bit_length())) if gpus % d == 0]
 
 
 def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, batch=None, max_batch=False,
@@ -315,14 +354,87 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     (default input + output) sizes the cache per sequence. The batch is ``batch`` if given, the
     engine/memory limit if ``max_batch``, else the largest that fits memory and meets
     ``min_user_tok_s`` and ``max_ttft_s``. Totals are over all ``gpus``.
+
+    Layout: ``tp`` if given; else every TP in powers of two dividing ``gpus`` whose weights fit per
+    GPU, taking the one with the most sustained output per GPU at its operating point (layouts
+    meeting the targets first); ``Estimate.layouts`` lists them all with why each lost. Expert
+    parallelism is not considered (no engine profile models it). If no layout fits, the largest
+    power-of-two TP is estimated with its weights offloaded, as for an explicit ``tp``.
     """
-    s = build_setup(hardware, model, precision, kv_precision=kv_precision, gpus=gpus, tp=tp,
-                    engine=engine, context_tokens=context_tokens, input_tokens=input_tokens,
-                    output_tokens=output_tokens, memory_gib=memory_gib, bandwidth_gbs=bandwidth_gbs,
-                    params_b=params_b, active_params_b=active_params_b, bits_per_weight=bits_per_weight,
-                    kv_bytes_per_token=kv_bytes_per_token, host_bw_gbs=host_bw_gbs,
-                    compute_tflops=compute_tflops, hardware_catalogue=hardware_catalogue,
-                    model_catalogue=model_catalogue)
+    setup_kw = dict(kv_precision=kv_precision, gpus=gpus, engine=engine, context_tokens=context_tokens,
+                    input_tokens=input_tokens, output_tokens=output_tokens, memory_gib=memory_gib,
+                    bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
+                    bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
+                    host_bw_gbs=host_bw_gbs, compute_tflops=compute_tflops,
+                    hardware_catalogue=hardware_catalogue, model_catalogue=model_catalogue)
+    point_kw = dict(batch=batch, max_batch=max_batch, min_user_tok_s=min_user_tok_s, max_ttft_s=max_ttft_s,
+                    claimed_tok_s=claimed_tok_s, max_num_seqs=max_num_seqs, precision=precision,
+                    bits_per_weight=bits_per_weight, params_b=params_b, active_params_b=active_params_b)
+    if tp is not None:
+        s = build_setup(hardware, model, precision, tp=tp, **setup_kw)
+        return _estimate_at(s, layout_choice="explicit tp", **point_kw)
+    gpus_n = _positive("gpus", gpus, integer=True, lo=1, hi=100000)
+    if gpus_n == 1:
+        return _estimate_at(build_setup(hardware, model, precision, tp=1, **setup_kw), **point_kw)
+    cands = []
+    for tp_ in _tp_powers_of_two(gpus_n):
+        s = build_setup(hardware, model, precision, tp=tp_, **setup_kw)
+        cands.append((s, _estimate_at(s, layout_choice="best output per GPU", **point_kw) if s.mem.fits else None))
+    fitting = [(s, e) for s, e in cands if e is not None and e.output_tok_s_total]
+    if fitting:
+        best_s, best = max(fitting, key=lambda se: (se[1].meets_targets, se[1].output_tok_s_total))
+    else:
+        best_s = cands[-1][0]
+        best = _estimate_at(best_s, layout_choice="none fits: largest TP, offloaded", **point_kw)
+    rows = []
+    for s, e in cands:
+        e = best if s is best_s else e
+        row = dict(tp=s.tp, replicas=s.replicas, fits=s.mem.fits,
+                   weights_gb_per_gpu=s.mem.weights_gb_per_gpu, usable_memory_gb_per_gpu=s.mem.usable_gb,
+                   batch=e.batch if e else None, meets_targets=e.meets_targets if e else False,
+                   comm_ms_per_step=s.comm_s(e.batch) * 1e3 if e else None,
+                   output_tok_s_per_gpu=e.output_tok_s_total / gpus_n if e and e.output_tok_s_total else None)
+        if s is best_s:
+            row["result"] = "chosen"
+        elif not s.mem.fits:
+            row["result"] = (f"does not fit: {s.mem.weights_gb_per_gpu:,.1f} GB of weights per GPU and one "
+                             f"sequence exceed {s.mem.usable_gb:,.1f} GB usable")
+        elif not e.output_tok_s_total:
+            row["result"] = "cannot serve one sequence"
+        elif best.meets_targets and not e.meets_targets:
+            row["result"] = "misses the latency targets even at batch 1"
+        else:
+            row["result"] = (f"less output per GPU: {row['output_tok_s_per_gpu']:,.1f} vs "
+                             f"{best.output_tok_s_total / gpus_n:,.1f} tok/s")
+        rows.append(row)
+    return replace(best, layouts=rows)
+
+
+def unfit_message(e: Estimate) -> str | None:
+    """Why ``e`` is no usable estimate, or None: no layout of its GPUs holds the weights (default
+    layout search), or not even one sequence can be placed (any layout)."""
+    what = f"{e.model_id} in {e.precision} on {e.gpus} x {e.hardware_id} ({e.engine})"
+    if e.layouts and e.layout_choice.startswith("none fits"):
+        per = ", ".join(f"TP{r['tp']} {r['weights_gb_per_gpu']:,.1f} GB" for r in e.layouts)
+        need = 1
+        while e.weights_gb / need > e.usable_memory_gb_per_gpu and need < 65536:
+            need *= 2
+        return (f"{what} does not fit at any tensor-parallel layout: weights per GPU {per}, usable "
+                f"{e.usable_memory_gb_per_gpu:,.1f} GB per GPU (weights alone need TP{need} or more); use more "
+                f"GPUs or a smaller precision, or pass --tp to estimate with the excess weights offloaded")
+    if not e.output_tok_s_total:
+        return (f"{what} cannot serve one sequence at TP{e.tp}: {e.weights_gb_per_gpu:,.1f} GB of weights per "
+                f"GPU, {e.kv_gb_per_sequence / e.tp:,.2f} GB of cache per sequence per GPU, usable "
+                f"{e.usable_memory_gb_per_gpu:,.1f} GB per GPU and no offload path; use more GPUs, a "
+                f"smaller precision or a shorter context")
+    return None
+
+
+def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, claimed_tok_s, max_num_seqs,
+                 precision, bits_per_weight, params_b, active_params_b,
+                 layout_choice="single GPU") -> Estimate:
+    """The operating point and rates of one layout (``s`` fixes TP and replicas)."""
+    gpus = s.tp * s.replicas
     batch = _positive("batch", batch, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
     min_user_tok_s = _positive("min_user_tok_s", min_user_tok_s, hi=1e6)
     max_ttft_s = _positive("max_ttft_s", max_ttft_s, hi=1e6)
@@ -385,7 +497,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
         max_concurrency=mem.max_concurrency * s.replicas, batch=b, batch_fits_memory=batch_fits,
         meets_targets=meets_targets and batch_fits, compute_precision=s.compute_precision,
         peak_tflops=s.peak_tflops, ideal_bound_tok_s=ideal_bound_tok_s(s),
-        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor,
+        claimed_tok_s=claimed_tok_s, claim_verdict=verdict, claim_factor=factor, layout_choice=layout_choice,
         engine_version=s.engine.version, engine_batch_cap=cap_engine, **rates,
     )
 
