@@ -49,24 +49,25 @@ def test_mistral_on_a100_real_figures():
     # Weights read per step: 48 GB minus the untied input-embedding table (131,072 x 5,120 x 2 B =
     # 1.342 GB; only a row per token is gathered) = 46.658 GB; the LM head (same size) is read.
     read = 48e9 - 131072 * 5120 * 2
-    # Step = (46.658 GB + 16 x 2,304 ctx x 163,840 B = 6.040 GB) / (2,039 GB/s x 0.497) + 1.874 ms
-    # (vLLM = TRT-LLM fit / 1.2) = 52.00 + 1.87 = 53.88 ms -> 18.6 tok/s per stream, 297 tok/s total.
-    assert e.step_time_ms == pytest.approx(53.876, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(296.98, rel=1e-3)
-    assert e.output_tok_s_total == pytest.approx(233.81, rel=1e-3)  # 16 x 512 / (512 x step + 16 x prefill)
-    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.497) + 1.874 = 48.29 ms -> 20.7 tok/s (was 15.9 with the
+    # Step = (46.658 GB + 16 x 2,304 ctx x 163,840 B = 6.040 GB) / (2,039 GB/s x 0.500) + 1.950 ms
+    # (vLLM = TRT-LLM fit / 1.2) = 51.69 + 1.95 = 53.64 ms -> 18.6 tok/s per stream, 298 tok/s total.
+    assert e.step_time_ms == pytest.approx(53.640, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(298.29, rel=1e-3)
+    assert e.output_tok_s_total == pytest.approx(234.62, rel=1e-3)  # 16 x 512 / (512 x step + 16 x prefill)
+    # Batch 1: (46.658 + 0.377 GB KV) / (2,039 x 0.500) + 1.950 = 48.09 ms -> 20.8 tok/s (was 15.9 with the
     # old 4-row vLLM fit; the bandwidth bound is 43.7).
     one = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", engine="vllm", context_tokens=8192, batch=1)
-    assert one.decode_tok_s_per_stream == pytest.approx(20.709, rel=1e-3)
+    assert one.decode_tok_s_per_stream == pytest.approx(20.796, rel=1e-3)
     # Ideal bound with the catalogue bandwidth (2,039 GB/s, not the note's 2,000): 2039 / 46.658 GB.
     assert e.ideal_bound_tok_s == pytest.approx(2039e9 / (read + 5120 * 2))
 
 
 def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     e = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192)
-    # NVFP4 = 4.5 bits (FP8 scale per 16) on 80 - 0.62 B params; embeddings + LM head 0.62 B in BF16.
-    weights = (80 - 0.62) * 4.5 / 8 + 0.62 * 2
-    assert weights == pytest.approx(45.89125)
+    # NVFP4 = 4.5 bits (FP8 scale per 16) on 79.67 - 0.62 B params (config count without the MTP
+    # layer); embeddings + LM head 0.62 B in BF16.
+    weights = (79.67 - 0.62) * 4.5 / 8 + 0.62 * 2
+    assert weights == pytest.approx(45.705625)
     assert e.weights_gb == pytest.approx(weights)  # vs 40 GB in the note
     # KV grows only in 12 full-attention layers: 2 x 12 x 2 KV heads x 256 x 2 B = 24,576 B/token.
     assert e.kv_bytes_per_token == 2 * 12 * 2 * 256 * 2 == 24_576
@@ -75,28 +76,29 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     assert e.state_bytes_per_sequence == state == 39_518_208
     per_seq = 24_576 * 8192 + state  # 0.2408 GB, vs 0.2 GB in the note
     assert e.kv_gb_per_sequence == pytest.approx(per_seq / GB)
-    # usable = 96 x 0.9 - 2 = 84.4 GB; (84.4 - 45.89) / 0.2408 = 159.9 -> 159 sessions (note: 280).
-    assert e.max_concurrency == math.floor((84.4 - weights) / (per_seq / GB)) == 159
+    # usable = 96 x 0.9 - 2 = 84.4 GB; (84.4 - 45.71) / 0.2408 = 160.7 -> 160 sessions (note: 280).
+    assert e.max_concurrency == math.floor((84.4 - weights) / (per_seq / GB)) == 160
     assert e.compute_precision == "fp4"  # Blackwell runs NVFP4 natively
-    # At batch 159 the router touches 1 - (1 - 10/512)^159 = 95.7% of experts per step, so the step
-    # reads ~43 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 67.7 ms -> 2,347 tok/s.
-    share = 1 - (1 - 10 / 512) ** 159
+    # At batch 160 the router touches 1 - (1 - 10/512)^160 = 95.7% of experts per step, so the step
+    # reads ~42 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 67.4 ms -> 2,375 tok/s.
+    share = 1 - (1 - 10 / 512) ** 160
     assert share == pytest.approx(0.957, abs=1e-3)
-    assert e.step_time_ms == pytest.approx(67.737, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(2347.31, rel=1e-3)
-    assert e.output_tok_s_total == pytest.approx(2216.18, rel=1e-3)
-    # Batch 1 reads dense 2.384 B (0.62 B of it BF16) + 10/512 of 77.616 B experts, minus the untied
-    # input-embedding table (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
-    # 1.24 + 1.764 x 0.5625 - 0.622 + 77.616 x 10/512 x 0.5625 = 2.463 GB -> bound 1,792 / 2.463 = 727.7.
-    experts = (80 - 3.9) / (1 - 10 / 512) * 1e9
-    read1 = (0.62e9 * 2 + (80e9 - experts - 0.62e9) * 0.5625 - 151936 * 2048 * 2 + 2048 * 2
+    assert e.step_time_ms == pytest.approx(67.368, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(2375.03, rel=1e-3)
+    assert e.output_tok_s_total == pytest.approx(2241.87, rel=1e-3)
+    # Batch 1 reads dense 2.361 B (0.62 B of it BF16) + 10/512 of the 77.309 B routed experts
+    # (48 x 512 x 3 x 2048 x 512, config.json), minus the untied input-embedding table
+    # (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
+    # 1.24 + 1.741 x 0.5625 - 0.622 + 77.309 x 10/512 x 0.5625 = 2.446 GB -> bound 1,792 / 2.446 = 732.5.
+    experts = 77.309e9  # catalogued, 48 x 512 x 3 x 2048 x 512 = 77.3094e9 rounded
+    read1 = (0.62e9 * 2 + (79.67e9 - experts - 0.62e9) * 0.5625 - 151936 * 2048 * 2 + 2048 * 2
              + experts * 10 / 512 * 0.5625)
-    assert read1 == pytest.approx(2.4626e9, rel=1e-4)
+    assert read1 == pytest.approx(2.4463e9, rel=1e-4)
     assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1)
-    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.497) + 1.874 ms = 4.75 ms
-    # -> 210.7 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
+    # vLLM batch 1: (2.446 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.500) + 1.950 ms = 4.79 ms
+    # -> 208.9 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
     one = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192, batch=1)
-    assert one.decode_tok_s_per_stream == pytest.approx(210.66, rel=1e-3)
+    assert one.decode_tok_s_per_stream == pytest.approx(208.87, rel=1e-3)
     assert one.decode_tok_s_per_stream < e.ideal_bound_tok_s < 923
 
 

@@ -11,8 +11,8 @@ DERIVED_SOURCE = (
 )
 
 FACTORS = {
-    "trtllm": {"eff_bw": 0.597, "eff_compute": 0.8, "overhead_ms": 1.562},
-    "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.319, "overhead_ms": 5.188},
-    "vllm": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
-    "sglang": {"eff_bw": 0.497, "eff_compute": 0.667, "overhead_ms": 1.874},
+    "trtllm": {"eff_bw": 0.6, "eff_compute": 0.8, "overhead_ms": 1.625},
+    "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.337, "overhead_ms": 5.188},
+    "vllm": {"eff_bw": 0.5, "eff_compute": 0.667, "overhead_ms": 1.95},
+    "sglang": {"eff_bw": 0.5, "eff_compute": 0.667, "overhead_ms": 1.95},
 }
