@@ -43,7 +43,7 @@ def test_merge_overrides_adds_and_replaces():
 
 
 def test_precisions_and_compute_fallback():
-    assert PRECISIONS == ["bf16", "fp16", "fp8", "int8", "nvfp4", "mxfp4", "int4", "q4_0", "q4_k_m", "q8_0"]
+    assert PRECISIONS == ["bf16", "fp16", "fp8", "int8", "nvfp4", "nvfp4-modelopt", "mxfp4", "int4", "q4_0", "q4_k_m", "q8_0"]
     # A100 has no FP8 tensor cores: FP8 weights (8 bits) but BF16 compute rate
     e = estimate("a100-sxm-80gb", "llama-3.1-8b", "fp8")
     assert e.compute_precision == "bf16" and e.peak_tflops == 312

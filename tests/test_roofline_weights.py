@@ -61,3 +61,85 @@ def test_gpt_oss_120b_batch1_bytes_not_double_subtracted():
     # 2 FLOPs per matmul parameter: active (card 5.13 B) minus the gathered input table
     assert w.matmul_params == pytest.approx(116.83e9 - experts * 124 / 128 - table, rel=1e-9)
     assert w.matmul_params / 1e9 == pytest.approx(5.13, abs=0.01)
+
+
+# llama.cpp src/llama-quant.cpp use_more_bits(i, n): i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2.
+# For Llama-3.1-8B's 32 layers: 0-3, 28-31 and 6, 9, ..., 27 -> 16 layers.
+MORE_BITS_32 = [0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]
+
+
+def test_use_more_bits_layers():
+    from tcomodel.roofline.precision import _use_more_bits
+
+    assert [i for i in range(32) if _use_more_bits(i, 32)] == MORE_BITS_32
+
+
+def _llama31_8b_gguf_bytes(embed_bits, out_bits, attn_bits, v_bits_more, ffn_bits, down_bits_more):
+    """Sum over Llama-3.1-8B tensors (config.json: hidden 4096, 32 heads, 8 KV heads x 128, FFN 14336,
+    vocab 128256, untied), bits per tensor class; norms (F32, 0.27 M weights) left out."""
+    h, ffn, vocab = 4096, 14336, 128256
+    q = o = h * h
+    k = v = h * 1024
+    total = vocab * h * embed_bits + vocab * h * out_bits
+    for i in range(32):
+        more = i in MORE_BITS_32
+        total += (q + k + o) * attn_bits + v * (v_bits_more if more else attn_bits)
+        total += 2 * h * ffn * ffn_bits + h * ffn * (down_bits_more if more else ffn_bits)
+    return total / 8
+
+
+def test_gguf_q4_k_m_per_tensor_types_llama31_8b():
+    """Issue 10 item 3: Q4_K_M keeps nothing at BF16. Q4_K = 144 B / 256 weights = 4.5 bits, Q6_K =
+    210 B / 256 = 6.5625 bits (ggml-common.h); output Q6_K, token embedding Q4_K (default type),
+    attn_v and ffn_down Q6_K in the use_more_bits layers (llama-quant.cpp). The published
+    bartowski/Meta-Llama-3.1-8B-Instruct-GGUF Q4_K_M file is 4.92 GB (the engine said 6.33 GB)."""
+    import tcomodel
+
+    q4k, q6k = 144 * 8 / 256, 210 * 8 / 256
+    by_hand = _llama31_8b_gguf_bytes(q4k, q6k, q4k, q6k, q4k, q6k)
+    assert by_hand / 1e9 == pytest.approx(4.92, abs=0.02)
+    e = tcomodel.estimate("rtx-4090", "llama-3.1-8b", "q4_k_m", engine="llamacpp", batch=1, context_tokens=4096)
+    # the catalogue's 8.03 B total also holds the norms; those 0.03% are counted at the FFN's bits
+    assert e.weights_gb * 1e9 == pytest.approx(by_hand, rel=5e-4)
+
+
+def test_gguf_q4_0_and_q8_0_llama31_8b():
+    """Q4_0 = 18 B / 32 = 4.5 bits everywhere but the output (Q6_K); Q8_0 = 34 B / 32 = 8.5 bits incl.
+    the output. Published bartowski files: Q4_0 4.66 GB, Q8_0 8.54 GB."""
+    import tcomodel
+
+    q40, q80, q6k = 4.5, 8.5, 210 * 8 / 256
+    q4_0 = _llama31_8b_gguf_bytes(q40, q6k, q40, q40, q40, q40)
+    q8_0 = _llama31_8b_gguf_bytes(q80, q80, q80, q80, q80, q80)
+    assert q4_0 / 1e9 == pytest.approx(4.66, abs=0.02) and q8_0 / 1e9 == pytest.approx(8.54, abs=0.02)
+    for precision, by_hand in (("q4_0", q4_0), ("q8_0", q8_0)):
+        e = tcomodel.estimate("rtx-4090", "llama-3.1-8b", precision, engine="llamacpp", batch=1, context_tokens=4096)
+        assert e.weights_gb * 1e9 == pytest.approx(by_hand, rel=5e-4)
+
+
+def test_bits_per_weight_override_still_applies_to_everything():
+    # a claimed "3.5 bits" (the hardware guide's LLaMA-70B example) stays a flat what-if
+    w = weights(MODELS["llama-3-70b"], 3.5, bits_apply_to_all=True, total_params_b=70.6)
+    assert w.total_bytes == pytest.approx(70.6e9 * 3.5 / 8)
+
+
+def test_nvfp4_modelopt_keeps_attention_and_linear_attention_bf16():
+    """Issue 10 item 6: with attention (12 gated full-attention + 36 Gated DeltaNet layers, 1.541 B)
+    and embeddings/LM head in BF16, the Qwen3-Next batch-1 bound falls from ~730 to ~390 tok/s."""
+    import tcomodel
+
+    experts, attention, table = 77.309e9, 1.541e9, 151936 * 2048
+    mlp = 79.67e9 - experts - attention - 2 * table  # shared experts, routers, norms: NVFP4
+    read1 = (experts * 10 / 512 * 0.5625 + mlp * 0.5625 + attention * 2 + table * 2  # LM head
+             + 2048 * 2)  # one embedding row
+    held = experts * 0.5625 + mlp * 0.5625 + attention * 2 + 2 * table * 2
+    e = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4-modelopt", engine="ideal",
+                          batch=1, context_tokens=8192)
+    assert e.weights_gb * 1e9 == pytest.approx(held, rel=1e-9)
+    assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1, rel=1e-9)
+    assert 370 < e.ideal_bound_tok_s < 400
+    assert e.compute_precision == "fp4"
+    # the plain nvfp4 name keeps its meaning: everything but embeddings + LM head in NVFP4
+    plain = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="ideal",
+                              batch=1, context_tokens=8192)
+    assert plain.weights_gb == pytest.approx((79.67 - 0.62) * 0.5625 + 0.62 * 2)
