@@ -143,3 +143,39 @@ def test_nvfp4_modelopt_keeps_attention_and_linear_attention_bf16():
     plain = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="ideal",
                               batch=1, context_tokens=8192)
     assert plain.weights_gb == pytest.approx((79.67 - 0.62) * 0.5625 + 0.62 * 2)
+
+
+def test_precision_set_per_component():
+    """``BASE:component=precision,...``: unnamed components keep BASE's bits (BF16 edges for a plain name)."""
+    import tcomodel
+    from tcomodel.roofline.precision import get_precision
+
+    p = get_precision("nvfp4:attention=bf16")
+    assert dict(p.layout) == {"experts": 4.5, "mlp": 4.5, "attention": 16.0, "embed": 16.0, "head": 16.0}
+    assert dict(p.layout) == dict(get_precision("nvfp4-modelopt").layout)
+    assert dict(get_precision("nvfp4-modelopt:attention=fp8").layout)["attention"] == 8.0
+    # FP8 attention on Qwen3-Next: 1.541 B x 1 B instead of 2 B per weight
+    a = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4:attention=fp8", engine="ideal",
+                          batch=1, context_tokens=8192)
+    b = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4-modelopt", engine="ideal",
+                          batch=1, context_tokens=8192)
+    assert b.weights_gb - a.weights_gb == pytest.approx(1.541, rel=1e-9)
+    assert a.precision == "nvfp4:attention=fp8" and a.compute_precision == "fp4"
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("nvfp4:foo=bf16", "component one of: experts, mlp, attention, embed, head"),
+    ("nvfp4:attention=zz", "'zz' is not one of"),
+    ("nvfp4:attention", "should be component=precision"),
+    ("q4_k_m:attention=bf16", "sets its own per-tensor types"),
+    ("nvfp4:attention=q8_0", "plain precision"),
+])
+def test_bad_per_component_precision_is_a_clear_error(bad, words):
+    from click.testing import CliRunner
+
+    from tcomodel.cli import main
+
+    res = CliRunner().invoke(main, ["roofline", "--hardware", "rtx-pro-6000-maxq", "--model", "qwen3-next-80b-a3b",
+                                    "--precision", bad])
+    assert res.exit_code == 2
+    assert words in res.output and "Traceback" not in res.output

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from tcomodel.roofline.catalogue import ModelSpec
+from tcomodel.roofline.precision import COMPONENTS
 
 GB = 1e9  # decimal gigabytes, as vendors quote memory and bandwidth
 
@@ -59,9 +60,6 @@ class Weights:
         gathered embedding rows + experts x share touched."""
         return (self.dense_bytes - self.embed_bytes + self.embed_read(tokens)
                 + self.expert_bytes * self.touched_share(tokens))
-
-
-COMPONENTS = ("experts", "mlp", "attention", "embed", "head")
 
 
 def component_params(model: ModelSpec, total: float, expert: float) -> dict[str, float]:

@@ -28,6 +28,10 @@ class Precision:
     layout: tuple[tuple[str, float], ...] = ()
 
 
+# Components a precision can be set for: routed experts, dense MLP (incl. shared experts),
+# attention (incl. linear-attention layers), input-embedding table, LM head.
+COMPONENTS = ("experts", "mlp", "attention", "embed", "head")
+
 _P = Precision
 # NVIDIA ModelOpt NVFP4 checkpoints of hybrid MoE models: routed experts and dense MLPs in NVFP4,
 # attention (incl. linear-attention layers), embeddings and LM head left in BF16. Assumption from
@@ -65,13 +69,49 @@ KV_BYTES: dict[str, float] = {
 KV_PRECISIONS: list[str] = list(KV_BYTES)
 
 
-def get_precision(precision_id: str) -> Precision:
+def _named(precision_id: str, whole: str) -> Precision:
     try:
-        return PRECISION_TABLE[precision_id.lower()]
+        return PRECISION_TABLE[precision_id]
     except KeyError:
         raise UsageError(
-            f"precision {precision_id!r} is not one of: {', '.join(PRECISIONS)}"
+            f"precision {whole!r}: {precision_id!r} is not one of: {', '.join(PRECISIONS)}"
+            if whole != precision_id else f"precision {whole!r} is not one of: {', '.join(PRECISIONS)}"
         ) from None
+
+
+def get_precision(precision_id: str) -> Precision:
+    """A named precision, or one set per component: ``BASE:component=precision,...``.
+
+    E.g. ``nvfp4:attention=bf16`` = NVFP4 with attention (incl. linear attention) in BF16. Components
+    not named take BASE's bits (a named preset's layout; for a plain name, its bits for experts,
+    dense MLP and attention and BF16 for embeddings and LM head when BASE is below 16 bits). The
+    matmul rate is BASE's. GGUF schemes fix their own per-tensor types and take no components.
+    """
+    whole = str(precision_id).strip().lower()
+    base_id, sep, spec = whole.partition(":")
+    base = _named(base_id.strip(), whole)
+    if not sep:
+        return base
+    if base.scheme == "gguf":
+        raise UsageError(f"precision {whole!r}: GGUF scheme {base.id} sets its own per-tensor types; "
+                         "per-component precisions apply to the non-GGUF precisions")
+    if base.layout:
+        layout = dict(base.layout)
+    else:
+        edge = 16.0 if base.bits_per_weight < 16 else base.bits_per_weight
+        layout = {"experts": base.bits_per_weight, "mlp": base.bits_per_weight,
+                  "attention": base.bits_per_weight, "embed": edge, "head": edge}
+    for item in spec.split(","):
+        component, eq, part = (t.strip() for t in item.partition("="))
+        if component not in COMPONENTS or not eq:
+            raise UsageError(f"precision {whole!r}: {item.strip()!r} should be component=precision with "
+                             f"component one of: {', '.join(COMPONENTS)}")
+        p = _named(part, whole)
+        if p.scheme:
+            raise UsageError(f"precision {whole!r}: a component takes a plain precision, not {p.id}")
+        layout[component] = p.bits_per_weight
+    return Precision(whole, base.bits_per_weight, base.compute, base.weight_only, "preset",
+                     tuple((c, layout[c]) for c in COMPONENTS))
 
 
 def kv_bytes_per_element(kv_precision: str) -> float:
