@@ -179,3 +179,24 @@ def test_bad_per_component_precision_is_a_clear_error(bad, words):
                                     "--precision", bad])
     assert res.exit_code == 2
     assert words in res.output and "Traceback" not in res.output
+
+
+def test_models_row_with_more_expert_params_than_total_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from tcomodel.cli import main
+    from tests.helpers import column_of, find_row, mutate
+
+    tpl = tmp_path / "t.xlsx"
+    assert CliRunner().invoke(main, ["init", str(tpl)]).exit_code == 0
+
+    def edit(wb):
+        ws = wb["Models"]
+        row = find_row(ws, "A", "qwen3-next-80b-a3b")
+        ws[f"{column_of(ws, 'expert_params_b')}{row}"] = 90
+
+    bad = mutate(tpl, tmp_path / "bad.xlsx", edit)
+    res = CliRunner().invoke(main, ["validate", str(bad)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert any(ln.startswith("Models!A") and "qwen3-next-80b-a3b" in ln and "exceeds total_params_b = 79.67 B" in ln
+               for ln in res.output.splitlines()), res.output

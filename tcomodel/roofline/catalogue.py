@@ -151,6 +151,12 @@ class ModelSpec:
     source: str
     as_of: _dt.date
 
+    def __post_init__(self):
+        parts = (self.expert_params_b or 0) + (self.attention_params_b or 0)
+        if self.total_params_b is not None and parts > self.total_params_b * (1 + 1e-9):
+            raise ValueError(f"expert_params_b + attention_params_b = {parts:g} B exceeds "
+                             f"total_params_b = {self.total_params_b:g} B")
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "ModelSpec":
         return cls(**{f.name: row.get(f.name) for f in _dc_fields(cls)})
