@@ -139,6 +139,11 @@ def test_nvfp4_modelopt_keeps_attention_and_linear_attention_bf16():
     assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1, rel=1e-9)
     assert 370 < e.ideal_bound_tok_s < 400
     assert e.compute_precision == "fp4"
+    # Size check against huggingface.co/nvidia/Qwen3-Next-80B-A3B-Thinking-NVFP4 (50.8 GB incl. the
+    # multi-token-prediction layer: 512 x 3 x 2048 x 512 experts + attention 27.3 M + fc 4096 x 2048
+    # + shared expert 3.1 M + router 1 M = 1.65 B, assumed BF16): within 1%.
+    mtp = 512 * 3 * 2048 * 512 + 27.26e6 + 4096 * 2048 + 3 * 2048 * 512 + 2048 * 512
+    assert (held + mtp * 2) / 1e9 == pytest.approx(50.8, rel=0.01)
     # the plain nvfp4 name keeps its meaning: everything but embeddings + LM head in NVFP4
     plain = tcomodel.estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="ideal",
                               batch=1, context_tokens=8192)

@@ -34,9 +34,10 @@ COMPONENTS = ("experts", "mlp", "attention", "embed", "head")
 
 _P = Precision
 # NVIDIA ModelOpt NVFP4 checkpoints of hybrid MoE models: routed experts and dense MLPs in NVFP4,
-# attention (incl. linear-attention layers), embeddings and LM head left in BF16. Assumption from
-# issue 10 item 6 (Qwen3-Next-80B-A3B NVFP4 ~50.8 GB "if attention and the linear-attention layers
-# stay BF16"); the checkpoint's own exclude_modules list was not available to check.
+# attention (incl. linear-attention layers), embeddings and LM head left in BF16. Assumption, checked
+# only by size: huggingface.co/nvidia/Qwen3-Next-80B-A3B-Thinking-NVFP4 lists 50.8 GB with its MTP
+# layer; this layout + a BF16 MTP layer (1.65 B) gives 51.2 GB, plain nvfp4 + BF16 MTP 49.0 GB.
+# The checkpoint's hf_quant_config.json exclude_modules list was not available to check.
 _NVFP4_MODELOPT = (("experts", 4.5), ("mlp", 4.5), ("attention", 16.0), ("embed", 16.0), ("head", 16.0))
 PRECISION_TABLE: dict[str, Precision] = {
     p.id: p
