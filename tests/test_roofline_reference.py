@@ -71,9 +71,10 @@ def test_mistral_on_a100_real_figures():
 
 def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     e = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192)
-    # NVFP4 = 4.5 bits (FP8 scale per 16) on 80 - 0.62 B params; embeddings + LM head 0.62 B in BF16.
-    weights = (80 - 0.62) * 4.5 / 8 + 0.62 * 2
-    assert weights == pytest.approx(45.89125)
+    # NVFP4 = 4.5 bits (FP8 scale per 16) on 79.67 - 0.62 B params (config count without the MTP
+    # layer); embeddings + LM head 0.62 B in BF16.
+    weights = (79.67 - 0.62) * 4.5 / 8 + 0.62 * 2
+    assert weights == pytest.approx(45.705625)
     assert e.weights_gb == pytest.approx(weights)  # vs 40 GB in the note
     # KV grows only in 12 full-attention layers: 2 x 12 x 2 KV heads x 256 x 2 B = 24,576 B/token.
     assert e.kv_bytes_per_token == 2 * 12 * 2 * 256 * 2 == 24_576
@@ -83,7 +84,7 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     per_seq = 24_576 * 8192 + state  # 0.2408 GB, vs 0.2 GB in the note
     assert e.kv_gb_per_sequence == pytest.approx(per_seq / GB)
     # The "96 GB" card exposes 97,887 MiB (nvidia-smi memory.total): usable = 97,887 x 2^20 x 0.9 - 2 GiB
-    # = 90.230 GB; (90.230 - 45.89) / 0.2408 = 184.1 -> 184 sessions (159 at 96e9 bytes; note: 280).
+    # = 90.230 GB; (90.230 - 45.71) / 0.2408 = 184.9 -> 184 sessions (159 at 96e9 bytes; note: 280).
     usable = 97887 * 2**20 * 0.9 - 2 * 2**30
     assert e.usable_memory_gb_per_gpu == pytest.approx(usable / GB) == pytest.approx(90.2303, abs=1e-4)
     assert e.max_concurrency == math.floor((usable - weights * GB) / per_seq) == 184
@@ -91,25 +92,26 @@ def test_qwen3_next_on_rtx_pro_6000_maxq_real_figures():
     assert e.batch == 184
     assert e.compute_precision == "fp4"  # Blackwell runs NVFP4 natively
     # At batch 184 the router touches 1 - (1 - 10/512)^184 = 97.3% of experts per step, so the step
-    # reads ~44 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 75.5 ms -> 2,438 tok/s.
+    # reads ~44 GB of weights, not 2 GB: vLLM factors (TRT-LLM fit / 1.2) give 75.2 ms -> 2,445 tok/s.
     share = 1 - (1 - 10 / 512) ** 184
     assert share == pytest.approx(0.973, abs=1e-3)
-    assert e.step_time_ms == pytest.approx(75.461, rel=1e-3)
-    assert e.decode_tok_s_total == pytest.approx(184 / 0.075461, rel=1e-3)  # 2,438.4
-    assert e.output_tok_s_total == pytest.approx(2297.16, rel=1e-3)
-    # Batch 1 reads dense 2.384 B (0.62 B of it BF16) + 10/512 of 77.616 B experts, minus the untied
-    # input-embedding table (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
-    # 1.24 + 1.764 x 0.5625 - 0.622 + 77.616 x 10/512 x 0.5625 = 2.463 GB -> bound 1,792 / 2.463 = 727.7.
-    experts = (80 - 3.9) / (1 - 10 / 512) * 1e9
-    read1 = (0.62e9 * 2 + (80e9 - experts - 0.62e9) * 0.5625 - 151936 * 2048 * 2 + 2048 * 2
+    assert e.step_time_ms == pytest.approx(75.242, rel=1e-3)
+    assert e.decode_tok_s_total == pytest.approx(184 / (75.242 / 1e3), rel=1e-3)
+    assert e.output_tok_s_total == pytest.approx(2304.49, rel=1e-3)
+    # Batch 1 reads dense 2.361 B (0.62 B of it BF16) + 10/512 of the 77.309 B routed experts
+    # (48 x 512 x 3 x 2048 x 512, config.json), minus the untied input-embedding table
+    # (151,936 x 2,048 x 2 B = 0.622 GB, a row gathered):
+    # 1.24 + 1.741 x 0.5625 - 0.622 + 77.309 x 10/512 x 0.5625 = 2.446 GB -> bound 1,792 / 2.446 = 732.5.
+    experts = 77.309e9  # catalogued, 48 x 512 x 3 x 2048 x 512 = 77.3094e9 rounded
+    read1 = (0.62e9 * 2 + (79.67e9 - experts - 0.62e9) * 0.5625 - 151936 * 2048 * 2 + 2048 * 2
              + experts * 10 / 512 * 0.5625)
-    assert read1 == pytest.approx(2.4626e9, rel=1e-4)
+    assert read1 == pytest.approx(2.4463e9, rel=1e-4)
     assert e.ideal_bound_tok_s == pytest.approx(1792e9 / read1)
-    # vLLM batch 1: (2.463 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.463) + 0.974 ms = 4.06 ms
-    # -> 246.4 tok/s (was 73.8 when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
+    # vLLM batch 1: (2.446 GB + 2,304 x 24,576 B KV + 39.5 MB state) / (1,792 x 0.463) + 0.974 ms
+    # (was 73.8 tok/s when the old 4-row vLLM fit's 10 ms overhead capped it), not 923.
     one = estimate("rtx-pro-6000-maxq", "qwen3-next-80b-a3b", "nvfp4", engine="vllm", context_tokens=8192, batch=1)
     one_ms = (read1 + 2304 * 24_576 + state) / (1792e9 * 0.463) * 1e3 + 0.974
-    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(246.42, rel=1e-3)
+    assert one.decode_tok_s_per_stream == pytest.approx(1e3 / one_ms, rel=1e-3) == pytest.approx(247.63, rel=1e-3)
     assert one.decode_tok_s_per_stream < e.ideal_bound_tok_s < 923
 
 

@@ -19,7 +19,7 @@ DEPRECIATION_METHODS = ("straight_line", "declining_balance", "sum_of_years")
 ENGINES = ("vllm", "trtllm", "sglang", "llamacpp", "ideal")
 DISTRIBUTIONS = ("triangular", "uniform")
 # Weight precisions; kept in step with tcomodel.roofline's table (a test pins that).
-PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4", "mxfp4", "int4", "q4_0", "q4_k_m", "q8_0")
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4", "nvfp4-modelopt", "mxfp4", "int4", "q4_0", "q4_k_m", "q8_0")
 KV_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4")
 
 HEADER_ROW = 1

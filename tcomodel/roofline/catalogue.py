@@ -68,6 +68,8 @@ MODEL_FIELDS: list[Field] = [
     _f("total_params_b", "number", "B params", True, 0.01, 100000, "All parameters (weights held in memory)"),
     _f("active_params_b", "number", "B params", True, 0.01, 100000, "Parameters used per token (= total for dense models)"),
     _f("bf16_params_b", "number", "B params", False, 0, 100000, "Parameters kept in BF16 when the rest is quantized (embeddings, LM head)"),
+    _f("expert_params_b", "number", "B params", False, 0, 100000, "Routed-expert parameters, all experts (from the config: MoE layers x experts x 3 x hidden x expert FFN); blank = derived from total, active and k/E"),
+    _f("attention_params_b", "number", "B params", False, 0, 100000, "Attention parameters incl. linear-attention layers; blank = layers x hidden x 2 x (heads + KV heads) x head dim"),
     _f("num_layers", "integer", "", True, 1, 1000, "Transformer layers"),
     _f("hidden_size", "integer", "", True, 1, 1000000, "Model width (for TP all-reduce size)"),
     _f("num_attention_heads", "integer", "", True, 1, 10000, "Query heads (attention FLOPs)"),
@@ -136,6 +138,8 @@ class ModelSpec:
     total_params_b: float
     active_params_b: float
     bf16_params_b: float | None
+    expert_params_b: float | None
+    attention_params_b: float | None
     num_layers: int
     hidden_size: int
     num_attention_heads: int
@@ -157,6 +161,12 @@ class ModelSpec:
     quality_score: float | None
     source: str
     as_of: _dt.date
+
+    def __post_init__(self):
+        parts = (self.expert_params_b or 0) + (self.attention_params_b or 0)
+        if self.total_params_b is not None and parts > self.total_params_b * (1 + 1e-9):
+            raise ValueError(f"expert_params_b + attention_params_b = {parts:g} B exceeds "
+                             f"total_params_b = {self.total_params_b:g} B")
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "ModelSpec":

@@ -12,7 +12,7 @@ DERIVED_SOURCE = (
 
 FACTORS = {
     "trtllm": {"eff_bw": 0.556, "eff_compute": 0.8, "overhead_ms": 0.812},
-    "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.319, "overhead_ms": 5.188},
+    "llamacpp": {"eff_bw": 0.769, "eff_compute": 0.337, "overhead_ms": 5.188},
     "vllm": {"eff_bw": 0.463, "eff_compute": 0.667, "overhead_ms": 0.974},
     "sglang": {"eff_bw": 0.463, "eff_compute": 0.667, "overhead_ms": 0.974},
 }

@@ -337,6 +337,8 @@ def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str 
         mla_kv_lora_rank=kv_rank if mla else None, mla_qk_rope_head_dim=rope if mla else None,
         num_experts=experts if moe else None, experts_per_token=topk if moe else None,
         moe_layers=n_moe if moe else None,
+        expert_params_b=(routed / 1e9) if moe else None,
+        attention_params_b=(attention + linear_attention) / 1e9,
         max_context_tokens=max_ctx, vocab_size=vocab, tie_word_embeddings=int(tied), quality_score=None,
         source=f"{source}: derived by tcomodel ({arch}; total {counts.total / 1e9:.3f} B, "
                f"active {counts.active / 1e9:.3f} B incl. embeddings)",

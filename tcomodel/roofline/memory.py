@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from tcomodel.roofline.catalogue import ModelSpec
+from tcomodel.roofline.precision import COMPONENTS
 
 GB = 1e9  # decimal gigabytes, as vendors quote bandwidth (device memory is binary: catalogue MiB)
 
@@ -61,14 +62,32 @@ class Weights:
                 + self.expert_bytes * self.touched_share(tokens))
 
 
+def component_params(model: ModelSpec, total: float, expert: float) -> dict[str, float]:
+    """Parameters per component: routed experts, dense MLP (the rest: dense FFNs, shared experts,
+    routers, norms), attention (incl. linear attention), input-embedding table, LM head."""
+    embed = model.input_embedding_params
+    head = float(model.vocab_size) * float(model.hidden_size) if model.vocab_size else 0.0
+    if model.attention_params_b is not None:
+        attention = model.attention_params_b * 1e9
+    else:
+        attention = (float(model.num_layers) * model.hidden_size * 2
+                     * (model.num_attention_heads + model.num_kv_heads) * model.head_dim)
+    mlp = max(total - expert - attention - embed - head, 0.0)
+    return {"experts": expert, "mlp": mlp, "attention": attention, "embed": embed, "head": head}
+
+
 def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool = False,
-            total_params_b: float | None = None, active_params_b: float | None = None) -> Weights:
+            total_params_b: float | None = None, active_params_b: float | None = None,
+            component_bits: dict[str, float] | None = None) -> Weights:
     """Weight bytes at ``bits_per_weight``; ``bf16_params_b`` stays at 16 bits unless ``bits_apply_to_all``.
 
-    The routed-expert share is derived from total, active and k/E so that the dense part plus the
-    routed experts a batch-1 step touches add up to the active parameters: experts =
-    (total - active) / (1 - k/E) (matches the configs within 1%, e.g. Qwen3-30B-A3B 29.0 B,
-    DeepSeek-V3 654 B, Mixtral 45.1 B).
+    Routed experts are the catalogued ``expert_params_b`` (counted from the config) when given;
+    the active count is then derived, total - experts x (1 - k/E), so the card's own "active"
+    convention (with or without embeddings) cannot double-count. Without it the expert share is
+    derived from total, active and k/E: experts = (total - active) / (1 - k/E).
+
+    ``component_bits`` (precision presets and GGUF schemes, see precision.component_bits) sets
+    bits per component instead: experts, dense MLP, attention, input embedding, LM head.
 
     A separate (untied) input-embedding table of vocab_size x hidden_size is split out so that a
     step reads one row of it per token, not the table (``Weights.bytes_read``); it is counted
@@ -82,12 +101,26 @@ def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool
         active = total  # a dense model's active count follows its size
     active = min(active, total)
     share = model.experts_per_token / model.num_experts if model.is_moe else 0.0
-    if share > 0 and total > active:
+    what_if = total_params_b is not None or active_params_b is not None
+    if share > 0 and model.expert_params_b and not what_if:
+        expert = min(model.expert_params_b * 1e9, total)
+        active = total - expert * (1.0 - share)
+    elif share > 0 and total > active:
         expert = (total - active) / (1.0 - share)
         expert = min(expert, total)
     else:
         expert, share = 0.0, 0.0
     dense = total - expert
+    if component_bits is not None and not bits_apply_to_all and not what_if:
+        parts = component_params(model, total, expert)
+        part_bytes = {c: parts[c] * component_bits[c] / 8.0 for c in COMPONENTS}
+        expert_bytes = part_bytes["experts"]
+        dense_bytes = sum(part_bytes.values()) - expert_bytes
+        embed, embed_bytes = parts["embed"], part_bytes["embed"]
+        row = embed_bytes / model.vocab_size if embed else 0.0
+        average_bits = (dense_bytes + expert_bytes) * 8.0 / total
+        return Weights(total, active, dense, expert, share, average_bits, dense_bytes, expert_bytes,
+                       embed, embed_bytes, row)
     bf16 = 0.0 if (bits_apply_to_all or bits_per_weight >= 16) else (model.bf16_params_b or 0.0) * 1e9
     bf16 = min(bf16, total)
     bf16_dense = min(bf16, dense)
@@ -95,7 +128,6 @@ def weights(model: ModelSpec, bits_per_weight: float, *, bits_apply_to_all: bool
     q = bits_per_weight / 8.0
     dense_bytes = bf16_dense * 2.0 + (dense - bf16_dense) * q
     expert_bytes = bf16_expert * 2.0 + (expert - bf16_expert) * q
-    what_if = total_params_b is not None or active_params_b is not None
     embed = 0.0 if what_if else min(model.input_embedding_params, dense, active)
     embed_bf16 = min(bf16_dense, embed)
     embed_bytes = embed_bf16 * 2.0 + (embed - embed_bf16) * q

@@ -23,7 +23,8 @@ from tcomodel.errors import UsageError
 from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.roofline.engines import DEFAULT_CPU_DRAM_GBS, EngineProfile, get_engine
 from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layout, plan_memory, weights
-from tcomodel.roofline.precision import compute_tflops as _peak_for, get_precision, kv_bytes_per_element
+from tcomodel.roofline.precision import (compute_tflops as _peak_for, component_bits, get_precision,
+                                         kv_bytes_per_element)
 
 MAX_BATCH_SEARCH = 65536
 
@@ -233,7 +234,8 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
         hw = hw.replace(memory_bw_gbs=bandwidth_gbs)
     bits = bits_per_weight if bits_per_weight is not None else prec.bits_per_weight
     w = weights(m, bits, bits_apply_to_all=bits_per_weight is not None,
-                total_params_b=params_b, active_params_b=active_params_b)
+                total_params_b=params_b, active_params_b=active_params_b,
+                component_bits=component_bits(prec, m))
     kv = kv_layout(m, kvb, kv_bytes_per_token)
     peak, cname = _peak_for(hw, prec if eng.native_low_precision else get_precision("bf16"))
     if compute_tflops is not None:  # what-if: the matmul peak actually available (e.g. FP16-accumulate rate)
