@@ -105,7 +105,7 @@ def verify_cmd(report, rel_tol):
 @click.option("--tp", default=None, type=int, help="Tensor-parallel degree (default: the power-of-two TP x replicas with the most output per GPU).")
 @click.option("--batch", default=None, type=int, help="Fixed concurrent sequences per replica.")
 @click.option("--max-batch", is_flag=True, help="Saturate: largest batch memory and engine allow.")
-@click.option("--context", "context_tokens", default=None, type=int, help="Tokens of cache reserved per sequence (default input + output).")
+@click.option("--context", "context_tokens", default=None, type=int, help="Tokens of cache reserved per sequence: sizes memory (default input + output). Decode speed reads the mean context while a request decodes, input + output / 2; the JSON shows both.")
 @click.option("--input-tokens", default=2048, show_default=True, type=int)
 @click.option("--output-tokens", default=512, show_default=True, type=int)
 @click.option("--engine", default="vllm", show_default=True, help="vllm, trtllm, sglang, llamacpp or ideal.")

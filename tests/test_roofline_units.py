@@ -104,3 +104,30 @@ def test_old_hardware_sheet_with_memory_gb_is_a_clear_cell_error(tmp_path):
     assert r.exit_code == 2, r.output
     assert f"Hardware!{edit.col}1: column 'memory_gb' is now 'memory_mib'" in r.output
     assert "Traceback" not in r.output
+
+
+def test_json_shows_the_step_split_bytes_kv_capacity_and_both_contexts():
+    """An engineer reads where a step's time goes and which context sized memory and which set speed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tcomodel.cli import main
+
+    e = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", context_tokens=8192, max_batch=True,
+                 input_tokens=2048, output_tokens=512)
+    sp = e.step_split_ms
+    # the step is max(weights + cache, compute) + overhead + communication
+    assert max(sp["weights_ms"] + sp["kv_ms"], sp["compute_ms"]) + sp["overhead_ms"] + sp["communication_ms"] \
+        == pytest.approx(e.step_time_ms, rel=1e-12)
+    # the cache read: batch x mean decode context (2,048 + 512 / 2 = 2,304) x 163,840 B at the effective bandwidth
+    assert e.speed_context_tokens == 2304 and e.context_tokens == 8192
+    assert sp["kv_ms"] == pytest.approx(e.batch * 2304 * 163_840 / (e.effective_specs["memory_bw_gbs"] * 1e9) * 1e3)
+    assert e.effective_specs["memory_bw_gbs"] == pytest.approx(2039 * e.engine_factors["eff_bw"])
+    # cache room in tokens: every session holds 8,192 tokens, so the sessions are that room / 8,192
+    assert e.kv_capacity_tokens // 8192 == e.max_concurrency
+    out = CliRunner().invoke(main, ["roofline", "--hardware", "a100-sxm-80gb", "--model", "mistral-small-3.2-24b",
+                                    "--precision", "bf16", "--context", "8192", "--json"])
+    d = json.loads(out.output)
+    assert set(d["step_split_ms"]) == {"weights_ms", "kv_ms", "compute_ms", "overhead_ms", "communication_ms"}
+    assert d["bytes_per_step_per_gpu"] > 0 and d["speed_context_tokens"] > 0

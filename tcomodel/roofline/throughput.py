@@ -158,6 +158,24 @@ class Setup:
         fixed = e.overhead_ms * 1e-3 + self.comm_s(batch)
         return t_mem, t_comp, fixed
 
+    def step_breakdown(self, batch: int) -> dict[str, float]:
+        """Where one decode step's time goes, ms per GPU of the TP group: the weight and cache reads (the
+        memory side), the matmul and attention compute, and the fixed overhead and communication. The step
+        is max(weights + cache, compute) + overhead + communication."""
+        e = self.engine
+        w_read = self.w.bytes_read(batch) / self.tp
+        gpu_w, host_w = w_read * (1.0 - self.off_share), w_read * self.off_share
+        cache = 0.0
+        if e.read_kv:
+            ctx = self.read_context
+            cache = batch * (self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))) * self.kv.replication(self.tp) / self.tp
+        bw = self.bw_gbs * GB * e.eff_bw
+        weights_s = gpu_w / bw + (host_w / (self.offload_bw_gbs * GB) if host_w > 0 else 0.0)
+        t_mem, t_comp, _ = self.step_parts(batch)
+        return {"weights_ms": weights_s * 1e3, "kv_ms": cache / bw * 1e3, "compute_ms": t_comp * 1e3,
+                "overhead_ms": e.overhead_ms, "communication_ms": self.comm_s(batch) * 1e3,
+                "bytes_per_step_per_gpu": w_read + cache}
+
     def step_s(self, batch: int) -> float:
         t_mem, t_comp, fixed = self.step_parts(batch)
         return max(t_mem, t_comp) + fixed
@@ -322,6 +340,14 @@ class Estimate:
     engine_batch_cap: int | None = None  # max_num_seqs applied (given, else the version's default on this GPU)
     layout_choice: str = "single GPU"  # "explicit tp", "best output per GPU", "none fits: largest TP, offloaded"
     layouts: list[dict[str, Any]] | None = None  # every TP x replicas considered, with why each lost
+    # Context, one definition each: memory holds context_tokens per sequence (the longest it may reach);
+    # decode speed reads the mean context while a request decodes, input + output / 2
+    speed_context_tokens: float | None = None
+    step_split_ms: dict[str, float] | None = None  # weights, KV, compute, overhead, communication (operating point)
+    bytes_per_step_per_gpu: float | None = None
+    kv_capacity_tokens: int | None = None  # tokens of cache that fit beside the weights, per replica
+    engine_factors: dict[str, float] | None = None  # eff_bw, eff_compute, overhead_ms applied
+    effective_specs: dict[str, float] | None = None  # bandwidth and peak after the engine's efficiencies
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -478,6 +504,17 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
             output_tok_s_total=s.output_rate(b) * s.replicas,
             bound="memory" if t_mem >= t_comp else "compute",
         )
+        split = s.step_breakdown(b)
+        rates["bytes_per_step_per_gpu"] = split.pop("bytes_per_step_per_gpu")
+        rates["step_split_ms"] = split
+    rates["speed_context_tokens"] = s.read_context
+    rates["engine_factors"] = {"eff_bw": s.engine.eff_bw, "eff_compute": s.engine.eff_compute,
+                               "overhead_ms": s.engine.overhead_ms}
+    rates["effective_specs"] = {"memory_bw_gbs": s.bw_gbs * s.engine.eff_bw,
+                                "peak_tflops": s.peak_tflops * s.engine.eff_compute}
+    if s.kv.bytes_per_token:
+        rates["kv_capacity_tokens"] = int(max(0.0, mem.kv_room_bytes) * s.tp / s.kv.replication(s.tp)
+                                          // s.kv.bytes_per_token)
     verdict = factor = None
     if claimed_tok_s is not None:
         from tcomodel.roofline.claims import check_claim
