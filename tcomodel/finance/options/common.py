@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import OptionModel, Section, SECONDS_PER_HOUR
 from tcomodel.sheet.expr import (
@@ -115,8 +117,6 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
     fr.sections.append(Section("Capacity and load", [fr.active] + reasoning_items + [
         at_peak, needed, fleet, capacity_out, served_out, served_in] + decoded_items + [
         util, util_peak, cap_tokens_rm, replica_months]))
-    import numpy as np
-
     return Load(cap, gpus, spare, fleet, served_in, served_out, util, cap_tokens_rm, replica_months,
                 float(np.max(cap_vals)), decoded)
 
