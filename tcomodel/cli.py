@@ -120,12 +120,15 @@ def verify_cmd(report, rel_tol):
 @click.option("--active-params-b", default=None, type=float, help="What-if: active parameters (billions).")
 @click.option("--bits-per-weight", default=None, type=float, help="What-if: bits per weight for all weights.")
 @click.option("--kv-bytes-per-token", default=None, type=float, help="What-if: cache bytes per token (replaces KV and state).")
+@click.option("--kernel-path", default=None,
+              help="Matmul rate per component, overriding the engine's known fallbacks: native, bf16, fp8 or fp4, "
+                   "for both or as experts=PATH,dense=PATH (e.g. experts=native once vLLM has SM120 FP4 MoE kernels).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handle_errors
 def roofline(hardware, hardware_file, model, model_config, precision, kv_precision, gpus, tp, batch, max_batch,
              context_tokens, input_tokens, output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s,
              scenario_path, memory_gib, bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token,
-             as_json):
+             kernel_path, as_json):
     """Memory fit, throughput and latency of MODEL on HARDWARE (roofline, engine-calibrated)."""
     import json
 
@@ -159,7 +162,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
                    max_ttft_s=max_ttft_s, claimed_tok_s=claimed_tok_s, memory_gib=memory_gib,
                    bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
                    bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
-                   hardware_catalogue=hw_cat, model_catalogue=model_cat)
+                   hardware_catalogue=hw_cat, model_catalogue=model_cat, kernel_path=kernel_path)
     from tcomodel.roofline.throughput import unfit_message
 
     if unfit_message(est):  # a layout that cannot hold the model is an input error, not a row of n/a

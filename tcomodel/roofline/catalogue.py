@@ -44,6 +44,9 @@ HARDWARE_FIELDS: list[Field] = [
     _f("hardware_id", "id", "", True, None, None, "Lowercase-hyphen id, e.g. a100-sxm-80gb"),
     _f("name", "text", "", True, None, None, "Product name"),
     _f("vendor", "text", "", True, None, None, "NVIDIA, AMD, Intel, Apple, ..."),
+    _f("arch", "text", "", False, None, None,
+       "Architecture the engines' kernels key on: NVIDIA sm80/sm86/sm89/sm90/sm100/sm120 (compute capability), "
+       "AMD gfx942/gfx950, apple-m2, gaudi3; selects the kernel path (roofline/kernels.py); blank = no rule applies"),
     _f("memory_mib", "number", "MiB", True, 1024, 4194304,
        "Memory the device exposes, MiB as nvidia-smi reports memory.total (an '80 GB' A100 = 81,920 MiB; "
        "unified memory for Apple); engines take their utilization fraction of it"),
@@ -116,6 +119,7 @@ class HardwareSpec:
     price_usd: float | None
     source: str
     as_of: _dt.date
+    arch: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "HardwareSpec":

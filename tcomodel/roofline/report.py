@@ -16,6 +16,8 @@ def format_estimate(e: Estimate) -> str:
         ("engine", f"{e.engine} {e.engine_version}".strip(),
          f"batch cap {e.engine_batch_cap:,} sequences per replica" if e.engine_batch_cap else ""),
         ("compute rate", f"{e.peak_tflops:,.1f} ({e.compute_precision})", "TFLOPS dense per GPU"),
+        *[(f"  {k['component']} matmuls", f"{k['peak_tflops']:,.1f} ({k['rate']})", k["kernel"])
+          for k in (e.kernel_paths or []) if len(e.kernel_paths) > 1 or k["path"] != "native"],
         ("weights", f"{e.weights_gb:,.2f}", "GB (whole model)"),
         ("weights per GPU", f"{e.weights_gb_per_gpu:,.2f}", "GB"),
         ("KV cache per token", f"{e.kv_bytes_per_token:,.0f}", "bytes (growing part)"),

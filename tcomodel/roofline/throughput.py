@@ -22,6 +22,7 @@ from typing import Any
 from tcomodel.errors import UsageError
 from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.roofline.engines import DEFAULT_CPU_DRAM_GBS, EngineProfile, get_engine
+from tcomodel.roofline.kernels import kernel_choices, parse_kernel_path
 from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layout, plan_memory, weights
 from tcomodel.roofline.precision import (compute_tflops as _peak_for, component_bits, get_precision,
                                          kv_bytes_per_element)
@@ -94,6 +95,10 @@ class Setup:
     input_tokens: int
     output_tokens: int
     context_tokens: int  # memory is sized for this many tokens per sequence
+    # routed-expert GEMMs may run on another kernel path than the rest (kernels.py)
+    expert_peak_tflops: float | None = None  # None: same as peak_tflops
+    expert_compute_precision: str | None = None
+    kernel_paths: tuple = ()  # (component, path, rate name, TFLOPS, kernel, source) per component
 
     @property
     def read_context(self) -> float:
@@ -139,6 +144,17 @@ class Setup:
         """Two all-reduces per transformer layer (after attention, after the MLP/MoE), TP > 1."""
         return 2.0 * self.model.num_layers * self.allreduce_s(tokens) if self.tp > 1 else 0.0
 
+    def matmul_s(self, tokens: float, attn_flops: float) -> float:
+        """Compute time per GPU of ``tokens`` tokens' matmuls plus ``attn_flops`` of attention: the
+        routed experts' share at their kernel path's rate, the rest at the dense rate."""
+        eff = self.engine.eff_compute
+        expert = self.w.expert_params * self.w.route_share
+        dense = 2.0 * (self.w.matmul_params - expert) * tokens + attn_flops
+        t = dense / (self.peak_tflops * 1e12 * eff)
+        if expert > 0:
+            t += 2.0 * expert * tokens / ((self.expert_peak_tflops or self.peak_tflops) * 1e12 * eff)
+        return t / self.tp
+
     def step_parts(self, batch: int) -> tuple[float, float, float]:
         """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds."""
         e = self.engine
@@ -153,8 +169,7 @@ class Setup:
         t_mem = (gpu_w + cache) / (self.bw_gbs * GB * e.eff_bw)
         if host_w > 0:
             t_mem += host_w / (self.offload_bw_gbs * GB)
-        flops = batch * (2.0 * self.w.matmul_params + self.attn_flops_per_token(self.read_context)) / self.tp
-        t_comp = flops / (self.peak_tflops * 1e12 * e.eff_compute)
+        t_comp = self.matmul_s(batch, batch * self.attn_flops_per_token(self.read_context))
         fixed = e.overhead_ms * 1e-3 + self.comm_s(batch)
         return t_mem, t_comp, fixed
 
@@ -180,7 +195,7 @@ class Setup:
         t_mem, t_comp, fixed = self.step_parts(batch)
         return max(t_mem, t_comp) + fixed
 
-    def prefill_flops(self, n: int) -> float:
+    def prefill_attn_flops(self, n: int) -> float:
         m = self.model
         attn = 0.0
         if self.engine.read_kv:
@@ -191,10 +206,10 @@ class Setup:
             else:
                 attn = 4.0 * m.num_attention_heads * m.head_dim * (
                     m.full_attention_layers * n * n / 2.0 + (m.sliding_window_layers or 0) * sw_sum)
-        return 2.0 * self.w.matmul_params * n + attn
+        return attn
 
     def prefill_compute_s(self, n: int) -> float:
-        return self.prefill_flops(n) / self.tp / (self.peak_tflops * 1e12 * self.engine.eff_compute)
+        return self.matmul_s(n, self.prefill_attn_flops(n))
 
     def prefill_s(self, n: int) -> float:
         """One prompt of ``n`` tokens alone: weights read once, compute for n tokens."""
@@ -222,7 +237,7 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                 context_tokens=None, input_tokens=2048, output_tokens=512, memory_gib=None,
                 bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
                 kv_bytes_per_token=None, host_bw_gbs=None, compute_tflops=None, hardware_catalogue=None,
-                model_catalogue=None) -> Setup:
+                model_catalogue=None, kernel_path=None) -> Setup:
     hw = resolve_hardware(hardware, hardware_catalogue)
     m = resolve_model(model, model_catalogue)
     eng = get_engine(engine)
@@ -255,9 +270,17 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                 total_params_b=params_b, active_params_b=active_params_b,
                 component_bits=component_bits(prec, m))
     kv = kv_layout(m, kvb, kv_bytes_per_token)
-    peak, cname = _peak_for(hw, prec if eng.native_low_precision else get_precision("bf16"))
+    native = prec if eng.native_low_precision else get_precision("bf16")
+    paths = kernel_choices(eng.id, hw.arch, native.compute, parse_kernel_path(kernel_path), is_moe=m.is_moe)
+    rates = {}
+    for comp, choice in paths.items():
+        rates[comp] = _peak_for(hw, native if choice.path == "native" else get_precision(choice.path))
     if compute_tflops is not None:  # what-if: the matmul peak actually available (e.g. FP16-accumulate rate)
-        peak, cname = _positive("compute_tflops", compute_tflops, hi=1e6), "override"
+        over = _positive("compute_tflops", compute_tflops, hi=1e6)
+        rates = {c: (over, "override") for c in rates}
+    peak, cname = rates["dense"]
+    expert_peak, expert_name = rates.get("experts", (None, None))
+    kernel_rows = tuple((c, paths[c].path, rates[c][1], rates[c][0], paths[c].kernel, paths[c].source) for c in paths)
     if eng.offload == "cpu_dram":
         off_bw = host_bw_gbs or DEFAULT_CPU_DRAM_GBS
     else:
@@ -279,7 +302,8 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
             if mem.fits:
                 break
     return Setup(hw, m, eng, prec.id, kv_precision, tp, gpus // tp, w, kv, mem, peak, cname,
-                 hw.memory_bw_gbs, off_bw, prefill_link, input_tokens, output_tokens, context_tokens)
+                 hw.memory_bw_gbs, off_bw, prefill_link, input_tokens, output_tokens, context_tokens,
+                 expert_peak, expert_name, kernel_rows)
 
 
 def _largest_batch(ok, hi: int) -> int:
@@ -348,6 +372,8 @@ class Estimate:
     kv_capacity_tokens: int | None = None  # tokens of cache that fit beside the weights, per replica
     engine_factors: dict[str, float] | None = None  # eff_bw, eff_compute, overhead_ms applied
     effective_specs: dict[str, float] | None = None  # bandwidth and peak after the engine's efficiencies
+    # matmul rate per component (dense; routed experts) with the kernel the engine runs and its source
+    kernel_paths: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -375,7 +401,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
              min_user_tok_s=None, max_ttft_s=None, claimed_tok_s=None, *, memory_gib=None,
              bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
              kv_bytes_per_token=None, max_num_seqs=None, host_bw_gbs=None, compute_tflops=None,
-             hardware_catalogue=None, model_catalogue=None) -> Estimate:
+             hardware_catalogue=None, model_catalogue=None, kernel_path=None) -> Estimate:
     """Memory fit, throughput and latency of ``model`` at ``precision`` on ``gpus`` x ``hardware``.
 
     ``hardware``/``model`` are catalogue ids or HardwareSpec/ModelSpec objects. ``context_tokens``
@@ -394,7 +420,8 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
                     bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
                     bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
                     host_bw_gbs=host_bw_gbs, compute_tflops=compute_tflops,
-                    hardware_catalogue=hardware_catalogue, model_catalogue=model_catalogue)
+                    hardware_catalogue=hardware_catalogue, model_catalogue=model_catalogue,
+                    kernel_path=kernel_path)
     point_kw = dict(batch=batch, max_batch=max_batch, min_user_tok_s=min_user_tok_s, max_ttft_s=max_ttft_s,
                     claimed_tok_s=claimed_tok_s, max_num_seqs=max_num_seqs, precision=precision,
                     bits_per_weight=bits_per_weight, params_b=params_b, active_params_b=active_params_b)
@@ -512,6 +539,10 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
                                "overhead_ms": s.engine.overhead_ms}
     rates["effective_specs"] = {"memory_bw_gbs": s.bw_gbs * s.engine.eff_bw,
                                 "peak_tflops": s.peak_tflops * s.engine.eff_compute}
+    if s.expert_peak_tflops is not None:
+        rates["effective_specs"]["expert_peak_tflops"] = s.expert_peak_tflops * s.engine.eff_compute
+    rates["kernel_paths"] = [dict(component=c, path=p, rate=r, peak_tflops=t, kernel=k, source=src)
+                             for c, p, r, t, k, src in s.kernel_paths]
     if s.kv.bytes_per_token:
         rates["kv_capacity_tokens"] = int(max(0.0, mem.kv_room_bytes) * s.tp / s.kv.replication(s.tp)
                                           // s.kv.bytes_per_token)

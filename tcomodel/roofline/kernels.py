@@ -1,0 +1,95 @@
+"""Kernel path: the math rate a precision's matmuls really get, per engine x hardware x precision x component.
+
+A precision names the rate its weights *could* feed (``Precision.compute``); whether an engine has a
+kernel for it on a given architecture is a separate, dated fact. Where it has none, the engine falls
+back, e.g. to a weight-only kernel that dequantizes 4-bit weights and multiplies at the BF16 rate
+(W4A16). Decode is mostly bandwidth-bound and barely notices; prefill and TTFT are compute-bound and
+do. Each rule below names its source and the engine releases it was seen in; ``kernel_path=`` in
+``estimate`` (``--kernel-path`` on the CLI) overrides it.
+
+Components: ``experts`` are the routed-expert grouped GEMMs of an MoE model; ``dense`` is every
+other matmul (attention projections, dense MLP, shared experts, LM head).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tcomodel.errors import UsageError
+
+KERNEL_COMPONENTS = ("experts", "dense")
+# what a component can be set to: "native" = the precision's own rate, or a named rate
+KERNEL_PATHS = ("native", "bf16", "fp8", "fp4")
+
+
+@dataclass(frozen=True)
+class KernelRule:
+    engine: str
+    archs: tuple[str, ...]  # HardwareSpec.arch values the rule applies to
+    compute: str  # the precision's native compute class it applies to ("fp4", "fp8", ...)
+    component: str  # "experts" or "dense"
+    path: str  # the rate actually used
+    kernel: str  # what the engine runs instead
+    engine_versions: str
+    source: str
+
+
+RULES: tuple[KernelRule, ...] = (
+    KernelRule(
+        "vllm", ("sm120", "sm121"), "fp4", "experts", "bf16", "Marlin W4A16 fused MoE (FP4 weights dequantized to BF16)",
+        "every release through 0.24.0 (newest seen, 2026-07)",
+        "github.com/vllm-project/vllm/issues/31085 (SM120 NVFP4 MoE falls back to Marlin: the MoE backend "
+        "selection checks only capability family 100; open, last comment 2026-06-12); issues/30135 (MXFP4 "
+        "models fall back to Marlin on RTX PRO 6000, vLLM 0.12.0); issues/47749 (RTX 5090 ModelOpt NVFP4 "
+        "checkpoint routed to Marlin W4A16, 'no native FP4 support', vLLM 0.24.0, 2026-07-06); PR 37751 "
+        "(routing SM120 to CUTLASS MXFP4 MoE, 28% faster prefill than Marlin) was closed unmerged"),
+)
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    component: str
+    path: str  # "native" or a rate name
+    kernel: str
+    source: str
+
+
+def parse_kernel_path(text: str | None) -> dict[str, str]:
+    """``"experts=bf16,dense=native"`` or one path for both (``"native"``) -> {component: path}."""
+    if text is None or str(text).strip() == "":
+        return {}
+    spec = str(text).strip().lower()
+    if "=" not in spec:
+        if spec not in KERNEL_PATHS:
+            raise UsageError(f"kernel path {text!r}: expected one of {', '.join(KERNEL_PATHS)} or "
+                             f"component=path pairs such as experts=bf16,dense=native")
+        return {c: spec for c in KERNEL_COMPONENTS}
+    out: dict[str, str] = {}
+    for item in spec.split(","):
+        comp, eq, path = (t.strip() for t in item.partition("="))
+        if comp not in KERNEL_COMPONENTS or path not in KERNEL_PATHS:
+            raise UsageError(f"kernel path {text!r}: {item.strip()!r} should be component=path with component one "
+                             f"of {', '.join(KERNEL_COMPONENTS)} and path one of {', '.join(KERNEL_PATHS)}")
+        out[comp] = path
+    return out
+
+
+def kernel_choices(engine_id: str, arch: str | None, compute: str, override: dict[str, str] | None = None,
+                   *, is_moe: bool = True) -> dict[str, KernelChoice]:
+    """The path each component takes: an override, else the first matching rule, else native."""
+    override = override or {}
+    out = {}
+    for comp in KERNEL_COMPONENTS:
+        if comp == "experts" and not is_moe:
+            continue
+        if comp in override:
+            out[comp] = KernelChoice(comp, override[comp], "as given (kernel_path)", "user override")
+            continue
+        rule = next((r for r in RULES if r.engine == engine_id and arch in r.archs and r.compute == compute
+                     and r.component == comp), None)
+        if rule is None:
+            out[comp] = KernelChoice(comp, "native", "the precision's own kernels", "no known fallback")
+        else:
+            out[comp] = KernelChoice(comp, rule.path, f"{rule.kernel}; {rule.engine} {rule.engine_versions}",
+                                     rule.source)
+    return out
