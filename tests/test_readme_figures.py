@@ -71,7 +71,8 @@ def test_default_results_table_as_quoted():
 
 
 def test_cross_validation_table_as_quoted():
-    from tcomodel.roofline.fit_calibration import cross_validate, cv_summary
+    from tcomodel.roofline.fit_calibration import cross_validate, cv_markdown, independent_markdown
 
-    total = next(s for s in cv_summary(cross_validate()) if s["engine"] == "all")
-    quoted(f"| all | | {total['n']} | {total['median_abs_rel_error']:.1%} | {total['within_2x']:.0%} |")
+    table = "\n".join("  " + line for line in cv_markdown(cross_validate()).splitlines())
+    quoted(f"<!-- CV-TABLE -->\n{table}\n  <!-- /CV-TABLE -->")
+    quoted(f"<!-- INDEPENDENT -->{independent_markdown()}<!-- /INDEPENDENT -->")

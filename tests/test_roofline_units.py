@@ -117,17 +117,23 @@ def test_json_shows_the_step_split_bytes_kv_capacity_and_both_contexts():
     e = estimate("a100-sxm-80gb", "mistral-small-3.2-24b", "bf16", context_tokens=8192, max_batch=True,
                  input_tokens=2048, output_tokens=512)
     sp = e.step_split_ms
-    # the step is max(weights + cache, compute) + overhead + communication
-    assert max(sp["weights_ms"] + sp["kv_ms"], sp["compute_ms"]) + sp["overhead_ms"] + sp["communication_ms"] \
-        == pytest.approx(e.step_time_ms, rel=1e-12)
+    # the step is max(weights, GEMM compute) + max(cache, attention compute) + overhead + communication
+    assert (max(sp["weights_ms"], sp["gemm_compute_ms"]) + max(sp["kv_ms"], sp["attention_compute_ms"])
+            + sp["overhead_ms"] + sp["communication_ms"]) == pytest.approx(e.step_time_ms, rel=1e-12)
+    assert sp["compute_ms"] == pytest.approx(sp["gemm_compute_ms"] + sp["attention_compute_ms"])
+    # overhead = per step + per sequence x batch (sampling, scheduling)
+    assert sp["overhead_ms"] == pytest.approx(e.engine_factors["overhead_ms"]
+                                              + e.batch * e.engine_factors["seq_overhead_us"] / 1e3)
     # the cache read: batch x mean decode context (2,048 + 512 / 2 = 2,304) x 163,840 B at the effective bandwidth
     assert e.speed_context_tokens == 2304 and e.context_tokens == 8192
-    assert sp["kv_ms"] == pytest.approx(e.batch * 2304 * 163_840 / (e.effective_specs["memory_bw_gbs"] * 1e9) * 1e3)
+    assert sp["kv_ms"] == pytest.approx(e.batch * 2304 * 163_840 / (e.effective_specs["kv_memory_bw_gbs"] * 1e9) * 1e3)
     assert e.effective_specs["memory_bw_gbs"] == pytest.approx(2039 * e.engine_factors["eff_bw"])
+    assert e.effective_specs["kv_memory_bw_gbs"] == pytest.approx(2039 * e.engine_factors["eff_kv"])
     # cache room in tokens: every session holds 8,192 tokens, so the sessions are that room / 8,192
     assert e.kv_capacity_tokens // 8192 == e.max_concurrency
     out = CliRunner().invoke(main, ["roofline", "--hardware", "a100-sxm-80gb", "--model", "mistral-small-3.2-24b",
                                     "--precision", "bf16", "--context", "8192", "--json"])
     d = json.loads(out.output)
-    assert set(d["step_split_ms"]) == {"weights_ms", "kv_ms", "compute_ms", "overhead_ms", "communication_ms"}
+    assert set(d["step_split_ms"]) == {"weights_ms", "gemm_compute_ms", "kv_ms", "attention_compute_ms",
+                                       "compute_ms", "overhead_ms", "communication_ms"}
     assert d["bytes_per_step_per_gpu"] > 0 and d["speed_context_tokens"] > 0

@@ -78,6 +78,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     holdout: bool = False
     note: str = ""
+    source: str = ""  # the publication, for rows not in measurements-calibration.csv
 
 
 def _ml(row, hw, gpus, model, prec, value, out, inp=OPENORCA_IN, engine="trtllm", holdout=False, tp=None,
@@ -188,7 +189,7 @@ EXCLUDED: dict[int, str] = {
 
 def predict(case: Case, engine: EngineProfile | None = None) -> float:
     """The model's value for ``case``'s metric, with ``engine`` (default: the shipped profile)."""
-    eng = engine or ENGINES[case.engine]
+    eng = engine or case.engine  # by id: the shipped profile with its hardware-class factors
     kw = dict(case.kwargs)
     if "tp" not in kw and kw.get("gpus", 1) > 1:
         # rows without a stated TP were fitted at the smallest TP that fits (the published runs'
@@ -197,19 +198,49 @@ def predict(case: Case, engine: EngineProfile | None = None) -> float:
     est = estimate(case.hardware, case.model, case.precision, engine=eng, **kw)
     if case.metric == "tpot_ms":
         return est.step_time_ms
+    if case.metric == "ttft_ms":
+        return est.ttft_s * 1e3
+    if case.metric == "output_tok_s_per_gpu":
+        return est.output_tok_s_total / est.gpus
+    if case.metric == "e2e_tok_s_per_stream":  # output tokens / end-to-end latency, prefill included
+        o = est.output_tokens
+        return o / (est.ttft_s + (o - 1) * est.step_time_ms / 1e3)
     value = getattr(est, case.metric)
     return float("nan") if value is None else value
 
 
-def with_factors(engine_id: str, eff_bw: float, eff_compute: float, overhead_ms: float) -> EngineProfile:
-    return replace(ENGINES[engine_id], eff_bw=eff_bw, eff_compute=eff_compute, overhead_ms=overhead_ms)
+def with_factors(engine_id: str, eff_bw: float, eff_compute: float, overhead_ms: float,
+                 eff_kv: float | None = None, seq_overhead_us: float = 0.0) -> EngineProfile:
+    return replace(ENGINES[engine_id], eff_bw=eff_bw, eff_compute=eff_compute, overhead_ms=overhead_ms,
+                   eff_kv=eff_kv, seq_overhead_us=seq_overhead_us)
 
 
-def table(engines: dict[str, EngineProfile] | None = None) -> list[dict[str, Any]]:
-    """Predicted vs measured for every case (relative error = predicted / measured - 1)."""
+# Engines whose factors are fitted separately on some hardware classes (engines.get_engine applies
+# them as ``engine@class``): vLLM on AMD (ROCm kernels) and llama.cpp on Apple (Metal) differ from
+# the same engine on NVIDIA by more than any shared factor can hold.
+CLASS_SPLITS: dict[str, tuple[str, ...]] = {"vllm": ("amd",), "llamacpp": ("apple",)}
+
+
+def factor_key(case: Case) -> str:
+    """``engine@class`` where the engine's factors are split for the case's hardware class, else the engine."""
+    from tcomodel.roofline.engines import hardware_class
+    from tcomodel.roofline.throughput import resolve_hardware
+
+    cls = hardware_class(resolve_hardware(case.hardware))
+    return f"{case.engine}@{cls}" if cls in CLASS_SPLITS.get(case.engine, ()) else case.engine
+
+
+def engine_with(case: Case, factors: dict[str, dict]) -> EngineProfile:
+    """The case's engine with the factors of its key (falling back to the engine's own)."""
+    return with_factors(case.engine, **(factors.get(factor_key(case)) or factors[case.engine]))
+
+
+def table(factors: dict[str, dict] | None = None) -> list[dict[str, Any]]:
+    """Predicted vs measured for every case (relative error = predicted / measured - 1), with the shipped
+    factors or ``factors`` (key -> factor values, keys as in fitted_factors)."""
     rows = []
     for c in CASES:
-        eng = (engines or {}).get(c.engine)
+        eng = engine_with(c, factors) if factors else None
         pred = predict(c, eng)
         rows.append(dict(row=c.row, engine=c.engine, hardware=c.hardware, model=c.model, precision=c.precision,
                          metric=c.metric, measured=c.measured, predicted=pred,

@@ -11,7 +11,7 @@ published SGLang rows are disaggregated expert-parallel clusters, see calibratio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tcomodel.errors import UsageError
 from tcomodel.roofline import fitted_factors
@@ -38,6 +38,11 @@ class EngineProfile:
     allreduce_hops: bool = True  # False: no per-hop ring latency (the ideal profile)
     factors_source: str = ""
     note: str = ""
+    # achieved / peak bandwidth reading the KV cache in decode attention (paged, per sequence); None = eff_bw
+    eff_kv: float | None = None
+    # per sequence per decode step: sampling, logits, scheduler and cache bookkeeping; what makes a large
+    # batch cost more than its bytes and FLOPs, so eff_bw can stay the bandwidth a batch-1 step reaches
+    seq_overhead_us: float = 0.0
     version: str = ""  # engine release the memory policy and batch cap defaults are taken from
     # Larger default cap on big-memory devices (vLLM >= 0.9): max_batch_large_memory when the device
     # exposes at least large_memory_gib and its name contains none of large_memory_excluded_names.
@@ -57,6 +62,10 @@ class EngineProfile:
         return self.max_batch
 
     @property
+    def kv_eff(self) -> float:
+        return self.eff_kv if self.eff_kv is not None else self.eff_bw
+
+    @property
     def reserve_bytes(self) -> float:
         return self.reserve_gib * GIB
 
@@ -70,6 +79,14 @@ def _fitted(engine_id: str) -> tuple[float, float, float, str]:
     f = fitted_factors.FACTORS[engine_id]
     src = fitted_factors.DERIVED_SOURCE if engine_id in ("vllm", "sglang") else fitted_factors.SOURCE
     return f["eff_bw"], f["eff_compute"], f["overhead_ms"], src
+
+
+def _eff_kv(engine_id: str) -> float | None:
+    return fitted_factors.FACTORS[engine_id].get("eff_kv")
+
+
+def _seq_us(engine_id: str) -> float:
+    return fitted_factors.FACTORS[engine_id].get("seq_overhead_us", 0.0)
 
 
 def _build() -> dict[str, EngineProfile]:
@@ -86,6 +103,8 @@ def _build() -> dict[str, EngineProfile]:
             max_batch=256,  # max_num_seqs default below 70 GiB or on A100 (see batch_cap_source)
             offload="host_link",  # --cpu-offload-gb streams weights over PCIe
             factors_source=src,  # derived from trtllm (fitted_factors.DERIVED_SOURCE)
+            eff_kv=_eff_kv("vllm"),
+            seq_overhead_us=_seq_us("vllm"),
             version="0.11.0",
             max_batch_large_memory=1024,
             large_memory_gib=70.0,
@@ -103,6 +122,8 @@ def _build() -> dict[str, EngineProfile]:
             max_batch=2048,  # TensorRT-LLM max_batch_size default 2048 (trtllm-build / LLM API BuildConfig)
             offload="host_link",
             factors_source=t_src,
+            eff_kv=_eff_kv("trtllm"),
+            seq_overhead_us=_seq_us("trtllm"),
         ),
         "sglang": EngineProfile(
             "sglang", s_bw, s_c, s_o,
@@ -112,6 +133,8 @@ def _build() -> dict[str, EngineProfile]:
             max_batch=1024,  # assumption: SGLang sizes --max-running-requests from the KV pool; cap for sanity
             offload="host_link",
             factors_source=s_src + "; no expressible SGLang calibration row (see calibration.py)",
+            eff_kv=_eff_kv("sglang"),
+            seq_overhead_us=_seq_us("sglang"),
         ),
         "llamacpp": EngineProfile(
             "llamacpp", l_bw, l_c, l_o,
@@ -122,6 +145,8 @@ def _build() -> dict[str, EngineProfile]:
             offload="cpu_dram",  # -ngl < all: offloaded layers run on the CPU from DRAM
             native_low_precision=False,  # GGUF/MXFP4 matmuls dequantize (MMQ / cuBLAS FP16), no FP8/FP4 MMA
             factors_source=l_src,
+            eff_kv=_eff_kv("llamacpp"),
+            seq_overhead_us=_seq_us("llamacpp"),
         ),
         "ideal": EngineProfile(
             "ideal", 1.0, 1.0, 0.0,
@@ -136,10 +161,29 @@ ENGINES: dict[str, EngineProfile] = _build()
 ENGINE_IDS: list[str] = list(ENGINES)
 
 
-def get_engine(engine: str | EngineProfile) -> EngineProfile:
+def hardware_class(hardware) -> str:
+    """The class efficiency factors are fitted per: the vendor (nvidia, amd, apple, intel, ...)."""
+    return str(hardware.vendor).strip().lower()
+
+
+FACTOR_KEYS = ("eff_bw", "eff_kv", "eff_compute", "overhead_ms", "seq_overhead_us")
+
+
+def get_engine(engine: str | EngineProfile, hardware=None) -> EngineProfile:
+    """The profile of ``engine``; named by id and run on ``hardware``, with the factors fitted to that
+    hardware class where the fit has its own (fitted_factors key ``engine@class``, e.g. vllm@amd). A
+    profile object is used as given (the fit passes its trial factors that way)."""
     if isinstance(engine, EngineProfile):
         return engine
     try:
-        return ENGINES[engine.lower()]
+        profile = ENGINES[engine.lower()]
     except KeyError:
         raise UsageError(f"engine {engine!r} is not one of: {', '.join(ENGINE_IDS)}") from None
+    if hardware is not None:
+        key = f"{profile.id}@{hardware_class(hardware)}"
+        own = fitted_factors.FACTORS.get(key)
+        if own:
+            values = {k: own.get(k, 0.0 if k == "seq_overhead_us" else None) for k in FACTOR_KEYS}
+            profile = replace(profile, **values, factors_source=f"{profile.factors_source}; {key}: fitted to "
+                                                                 f"that hardware class's rows only")
+    return profile

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tcomodel.roofline import calibration as cal
 
-FITTED_ENGINES = ("trtllm", "llamacpp")
+FITTED_ENGINES = ("trtllm", "vllm", "llamacpp")
 
 # TensorRT-LLM vs vLLM: "4,741 tok/s at 100 concurrent on H100, TRT-LLM +15-30% peak" (spheron-bench =
 # spheron.network/blog/vllm-vs-tensorrt-llm-vs-sglang-benchmarks/, via reference/model-economics-digest.md
@@ -31,11 +31,24 @@ FITTED_ENGINES = ("trtllm", "llamacpp")
 # is an ASSUMPTION (the source gives no batch-1 latency split). SGLang has no expressible calibration
 # row (calibration.py) and takes the same derivation as vLLM (ASSUMPTION: no SGLang-specific ratio).
 TRTLLM_OVER_VLLM = 1.2
-DERIVED_ENGINES = {"vllm": ("trtllm", TRTLLM_OVER_VLLM), "sglang": ("trtllm", TRTLLM_OVER_VLLM)}
-BOUNDS = {"eff_bw": (0.3, 0.92), "eff_compute": (0.05, 0.8), "overhead_ms": (0.0, 10.0)}
+DERIVED_ENGINES = {"sglang": ("trtllm", TRTLLM_OVER_VLLM)}
+BOUNDS = {"eff_bw": (0.3, 0.92), "eff_kv": (0.15, 0.92), "eff_compute": (0.05, 0.8), "overhead_ms": (0.0, 10.0),
+          "seq_overhead_us": (0.0, 200.0)}
 # Upper bounds keep the fit physical: ~92% of peak HBM bandwidth is the best measured (Microsoft, GB200,
 # reference/data/gpus.csv notes); end-to-end matmul efficiency above ~80% of dense peak is not seen.
-START = {"eff_bw": 0.7, "eff_compute": 0.5, "overhead_ms": 2.0}
+START = {"eff_bw": 0.7, "eff_kv": 0.7, "eff_compute": 0.5, "overhead_ms": 2.0, "seq_overhead_us": 10.0}
+# Parameters fitted per engine. The KV-read efficiency is separate only where the rows pin it: batched
+# serving rows whose decode reads more cache than weights (TensorRT-LLM's 128/2048 tables against MLPerf's
+# 870/290). llama.cpp's rows are single-stream, where the cache read is negligible: it keeps eff_kv = eff_bw.
+# vLLM on NVIDIA has only unsaturated rows (batch 1 and 8): its matmul efficiency and per-sequence cost are
+# not pinned by them, so they are derived from TensorRT-LLM's (DERIVED_PARAMS); vLLM on AMD has saturated rows.
+PARAMS = {"trtllm": ("eff_bw", "eff_kv", "eff_compute", "overhead_ms", "seq_overhead_us"),
+          "vllm": ("eff_bw", "eff_kv", "overhead_ms"),
+          "vllm@amd": ("eff_bw", "eff_kv", "eff_compute", "overhead_ms", "seq_overhead_us"),
+          "llamacpp": ("eff_bw", "eff_compute", "overhead_ms"),
+          "llamacpp@apple": ("eff_bw", "eff_compute", "overhead_ms")}
+DERIVED_PARAMS = {"vllm": ("trtllm", TRTLLM_OVER_VLLM, ("eff_compute", "seq_overhead_us"))}
+STEP = {"eff_bw": 0.2, "eff_kv": 0.2, "eff_compute": 0.2, "overhead_ms": 4.0, "seq_overhead_us": 40.0}
 
 
 def _loss(engine_id: str, params: dict, cases) -> float:
@@ -49,50 +62,100 @@ def _loss(engine_id: str, params: dict, cases) -> float:
     return total
 
 
-def fit_engine(engine_id: str, cases=None) -> dict:
-    """Factors minimising the squared log error over ``cases`` (default: the engine's non-held-out rows)."""
+def fit_engine(engine_id: str, cases=None, key: str | None = None, fixed: dict | None = None) -> dict:
+    """Factors of ``key`` (default the engine) minimising the squared log error over ``cases`` (default: the
+    key's rows in the pool); the key's PARAMS are searched, ``fixed`` ones held."""
+    key = key or engine_id
     if cases is None:
-        cases = [c for c in cal.CASES if c.engine == engine_id and not c.holdout]
-    x = dict(START)
-    best = _loss(engine_id, x, cases)
-    steps = {"eff_bw": 0.2, "eff_compute": 0.2, "overhead_ms": 4.0}
-    while max(steps["eff_bw"], steps["eff_compute"]) > 0.002:
+        cases = [c for c in pool() if cal.factor_key(c) == key]
+    names = PARAMS[key]
+    fixed = dict(fixed or {})
+    x = {k: START[k] for k in names}
+    best = _loss(engine_id, {**fixed, **x}, cases)
+    steps = {k: STEP[k] for k in names}
+    while max(v for k, v in steps.items() if k.startswith("eff")) > 0.002:
         improved = False
-        for k in ("eff_bw", "eff_compute", "overhead_ms"):
+        for k in names:
             for sign in (1, -1):
                 lo, hi = BOUNDS[k]
                 trial = dict(x)
                 trial[k] = min(hi, max(lo, x[k] + sign * steps[k]))
                 if trial[k] == x[k]:
                     continue
-                loss = _loss(engine_id, trial, cases)
+                loss = _loss(engine_id, {**fixed, **trial}, cases)
                 if loss < best - 1e-12:
                     x, best, improved = trial, loss, True
         if not improved:
             steps = {k: v / 2 for k, v in steps.items()}
-    return {k: round(v, 3) for k, v in x.items()}
+    return {k: round(v, 3) for k, v in {**fixed, **x}.items()}
 
 
 def derive(base: dict, ratio: float) -> dict:
     """Factors of an engine whose peak throughput is the base engine's / ``ratio``."""
-    return {"eff_bw": round(base["eff_bw"] / ratio, 3), "eff_compute": round(base["eff_compute"] / ratio, 3),
-            "overhead_ms": round(base["overhead_ms"] * ratio, 3)}
+    out = {"eff_bw": round(base["eff_bw"] / ratio, 3), "eff_compute": round(base["eff_compute"] / ratio, 3),
+           "overhead_ms": round(base["overhead_ms"] * ratio, 3)}
+    if "eff_kv" in base:
+        out["eff_kv"] = round(base["eff_kv"] / ratio, 3)
+    if "seq_overhead_us" in base:
+        out["seq_overhead_us"] = round(base["seq_overhead_us"] * ratio, 3)
+    return out
 
 
-def all_factors() -> dict:
-    """Fitted engines, then the engines derived from them (DERIVED_ENGINES)."""
-    factors = {e: fit_engine(e) for e in FITTED_ENGINES}
+# An engine with no row of its own to fit (possible when cross-validation holds a source out) is derived
+# from another: vLLM from TensorRT-LLM by the sourced ratio above.
+FALLBACK = {"vllm": ("trtllm", TRTLLM_OVER_VLLM)}
+
+
+def fit_all(cases) -> dict:
+    """Factors per key fitted to ``cases``: each engine on its rows outside the split classes, each split
+    class (cal.CLASS_SPLITS) on its own rows where it has any, then the derived engines."""
+    factors: dict[str, dict] = {}
+    for e in FITTED_ENGINES:
+        base_rows = [c for c in cases if c.engine == e and cal.factor_key(c) == e]
+        fixed = None
+        if e in DERIVED_PARAMS:
+            src, ratio, names = DERIVED_PARAMS[e]
+            d = derive(factors[src], ratio)
+            fixed = {k: d[k] for k in names}
+        if base_rows:
+            factors[e] = fit_engine(e, base_rows, fixed=fixed)
+        elif e in FALLBACK:
+            factors[e] = derive(factors[FALLBACK[e][0]], FALLBACK[e][1])
+        else:
+            factors[e] = {k: START[k] for k in PARAMS[e]}
+        for cls in cal.CLASS_SPLITS.get(e, ()):
+            rows = [c for c in cases if cal.factor_key(c) == f"{e}@{cls}"]
+            if rows:
+                factors[f"{e}@{cls}"] = fit_engine(e, rows, key=f"{e}@{cls}")
     for e, (base, ratio) in DERIVED_ENGINES.items():
         factors[e] = derive(factors[base], ratio)
     return factors
 
 
+def all_factors() -> dict:
+    """The shipped factors: fitted to every expressed row but the calibration hold-outs."""
+    return fit_all(pool())
+
+
 CALIBRATION_CSV = Path(__file__).resolve().parents[1] / "data" / "measurements-calibration.csv"
 
 
+def all_cases() -> list:
+    """Every expressed published row: the calibration set, then the independent set (validation.py)."""
+    from tcomodel.roofline import validation
+
+    return list(cal.CASES) + list(validation.ROWS)
+
+
+def pool() -> list:
+    """The rows the shipped factors are fitted to: all expressed rows but the calibration hold-outs."""
+    return [c for c in all_cases() if not c.holdout]
+
+
 def sources() -> dict[int, str]:
-    """Row id -> the publication it comes from: the repository (or site) of its source column, so each MLPerf
-    round, the TensorRT-LLM performance tables and each benchmark repository is one source."""
+    """Row id -> the publication it comes from: for calibration rows the repository (or site) of the CSV's
+    source column, so each MLPerf round, the TensorRT-LLM performance tables and each benchmark repository
+    is one source; independent rows carry theirs (validation.py)."""
     import csv
 
     out = {}
@@ -100,32 +163,46 @@ def sources() -> dict[int, str]:
         for r in csv.DictReader(fh):
             src = r["source"].split(" : ")[0].split(" (")[0].replace("https://", "")
             out[int(r["id"])] = "/".join(src.split("/")[:3])
+    for c in all_cases():
+        if c.source:
+            out[c.row] = c.source
     return out
+
+
+_CV_CACHE: list[dict] | None = None
 
 
 def cross_validate() -> list[dict]:
     """Leave one source out: for each source, fit the engines on every other source's rows, then predict that
     source's rows (held-out rows included). An engine left with no row to fit keeps the search's start values,
-    which is the honest prediction for a source nothing else resembles."""
+    which is the honest prediction for a source nothing else resembles. Cached: the fits are deterministic."""
+    global _CV_CACHE
+    if _CV_CACHE is not None:
+        return [dict(r) for r in _CV_CACHE]
     by_row = sources()
+    cases = all_cases()
     groups: dict[str, list] = {}
-    for c in cal.CASES:
+    for c in cases:
         groups.setdefault(by_row.get(c.row, "unknown"), []).append(c)
     out = []
     for src, held in sorted(groups.items()):
-        factors = {}
-        for e in FITTED_ENGINES:
-            train = [c for c in cal.CASES if c.engine == e and not c.holdout and c not in held]
-            factors[e] = fit_engine(e, train) if train else dict(START)
-        for e, (base, ratio) in DERIVED_ENGINES.items():
-            factors[e] = derive(factors[base], ratio)
+        factors = fit_all([c for c in cases if not c.holdout and c not in held])
         for c in held:
-            pred = cal.predict(c, cal.with_factors(c.engine, **factors[c.engine]))
+            pred = cal.predict(c, cal.engine_with(c, factors))
             out.append({"row": c.row, "source": src, "engine": c.engine, "metric": c.metric, "measured": c.measured,
                         "predicted": pred, "rel_error": pred / c.measured - 1,
-                        "trained_rows": sum(1 for x in cal.CASES if x.engine == c.engine and not x.holdout
+                        "trained_rows": sum(1 for x in cases if x.engine == c.engine and not x.holdout
                                             and x not in held)})
-    return out
+    _CV_CACHE = out
+    return [dict(r) for r in out]
+
+
+def independent_before_fit() -> list[dict]:
+    """The independent set (validation.py) predicted by factors fitted to the calibration rows alone: its
+    error before it joined the fit, the strictest out-of-sample figure."""
+    from tcomodel.roofline import validation
+
+    return validation.table(fit_all([c for c in cal.CASES if not c.holdout]))
 
 
 def cv_summary(rows: list[dict]) -> list[dict]:
@@ -143,6 +220,31 @@ def cv_summary(rows: list[dict]) -> list[dict]:
     return out
 
 
+METRIC_LABELS = {
+    "decode_tok_s_per_stream": "decode tok/s per stream", "prefill_tok_s": "prefill tok/s",
+    "output_tok_s_total": "output tok/s (all streams)", "output_tok_s_per_gpu": "output tok/s per GPU",
+    "tpot_ms": "time per output token", "ttft_ms": "time to first token",
+    "e2e_tok_s_per_stream": "tok/s per stream, end to end", "all": "",
+}
+
+
+def cv_markdown(rows: list[dict]) -> str:
+    """The README's cross-validation table (between its CV-TABLE markers)."""
+    lines = ["| engine | metric | rows | median abs. error | within 2× |", "|---|---|---|---|---|"]
+    for s in cv_summary(rows):
+        lines.append(f"| {s['engine']} | {METRIC_LABELS[s['metric']]} | {s['n']} | "
+                     f"{s['median_abs_rel_error']:.1%} | {s['within_2x']:.0%} |")
+    return "\n".join(lines)
+
+
+def independent_markdown() -> str:
+    """The README's before-the-fit figure for the independent set (between its INDEPENDENT markers)."""
+    from tcomodel.roofline import validation
+
+    s = validation.summary(independent_before_fit())[-1]
+    return f"median error {s['median_abs_rel_error']:.1%}, {s['within_2x']:.0%} within 2× ({s['n']} rows)"
+
+
 def write_module(factors: dict, path: Path) -> None:
     lines = [
         '"""Fitted engine efficiency factors. GENERATED: do not edit by hand.',
@@ -150,47 +252,57 @@ def write_module(factors: dict, path: Path) -> None:
         "Regenerate with:  python -m tcomodel.roofline.fit_calibration --write",
         '"""',
         "",
-        'SOURCE = "fitted by tcomodel.roofline.fit_calibration to measurements-calibration.csv rows in calibration.py"',
+        'SOURCE = ("fitted by tcomodel.roofline.fit_calibration to the published rows of measurements-calibration.csv "',
+        '          "(calibration.py) and measurements-independent.csv (validation.py)")',
         "DERIVED_SOURCE = (",
         '    "derived from the trtllm fit: TRT-LLM peak = 1.2 x vLLM (midpoint of +15-30%, spheron-bench, "',
         '    "spheron.network/blog/vllm-vs-tensorrt-llm-vs-sglang-benchmarks/); eff_bw, eff_compute = trtllm / 1.2; "',
-        '    "overhead_ms = trtllm x 1.2 (assumption)"',
+        '    "eff_kv likewise; overhead_ms = trtllm x 1.2 (assumption)"',
         ")",
         "",
         "FACTORS = {",
     ]
     for eng, f in factors.items():
-        lines.append(f'    "{eng}": {{"eff_bw": {f["eff_bw"]}, "eff_compute": {f["eff_compute"]}, '
-                     f'"overhead_ms": {f["overhead_ms"]}}},')
+        lines.append(f'    "{eng}": {{' + ", ".join(f'"{k}": {v}' for k, v in f.items()) + "},")
     lines.append("}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tcomodel.roofline import validation
+
     argv = sys.argv[1:] if argv is None else argv
     factors = all_factors()
-    print("Engine factors (eff_bw, eff_compute, overhead_ms per decode step):")
-    for e, f in factors.items():
-        how = "fitted" if e in FITTED_ENGINES else f"derived: {DERIVED_ENGINES[e][0]} / {DERIVED_ENGINES[e][1]}"
-        print(f"  {e:<9} eff_bw={f['eff_bw']:.3f}  eff_compute={f['eff_compute']:.3f}  "
-              f"overhead_ms={f['overhead_ms']:.3f}  ({how})")
-    engines = {e: cal.with_factors(e, **f) for e, f in factors.items()}
-    rows = cal.table(engines)
+    print("Engine factors (eff_bw, eff_kv, eff_compute, overhead_ms per step, seq_overhead_us per sequence per step):")
+    for key, f in factors.items():
+        how = f"derived: {DERIVED_ENGINES[key][0]} / {DERIVED_ENGINES[key][1]}" if key in DERIVED_ENGINES else "fitted"
+        print(f"  {key:<15} " + "  ".join(f"{k}={v:.3f}" for k, v in f.items()) + f"  ({how})")
+    rows = cal.table(factors)
     print()
     print(cal.format_table(rows))
-    fit_rows = [r for r in rows if not r["holdout"] and r["engine"] in FITTED_ENGINES]
-    held = [r for r in rows if r["holdout"]]
-    derived = [r for r in rows if r["engine"] not in FITTED_ENGINES]
-    for name, rs in (("fitted rows", fit_rows), ("held-out rows", held), ("derived-engine rows", derived),
-                     ("all rows", rows)):
+    ind = validation.table(factors)
+    for name, rs in (("calibration rows", [r for r in rows if not r["holdout"]]),
+                     ("calibration held-out rows", [r for r in rows if r["holdout"]]),
+                     ("independent rows (in the fit)", ind)):
         s = cal.summary(rs)
         print(f"{name}: n={s['n']}  median |error|={s['median_abs_rel_error']:.1%}  worst ratio={s['max_ratio']:.2f}x")
+    before = validation.summary(independent_before_fit())[-1]
+    print(f"independent rows predicted by a fit to the calibration rows alone (before they joined): n={before['n']}  "
+          f"median |error|={before['median_abs_rel_error']:.1%}  within 2x={before['within_2x']:.0%}")
     print("Leave-one-source-out cross-validation (each source predicted by a fit to the others):")
-    for s in cv_summary(cross_validate()):
+    cv = cross_validate()
+    for s in cv_summary(cv):
         print(f"  {s['engine']:<9} {s['metric']:<24} n={s['n']:>3}  median |error|={s['median_abs_rel_error']:.1%}  "
               f"within 2x={s['within_2x']:.0%}")
+    print("README table:")
+    print(cv_markdown(cv))
+    print("  by source:")
+    for s in validation.summary([dict(r, ratio=max(r["predicted"] / r["measured"], r["measured"] / r["predicted"]))
+                                 for r in cv], by=("source",))[:-1]:
+        print(f"  {s['source'][:48]:<48} n={s['n']:>3}  median |error|={s['median_abs_rel_error']:.1%}  "
+              f"within 2x={s['within_2x']:.0%}")
     print("Excluded rows:")
-    for row, why in cal.EXCLUDED.items():
+    for row, why in {**cal.EXCLUDED, **validation.NOT_EXPRESSED}.items():
         print(f"  {row}: {why}")
     if "--write" in argv:
         path = Path(__file__).with_name("fitted_factors.py")

@@ -19,7 +19,7 @@ from tcomodel.errors import UsageError
 
 KERNEL_COMPONENTS = ("experts", "dense")
 # what a component can be set to: "native" = the precision's own rate, or a named rate
-KERNEL_PATHS = ("native", "bf16", "fp8", "fp4")
+KERNEL_PATHS = ("native", "bf16", "fp8", "int8", "fp4")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,10 @@ class KernelRule:
     kernel: str  # what the engine runs instead
     engine_versions: str
     source: str
+    precisions: tuple[str, ...] = ()  # set: match these precision ids instead of ``compute``
 
+
+_NVIDIA_TENSOR_INT8 = ("sm80", "sm86", "sm89", "sm90", "sm100", "sm120")
 
 RULES: tuple[KernelRule, ...] = (
     KernelRule(
@@ -43,6 +46,13 @@ RULES: tuple[KernelRule, ...] = (
         "models fall back to Marlin on RTX PRO 6000, vLLM 0.12.0); issues/47749 (RTX 5090 ModelOpt NVFP4 "
         "checkpoint routed to Marlin W4A16, 'no native FP4 support', vLLM 0.24.0, 2026-07-06); PR 37751 "
         "(routing SM120 to CUTLASS MXFP4 MoE, 28% faster prefill than Marlin) was closed unmerged"),
+    # llama.cpp multiplies GGUF-quantized weights with its MMQ kernels, which run on int8 tensor cores
+    # (activations quantized to q8_1) rather than dequantizing to FP16; decode is bandwidth-bound either way
+    *(KernelRule("llamacpp", _NVIDIA_TENSOR_INT8, "bf16", comp, "int8", "MMQ on int8 tensor cores (CUDA backend)",
+                 "since June 2024 (b3080 on)",
+                 "github.com/ggml-org/llama.cpp/pull/7676 (CUDA: use tensor cores for MMQ, merged 2024-06) and "
+                 "pull/7860 (int8 tensor cores for MMQ q4_K, q5_K, q6_K)", ("q4_0", "q4_k_m", "q8_0"))
+      for comp in ("dense", "experts")),
 )
 
 
@@ -75,7 +85,7 @@ def parse_kernel_path(text: str | None) -> dict[str, str]:
 
 
 def kernel_choices(engine_id: str, arch: str | None, compute: str, override: dict[str, str] | None = None,
-                   *, is_moe: bool = True) -> dict[str, KernelChoice]:
+                   *, is_moe: bool = True, precision_id: str = "") -> dict[str, KernelChoice]:
     """The path each component takes: an override, else the first matching rule, else native."""
     override = override or {}
     out = {}
@@ -85,8 +95,8 @@ def kernel_choices(engine_id: str, arch: str | None, compute: str, override: dic
         if comp in override:
             out[comp] = KernelChoice(comp, override[comp], "as given (kernel_path)", "user override")
             continue
-        rule = next((r for r in RULES if r.engine == engine_id and arch in r.archs and r.compute == compute
-                     and r.component == comp), None)
+        rule = next((r for r in RULES if r.engine == engine_id and arch in r.archs and r.component == comp
+                     and (precision_id in r.precisions if r.precisions else r.compute == compute)), None)
         if rule is None:
             out[comp] = KernelChoice(comp, "native", "the precision's own kernels", "no known fallback")
         else:

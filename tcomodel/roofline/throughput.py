@@ -5,8 +5,9 @@ Decode step at batch B (per tensor-parallel group of ``tp`` GPUs, DESIGN.md sect
                + routed experts x (1 - (1 - k/E)^B)) / tp + B x cache(context) x copies / tp
   (the LM head is read in full every step; an untied input-embedding table is only gathered, a row a token)
   FLOPs/GPU = B x (2 x (active params - input-embedding table) + attention FLOPs at context) / tp
-  step = max(bytes / (bandwidth x eff_bw) + offloaded bytes / host bandwidth, FLOPs / (peak x eff_compute))
-         + per-step overhead + 2 all-reduces per layer (TP > 1)
+  step = max(weight bytes / (bandwidth x eff_bw) + offloaded bytes / host bandwidth, matmul FLOPs / (peak x eff_compute))
+         + max(cache bytes / (bandwidth x eff_kv), attention FLOPs / (peak x eff_compute))
+         + per-step overhead + B x per-sequence overhead + 2 all-reduces per layer (TP > 1)
 Prefill is the same roofline for the prompt's tokens (compute bound for long prompts).
 Sustained output for requests of I in / O out at batch B: B x O generated in O steps plus B
 prefills' compute: rate = B x O / (O x step(B) + B x prefill compute time), times replicas.
@@ -144,6 +145,12 @@ class Setup:
         """Two all-reduces per transformer layer (after attention, after the MLP/MoE), TP > 1."""
         return 2.0 * self.model.num_layers * self.allreduce_s(tokens) if self.tp > 1 else 0.0
 
+    @property
+    def overhead_s(self) -> float:
+        """Fixed time per forward step (scheduling, launches, sampling). Scaling it with layers was tried
+        and left no better under cross-validation (README), so it stays one engine constant."""
+        return self.engine.overhead_ms * 1e-3
+
     def matmul_s(self, tokens: float, attn_flops: float) -> float:
         """Compute time per GPU of ``tokens`` tokens' matmuls plus ``attn_flops`` of attention: the
         routed experts' share at their kernel path's rate, the rest at the dense rate."""
@@ -155,45 +162,53 @@ class Setup:
             t += 2.0 * expert * tokens / ((self.expert_peak_tflops or self.peak_tflops) * 1e12 * eff)
         return t / self.tp
 
-    def step_parts(self, batch: int) -> tuple[float, float, float]:
-        """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds."""
-        e = self.engine
-        w_read = self.w.bytes_read(batch) / self.tp
-        gpu_w = w_read * (1.0 - self.off_share)
-        host_w = w_read * self.off_share
-        cache = 0.0
-        if e.read_kv:
-            ctx = self.read_context
-            per_seq = self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))
-            cache = batch * per_seq * self.kv.replication(self.tp) / self.tp
-        t_mem = (gpu_w + cache) / (self.bw_gbs * GB * e.eff_bw)
-        if host_w > 0:
-            t_mem += host_w / (self.offload_bw_gbs * GB)
-        t_comp = self.matmul_s(batch, batch * self.attn_flops_per_token(self.read_context))
-        fixed = e.overhead_ms * 1e-3 + self.comm_s(batch)
-        return t_mem, t_comp, fixed
+    def phases(self, batch: int) -> dict[str, float]:
+        """Seconds of one decode step at ``batch``, per GPU of the TP group, by kernel phase.
 
-    def step_breakdown(self, batch: int) -> dict[str, float]:
-        """Where one decode step's time goes, ms per GPU of the TP group: the weight and cache reads (the
-        memory side), the matmul and attention compute, and the fixed overhead and communication. The step
-        is max(weights + cache, compute) + overhead + communication."""
+        The weight GEMMs and the attention kernels run one after the other, each limited by its own
+        roofline: the GEMM phase by the weight reads (incl. offloaded weights over their link) or the
+        matmul FLOPs, the attention phase by the cache reads or the attention FLOPs. Summing the two
+        maxima, not max(all bytes, all FLOPs), is what stops a batch whose cache reads hide behind the
+        matmuls (or the reverse) from looking free.
+        """
         e = self.engine
         w_read = self.w.bytes_read(batch) / self.tp
         gpu_w, host_w = w_read * (1.0 - self.off_share), w_read * self.off_share
         cache = 0.0
         if e.read_kv:
             ctx = self.read_context
-            cache = batch * (self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))) * self.kv.replication(self.tp) / self.tp
-        bw = self.bw_gbs * GB * e.eff_bw
-        weights_s = gpu_w / bw + (host_w / (self.offload_bw_gbs * GB) if host_w > 0 else 0.0)
-        t_mem, t_comp, _ = self.step_parts(batch)
-        return {"weights_ms": weights_s * 1e3, "kv_ms": cache / bw * 1e3, "compute_ms": t_comp * 1e3,
-                "overhead_ms": e.overhead_ms, "communication_ms": self.comm_s(batch) * 1e3,
-                "bytes_per_step_per_gpu": w_read + cache}
+            per_seq = self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))
+            cache = batch * per_seq * self.kv.replication(self.tp) / self.tp
+        weights = gpu_w / (self.bw_gbs * GB * e.eff_bw)
+        if host_w > 0:
+            weights += host_w / (self.offload_bw_gbs * GB)
+        attn_flops = batch * self.attn_flops_per_token(self.read_context) / self.tp
+        return {"weights": weights, "gemm_compute": self.matmul_s(batch, 0.0),
+                "kv": cache / (self.bw_gbs * GB * e.kv_eff),
+                "attention_compute": attn_flops / (self.peak_tflops * 1e12 * e.eff_compute),
+                "overhead": self.overhead_s + batch * e.seq_overhead_us * 1e-6, "communication": self.comm_s(batch),
+                "bytes": w_read + cache}
+
+    def step_parts(self, batch: int) -> tuple[float, float, float]:
+        """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds: the reads and
+        the FLOPs of both phases, and the overhead + communication."""
+        p = self.phases(batch)
+        return p["weights"] + p["kv"], p["gemm_compute"] + p["attention_compute"], p["overhead"] + p["communication"]
+
+    def step_breakdown(self, batch: int) -> dict[str, float]:
+        """Where one decode step's time goes, ms per GPU of the TP group. The step is
+        max(weights, GEMM compute) + max(KV, attention compute) + overhead + communication."""
+        p = self.phases(batch)
+        return {"weights_ms": p["weights"] * 1e3, "gemm_compute_ms": p["gemm_compute"] * 1e3,
+                "kv_ms": p["kv"] * 1e3, "attention_compute_ms": p["attention_compute"] * 1e3,
+                "compute_ms": (p["gemm_compute"] + p["attention_compute"]) * 1e3,
+                "overhead_ms": p["overhead"] * 1e3, "communication_ms": p["communication"] * 1e3,
+                "bytes_per_step_per_gpu": p["bytes"]}
 
     def step_s(self, batch: int) -> float:
-        t_mem, t_comp, fixed = self.step_parts(batch)
-        return max(t_mem, t_comp) + fixed
+        p = self.phases(batch)
+        return (max(p["weights"], p["gemm_compute"]) + max(p["kv"], p["attention_compute"])
+                + p["overhead"] + p["communication"])
 
     def prefill_attn_flops(self, n: int) -> float:
         m = self.model
@@ -217,7 +232,7 @@ class Setup:
         t_mem = w_read * (1.0 - self.off_share) / (self.bw_gbs * GB * self.engine.eff_bw)
         if self.off_share > 0:
             t_mem += w_read * self.off_share / (self.prefill_link_gbs * GB)
-        return max(t_mem, self.prefill_compute_s(n)) + self.engine.overhead_ms * 1e-3 + self.comm_s(n)
+        return max(t_mem, self.prefill_compute_s(n)) + self.overhead_s + self.comm_s(n)
 
     def ttft_s(self, batch: int) -> float:
         return self.prefill_s(self.input_tokens) + (self.step_s(batch) if batch > 1 else 0.0)
@@ -240,7 +255,7 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                 model_catalogue=None, kernel_path=None) -> Setup:
     hw = resolve_hardware(hardware, hardware_catalogue)
     m = resolve_model(model, model_catalogue)
-    eng = get_engine(engine)
+    eng = get_engine(engine, hw)
     prec = get_precision(precision)
     kv_precision = (kv_precision or "bf16").lower()
     kvb = kv_bytes_per_element(kv_precision)
@@ -271,7 +286,8 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                 component_bits=component_bits(prec, m))
     kv = kv_layout(m, kvb, kv_bytes_per_token)
     native = prec if eng.native_low_precision else get_precision("bf16")
-    paths = kernel_choices(eng.id, hw.arch, native.compute, parse_kernel_path(kernel_path), is_moe=m.is_moe)
+    paths = kernel_choices(eng.id, hw.arch, native.compute, parse_kernel_path(kernel_path), is_moe=m.is_moe,
+                           precision_id=prec.id)
     rates = {}
     for comp, choice in paths.items():
         rates[comp] = _peak_for(hw, native if choice.path == "native" else get_precision(choice.path))
@@ -535,9 +551,11 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
         rates["bytes_per_step_per_gpu"] = split.pop("bytes_per_step_per_gpu")
         rates["step_split_ms"] = split
     rates["speed_context_tokens"] = s.read_context
-    rates["engine_factors"] = {"eff_bw": s.engine.eff_bw, "eff_compute": s.engine.eff_compute,
+    rates["engine_factors"] = {"eff_bw": s.engine.eff_bw, "eff_kv": s.engine.kv_eff, "eff_compute": s.engine.eff_compute,
+                               "seq_overhead_us": s.engine.seq_overhead_us,
                                "overhead_ms": s.engine.overhead_ms}
     rates["effective_specs"] = {"memory_bw_gbs": s.bw_gbs * s.engine.eff_bw,
+                                "kv_memory_bw_gbs": s.bw_gbs * s.engine.kv_eff,
                                 "peak_tflops": s.peak_tflops * s.engine.eff_compute}
     if s.expert_peak_tflops is not None:
         rates["effective_specs"]["expert_peak_tflops"] = s.expert_peak_tflops * s.engine.eff_compute
