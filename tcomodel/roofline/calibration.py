@@ -28,9 +28,8 @@ Excluded rows (and why):
 * 91 (Llama-3.1-405B NVFP4, TP4 on B200, fixed 1,000/1,000): predicted 2.3x high with any
   physical factors; the model has no term for what limits TensorRT-LLM at this size and TP degree.
   Excluded rather than bending three factors around one row.
-* Row 120 (RTX 4090 F16 prompt processing) uses ``compute_tflops=330.3``: llama.cpp's F16 GEMMs run
-  with FP16 accumulate, which GeForce cards execute at twice the FP32-accumulate rate the catalogue
-  stores (reference/data/gpus.csv note on the 4090).
+* Row 120 (RTX 4090 F16 prompt processing): llama.cpp's F16 GEMMs run with FP16 accumulate, which
+  GeForce cards execute at twice the FP32-accumulate rate (kernels.py rule; hardware fp16_acc_tflops).
 * 49 (GB300 NVL72, DeepSeek-R1): GB300 is not in the catalogue, and the result is a disaggregated
   72-GPU expert-parallel deployment.
 * 134 (SGLang DeepSeek-V3 prefill, per 8-GPU node of a 32-GPU EP prefill group) and 138 (SGLang
@@ -167,7 +166,7 @@ CASES: list[Case] = [
     _lc(117, "m2-ultra", "llama-3-8b", "fp16", 36.25, holdout=True),
     _lc(119, "m2-ultra", "llama-3-70b", "fp16", 4.71),
     # llama.cpp prompt processing
-    _pp(120, "rtx-4090", "llama-3-8b", "fp16", 9056.26, 1024, compute_tflops=330.3),
+    _pp(120, "rtx-4090", "llama-3-8b", "fp16", 9056.26, 1024),
     _pp(126, "rtx-pro-6000-maxq", "gpt-oss-20b", "mxfp4", 12582.8, 8096),
     _pp(128, "rtx-6000-ada", "llama-3-8b", "q4_0", 8008.29, 8096),
 ]

@@ -53,6 +53,8 @@ HARDWARE_FIELDS: list[Field] = [
     _f("memory_bw_gbs", "number", "GB/s", True, 10, 100000, "Peak memory bandwidth per device"),
     _f("fp32_tflops", "number", "TFLOPS", False, 0.1, 10000, "Dense FP32 (fallback compute where there are no tensor cores)"),
     _f("bf16_tflops", "number", "TFLOPS", False, 0.1, 100000, "Dense BF16/FP16 tensor rate (FP32 accumulate)"),
+    _f("fp16_acc_tflops", "number", "TFLOPS", False, 0.1, 100000,
+       "Dense FP16 tensor rate with FP16 accumulate where it differs (GeForce: twice bf16_tflops); blank = bf16_tflops"),
     _f("fp8_tflops", "number", "TFLOPS", False, 0.1, 100000, "Dense FP8 tensor rate; blank = no FP8 tensor cores"),
     _f("int8_tops", "number", "TOPS", False, 0.1, 100000, "Dense INT8 tensor rate"),
     _f("fp4_tflops", "number", "TFLOPS", False, 0.1, 100000, "Dense FP4 tensor rate; blank = no FP4 tensor cores"),
@@ -120,6 +122,7 @@ class HardwareSpec:
     source: str
     as_of: _dt.date
     arch: str | None = None
+    fp16_acc_tflops: float | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "HardwareSpec":

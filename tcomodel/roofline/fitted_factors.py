@@ -15,7 +15,7 @@ FACTORS = {
     "trtllm": {"eff_bw": 0.516, "eff_kv": 0.811, "eff_compute": 0.8, "overhead_ms": 0.0, "seq_overhead_us": 25.0},
     "vllm": {"eff_compute": 0.667, "seq_overhead_us": 30.0, "eff_bw": 0.92, "eff_kv": 0.784, "overhead_ms": 2.312},
     "vllm@amd": {"eff_bw": 0.506, "eff_kv": 0.92, "eff_compute": 0.8, "overhead_ms": 7.375, "seq_overhead_us": 80.0},
-    "llamacpp": {"eff_bw": 0.75, "eff_compute": 0.35, "overhead_ms": 2.5},
+    "llamacpp": {"eff_bw": 0.75, "eff_compute": 0.312, "overhead_ms": 2.5},
     "llamacpp@apple": {"eff_bw": 0.844, "eff_compute": 0.559, "overhead_ms": 5.875},
     "sglang": {"eff_bw": 0.43, "eff_compute": 0.667, "overhead_ms": 0.0, "eff_kv": 0.676, "seq_overhead_us": 30.0},
 }

@@ -19,7 +19,7 @@ from tcomodel.errors import UsageError
 
 KERNEL_COMPONENTS = ("experts", "dense")
 # what a component can be set to: "native" = the precision's own rate, or a named rate
-KERNEL_PATHS = ("native", "bf16", "fp8", "int8", "fp4")
+KERNEL_PATHS = ("native", "bf16", "fp16acc", "fp8", "int8", "fp4")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,13 @@ RULES: tuple[KernelRule, ...] = (
                  "since June 2024 (b3080 on)",
                  "github.com/ggml-org/llama.cpp/pull/7676 (CUDA: use tensor cores for MMQ, merged 2024-06) and "
                  "pull/7860 (int8 tensor cores for MMQ q4_K, q5_K, q6_K)", ("q4_0", "q4_k_m", "q8_0"))
+      for comp in ("dense", "experts")),
+    # F16 weights go through cuBLAS with FP16 accumulation on NVIDIA (FP32 only on AMD CDNA/RDNA4): on GeForce
+    # that is twice the FP32-accumulate rate the catalogue's bf16_tflops holds (hardware fp16_acc_tflops)
+    *(KernelRule("llamacpp", _NVIDIA_TENSOR_INT8, "bf16", comp, "fp16acc", "cuBLAS FP16 GEMM, FP16 accumulate",
+                 "all CUDA builds", "ggml-org/llama.cpp ggml/src/ggml-cuda/ggml-cuda.cu ggml_cuda_op_mul_mat_cublas "
+                 "(CUBLAS_COMPUTE_16F unless GGML_CUDA_CC_IS_CDNA or RDNA4; seen via github.com code search)",
+                 ("fp16", "bf16"))
       for comp in ("dense", "experts")),
 )
 

@@ -290,7 +290,10 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                            precision_id=prec.id)
     rates = {}
     for comp, choice in paths.items():
-        rates[comp] = _peak_for(hw, native if choice.path == "native" else get_precision(choice.path))
+        if choice.path == "fp16acc":
+            rates[comp] = (hw.fp16_acc_tflops, "fp16acc") if hw.fp16_acc_tflops else _peak_for(hw, get_precision("bf16"))
+        else:
+            rates[comp] = _peak_for(hw, native if choice.path == "native" else get_precision(choice.path))
     if compute_tflops is not None:  # what-if: the matmul peak actually available (e.g. FP16-accumulate rate)
         over = _positive("compute_tflops", compute_tflops, hi=1e6)
         rates = {c: (over, "override") for c in rates}
