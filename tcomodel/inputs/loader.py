@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field, make_dataclass
@@ -21,7 +22,10 @@ from tcomodel.inputs.schema import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     KIND_SHEETS,
+    MAX_CELLS_PER_WORKBOOK,
+    MAX_ROWS_PER_SHEET,
     SELF_HOSTED_KINDS,
+    UNITS_ROW,
     SheetSpec,
     all_sheets,
 )
@@ -141,6 +145,9 @@ def _open_workbooks(path: Path):
         raise WorkbookFileError.at(None, None, f"{p} is a corrupt .xlsx (damaged member {bad})", path=p)
     if "xl/workbook.xml" not in names:
         raise WorkbookFileError.at(None, None, f"{p} is a zip file but not an .xlsx workbook (no xl/workbook.xml)", path=p)
+    size_problems = _check_sizes(path)
+    if size_problems:
+        raise InputError(size_problems, path=p)
     from openpyxl import load_workbook
 
     try:
@@ -151,6 +158,89 @@ def _open_workbooks(path: Path):
     except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
         raise WorkbookFileError.at(None, None, f"{p} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})", path=p) from None
     return values, formulas
+
+
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>')
+_R_ATTR = re.compile(rb'\sr="(\d+)"')
+_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c[\s>/]')
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_CHUNK_BYTES = 1 << 20
+_SHARED_STRINGS_MAX_BYTES = 64 << 20
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of every worksheet, read from workbook.xml and its relationships."""
+    import xml.etree.ElementTree as ET
+
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return []  # openpyxl reports the damage in its own words
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = []
+    for sheet in book.iter(f"{ns_main}sheet"):
+        target = targets.get(sheet.get(f"{ns_rel}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts.append((sheet.get("name", "?"), member))
+    return parts
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str, row_limit: int) -> tuple[int, int]:
+    """(last row, cells) of a worksheet part, streamed without building cells; stops early past ``row_limit``."""
+    last_row, cells, tail, rows_seen = 0, 0, b"", 0
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK_BYTES)
+            buf = tail + chunk
+            # a tag cut at the chunk's end is scanned with the next chunk; the last chunk is scanned whole
+            head = buf[:max(0, len(buf) - 512)] if chunk else buf
+            if not rows_seen and not last_row:
+                m = _DIMENSION.search(head)
+                if m:
+                    last_row = int(m.group(1))
+            for m in _ROW_TAG.finditer(head):
+                rows_seen += 1
+                r = _R_ATTR.search(m.group(1))
+                last_row = max(last_row, int(r.group(1)) if r else rows_seen)
+            cells += len(_CELL_TAG.findall(head))
+            tail = buf[len(head):]
+            if not chunk or last_row > row_limit or cells > MAX_CELLS_PER_WORKBOOK:
+                break
+    return last_row, cells
+
+
+def _check_sizes(path: Path) -> list[Problem]:
+    """Refuse a workbook whose sheets are too large to load safely, from the raw XML and before openpyxl builds
+    a single cell (openpyxl holds every cell in memory: a million-row sheet would take gigabytes)."""
+    limits = {spec.name: spec.max_rows for spec in all_sheets()}
+    problems, total_cells = [], 0
+    with zipfile.ZipFile(path) as zf:
+        try:
+            shared = zf.getinfo("xl/sharedStrings.xml").file_size
+        except KeyError:
+            shared = 0
+        if shared > _SHARED_STRINGS_MAX_BYTES:
+            problems.append(Problem(None, None, f"{path}: the workbook's text cells take {shared / 2**20:,.0f} MiB, "
+                                    f"more than the {_SHARED_STRINGS_MAX_BYTES / 2**20:,.0f} MiB a scenario workbook may "
+                                    "hold; delete the unused rows"))
+        for name, member in _sheet_parts(zf):
+            if member not in zf.namelist():
+                continue
+            limit = limits.get(name, MAX_ROWS_PER_SHEET)
+            last_row, cells = _scan_sheet(zf, member, limit)
+            total_cells += cells
+            if last_row > limit:
+                problems.append(Problem(name, None, f"the sheet reaches row {last_row:,}; at most {limit:,} rows are "
+                                        "read (header and units included). Delete the rows below the data (select "
+                                        "them, Delete Rows), including rows that only hold formatting"))
+            elif total_cells > MAX_CELLS_PER_WORKBOOK:
+                problems.append(Problem(name, None, f"the workbook holds more than {MAX_CELLS_PER_WORKBOOK:,} cells "
+                                        f"(reached on this sheet); delete unused rows and columns"))
+                break
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +307,8 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
                     f"expected columns: {', '.join(spec.field_names)}")
     if missing or renamed:
         return []
+    if not _units_row_ok(spec, ws_values, header, out):
+        return []
     cls = record_class(spec)
     records = []
     present = [f for f in spec.fields if f.name in header]
@@ -247,6 +339,32 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
         rec_ok = ok
         records.append((rec, rec_ok, row))
     return records
+
+
+def _units_row_ok(spec: SheetSpec, ws_values, header: dict[str, int], out: _Collector) -> bool:
+    """Row 2 must be the units row: data typed over it, or a units row deleted so that data moved up into row 2,
+    would otherwise drop that row silently. Blank unit cells are tolerated; a whole row of them is not."""
+    if (ws_values.max_row or 0) < UNITS_ROW:
+        return True  # header only: no data to lose
+    wrong, blank = [], 0
+    for f in spec.fields:
+        if f.name not in header:
+            continue
+        col = header[f.name]
+        v = ws_values.cell(row=UNITS_ROW, column=col).value
+        if is_blank(v):
+            blank += 1
+            continue
+        if not isinstance(v, str) or " ".join(v.split()).lower() != f.unit_label.lower():
+            wrong.append(f"{get_column_letter(col)}{UNITS_ROW} holds {v!r} under {f.name}, expected {f.unit_label!r}")
+    if not wrong and blank < len(header):
+        return True
+    found = ("; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")) if wrong \
+        else "the row is empty"
+    out.add(spec.name, f"A{UNITS_ROW}", f"expected the units row in row {UNITS_ROW}, but {found}. Was it deleted or "
+            f"typed over? Data is read from row {FIRST_DATA_ROW}: restore the units row (a template from "
+            "`tcomodel init` has it) so that no data row is skipped")
+    return False
 
 
 def _read_key_value(spec: SheetSpec, ws_values, ws_formulas, out: _Collector):

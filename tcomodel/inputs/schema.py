@@ -25,6 +25,10 @@ KV_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4")
 HEADER_ROW = 1
 UNITS_ROW = 2
 FIRST_DATA_ROW = 3
+# Bounded work: a sheet is refused from its size alone, before its cells are read. Generous for any real
+# scenario (the shipped one has under 30 rows per sheet), small enough that loading stays well under 500 MB.
+MAX_ROWS_PER_SHEET = 5_000
+MAX_CELLS_PER_WORKBOOK = 500_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Field:
     ref: str | None = None
     description: str = ""
     default: object = None  # value of an optional field left blank (Scenario keys; documented in the README)
+
+    @property
+    def unit_label(self) -> str:
+        """What row 2 of a table sheet shows above this column."""
+        return self.unit or ("text" if self.kind in ("text", "choice") else self.kind)
 
     def allowed(self) -> str:
         """A short human statement of what the field accepts, for error messages and docs."""
@@ -88,6 +97,8 @@ class SheetSpec:
     per_quarter: bool = False  # rows keyed by quarter (Workload)
     unique_together: tuple[str, ...] = ()  # e.g. (option_id, quarter) on Utilization
     fill_from: str | None = None  # a filled cell of this column supplies the row's blank cells (Models: config_json)
+    max_rows: int = MAX_ROWS_PER_SHEET  # rows the loader accepts (header and units included); checked before reading
+
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -349,6 +360,7 @@ UTILIZATION = SheetSpec(
     "Utilization ramp for options whose load is stated as utilization (one row per option and quarter).",
     required=False,
     unique_together=("option_id", "quarter"),
+    max_rows=20_000,
 )
 
 CLAIMS = SheetSpec(
