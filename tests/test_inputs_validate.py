@@ -197,7 +197,7 @@ def test_empty_required_cell(tmp_path, template):
 def test_text_in_numeric_cell(tmp_path, template):
     p = mutate(template, tmp_path / "b.xlsx", _set("ApiPrices", "input_per_mtok", "api-claude-sonnet", "three dollars"))
     assert_invalid(p, _cell(template, "ApiPrices", "input_per_mtok", "api-claude-sonnet"),
-                   "holds text 'three dollars'", "expected a number of at least 0")
+                   "holds text 'three dollars'", "expected a number from 0 to 1,000,000,000")
 
 
 @pytest.mark.parametrize("error", ["#REF!", "#DIV/0!", "#N/A"])

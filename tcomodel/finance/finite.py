@@ -95,9 +95,16 @@ def check_finite(run) -> None:
     bad = [it for it in items if _bad(values, it, id(it) in required_ids)]
     if not bad:
         return
-    bad_ids = {id(it) for it in bad}
-    # the root: a bad item none of whose referenced items is bad (the first place the number broke)
-    root = next((it for it in bad if not any(id(c) in bad_ids for c in _leaves(it)[2])), bad[0])
+    # the root: follow non-finite references down to an item whose own references are all finite, the first
+    # place the number broke
+    root, seen = bad[0], set()
+    while id(root) not in seen:
+        seen.add(id(root))
+        child = next((c for c in _leaves(root)[2] if c in values and id(c) not in seen
+                      and not np.isfinite(np.asarray(values[c], dtype=float)).all()), None)
+        if child is None:
+            break
+        root = child
     owner = _owner(model)
     oid = owner.get(id(root)) or next((owner[id(it)] for it in bad if id(it) in owner), None)
     inputs, rows = _feeding_inputs(root)
@@ -111,12 +118,12 @@ def check_finite(run) -> None:
 
     cells.sort(key=lambda d: (-size(d), d.origin))
     v = np.asarray(values[root], dtype=float)
-    what = "infinite" if np.isinf(v).any() else "not a number"
+    what = "infinite" if np.isinf(v).any() else "not a number (#N/A)"
     opt_rec = run.scenario.options.get(oid) if oid else None
     where_opt = f"option '{oid}' ({opt_rec.cell('option_id')}): " if opt_rec is not None else ""
     named = ", ".join(f"{d.origin.split(' ')[0]} {d.label} = {_fmt(size(d))}" for d in cells[:MAX_CELLS_NAMED])
     more = f" and {len(cells) - MAX_CELLS_NAMED} more" if len(cells) > MAX_CELLS_NAMED else ""
-    message = (f"{where_opt}'{root.label}' comes out {what} ({root.unit}), so no report is written. It is computed "
+    message = (f"{where_opt}'{root.label}' ({root.unit}) comes out {what}, so no report is written. It is computed "
                f"from {named or 'no workbook input'}{more}; one of them is too large or too small for this "
                "scenario (check for a mistyped exponent or a zero where a rate or capacity is divided by)")
     if cells:
