@@ -268,3 +268,13 @@ def test_units_row_message_on_a_workbook_opened_without_units_row_in_memory():
         for f in spec.fields:
             if f.name in header:
                 assert ws.cell(2, header[f.name]).value == f.unit_label, (spec.name, f.name)
+
+
+def test_cleared_header_of_a_column_owned_options_need(tmp_path):
+    """Found by the fuzz test: an optional column whose header was cleared reads as blank; the owned option
+    that needs it is reported on its sheet (the column has no cell to name) instead of an IndexError."""
+    def edit(wb):
+        wb["Opex"]["B1"] = None  # power_kw_per_replica
+    result = invoke("validate", mutate(DEFAULT, tmp_path / "h.xlsx", edit))
+    assert result.exit_code == 2
+    assert problem_lines(result) == ["Opex: power_kw_per_replica is required for owned option 'alternative-owned'"]

@@ -57,7 +57,7 @@ def operating_points(scenario) -> OperatingPoints:
             continue
         first = per_q[0]
         if not first.fits and not first.output_tok_s_total:
-            problems.append(Problem("Options", opt.cell("model_id").split("!")[1],
+            problems.append(Problem("Options", _at(opt, "model_id"),
                                     f"option '{oid}': {opt.model_id} in {opt.precision} does not fit on "
                                     f"{opt.gpus_per_replica or 1} x {opt.hardware_id} (weights {first.weights_gb_per_gpu:.1f} GB "
                                     f"per GPU, usable {first.usable_memory_gb_per_gpu:.1f} GB); raise gpus_per_replica or "
