@@ -278,3 +278,27 @@ def test_cleared_header_of_a_column_owned_options_need(tmp_path):
     result = invoke("validate", mutate(DEFAULT, tmp_path / "h.xlsx", edit))
     assert result.exit_code == 2
     assert problem_lines(result) == ["Opex: power_kw_per_replica is required for owned option 'alternative-owned'"]
+
+
+def test_too_many_cells_within_the_row_limit_is_refused(tmp_path, monkeypatch):
+    """1,000 rows of 600 cells: within the row limit, but 600,000 cells are more than a workbook may hold."""
+    from tcomodel.inputs.loader import _sheet_parts
+    from tcomodel.inputs.schema import MAX_CELLS_PER_WORKBOOK
+
+    dst = tmp_path / "wide.xlsx"
+    with zipfile.ZipFile(DEFAULT) as zin:
+        member = dict(_sheet_parts(zin))["Pairs"]
+        xml = zin.read(member).decode()
+        rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{openpyxl.utils.get_column_letter(c)}{r}"><v>1</v></c>'
+                                                   for c in range(4, 604)) + "</row>" for r in range(10, 1010))
+        xml = xml.replace("</sheetData>", rows + "</sheetData>")
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, xml if info.filename == member else zin.read(info.filename))
+    monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: pytest.fail("openpyxl loaded an oversized workbook"))
+    with pytest.raises(InputError) as err:
+        load_scenario(dst)
+    (p,) = err.value.problems
+    assert (p.sheet, p.cell) == ("Pairs", None)
+    assert p.message == (f"the workbook holds more than {MAX_CELLS_PER_WORKBOOK:,} cells (reached on this sheet); "
+                         "delete unused rows and columns")

@@ -234,7 +234,7 @@ def _check_sizes(path: Path) -> list[Problem]:
             total_cells += cells
             if last_row > limit:
                 problems.append(Problem(name, None, f"the sheet reaches row {last_row:,}; at most {limit:,} rows are "
-                                        "read (header and units included). Delete the rows below the data (select "
+                                        "read, header included. Delete the rows below the data (select "
                                         "them, Delete Rows), including rows that only hold formatting"))
             elif total_cells > MAX_CELLS_PER_WORKBOOK:
                 problems.append(Problem(name, None, f"the workbook holds more than {MAX_CELLS_PER_WORKBOOK:,} cells "
