@@ -11,6 +11,8 @@ from tcomodel import __version__
 from tcomodel.errors import InputError, TcoModelError
 
 EXIT_INPUT_ERROR = 2
+MASTER_CHECK_FAILED = ("warning: master check FAILED: the model's own checks do not all pass (see the Checks sheet "
+                       "of the report, marked red on its Cover); do not present the figures")
 
 
 def handle_errors(func):
@@ -63,12 +65,17 @@ def init(path, force):
 @handle_errors
 def validate(path):
     """Check a scenario workbook. Exit 0 with a summary when valid; exit 2 with every problem,
-    one per line as Sheet!Cell: what is wrong and what is allowed."""
+    one per line as Sheet!Cell: what is wrong and what is allowed. Runs the same load and model
+    (roofline and finance) as build, without writing anything: what build rejects, validate reports."""
+    from tcomodel.finance import run_model
     from tcomodel.inputs import load_scenario
 
     scenario = load_scenario(path)
+    run = run_model(scenario)
     click.echo(f"{path}: valid")
     click.echo(scenario.summary())
+    if run.scalar(run.model.master_check) != 0:
+        click.echo(MASTER_CHECK_FAILED, err=True)
 
 
 @main.command("verify")
@@ -219,10 +226,13 @@ def build(scenario, output, json_path, no_xlsx):
     click.echo(f"{run.scenario.settings.scenario_name}: {len(m.options)} options, {len(m.quarters)} quarters, "
                f"currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
     for oid, om in m.options.items():
-        lev = run.scalar(om.levelized)
+        lev = run.scalar(om.levelized)  # None (#N/A) where the option serves no tokens
+        lev_text = "#N/A" if lev is None else f"{lev:,.2f}"
         npv = run.scalar(m.comparisons[oid].npv) if oid in m.comparisons else None
-        click.echo(f"  {oid:<24} {lev:>10,.2f} {m.currency}/Mtok levelized"
+        click.echo(f"  {oid:<24} {lev_text:>10} {m.currency}/Mtok levelized"
                    + (f"   NPV vs {m.baseline} {npv:>14,.0f} {m.currency}" if npv is not None else "   (baseline)"))
+    if run.scalar(m.master_check) != 0:
+        click.echo(MASTER_CHECK_FAILED, err=True)
     for msg in run.warnings:
         click.echo(f"warning: {msg}", err=True)
     if xlsx_path:

@@ -203,7 +203,7 @@ def test_vat_share_outside_unit_interval_is_refused(tmp_path, value):
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert any(ln.startswith(cell + ":") and "outside [0, 1]" in ln for ln in result.output.splitlines()), result.output
+    assert any(ln.startswith(cell + ":") and "is not between 0 and 1" in ln for ln in result.output.splitlines()), result.output
     out = tmp_path / "report.xlsx"
     result = CliRunner().invoke(main, ["build", str(bad), "-o", str(out)])
     assert result.exit_code == 2 and not out.exists()

@@ -33,27 +33,45 @@ def operating_points(scenario) -> OperatingPoints:
             continue
         cache: dict[tuple, object] = {}
         per_q = []
-        for w in scenario.workload:
-            key = (w.input_tokens_per_request, w.output_tokens_per_request, w.min_user_tok_s, w.max_ttft_s)
-            if key not in cache:
-                cache[key] = estimate(
-                    opt.hardware_id, opt.model_id, opt.precision, kv_precision=opt.kv_precision or "bf16",
-                    # a replica is one tensor-parallel group of gpus_per_replica GPUs
-                    gpus=opt.gpus_per_replica or 1, tp=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
-                    input_tokens=int(round(w.input_tokens_per_request)),
-                    # reasoning tokens are decoded in the same sequence: they lengthen it
-                    output_tokens=int(round(w.output_tokens_per_request + (opt.reasoning_tokens_per_request or 0))),
-                    min_user_tok_s=w.min_user_tok_s, max_ttft_s=w.max_ttft_s,
-                    hardware_catalogue=scenario.hardware, model_catalogue=scenario.models,
-                )
-            per_q.append(cache[key])
+        broken = _request_too_long(scenario, oid, opt)
+        if broken is not None:
+            problems.append(broken)
+            continue
+        try:
+            for w in scenario.workload:
+                key = (w.input_tokens_per_request, w.output_tokens_per_request, w.min_user_tok_s, w.max_ttft_s)
+                if key not in cache:
+                    cache[key] = _estimate_at(w, oid, opt, lambda: estimate(
+                        opt.hardware_id, opt.model_id, opt.precision, kv_precision=opt.kv_precision or "bf16",
+                        # a replica is one tensor-parallel group of gpus_per_replica GPUs
+                        gpus=opt.gpus_per_replica or 1, tp=opt.gpus_per_replica or 1, engine=opt.engine or "vllm",
+                        input_tokens=int(round(w.input_tokens_per_request)),
+                        # reasoning tokens are decoded in the same sequence: they lengthen it
+                        output_tokens=int(round(w.output_tokens_per_request + (opt.reasoning_tokens_per_request or 0))),
+                        min_user_tok_s=w.min_user_tok_s, max_ttft_s=w.max_ttft_s,
+                        hardware_catalogue=scenario.hardware, model_catalogue=scenario.models,
+                    ))
+                per_q.append(cache[key])
+        except InputError as exc:
+            problems += exc.problems
+            continue
         first = per_q[0]
         if not first.fits and not first.output_tok_s_total:
-            problems.append(Problem("Options", opt.cell("model_id").split("!")[1],
+            problems.append(Problem("Options", _at(opt, "model_id"),
                                     f"option '{oid}': {opt.model_id} in {opt.precision} does not fit on "
                                     f"{opt.gpus_per_replica or 1} x {opt.hardware_id} (weights {first.weights_gb_per_gpu:.1f} GB "
                                     f"per GPU, usable {first.usable_memory_gb_per_gpu:.1f} GB); raise gpus_per_replica or "
                                     f"choose a smaller precision"))
+            continue
+        late = next(((w, e) for w, e in zip(scenario.workload, per_q) if not e.output_tok_s_total), None)
+        if late is not None and opt.measured_output_tok_s_per_replica is None and oid not in scenario.benchmarks:
+            w, e = late
+            problems.append(Problem("Workload", _at(w, "input_tokens_per_request"),
+                                    f"quarter {w.quarter}: option '{oid}' ({opt.cell('option_id')}) cannot serve even one "
+                                    f"request of {w.input_tokens_per_request:,.0f} input + {w.output_tokens_per_request:,.0f} "
+                                    f"output tokens: the cache for it does not fit beside the weights of {opt.model_id} "
+                                    f"on {opt.gpus_per_replica or 1} x {opt.hardware_id}; shorten the requests or raise "
+                                    "gpus_per_replica"))
             continue
         if any(not e.meets_targets for e in per_q):
             e = next(e for e in per_q if not e.meets_targets)
@@ -83,3 +101,46 @@ def operating_points(scenario) -> OperatingPoints:
     if problems:
         raise InputError(problems, path=scenario.path)
     return OperatingPoints(caps, ests, warnings)
+
+
+def _at(rec, name: str) -> str:
+    return rec.cell(name).split("!")[-1]
+
+
+def _request_too_long(scenario, oid, opt) -> Problem | None:
+    """A request longer than the served model's context, at the Workload cell of the first quarter it happens."""
+    model = scenario.models.get(opt.model_id)
+    limit = getattr(model, "max_context_tokens", None)
+    if not limit:
+        return None
+    reasoning = opt.reasoning_tokens_per_request or 0
+    for w in scenario.workload:
+        n_in = int(round(w.input_tokens_per_request))
+        n_out = int(round(w.output_tokens_per_request + reasoning))
+        if n_in + n_out <= limit:
+            continue
+        field = "input_tokens_per_request" if n_in >= w.output_tokens_per_request else "output_tokens_per_request"
+        extra = f" + {reasoning:,.0f} reasoning tokens ({opt.cell('reasoning_tokens_per_request')})" if reasoning else ""
+        return Problem("Workload", _at(w, field),
+                       f"quarter {w.quarter}: a request of {n_in:,} input ({w.cell('input_tokens_per_request')}) + "
+                       f"{w.output_tokens_per_request:,.0f} output tokens ({w.cell('output_tokens_per_request')}){extra} "
+                       f"is longer than the {limit:,}-token context of {opt.model_id}, which option '{oid}' serves "
+                       f"({opt.cell('model_id')}); shorten the requests to at most {limit:,} tokens in all, or serve "
+                       "a model with a longer context")
+    return None
+
+
+def _estimate_at(w, oid, opt, run):
+    """The roofline estimate, with any argument it refuses reported at the cells that supplied it."""
+    from tcomodel.errors import UsageError
+
+    try:
+        return run()
+    except UsageError as exc:
+        cells = ", ".join(c for c in (opt.cell("hardware_id"), opt.cell("model_id"), opt.cell("precision"),
+                                      opt.cell("gpus_per_replica"), w.cell("input_tokens_per_request"),
+                                      w.cell("output_tokens_per_request"), w.cell("min_user_tok_s"),
+                                      w.cell("max_ttft_s")) if "!" in c)
+        raise InputError([Problem("Options", _at(opt, "option_id"),
+                                  f"option '{oid}', quarter {w.quarter}: the roofline estimate refuses its inputs: "
+                                  f"{exc} (from {cells})")], path=None) from None

@@ -10,6 +10,7 @@ import numpy as np
 
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.capacity import OperatingPoints, operating_points
+from tcomodel.finance.finite import check_finite
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.sheet import evaluate
@@ -45,7 +46,9 @@ def run_model(scenario, *, build_date: dt.date | None = None) -> ModelRun:
     ops = operating_points(scenario)
     model = build_tco_model(scenario, ops.capacities)
     values = evaluate(model.all_items(), model.values(), periods=scenario.settings.horizon_quarters)
-    return ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date))
+    run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date))
+    check_finite(run)  # before anything is written: every result a number, or an error at its input cells
+    return run
 
 
 def _num(x):

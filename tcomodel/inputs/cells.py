@@ -154,7 +154,7 @@ def _parse_number(f: Field, value) -> float:
         raise CellProblem(f"{f.name} is not a finite number; expected {f.allowed()}")
     if f.kind == "share" and not 0.0 <= number <= 1.0:
         hint = f" (for {number:g}% write {number / 100:g} or {number:g}%)" if 1.0 < number <= 100.0 else ""
-        raise CellProblem(f"{f.name} {number:g} is outside [0, 1]{hint}; expected {f.allowed()}")
+        raise CellProblem(f"{f.name} {number:g} is not between 0 and 1{hint}; expected {f.allowed()}")
     if f.kind == "integer" and not float(number).is_integer():
         raise CellProblem(f"{f.name} {number:g} is not a whole number; expected {f.allowed()}")
     if f.min is not None and number < f.min:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field, make_dataclass
@@ -21,7 +22,10 @@ from tcomodel.inputs.schema import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     KIND_SHEETS,
+    MAX_CELLS_PER_WORKBOOK,
+    MAX_ROWS_PER_SHEET,
     SELF_HOSTED_KINDS,
+    UNITS_ROW,
     SheetSpec,
     all_sheets,
 )
@@ -141,6 +145,9 @@ def _open_workbooks(path: Path):
         raise WorkbookFileError.at(None, None, f"{p} is a corrupt .xlsx (damaged member {bad})", path=p)
     if "xl/workbook.xml" not in names:
         raise WorkbookFileError.at(None, None, f"{p} is a zip file but not an .xlsx workbook (no xl/workbook.xml)", path=p)
+    size_problems = _check_sizes(path)
+    if size_problems:
+        raise InputError(size_problems, path=p)
     from openpyxl import load_workbook
 
     try:
@@ -151,6 +158,89 @@ def _open_workbooks(path: Path):
     except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
         raise WorkbookFileError.at(None, None, f"{p} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})", path=p) from None
     return values, formulas
+
+
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>')
+_R_ATTR = re.compile(rb'\sr="(\d+)"')
+_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c[\s>/]')
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_CHUNK_BYTES = 1 << 20
+_SHARED_STRINGS_MAX_BYTES = 64 << 20
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of every worksheet, read from workbook.xml and its relationships."""
+    import xml.etree.ElementTree as ET
+
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return []  # openpyxl reports the damage in its own words
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = []
+    for sheet in book.iter(f"{ns_main}sheet"):
+        target = targets.get(sheet.get(f"{ns_rel}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts.append((sheet.get("name", "?"), member))
+    return parts
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str, row_limit: int) -> tuple[int, int]:
+    """(last row, cells) of a worksheet part, streamed without building cells; stops early past ``row_limit``."""
+    last_row, cells, tail, rows_seen = 0, 0, b"", 0
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK_BYTES)
+            buf = tail + chunk
+            # a tag cut at the chunk's end is scanned with the next chunk; the last chunk is scanned whole
+            head = buf[:max(0, len(buf) - 512)] if chunk else buf
+            if not rows_seen and not last_row:
+                m = _DIMENSION.search(head)
+                if m:
+                    last_row = int(m.group(1))
+            for m in _ROW_TAG.finditer(head):
+                rows_seen += 1
+                r = _R_ATTR.search(m.group(1))
+                last_row = max(last_row, int(r.group(1)) if r else rows_seen)
+            cells += len(_CELL_TAG.findall(head))
+            tail = buf[len(head):]
+            if not chunk or last_row > row_limit or cells > MAX_CELLS_PER_WORKBOOK:
+                break
+    return last_row, cells
+
+
+def _check_sizes(path: Path) -> list[Problem]:
+    """Refuse a workbook whose sheets are too large to load safely, from the raw XML and before openpyxl builds
+    a single cell (openpyxl holds every cell in memory: a million-row sheet would take gigabytes)."""
+    limits = {spec.name: spec.max_rows for spec in all_sheets()}
+    problems, total_cells = [], 0
+    with zipfile.ZipFile(path) as zf:
+        try:
+            shared = zf.getinfo("xl/sharedStrings.xml").file_size
+        except KeyError:
+            shared = 0
+        if shared > _SHARED_STRINGS_MAX_BYTES:
+            problems.append(Problem(None, None, f"{path}: the workbook's text cells take {shared / 2**20:,.0f} MiB, "
+                                    f"more than the {_SHARED_STRINGS_MAX_BYTES / 2**20:,.0f} MiB a scenario workbook may "
+                                    "hold; delete the unused rows"))
+        for name, member in _sheet_parts(zf):
+            if member not in zf.namelist():
+                continue
+            limit = limits.get(name, MAX_ROWS_PER_SHEET)
+            last_row, cells = _scan_sheet(zf, member, limit)
+            total_cells += cells
+            if last_row > limit:
+                problems.append(Problem(name, None, f"the sheet reaches row {last_row:,}; at most {limit:,} rows are "
+                                        "read, header included. Delete the rows below the data (select "
+                                        "them, Delete Rows), including rows that only hold formatting"))
+            elif total_cells > MAX_CELLS_PER_WORKBOOK:
+                problems.append(Problem(name, None, f"the workbook holds more than {MAX_CELLS_PER_WORKBOOK:,} cells "
+                                        f"(reached on this sheet); delete unused rows and columns"))
+                break
+    return problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +307,8 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
                     f"expected columns: {', '.join(spec.field_names)}")
     if missing or renamed:
         return []
+    if not _units_row_ok(spec, ws_values, header, out):
+        return []
     cls = record_class(spec)
     records = []
     present = [f for f in spec.fields if f.name in header]
@@ -247,6 +339,32 @@ def _read_table(spec: SheetSpec, ws_values, ws_formulas, out: _Collector) -> lis
         rec_ok = ok
         records.append((rec, rec_ok, row))
     return records
+
+
+def _units_row_ok(spec: SheetSpec, ws_values, header: dict[str, int], out: _Collector) -> bool:
+    """Row 2 must be the units row: data typed over it, or a units row deleted so that data moved up into row 2,
+    would otherwise drop that row silently. Blank unit cells are tolerated; a whole row of them is not."""
+    if (ws_values.max_row or 0) < UNITS_ROW:
+        return True  # header only: no data to lose
+    wrong, blank = [], 0
+    for f in spec.fields:
+        if f.name not in header:
+            continue
+        col = header[f.name]
+        v = ws_values.cell(row=UNITS_ROW, column=col).value
+        if is_blank(v):
+            blank += 1
+            continue
+        if not isinstance(v, str) or " ".join(v.split()).lower() != f.unit_label.lower():
+            wrong.append(f"{get_column_letter(col)}{UNITS_ROW} holds {v!r} under {f.name}, expected {f.unit_label!r}")
+    if not wrong and blank < len(header):
+        return True
+    found = ("; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")) if wrong \
+        else "the row is empty"
+    out.add(spec.name, f"A{UNITS_ROW}", f"expected the units row in row {UNITS_ROW}, but {found}. Was it deleted or "
+            f"typed over? Data is read from row {FIRST_DATA_ROW}: restore the units row (a template from "
+            "`tcomodel init` has it) so that no data row is skipped")
+    return False
 
 
 def _read_key_value(spec: SheetSpec, ws_values, ws_formulas, out: _Collector):
@@ -329,7 +447,7 @@ def _unique(spec_name: str, rows, field_name: str, out: _Collector) -> dict:
         if key is None:
             continue
         if key in seen:
-            out.add(spec_name, rec.cell(field_name).split("!")[1],
+            out.add(spec_name, _at(rec, field_name),
                     f"duplicate {field_name} '{key}' (first at {seen[key].cell(field_name)}); ids must be unique")
             continue
         seen[key] = rec
@@ -349,7 +467,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         try:
             hardware[hid] = HardwareSpec.from_row({k: v for k, v in rec.__dict__.items() if k != "cells"})
         except Exception as exc:  # spec constructors validate physical consistency
-            out.add("Hardware", rec.cell("hardware_id").split("!")[1], f"hardware '{hid}' is inconsistent: {exc}")
+            out.add("Hardware", _at(rec, "hardware_id"), f"hardware '{hid}' is inconsistent: {exc}")
     for mid, rec in model_rows.items():
         row = {k: v for k, v in rec.__dict__.items() if k != "cells"}
         if row.get("config_json"):
@@ -358,13 +476,13 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             try:
                 models[mid] = model_from_row(row, Path(path).resolve().parent)
             except ModelConfigError as exc:
-                out.add("Models", rec.cell("config_json").split("!")[1], f"config_json '{row['config_json']}': {exc}")
+                out.add("Models", _at(rec, "config_json"), f"config_json '{row['config_json']}': {exc}")
                 models[mid] = None  # the row exists: references to it are not reported again (nothing is built)
             continue
         try:
             models[mid] = ModelSpec.from_row(row)
         except Exception as exc:
-            out.add("Models", rec.cell("model_id").split("!")[1], f"model '{mid}' is inconsistent: {exc}")
+            out.add("Models", _at(rec, "model_id"), f"model '{mid}' is inconsistent: {exc}")
 
     fx_rows = _unique("FX", tables["FX"], "currency", out)
     options = _unique("Options", tables["Options"], "option_id", out)
@@ -397,7 +515,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
     if report_ccy and report_ccy in {c.upper() for c in fx_rows} and fx_rows.get(report_ccy) is not None:
         rec = fx_rows[report_ccy]
         if rec.rate_to_report_currency is not None and abs(rec.rate_to_report_currency - 1.0) > 1e-12:
-            out.add("FX", rec.cell("rate_to_report_currency").split("!")[1],
+            out.add("FX", _at(rec, "rate_to_report_currency"),
                     f"the report currency {report_ccy} must have rate 1 (or no row), not {rec.rate_to_report_currency:g}")
     for sheet_name in ("Capex", "Opex", "Rental", "CloudRates", "ApiPrices", "Roles"):
         for rec, ok, row in tables[sheet_name]:
@@ -405,7 +523,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             if ccy is None or not report_ccy:
                 continue
             if ccy.upper() not in fx:
-                out.add(sheet_name, rec.cell("currency").split("!")[1],
+                out.add(sheet_name, _at(rec, "currency"),
                         f"currency '{ccy}' has no FX rate; add a row to sheet FX or use one of {', '.join(sorted(fx))}")
 
     # Options: references and kind-specific rows.
@@ -415,18 +533,18 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         if kind in SELF_HOSTED_KINDS:
             for fname in ("hardware_id", "model_id", "precision"):
                 if getattr(rec, fname) is None and rec.cell(fname) and _row_ok(tables["Options"], rec):
-                    out.add("Options", rec.cell(fname).split("!")[1], f"{fname} is required for a {kind} option")
+                    out.add("Options", _at(rec, fname), f"{fname} is required for a {kind} option")
         if kind is not None:
             for sheet_name in KIND_SHEETS[kind]:
                 if oid not in per_option[sheet_name] and sheet_name != "Opex" and sheet_name not in missing_sheets:
                     out.add(sheet_name, None, f"option '{oid}' is of kind {kind} and needs a row on sheet {sheet_name} (option_id {oid})")
         if kind == "hosted_api" and rec.redundancy_replicas:
-            out.add("Options", rec.cell("redundancy_replicas").split("!")[1],
+            out.add("Options", _at(rec, "redundancy_replicas"),
                     f"option '{oid}' is a hosted API: the provider runs its spares; leave redundancy_replicas blank")
         if rec.start_quarter is not None and settings is not None:
             last = settings.first_quarter + (settings.horizon_quarters - 1)
             if not settings.first_quarter <= rec.start_quarter <= last:
-                out.add("Options", rec.cell("start_quarter").split("!")[1],
+                out.add("Options", _at(rec, "start_quarter"),
                         f"start_quarter {rec.start_quarter} is outside the timeline {settings.first_quarter}..{last}")
     allowed_sheets = {"owned": {"Capex", "Opex"}, "rented_server": {"Rental", "Opex"},
                       "cloud_gpu": {"CloudRates", "Opex"}, "hosted_api": {"ApiPrices"}}
@@ -434,17 +552,17 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         for oid, rec in rows.items():
             opt = options.get(oid)
             if opt is None:
-                out.add(sheet_name, rec.cell("option_id").split("!")[1],
+                out.add(sheet_name, _at(rec, "option_id"),
                         f"option_id '{oid}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
             elif opt.kind is not None and sheet_name not in allowed_sheets[opt.kind]:
-                out.add(sheet_name, rec.cell("option_id").split("!")[1],
+                out.add(sheet_name, _at(rec, "option_id"),
                         f"option '{oid}' is of kind {opt.kind}; sheet {sheet_name} does not apply to it")
     for oid, rec in per_option["Opex"].items():
         opt = options.get(oid)
         if opt is not None and opt.kind == "owned":
             for fname in ("power_kw_per_replica", "load_factor", "pue", "power_price_per_kwh"):
                 if getattr(rec, fname) is None:
-                    out.add("Opex", rec.cell(fname).split("!")[1], f"{fname} is required for owned option '{oid}'")
+                    out.add("Opex", _at(rec, fname), f"{fname} is required for owned option '{oid}'")
     _check_cloud_rates(per_option["CloudRates"], options, settings, out)
 
     # Workload covers the horizon exactly once per quarter.
@@ -456,7 +574,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             if rec.quarter is None:
                 continue
             if rec.quarter in by_q:
-                out.add("Workload", rec.cell("quarter").split("!")[1],
+                out.add("Workload", _at(rec, "quarter"),
                         f"quarter {rec.quarter} appears twice (first at {by_q[rec.quarter].cell('quarter')})")
                 continue
             by_q[rec.quarter] = rec
@@ -474,12 +592,12 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             continue
         key = (rec.option_id, rec.quarter)
         if key in util_seen:
-            out.add("Utilization", rec.cell("quarter").split("!")[1],
+            out.add("Utilization", _at(rec, "quarter"),
                     f"option {rec.option_id} quarter {rec.quarter} appears twice (first at {util_seen[key].cell('quarter')})")
             continue
         util_seen[key] = rec
         if rec.option_id not in options:
-            out.add("Utilization", rec.cell("option_id").split("!")[1],
+            out.add("Utilization", _at(rec, "option_id"),
                     f"option_id '{rec.option_id}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
     if settings is not None:
         quarters = [settings.first_quarter + i for i in range(settings.horizon_quarters)]
@@ -487,7 +605,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             if rec.load_basis != "utilization":
                 continue
             if rec.kind == "hosted_api":
-                out.add("Options", rec.cell("load_basis").split("!")[1],
+                out.add("Options", _at(rec, "load_basis"),
                         f"option '{oid}' is a hosted API: its load is the workload; load_basis must be workload")
                 continue
             ramp = [util_seen.get((oid, q)) for q in quarters]
@@ -503,11 +621,11 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
     for rec in claims:
         _check_catalogue_refs("Claims", rec, hardware, models, out)
         if rec.precision is None and rec.bits_per_weight is None and rec.claimed_tok_s is not None:
-            out.add("Claims", rec.cell("precision").split("!")[1], "give a precision or bits_per_weight")
+            out.add("Claims", _at(rec, "precision"), "give a precision or bits_per_weight")
     ranges = [rec for rec, ok, row in tables["Ranges"]]
     for rec in ranges:
         if rec.low is not None and rec.high is not None and rec.low > rec.high:
-            out.add("Ranges", rec.cell("low").split("!")[1], f"low {rec.low:g} is above high {rec.high:g}")
+            out.add("Ranges", _at(rec, "low"), f"low {rec.low:g} is above high {rec.high:g}")
 
     extras = _check_economics(tables, options, workload, missing_sheets, out)
     extras["benchmarks"] = _read_benchmarks(path, options, out)
@@ -566,9 +684,10 @@ def _read_benchmarks(path: str, options: dict, out: _Collector) -> dict:
     return found
 
 
-def _at(rec, fieldname) -> str:
-    """The bare cell address (D7) of a record's field."""
-    return rec.cell(fieldname).split("!")[1]
+def _at(rec, fieldname) -> str | None:
+    """The bare cell address (D7) of a record's field; None when its column is absent (the problem names the sheet)."""
+    cell = rec.cell(fieldname)
+    return cell.split("!")[1] if "!" in cell else None
 
 
 def _check_economics(tables: dict, options: dict, workload: list, missing_sheets, out: _Collector) -> dict:
@@ -797,7 +916,7 @@ def _check_catalogue_refs(sheet: str, rec, hardware: dict, models: dict, out: _C
     for fname, known, where in (("hardware_id", hardware, "Hardware"), ("model_id", models, "Models")):
         value = getattr(rec, fname)
         if value is not None and value not in known:
-            out.add(sheet, rec.cell(fname).split("!")[1],
+            out.add(sheet, _at(rec, fname),
                     f"{fname} '{value}' is not on sheet {where} nor in the built-in catalogue; known: {', '.join(sorted(known))}")
 
 

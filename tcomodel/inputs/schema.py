@@ -25,6 +25,10 @@ KV_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "nvfp4")
 HEADER_ROW = 1
 UNITS_ROW = 2
 FIRST_DATA_ROW = 3
+# Bounded work: a sheet is refused from its size alone, before its cells are read. Generous for any real
+# scenario (the shipped one has under 30 rows per sheet), small enough that loading stays well under 500 MB.
+MAX_ROWS_PER_SHEET = 5_000
+MAX_CELLS_PER_WORKBOOK = 500_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class Field:
     description: str = ""
     default: object = None  # value of an optional field left blank (Scenario keys; documented in the README)
 
+    @property
+    def unit_label(self) -> str:
+        """What row 2 of a table sheet shows above this column."""
+        return self.unit or ("text" if self.kind in ("text", "choice") else self.kind)
+
     def allowed(self) -> str:
         """A short human statement of what the field accepts, for error messages and docs."""
         if self.kind == "choice":
@@ -64,17 +73,18 @@ class Field:
         if self.kind in ("number", "integer"):
             word = "a whole number" if self.kind == "integer" else "a number"
             if self.min is not None and self.max is not None:
-                return f"{word} from {_fmt(self.min)} to {_fmt(self.max)}"
+                return f"{word} from {_fmt(self.min)} to {_fmt(self.max)} (both included)"
             if self.min is not None:
-                return f"{word} >= {_fmt(self.min)}"
+                return f"{word} of at least {_fmt(self.min)}"
             if self.max is not None:
-                return f"{word} <= {_fmt(self.max)}"
+                return f"{word} of at most {_fmt(self.max)}"
             return word
         return "text"
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    x = float(x)
+    return f"{x:,.0f}" if x == int(x) and abs(x) < 1e15 else f"{x:g}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,8 @@ class SheetSpec:
     per_quarter: bool = False  # rows keyed by quarter (Workload)
     unique_together: tuple[str, ...] = ()  # e.g. (option_id, quarter) on Utilization
     fill_from: str | None = None  # a filled cell of this column supplies the row's blank cells (Models: config_json)
+    max_rows: int = MAX_ROWS_PER_SHEET  # rows the loader accepts (header and units included); checked before reading
+
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -100,12 +112,37 @@ class SheetSpec:
         return [f.name for f in self.fields]
 
 
+# Plausibility bounds: the largest value a field of this unit may take when its spec gives none. Generous (money
+# in any currency, VND or IDR included; volumes far beyond any single organisation) but finite, so that every
+# product the model forms stays far from float overflow and a mistyped exponent is caught at its cell.
+UNIT_MAX = {
+    "currency": 1e12,
+    "currency/month": 1e11,
+    "currency/hour": 1e9,
+    "currency/GPU-h": 1e9,
+    "currency/Mtok": 1e9,
+    "currency/kWh": 1e6,
+    "report currency per unit": 1e9,
+    "requests/quarter": 1e15,
+    "tokens": 1e8,
+    "tok/s": 1e9,
+    "kW": 1e4,
+    "months": 120,
+    "s": 86_400,
+    "hours/month": 1e6,
+    "hours": 1e7,
+    "replicas": 10_000,
+}
+
+
 def N(name, unit, description, *, min=0.0, max=None, required=True):
-    return Field(name, "number", unit, required, min, max, description=description)
+    return Field(name, "number", unit, required, min, UNIT_MAX.get(unit) if max is None else max,
+                 description=description)
 
 
 def I(name, unit, description, *, min=0, max=None, required=True):
-    return Field(name, "integer", unit, required, min, max, description=description)
+    return Field(name, "integer", unit, required, min, UNIT_MAX.get(unit) if max is None else max,
+                 description=description)
 
 
 def S(name, description, *, required=True):
@@ -174,7 +211,7 @@ OPTIONS = SheetSpec(
         C("engine", ENGINES, "Serving engine profile for the efficiency factors; blank = vllm", required=False),
         I("gpus_per_replica", "GPUs", "GPUs in one serving replica (tensor-parallel group); blank = 1", min=1, max=1024, required=False),
         C("load_basis", LOAD_BASES, "workload: serve the Workload sheet, utilization follows; utilization: tokens follow the Utilization sheet"),
-        N("measured_output_tok_s_per_replica", "tok/s", "Measured output throughput of one replica; overrides the roofline estimate", required=False),
+        N("measured_output_tok_s_per_replica", "tok/s", "Measured output throughput of one replica; overrides the roofline estimate", min=0.001, required=False),
         T("benchmark_result_file", "A `vllm bench serve --save-result` JSON measured on one replica (path relative to this workbook); its output_throughput overrides the roofline estimate", required=False, unit="path"),
         N("quality_score", "score 0-100", "Benchmark score or task success rate of the variant served, for the quality-adjusted cost; needs quality_benchmark and quality_model_variant", max=100.0, required=False),
         T("quality_benchmark", "Benchmark the quality_score is from, e.g. GPQA Diamond; required with a score", required=False),
@@ -349,6 +386,7 @@ UTILIZATION = SheetSpec(
     "Utilization ramp for options whose load is stated as utilization (one row per option and quarter).",
     required=False,
     unique_together=("option_id", "quarter"),
+    max_rows=20_000,
 )
 
 CLAIMS = SheetSpec(
@@ -375,8 +413,8 @@ RANGES = SheetSpec(
         T("sheet", "Sheet of the input"),
         T("row_id", "Row id on that sheet (option_id, currency, quarter) or the Scenario key"),
         T("field", "Field name (column); blank for a Scenario key", required=False),
-        N("low", "as input", "Low value", min=None),
-        N("high", "as input", "High value", min=None),
+        N("low", "as input", "Low value", min=-1e15, max=1e15),
+        N("high", "as input", "High value", min=-1e15, max=1e15),
         C("distribution", DISTRIBUTIONS, "Distribution between low and high for Monte Carlo (triangular uses the base value as mode)", required=False),
         SOURCE,
     ),

@@ -111,7 +111,7 @@ def _write_table(wb, fmt, spec: SheetSpec, rows: list[dict]):
     for col, f in enumerate(spec.fields):
         ws.write_string(HEADER_ROW - 1, col, f.name, fmt["header"])
         ws.write_comment(HEADER_ROW - 1, col, _comment(f), {"x_scale": 2.2, "y_scale": 1.6})
-        ws.write_string(UNITS_ROW - 1, col, f.unit or ("text" if f.kind in ("text", "choice") else f.kind), fmt["units"])
+        ws.write_string(UNITS_ROW - 1, col, f.unit_label, fmt["units"])
         width = max(len(f.name) + 2, 12)
         if f.name == "source":
             width = 70

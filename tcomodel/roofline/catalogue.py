@@ -217,7 +217,7 @@ def _convert(field: Field, raw: str, where: str) -> Any:
             raise ValueError(f"{where}: {field.name} must be a whole number")
         value = int(value)
     if (field.min is not None and value < field.min) or (field.max is not None and value > field.max):
-        raise ValueError(f"{where}: {field.name}={value} outside [{field.min}, {field.max}]")
+        raise ValueError(f"{where}: {field.name}={value} is outside the allowed range: from {field.min} to {field.max}")
     return value
 
 

@@ -116,7 +116,7 @@ class _Keys:
                 return None
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < lo:
-            self.bad.append(f"{key}={value!r} (expected a whole number >= {lo})")
+            self.bad.append(f"{key}={value!r} (expected a whole number of at least {lo})")
             return None
         return int(value)
 

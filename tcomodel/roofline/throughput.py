@@ -56,6 +56,21 @@ def resolve_model(model, catalogue: dict | None = None) -> ModelSpec:
     return _lookup("model", model, catalogue if catalogue is not None else load_catalogue()[1])
 
 
+def _num(x) -> str:
+    x = float(x)
+    return f"{x:,.0f}" if x == int(x) and abs(x) < 1e15 else f"{x:g}"
+
+
+def range_words(lo, hi, integer=False) -> str:
+    """An allowed range in words, bounds included unless said otherwise: 'a whole number from 1 to 131,072'."""
+    word = "a whole number" if integer else "a number"
+    if lo is None:
+        return f"{word} above 0 (0 excluded)" + ("" if hi is None else f" and at most {_num(hi)}")
+    if hi is None:
+        return f"{word} of at least {_num(lo)}"
+    return f"{word} from {_num(lo)} to {_num(hi)} (both included)"
+
+
 def _positive(name: str, value, *, integer=False, lo=None, hi=None):
     if value is None:
         return None
@@ -65,8 +80,7 @@ def _positive(name: str, value, *, integer=False, lo=None, hi=None):
         raise UsageError(f"{name} must be a number, got {value!r}") from None
     lo_ok = v > 0 if lo is None else v >= lo
     if not lo_ok or (hi is not None and v > hi) or math.isnan(v):
-        rng = f"({'0' if lo is None else lo}, {hi if hi is not None else 'inf'}]"
-        raise UsageError(f"{name}={value} is outside the allowed range {rng}")
+        raise UsageError(f"{name}={value} is outside the allowed range: {range_words(lo, hi, integer)}")
     if integer:
         if v != int(v):
             raise UsageError(f"{name} must be a whole number, got {value!r}")
@@ -268,7 +282,7 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
     context_tokens = max(context_tokens, input_tokens + output_tokens)
     if context_tokens > m.max_context_tokens:
         raise UsageError(f"input + output = {context_tokens} tokens exceeds {m.model_id} max context "
-                         f"{m.max_context_tokens}; allowed range 1..{m.max_context_tokens}")
+                         f"{m.max_context_tokens:,}; input + output must be from 2 to {m.max_context_tokens:,} tokens")
     memory_gib = _positive("memory_gib", memory_gib, hi=1e6)
     bandwidth_gbs = _positive("bandwidth_gbs", bandwidth_gbs, hi=1e7)
     params_b = _positive("params_b", params_b, hi=1e5)

@@ -82,7 +82,7 @@ def validate_samples(samples, seed) -> None:
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not 1 <= samples <= MAX_SAMPLES:
         raise UsageError(f"--samples must be a whole number from 1 to {MAX_SAMPLES:,} (got {samples!r})")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise UsageError(f"--seed must be a whole number >= 0 (got {seed!r})")
+        raise UsageError(f"--seed must be a whole number of at least 0 (got {seed!r})")
 
 
 def draw(inputs: list[SampledInput], samples: int, rng: np.random.Generator) -> np.ndarray:
