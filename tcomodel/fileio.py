@@ -111,7 +111,8 @@ def atomic_paths(targets, *, force: bool = True, force_readonly: bool = False,
             parent = _parent_of(real)
             lock = parent / f".~lock.{real.name}#"
             if lock.exists():
-                raise OutputError(f"{real} is open in LibreOffice or Excel (lock file {lock.name}); close it and try again")
+                raise OutputError(f"{real} is open in LibreOffice or Excel (lock file {lock.name}); "
+                                  "close it and try again")
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{real.stem}-", suffix=real.suffix or ".tmp", dir=parent)
             except OSError as exc:

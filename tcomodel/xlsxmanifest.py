@@ -133,7 +133,8 @@ def read_manifest(path) -> tuple[str, dict[tuple[str, str], str], bool]:
                 entries.append(("?", "?", "?"))  # an unreadable row: the digest check reports it
                 continue
             for k in range(0, len(hashes), HASH_CHARS):
-                entries.append((str(row[0]), f"{get_column_letter(first + k // HASH_CHARS)}{r}", hashes[k:k + HASH_CHARS]))
+                cell = f"{get_column_letter(first + k // HASH_CHARS)}{r}"
+                entries.append((str(row[0]), cell, hashes[k:k + HASH_CHARS]))
     finally:
         wb.close()
     intact = (props.get(DIGEST_PROPERTY) == manifest_digest(entries)

@@ -339,6 +339,47 @@ def test_sigint_during_build_exits_130_and_leaves_nothing(tmp_path):
     assert list(out.iterdir()) == []  # neither r.json, r.xlsx nor a temporary file
 
 
+def test_sweep_on_a_terminal_shows_progress_and_sigint_exits_130_leaving_nothing(default, tmp_path):
+    """`tcomodel sweep` on a real pseudo-terminal: the progress bar appears once sampling has run a
+    second; a real SIGINT sent when it shows stops the run with 130 and no output files."""
+    import pty
+    import select
+
+    out = tmp_path / "out"
+    out.mkdir()
+    master, slave = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tcomodel", "sweep", str(default), "-n", "500000", "--seed", "1",
+         "-o", str(out / "s.xlsx"), "--json", str(out / "s.json")],
+        env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 120
+        while b"sampling" not in seen:
+            assert proc.poll() is None, seen
+            assert time.monotonic() < deadline, seen
+            if select.select([master], [], [], 0.05)[0]:
+                seen += os.read(master, 4096)
+        proc.send_signal(signal.SIGINT)
+        while proc.poll() is None and time.monotonic() < deadline:  # keep draining the terminal
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert proc.returncode == 130, seen
+    assert b"%" in seen and b"interrupted: no output written" in seen
+    assert list(out.iterdir()) == []
+
+
 # --- progress ---------------------------------------------------------------------------------------
 
 class _FakeTerminal:

@@ -43,7 +43,7 @@ def write_compare_xlsx(result: CompareResult, path, *, protect=(), force: bool =
 
 
 def _write(result: CompareResult, path: str) -> None:
-    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True})
+    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True, "in_memory": True})  # no temp files to leak on Ctrl-C
     fmt = _formats(wb)
     _changes_sheet(wb, fmt, result)
     for metric in METRICS:

@@ -122,7 +122,9 @@ class _Report:
         self.ccy = self.m.currency
         self.n = len(self.m.quarters)
         self.build_date = build_date
-        self.wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
+        # in_memory: no temporary XML parts in /tmp to leak when Ctrl-C stops the write
+        self.wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                             "in_memory": True})
         self.wb.set_properties({
             "title": f"tcomodel report: {self.sc.settings.scenario_name}",
             "subject": "TCO and cost per million tokens of LLM inference options",

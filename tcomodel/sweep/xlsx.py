@@ -55,7 +55,7 @@ def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | Non
 
 
 def _write(res: SweepResult, path: str, today: dt.date | None) -> None:
-    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True})
+    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True, "in_memory": True})  # no temp files to leak on Ctrl-C
     wb.set_properties({"title": f"tcomodel sweep: {res.scenario_name}", "author": "tcomodel"})
     f = _formats(wb)
     _summary(wb, f, res, today or dt.date.today())

@@ -71,12 +71,16 @@ class VerifyResult:
         return self.formula_cells - len(self.mismatches)
 
     def summary(self) -> str:
-        values = (f"{self.formula_cells} formula cells agree with LibreOffice within {self.rel_tol:g}" if not self.mismatches
-                  else f"{len(self.mismatches)} of {self.formula_cells} formula cells differ from LibreOffice "
-                       f"(tolerance {self.rel_tol:g})")
-        formulas = (f"all {self.recorded_formulas} formulas as tcomodel {self.kind} wrote them" if not self.formula_changes
-                    else f"{len(self.formula_changes)} formula problem(s) against the {self.recorded_formulas} "
-                         f"formulas tcomodel {self.kind} wrote")
+        if not self.mismatches:
+            values = f"{self.formula_cells} formula cells agree with LibreOffice within {self.rel_tol:g}"
+        else:
+            values = (f"{len(self.mismatches)} of {self.formula_cells} formula cells differ from LibreOffice "
+                      f"(tolerance {self.rel_tol:g})")
+        if not self.formula_changes:
+            formulas = f"all {self.recorded_formulas} formulas as tcomodel {self.kind} wrote them"
+        else:
+            formulas = (f"{len(self.formula_changes)} formula problem(s) against the {self.recorded_formulas} "
+                        f"formulas tcomodel {self.kind} wrote")
         return f"{values}; {formulas}"
 
 
