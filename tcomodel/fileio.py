@@ -118,10 +118,7 @@ def atomic_paths(targets, *, force: bool = True, force_readonly: bool = False,
             except OSError as exc:
                 raise OutputError(f"cannot write to {parent}: {exc.strerror}") from None
             tmps.append(tmp)
-            try:
-                os.fchmod(fd, NEW_FILE_MODE & ~_umask())  # mkstemp makes 0600
-            finally:
-                os.close(fd)
+            os.close(fd)  # mkstemp's private 0600 becomes the umask mode in _commit
         yield [None if t is None else Path(t) for t in tmps]
         _commit([(tmp, real) for tmp, real in zip(tmps, reals) if tmp is not None])
     finally:
@@ -137,8 +134,7 @@ def _commit(pairs) -> None:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         for tmp, real in pairs:
-            # the mode may have been changed since (e.g. xlsxwriter re-creating the file): set it again
-            os.chmod(tmp, NEW_FILE_MODE & ~_umask())
+            os.chmod(tmp, NEW_FILE_MODE & ~_umask())  # mkstemp made it 0600
             try:
                 os.replace(tmp, real)
             except OSError as exc:

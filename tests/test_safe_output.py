@@ -270,6 +270,10 @@ def test_symlink_is_written_through_and_stays_a_link(default, tmp_path, umask022
     assert _cli("build", default, "-o", link).exit_code == 0
     assert link.is_symlink() and os.readlink(link) == real.name
     assert read_manifest(real)[0] == "build"
+    to_input = tmp_path / "oops.xlsx"
+    to_input.symlink_to(default)
+    out = _cli("build", default, "-o", to_input)
+    assert out.exit_code == 2 and "refusing to write the report over the input file" in out.output
     dangling = tmp_path / "dangling.xlsx"
     dangling.symlink_to(tmp_path / "no-such-folder" / "x.xlsx")
     out = _cli("build", default, "-o", dangling)

@@ -195,7 +195,8 @@ def verify_report(path, rel_tol: float = 1e-9, workdir=None) -> VerifyResult:
         kind, recorded, intact = read_manifest(p)
     except NotATcomodelWorkbook as exc:
         raise NotAReportError(f"{p}: not a tcomodel report ({exc}); verify checks workbooks written by "
-                              "tcomodel build, sweep or compare") from None
+                              "tcomodel build, sweep or compare (one written before tcomodel recorded its "
+                              "formulas must be built again)") from None
     except Exception as exc:  # noqa: BLE001  a corrupt or encrypted file
         raise UsageError(f"{p}: cannot be read as an .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
     formulas = read_formulas(p)
