@@ -5,27 +5,51 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from pathlib import Path
+import time
 
-from tcomodel.fileio import atomic_path
+from tcomodel.fileio import atomic_paths, check_target
 from tcomodel.finance import ModelRun, run_model, to_json_dict
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
 from tcomodel.roofline import Estimate, check_claim, estimate
 
 
 def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | None = None,
-          xlsx_path: str | os.PathLike | None = None, build_date: dt.date | None = None) -> ModelRun:
+          xlsx_path: str | os.PathLike | None = None, build_date: dt.date | None = None, force: bool = False,
+          progress=None) -> ModelRun:
     """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report.
-    ``build_date`` (default today) dates the report and measures the age of its prices."""
-    scenario = load_scenario(scenario_path)
-    run = run_model(scenario, build_date=build_date)
-    if json_path is not None:
-        with atomic_path(json_path, protect=[scenario_path]) as tmp:
-            Path(tmp).write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
-    if xlsx_path is not None:
-        from tcomodel.report import write_report
 
-        write_report(run, xlsx_path, protect=[scenario_path], build_date=run.build_date)
+    ``build_date`` (default today) dates the report and measures the age of its prices. Both outputs
+    are checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
+    into place together at the end, so a failed or interrupted build leaves neither.
+    ``progress(done_percent, 100, elapsed_s)`` is called as the build advances.
+    """
+    t0 = time.perf_counter()
+
+    def tick(percent):
+        if progress is not None:
+            progress(min(100, int(percent)), 100, time.perf_counter() - t0)
+
+    outputs = [json_path, xlsx_path]
+    for p in outputs:  # fail fast, before the (possibly slow) load
+        if p is not None:
+            check_target(p, force_readonly=force, protect=[scenario_path])
+    scenario = load_scenario(scenario_path)
+    tick(10)
+    run = run_model(scenario, build_date=build_date)
+    tick(30)
+    if json_path is None and xlsx_path is None:
+        tick(100)
+        return run
+    with atomic_paths(outputs, force_readonly=force, protect=[scenario_path]) as (json_tmp, xlsx_tmp):
+        if json_tmp is not None:
+            json_tmp.write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
+        tick(35)
+        if xlsx_tmp is not None:
+            from tcomodel.report import write_report
+
+            write_report(run, xlsx_tmp, build_date=run.build_date, atomic=False,
+                         progress=lambda done, total: tick(35 + 64 * done / total))
+    tick(100)
     return run
 
 

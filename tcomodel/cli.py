@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 
 import click
@@ -13,15 +14,20 @@ from tcomodel.errors import InputError, TcoModelError
 EXIT_INPUT_ERROR = 2
 MASTER_CHECK_FAILED = ("warning: master check FAILED: the model's own checks do not all pass (see the Checks sheet "
                        "of the report, marked red on its Cover); do not present the figures")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def handle_errors(func):
-    """Turn tcomodel's own errors into a message on stderr and exit status 2, never a traceback."""
+    """Turn tcomodel's own errors into a message on stderr and exit status 2, never a traceback;
+    Ctrl-C into exit status 130 (outputs are written atomically, so nothing partial is left)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: no output written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except InputError as exc:
             if exc.path:
                 click.echo(f"{exc.path}: {len(exc.problems)} problem(s) found:", err=True)
@@ -33,6 +39,50 @@ def handle_errors(func):
             sys.exit(EXIT_INPUT_ERROR)
 
     return wrapper
+
+
+class Progress:
+    """``progress(done, total, elapsed_s)`` for the library: a click progress bar on stderr, drawn only
+    when stderr is a terminal, not with --quiet, and only once the work has run ``after_s`` seconds
+    (quick runs stay silent). Use as a context manager so the bar is closed on any exit."""
+
+    def __init__(self, label: str, *, quiet: bool = False, after_s: float = 1.0, file=None):
+        self.label, self.after_s = label, after_s
+        self.file = sys.stderr if file is None else file
+        isatty = getattr(self.file, "isatty", None)
+        self.enabled = not quiet and bool(isatty and isatty())
+        self.bar = None
+
+    def __call__(self, done: int, total: int, elapsed_s: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if done >= total or elapsed_s < self.after_s:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=self.file)
+            self.bar.__enter__()
+        self.bar.update(max(0, done - self.bar.pos))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+            self.bar = None
+        return False
+
+
+def _rel_tol(ctx, param, value):
+    if value is None or not math.isfinite(value) or value < 0:
+        raise click.BadParameter(f"must be a number >= 0, got {value}")
+    return value
+
+
+QUIET_HELP = "No progress bar (it is drawn on stderr only when stderr is a terminal)."
+FORCE_HELP = "Replace output files that are read-only."
+LINK_NOTE = ("A symlink is written through: the file it points to is replaced, the link stays. A folder, device "
+             "or FIFO is refused.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,21 +130,25 @@ def validate(path):
 
 @main.command("verify")
 @click.argument("report", type=click.Path(dir_okay=False))
-@click.option("--rel-tol", default=1e-9, show_default=True, help="Relative tolerance per formula cell.")
+@click.option("--rel-tol", default=1e-9, show_default=True, type=float, callback=_rel_tol,
+              help="Relative tolerance per formula cell (a number >= 0).")
 @handle_errors
 def verify_cmd(report, rel_tol):
-    """Recalculate REPORT.xlsx in LibreOffice and check every formula cell against its stored value."""
+    """Check REPORT.xlsx, a workbook written by tcomodel build, sweep or compare: every formula is still
+    the one tcomodel wrote (a formula typed over with a number, edited, or on a deleted sheet is found
+    from the formula list the workbook carries), and LibreOffice's recalculation of every formula cell
+    equals its stored value. Exit 0 when all agree, 1 when not, 2 for a workbook tcomodel did not write."""
     from tcomodel.verify import verify_report
 
     result = verify_report(report, rel_tol=rel_tol)
-    if result.ok:
-        click.echo(result.summary())
-        return
     click.echo(result.summary())
-    for m in result.mismatches[:50]:
-        click.echo(str(m))
-    if len(result.mismatches) > 50:
-        click.echo(f"... and {len(result.mismatches) - 50} more")
+    if result.ok:
+        return
+    for title, problems in (("formulas", result.formula_changes), ("values", result.mismatches)):
+        for m in problems[:50]:
+            click.echo(str(m))
+        if len(problems) > 50:
+            click.echo(f"... and {len(problems) - 50} more ({title})")
     sys.exit(1)
 
 
@@ -201,19 +255,28 @@ def catalogue(kind, as_json):
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-              help="Excel report path [default: outputs/<scenario-name>-<yyyy-mm-dd>.xlsx].")
+              help="Excel report path [default: outputs/<scenario-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
-@click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report.")
+@click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def build(scenario, output, json_path, no_xlsx):
+def build(scenario, output, json_path, no_xlsx, force, quiet):
     """Build the TCO report for SCENARIO (a scenario workbook): cost per million tokens, TCO, NPV, IRR,
-    payback and breakeven for every option, as a formatted Excel workbook with live formulas."""
+    payback and breakeven for every option, as a formatted Excel workbook with live formulas.
+
+    Outputs are written atomically with the usual file mode (0666 minus the umask) and renamed into
+    place together at the end: a failed or interrupted (Ctrl-C, exit 130) build leaves no output."""
     import datetime as dt
     from pathlib import Path
 
     from tcomodel.api import build as build_api
     from tcomodel.inputs import load_scenario
 
+    if no_xlsx and json_path is None:
+        raise click.UsageError("--no-xlsx writes nothing without --json PATH")
+    if no_xlsx and output is not None:
+        raise click.UsageError("--no-xlsx and -o/--output contradict each other")
     xlsx_path = None
     if not no_xlsx:
         if output is None:
@@ -221,7 +284,8 @@ def build(scenario, output, json_path, no_xlsx):
             safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
             output = str(Path("outputs") / f"{safe}-{dt.date.today().isoformat()}.xlsx")
         xlsx_path = output
-    run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path)
+    with Progress("building", quiet=quiet, after_s=2.0) as progress:
+        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, force=force, progress=progress)
     m = run.model
     click.echo(f"{run.scenario.settings.scenario_name}: {len(m.options)} options, {len(m.quarters)} quarters, "
                f"currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
@@ -245,21 +309,26 @@ def build(scenario, output, json_path, no_xlsx):
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-              help="Excel bridge path [default: outputs/compare-<old-stem>-vs-<new-stem>.xlsx].")
+              help="Excel bridge path [default: outputs/compare-<old-stem>-vs-<new-stem>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the diff and bridges as JSON here.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @handle_errors
-def compare(old, new, output, json_path):
+def compare(old, new, output, json_path, force):
     """Compare two scenario workbooks: every input cell that differs (Sheet!Cell, label, OLD, NEW) and,
     per option, a bridge of levelized cost per Mtok and NPV from OLD to NEW by input group
     (sequential substitution in a fixed order), as an Excel workbook with waterfall charts."""
-    from tcomodel.compare import compare_scenarios, default_output_path, write_compare_xlsx, write_json
+    from tcomodel.compare import compare_scenarios, default_output_path, write_outputs
+    from tcomodel.fileio import check_target
 
-    result = compare_scenarios(old, new)
     xlsx_path = output or str(default_output_path(old, new))
+    for p in (xlsx_path, json_path):  # refuse a bad target before the (slower) comparison
+        if p is not None:
+            check_target(p, force_readonly=force, protect=[old, new])
+    result = compare_scenarios(old, new)
     click.echo(f"{old} -> {new}: {len(result.changes)} input cell(s) differ")
     for ch in result.changes[:25]:
         where = ch.new_cell or ch.old_cell or ch.sheet
-        click.echo(f"  {where:<16} {ch.label}: {ch.old} -> {ch.new}")
+        click.echo(f"  {where:<16} {ch.label}: {ch.describe()}")
     if len(result.changes) > 25:
         click.echo(f"  ... and {len(result.changes) - 25} more (sheet Changes)")
     for note in result.structural:
@@ -280,10 +349,9 @@ def compare(old, new, output, json_path):
             top = sorted((s for s in b.steps if abs(s[1] or 0) > tiny), key=lambda s: -abs(s[1]))[:3]
             steps = ", ".join(f"{s} {v:+,.2f}" for s, v in top) or "no change"
             click.echo(f"  {oid:<24} {b.old:>14,.2f} -> {b.new:>14,.2f}  ({steps})")
-    write_compare_xlsx(result, xlsx_path, protect=[old, new])
+    write_outputs(result, xlsx_path=xlsx_path, json_path=json_path, protect=[old, new], force=force)
     click.echo(f"wrote {xlsx_path}")
     if json_path:
-        write_json(result, json_path, protect=[old, new])
         click.echo(f"wrote {json_path}")
 
 
@@ -293,35 +361,26 @@ def compare(old, new, output, json_path):
 @click.option("--seed", type=int, default=None, help="Seed of the random generator; the same seed gives identical "
               "results [default: a fresh seed, printed so the run can be repeated].")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-              help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx].")
+              help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def sweep(scenario, samples, seed, output, json_path):
+def sweep(scenario, samples, seed, output, json_path, force, quiet):
     """Monte Carlo over the inputs with a range on SCENARIO's Ranges sheet (triangular with the base value
     as mode, or uniform; Workload low/high are multipliers): P10/P50/P90 of levelized cost per Mtok and of
     NPV vs the baseline per option, and the probability that each option is the cheapest, as an Excel
     workbook (Summary, Histograms, Samples) and optionally JSON."""
-    from tcomodel.sweep import default_output_path, sweep as sweep_api, validate_samples
+    from tcomodel.fileio import check_target
+    from tcomodel.sweep import default_output_path, sweep as sweep_api, validate_samples, write_outputs
 
     validate_samples(samples, seed)
-    bar = None
-
-    def progress(done, total, elapsed_s):
-        nonlocal bar
-        # a bar only on a terminal, and only once the run has taken more than a second
-        if bar is None and done < total and elapsed_s > 1.0 and sys.stderr.isatty():
-            bar = click.progressbar(length=total, label="sampling", file=sys.stderr)
-            bar.__enter__()
-        if bar is not None:
-            bar.update(done - bar.pos)
-
-    try:
+    for p in (output, json_path):  # refuse a bad target before a run that may take minutes
+        if p is not None:
+            check_target(p, force_readonly=force, protect=[scenario])
+    with Progress("sampling", quiet=quiet, after_s=1.0) as progress:
         res = sweep_api(scenario, samples, seed, progress=progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     xlsx_path = output or str(default_output_path(res.scenario_name))
-    from tcomodel.sweep import to_json_dict, write_sweep_xlsx
 
     ccy = res.currency
     click.echo(f"{res.scenario_name}: {res.samples:,} samples (seed {res.seed}) of {len(res.inputs)} Ranges input(s) "
@@ -336,14 +395,7 @@ def sweep(scenario, samples, seed, output, json_path):
         click.echo(f"  {oid:<24} {lv:>38}   {nv:>22}   {prob[oid]:>10.1%}")
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
-    write_sweep_xlsx(res, xlsx_path, protect=[scenario])
+    write_outputs(res, xlsx_path=xlsx_path, json_path=json_path, protect=[scenario], force=force)
     click.echo(f"wrote {xlsx_path}")
     if json_path:
-        import json
-        from pathlib import Path
-
-        from tcomodel.fileio import atomic_path
-
-        with atomic_path(json_path, protect=[scenario]) as tmp:
-            Path(tmp).write_text(json.dumps(to_json_dict(res), indent=2) + "\n")
         click.echo(f"wrote {json_path}")

@@ -20,6 +20,7 @@ from tcomodel.compare.xlsx import SHEET_NAMES, _waterfall_rows
 from tcomodel.finance.model import GROUPS
 from tcomodel.finance.results import run_model
 from tcomodel.inputs import load_scenario, write_scenario_workbook
+from tcomodel.xlsxmanifest import MANIFEST_SHEET
 from tests.helpers import column_of, find_row, mutate, sha256
 
 REL = 1e-9
@@ -178,7 +179,9 @@ def test_workbook_has_the_sheets_a_waterfall_per_option_and_the_json_content(def
     new, _ = _make(default, tmp_path, "variant", _variant)
     out, js, _ = _compare_cli(default, new, tmp_path)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Changes", SHEET_NAMES["levelized_cost_per_mtok"], SHEET_NAMES["npv_vs_baseline"], "Notes"]
+    assert wb.sheetnames == ["Changes", SHEET_NAMES["levelized_cost_per_mtok"], SHEET_NAMES["npv_vs_baseline"], "Notes",
+                             MANIFEST_SHEET]
+    assert wb[MANIFEST_SHEET].sheet_state == "veryHidden"  # the formula list verify checks against
     n_opt = len(js["bridges"]["levelized_cost_per_mtok"])
     assert len(wb[SHEET_NAMES["levelized_cost_per_mtok"]]._charts) == n_opt
     assert len(wb[SHEET_NAMES["npv_vs_baseline"]]._charts) == n_opt - 1  # not the baseline against itself

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from tcomodel.cli import main
 from tcomodel.verify import verify_report
+from tcomodel.xlsxmanifest import MANIFEST_SHEET
 from tests.helpers import sha256
 
 ROOT = Path(__file__).parents[1]
@@ -71,7 +72,8 @@ def test_no_error_values_except_na(default_report):
 def test_sheets_and_layout(default_report):
     out, _ = default_report
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == EXPECTED_SHEETS
+    assert wb.sheetnames == EXPECTED_SHEETS + [MANIFEST_SHEET]
+    assert wb[MANIFEST_SHEET].sheet_state == "veryHidden"  # the formula list verify checks against
     ws = wb["alternative-owned"]
     assert ws.freeze_panes == "E5"
     assert [ws.cell(row=4, column=c).value for c in (1, 2, 3, 4, 5)] == ["Line item", "Unit", "Value", "Total", "2027Q1"]

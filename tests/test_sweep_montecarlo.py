@@ -15,6 +15,7 @@ from tcomodel.cli import main
 from tcomodel.finance import run_model
 from tcomodel.inputs import load_scenario
 from tcomodel.sweep import run_sweep
+from tcomodel.xlsxmanifest import MANIFEST_SHEET
 from tests.helpers import column_of, find_row, mutate
 
 RANGES_FIRST_ROW = 3  # Ranges: header, units, then data
@@ -187,7 +188,8 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
                                     "--json", str(js)])
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Histograms", "Samples"]
+    assert wb.sheetnames == ["Summary", "Histograms", "Samples", MANIFEST_SHEET]
+    assert wb[MANIFEST_SHEET].sheet_state == "veryHidden"  # the formula list verify checks against
     ws = wb["Samples"]
     assert ws.cell(1001, 1).value == 1000 and ws.cell(1002, 1).value is None  # first 1,000 samples only
     hist = wb["Histograms"]

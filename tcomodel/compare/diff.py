@@ -55,6 +55,13 @@ class Change:
             return float(self.new) - float(self.old)
         return None
 
+    def describe(self) -> str:
+        """OLD -> NEW for a person: 'row removed' / 'row added' for whole rows, '(blank)' for empty cells."""
+        if self.field == "(row)":
+            return "row removed" if self.new is None else "row added"
+        shown = lambda x: "(blank)" if x is None or x == "" else str(json_value(x))  # noqa: E731
+        return f"{shown(self.old)} -> {shown(self.new)}"
+
     def to_json(self) -> dict:
         return {"sheet": self.sheet, "row_id": self.row_id, "field": self.field, "label": self.label,
                 "old_cell": self.old_cell, "new_cell": self.new_cell, "old": json_value(self.old),

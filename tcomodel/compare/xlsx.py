@@ -14,7 +14,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.compare.bridge import METRICS, STRUCTURE, CompareResult
 from tcomodel.compare.diff import json_value
-from tcomodel.fileio import atomic_path
+from tcomodel.fileio import atomic_path, atomic_paths
+from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.finance.model import GROUPS
 from tcomodel.xlsxprint import print_one_page_wide
 
@@ -29,20 +30,29 @@ def default_output_path(old_path, new_path) -> Path:
     return Path("outputs") / f"compare-{safe(old_path)}-vs-{safe(new_path)}.xlsx"
 
 
-def write_compare_xlsx(result: CompareResult, path, *, protect=()) -> Path:
-    """Write the compare workbook atomically; never over the input workbooks."""
+def write_compare_xlsx(result: CompareResult, path, *, protect=(), force: bool = False, atomic: bool = True) -> Path:
+    """Write the compare workbook atomically (unless ``atomic=False``: the caller holds a temporary
+    path); never over the input workbooks; ``force`` replaces a read-only target."""
+    if not atomic:
+        _write(result, str(path))
+        return Path(path)
     protect = list(protect) or [result.old_path, result.new_path]
-    with atomic_path(path, protect=protect) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
-        fmt = _formats(wb)
-        _changes_sheet(wb, fmt, result)
-        for metric in METRICS:
-            _bridge_sheet(wb, fmt, result, metric)
-        _notes_sheet(wb, fmt, result)
-        for ws in wb.worksheets():
-            print_one_page_wide(ws)
-        wb.close()
+    with atomic_path(path, protect=protect, force_readonly=force) as tmp:
+        _write(result, str(tmp))
     return Path(path)
+
+
+def _write(result: CompareResult, path: str) -> None:
+    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True, "in_memory": True})  # no temp files to leak on Ctrl-C
+    fmt = _formats(wb)
+    _changes_sheet(wb, fmt, result)
+    for metric in METRICS:
+        _bridge_sheet(wb, fmt, result, metric)
+    _notes_sheet(wb, fmt, result)
+    for ws in wb.worksheets():
+        print_one_page_wide(ws)
+    record_formulas(wb, "compare")
+    wb.close()
 
 
 def _formats(wb) -> dict:
@@ -234,15 +244,31 @@ def _notes_sheet(wb, fmt, r: CompareResult):
         ws.write(i, 0, text, fmt[f])
 
 
-def write_json(result: CompareResult, path, *, protect=()) -> Path:
+def write_json(result: CompareResult, path, *, protect=(), force: bool = False, atomic: bool = True) -> Path:
     import json
 
     from tcomodel.compare.bridge import to_json_dict
 
+    text = json.dumps(to_json_dict(result), indent=2) + "\n"
+    if not atomic:
+        Path(path).write_text(text)
+        return Path(path)
     protect = list(protect) or [result.old_path, result.new_path]
-    with atomic_path(path, protect=protect) as tmp:
-        Path(tmp).write_text(json.dumps(to_json_dict(result), indent=2) + "\n")
+    with atomic_path(path, protect=protect, force_readonly=force) as tmp:
+        Path(tmp).write_text(text)
     return Path(path)
 
 
-__all__ = ["default_output_path", "write_compare_xlsx", "write_json", "SHEET_NAMES"]
+def write_outputs(result: CompareResult, *, xlsx_path=None, json_path=None, protect=(), force: bool = False) -> None:
+    """Write the compare workbook and/or JSON, renamed into place together (see tcomodel.fileio)."""
+    if xlsx_path is None and json_path is None:
+        return
+    protect = list(protect) or [result.old_path, result.new_path]
+    with atomic_paths([xlsx_path, json_path], protect=protect, force_readonly=force) as (xlsx_tmp, json_tmp):
+        if xlsx_tmp is not None:
+            write_compare_xlsx(result, xlsx_tmp, atomic=False)
+        if json_tmp is not None:
+            write_json(result, json_tmp, atomic=False)
+
+
+__all__ = ["default_output_path", "write_compare_xlsx", "write_json", "write_outputs", "SHEET_NAMES"]

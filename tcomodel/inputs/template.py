@@ -171,7 +171,7 @@ def write_scenario_workbook(path: str | os.PathLike, content: dict | None = None
     """Write a scenario workbook atomically; refuses to overwrite unless ``force``."""
     content = default_content() if content is None else content
     path = Path(path)
-    with atomic_path(path, force=force) as tmp:
+    with atomic_path(path, force=force, force_readonly=force) as tmp:
         wb = xlsxwriter.Workbook(str(tmp))
         # Fixed properties so two writes of the same content give the same file contents.
         wb.set_properties({"title": "tcomodel scenario", "author": "tcomodel", "created": dt.datetime(2026, 1, 1)})

@@ -7,6 +7,7 @@ and labelled as such. No model logic here: everything shown comes from ``ModelRu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from tcomodel import __version__
 from tcomodel.fileio import atomic_path
+from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.xlsxprint import print_one_page_wide
 from tcomodel.report.styles import Formats, number_format
 from tcomodel.sheet import Layout, cached_value, render, write_block
@@ -95,23 +97,34 @@ def _option_sheet_names(option_ids) -> dict:
     return out
 
 
-def write_report(run, path: str | os.PathLike, *, protect=(), build_date: dt.date | None = None) -> Path:
-    """Write the formatted report for a model run, atomically. Returns the path."""
+def write_report(run, path: str | os.PathLike, *, protect=(), build_date: dt.date | None = None,
+                 force: bool = False, atomic: bool = True, progress=None) -> Path:
+    """Write the formatted report for a model run, atomically. Returns the path.
+
+    ``force`` replaces a read-only target; ``atomic=False`` writes straight to ``path`` (for a caller
+    that already holds a temporary path). ``progress(done, total)`` is called as sheets are written.
+    """
     build_date = build_date or getattr(run, "build_date", None) or dt.date.today()
-    with atomic_path(path, protect=list(protect)) as tmp:
-        _Report(run, str(tmp), build_date).write()
+    if not atomic:
+        _Report(run, str(path), build_date, progress).write()
+        return Path(path)
+    with atomic_path(path, protect=list(protect), force_readonly=force) as tmp:
+        _Report(run, str(tmp), build_date, progress).write()
     return Path(path)
 
 
 class _Report:
-    def __init__(self, run, path: str, build_date: dt.date):
+    def __init__(self, run, path: str, build_date: dt.date, progress=None):
         self.run = run
+        self.progress = progress
         self.m = run.model
         self.sc = run.scenario
         self.ccy = self.m.currency
         self.n = len(self.m.quarters)
         self.build_date = build_date
-        self.wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
+        # in_memory: no temporary XML parts in /tmp to leak when Ctrl-C stops the write
+        self.wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                             "in_memory": True})
         self.wb.set_properties({
             "title": f"tcomodel report: {self.sc.settings.scenario_name}",
             "subject": "TCO and cost per million tokens of LLM inference options",
@@ -148,17 +161,23 @@ class _Report:
                 self.irr_tails.append((c.irr_tail, row))
         self.checks_rows = self._place_checks()
         # pass 2: write
-        for p in plans:
-            self._write_plan(p)
-        self._write_irr_tails()
-        self._write_checks()
-        self._write_roofline()
-        self._write_sensitivity()
-        self._write_summary()
-        self._write_cover()
+        steps = [functools.partial(self._write_plan, p) for p in plans] + [
+            self._write_irr_tails, self._write_checks, self._write_roofline, self._write_sensitivity,
+            self._write_summary, self._write_cover]
+        total = len(steps) + 2  # + the manifest, + compressing the file
+        for i, step in enumerate(steps, start=1):
+            step()
+            self._tick(i, total)
         for name in order:
             self._print_setup(self.ws[name], name)
+        record_formulas(self.wb, "build")
+        self._tick(total - 1, total)
         self.wb.close()
+        self._tick(total, total)
+
+    def _tick(self, done, total):
+        if self.progress is not None:
+            self.progress(done, total)
 
     # --- plans ------------------------------------------------------------------------------------
     def _plans(self) -> list[_SheetPlan]:

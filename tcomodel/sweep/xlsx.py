@@ -15,6 +15,7 @@ import numpy as np
 import xlsxwriter
 
 from tcomodel.fileio import atomic_path
+from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
 from tcomodel.xlsxprint import print_one_page_wide
 
@@ -41,18 +42,29 @@ def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS):
     return edges, counts
 
 
-def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | None = None) -> Path:
-    with atomic_path(path, protect=list(protect)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
-        wb.set_properties({"title": f"tcomodel sweep: {res.scenario_name}", "author": "tcomodel"})
-        f = _formats(wb)
-        _summary(wb, f, res, today or dt.date.today())
-        _histograms(wb, f, res)
-        _samples(wb, f, res)
-        for ws in wb.worksheets():
-            print_one_page_wide(ws)
-        wb.close()
+def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | None = None, force: bool = False,
+                     atomic: bool = True) -> Path:
+    """Write the sweep workbook, atomically unless ``atomic=False`` (the caller holds a temporary path);
+    ``force`` replaces a read-only target."""
+    if not atomic:
+        _write(res, str(path), today)
+        return Path(path)
+    with atomic_path(path, protect=list(protect), force_readonly=force) as tmp:
+        _write(res, str(tmp), today)
     return Path(path)
+
+
+def _write(res: SweepResult, path: str, today: dt.date | None) -> None:
+    wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True, "in_memory": True})  # no temp files to leak on Ctrl-C
+    wb.set_properties({"title": f"tcomodel sweep: {res.scenario_name}", "author": "tcomodel"})
+    f = _formats(wb)
+    _summary(wb, f, res, today or dt.date.today())
+    _histograms(wb, f, res)
+    _samples(wb, f, res)
+    for ws in wb.worksheets():
+        print_one_page_wide(ws)
+    record_formulas(wb, "sweep")
+    wb.close()
 
 
 def _formats(wb):

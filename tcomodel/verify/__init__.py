@@ -1,6 +1,10 @@
-"""Recalculate a written report in LibreOffice and compare every formula cell with its cached value."""
+"""Check a written report: its formulas against the manifest it carries, and every formula cell's cached
+value against LibreOffice's recalculation."""
 
-from tcomodel.verify.compare import Mismatch, VerifyResult, compare_values, verify_report
+from tcomodel.verify.compare import (
+    FormulaChange, Mismatch, NotAReportError, VerifyResult, check_formulas, compare_values, verify_report,
+)
 from tcomodel.verify.recalc import find_soffice, recalculate
 
-__all__ = ["Mismatch", "VerifyResult", "compare_values", "find_soffice", "recalculate", "verify_report"]
+__all__ = ["FormulaChange", "Mismatch", "NotAReportError", "VerifyResult", "check_formulas", "compare_values",
+           "find_soffice", "recalculate", "verify_report"]

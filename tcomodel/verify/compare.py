@@ -12,6 +12,7 @@ import openpyxl
 
 from tcomodel.errors import UsageError
 from tcomodel.verify.recalc import recalculate
+from tcomodel.xlsxmanifest import MANIFEST_SHEET, NotATcomodelWorkbook, formula_hash, read_manifest
 
 ERROR_VALUES = ("#N/A", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!")
 # errors that mean a broken formula, never an intended result
@@ -33,26 +34,54 @@ class Mismatch:
                 f"({self.reason})  {self.formula}")
 
 
+@dataclass(frozen=True)
+class FormulaChange:
+    """A formula cell that is no longer what tcomodel wrote (from the workbook's formula manifest)."""
+
+    sheet: str
+    cell: str | None
+    reason: str  # "formula replaced by a constant", "formula changed", "sheet missing", ...
+    found: object = None
+
+    def __str__(self) -> str:
+        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        return f"{where}: {self.reason}" + ("" if self.found is None else f": {self.found!r}")
+
+
+class NotAReportError(UsageError):
+    """The workbook was not written by tcomodel (no formula manifest): verify has nothing to check against."""
+
+
 @dataclass
 class VerifyResult:
     path: Path
     formula_cells: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     rel_tol: float = 1e-9
+    kind: str = "build"  # which command wrote it: build, sweep or compare
+    recorded_formulas: int = 0
+    formula_changes: list[FormulaChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.formula_changes
 
     @property
     def agreeing(self) -> int:
         return self.formula_cells - len(self.mismatches)
 
     def summary(self) -> str:
-        if self.ok:
-            return f"{self.formula_cells} formula cells agree with LibreOffice within {self.rel_tol:g}"
-        return (f"{len(self.mismatches)} of {self.formula_cells} formula cells differ from LibreOffice "
-                f"(tolerance {self.rel_tol:g})")
+        if not self.mismatches:
+            values = f"{self.formula_cells} formula cells agree with LibreOffice within {self.rel_tol:g}"
+        else:
+            values = (f"{len(self.mismatches)} of {self.formula_cells} formula cells differ from LibreOffice "
+                      f"(tolerance {self.rel_tol:g})")
+        if not self.formula_changes:
+            formulas = f"all {self.recorded_formulas} formulas as tcomodel {self.kind} wrote them"
+        else:
+            formulas = (f"{len(self.formula_changes)} formula problem(s) against the {self.recorded_formulas} "
+                        f"formulas tcomodel {self.kind} wrote")
+        return f"{values}; {formulas}"
 
 
 def _is_error(v) -> bool:
@@ -94,6 +123,8 @@ def read_formulas(path) -> dict[tuple[str, str], str]:
     out = {}
     try:
         for ws in wb.worksheets:
+            if ws.title == MANIFEST_SHEET:
+                continue
             for row in ws.iter_rows():
                 for c in row:
                     v = c.value
@@ -120,16 +151,64 @@ def read_values(path) -> dict[tuple[str, str], object]:
     return out
 
 
+def check_formulas(recorded: dict[tuple[str, str], str], formulas: dict[tuple[str, str], str],
+                   cached: dict[tuple[str, str], object], sheets: list[str]) -> list[FormulaChange]:
+    """Every difference between the formulas tcomodel recorded and those in the workbook now."""
+    out = []
+    present = set(sheets)
+    missing_sheets = sorted({s for s, _ in recorded} - present)
+    out += [FormulaChange(s, None, "sheet missing") for s in missing_sheets]
+    for (sheet, cell), digest in recorded.items():
+        if sheet in missing_sheets:
+            continue
+        now = formulas.get((sheet, cell))
+        if now is None:
+            v = cached.get((sheet, cell))
+            out.append(FormulaChange(sheet, cell, "formula replaced by a constant" if v is not None
+                                     else "formula deleted (cell empty)", v))
+        elif formula_hash(now) != digest:
+            out.append(FormulaChange(sheet, cell, "formula changed", now))
+    for (sheet, cell), f in formulas.items():
+        if (sheet, cell) not in recorded:
+            out.append(FormulaChange(sheet, cell, "formula not written by tcomodel", f))
+    return out
+
+
+def _sheet_names(path) -> list[str]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def verify_report(path, rel_tol: float = 1e-9, workdir=None) -> VerifyResult:
-    """Recalculate ``path`` in LibreOffice and compare every formula cell's cached value with it."""
+    """Check a workbook written by tcomodel (build, sweep or compare): every formula is still the one
+    tcomodel recorded in the workbook's manifest, and LibreOffice's recalculation of every formula cell
+    matches its cached value. Raises NotAReportError for any other workbook."""
+    if not (isinstance(rel_tol, (int, float)) and not isinstance(rel_tol, bool) and math.isfinite(rel_tol)
+            and rel_tol >= 0):
+        raise UsageError(f"--rel-tol must be a number >= 0 (got {rel_tol!r})")
     p = Path(path)
     _check_xlsx(p)
+    try:
+        kind, recorded, intact = read_manifest(p)
+    except NotATcomodelWorkbook as exc:
+        raise NotAReportError(f"{p}: not a tcomodel report ({exc}); verify checks workbooks written by "
+                              "tcomodel build, sweep or compare (one written before tcomodel recorded its "
+                              "formulas must be built again)") from None
+    except Exception as exc:  # noqa: BLE001  a corrupt or encrypted file
+        raise UsageError(f"{p}: cannot be read as an .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
     formulas = read_formulas(p)
     cached = read_values(p)
+    res = VerifyResult(path=p, formula_cells=len(formulas), rel_tol=rel_tol, kind=kind,
+                       recorded_formulas=len(recorded))
+    if not intact:
+        res.formula_changes.append(FormulaChange(MANIFEST_SHEET, None, "the formula manifest itself was edited"))
+    res.formula_changes += check_formulas(recorded, formulas, cached, _sheet_names(p))
     with tempfile.TemporaryDirectory(prefix="tcomodel-verify-", dir=workdir) as tmp:
         recalc_path = recalculate(p, tmp)
         recalc = read_values(recalc_path)
-    res = VerifyResult(path=p, formula_cells=len(formulas), rel_tol=rel_tol)
     for (sheet, cell), f in formulas.items():
         a, b = cached.get((sheet, cell)), recalc.get((sheet, cell))
         reason = compare_values(a, b, rel_tol)

@@ -1,0 +1,142 @@
+"""The formula manifest every tcomodel workbook carries, so `tcomodel verify` can check formulas, not
+only values.
+
+Writing (xlsxwriter, just before ``close()``): every formula cell's text is hashed and listed in a
+very hidden sheet ``tcomodel_formulas``, one row per run of adjacent formula cells in a row
+(sheet | first cell | last cell | the cells' hashes, 8 hex digits each, concatenated; compact: a
+report's ~12,000 formulas take ~700 rows), and custom document properties mark
+the file as a tcomodel workbook (``tcomodel_workbook`` = build, sweep or compare), count the formulas
+and hash the list itself. Reading (openpyxl): the same, back, for `verify`.
+
+A formula is hashed after light normalisation (openpyxl's tokenizer: spaces dropped, names and
+references upper-cased, numbers as floats), so Excel re-saving ``1E6`` as ``1000000`` is not a change.
+This is a check against accidental edits, not a signature: anyone can rewrite the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+MANIFEST_SHEET = "tcomodel_formulas"
+KIND_PROPERTY = "tcomodel_workbook"
+COUNT_PROPERTY = "tcomodel_formula_count"
+DIGEST_PROPERTY = "tcomodel_manifest_sha256"
+KINDS = ("build", "sweep", "compare")
+HASH_CHARS = 8  # 32 bits of sha256 per cell: an edit goes unnoticed with odds of 1 in 4 billion
+MAX_RUN_CELLS = 2000  # hashes per manifest cell, well under Excel's 32,767 characters
+
+
+def normalize_formula(text: str) -> str:
+    """A canonical form of an Excel formula (with or without the leading '=')."""
+    from openpyxl.formula.tokenizer import Tokenizer
+
+    text = text if text.startswith("=") else "=" + text
+    try:
+        tokens = Tokenizer(text).items
+    except Exception:  # noqa: BLE001  unparseable text: compare it as it is
+        return text
+    out = []
+    for t in tokens:
+        if t.type == "WHITE-SPACE":
+            continue
+        if t.type == "OPERAND" and t.subtype == "NUMBER":
+            try:
+                out.append(repr(float(t.value)))
+                continue
+            except ValueError:
+                pass
+        out.append(t.value if t.type == "OPERAND" and t.subtype == "TEXT" else t.value.upper())
+    return " ".join(out)
+
+
+def formula_hash(text: str) -> str:
+    return hashlib.sha256(normalize_formula(text).encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+def manifest_digest(entries) -> str:
+    """sha256 over the manifest rows in order: catches an edited or truncated manifest sheet."""
+    h = hashlib.sha256()
+    for sheet, cell, digest in entries:
+        h.update(f"{sheet}\x1f{cell}\x1f{digest}\x1e".encode("utf-8"))
+    return h.hexdigest()
+
+
+def record_formulas(wb, kind: str) -> int:
+    """Add the manifest to an xlsxwriter Workbook about to be closed; return the formula count.
+
+    Reads xlsxwriter's cell table (``Worksheet.table``: row -> col -> cell tuple), so it must be
+    called after the last write and before ``wb.close()``; not for constant_memory workbooks.
+    """
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    entries, runs = [], []  # runs: (sheet, row, first col, [hashes])
+    for ws in wb.worksheets():
+        if ws.constant_memory:
+            raise ValueError("record_formulas needs the whole cell table: constant_memory workbooks are not supported")
+        for r in sorted(ws.table):
+            cols = ws.table[r]
+            for c in sorted(cols):
+                cell = cols[c]
+                if type(cell).__name__ not in ("Formula", "ArrayFormula"):
+                    continue
+                digest = formula_hash(cell.formula)
+                entries.append((ws.name, xl_rowcol_to_cell(r, c), digest))
+                last = runs[-1] if runs else None
+                if (last and last[0] == ws.name and last[1] == r and last[2] + len(last[3]) == c
+                        and len(last[3]) < MAX_RUN_CELLS):
+                    last[3].append(digest)
+                else:
+                    runs.append((ws.name, r, c, [digest]))
+    ws = wb.add_worksheet(MANIFEST_SHEET)
+    ws.write_row(0, 0, ["sheet", "first cell", "last cell", f"formula hashes ({HASH_CHARS} hex digits per cell)"])
+    for i, (sheet, r, c, hashes) in enumerate(runs, start=1):
+        ws.write_row(i, 0, [sheet, xl_rowcol_to_cell(r, c), xl_rowcol_to_cell(r, c + len(hashes) - 1), "".join(hashes)])
+    ws.very_hidden()  # not listed in Excel's Unhide dialog: it is for verify, not for readers
+    wb.set_custom_property(KIND_PROPERTY, kind)
+    wb.set_custom_property(COUNT_PROPERTY, str(len(entries)))
+    wb.set_custom_property(DIGEST_PROPERTY, manifest_digest(entries))
+    return len(entries)
+
+
+class NotATcomodelWorkbook(Exception):
+    """The workbook carries no (readable) tcomodel formula manifest."""
+
+
+def read_manifest(path) -> tuple[str, dict[tuple[str, str], str], bool]:
+    """(kind, {(sheet, cell): hash}, manifest intact) of a tcomodel workbook.
+
+    Raises NotATcomodelWorkbook when the marker property or the manifest sheet is missing.
+    """
+    import openpyxl
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        props = {p.name: getattr(p, "value", None) for p in wb.custom_doc_props}
+        kind = props.get(KIND_PROPERTY)
+        if kind not in KINDS:
+            raise NotATcomodelWorkbook("no tcomodel marker (custom document property "
+                                       f"{KIND_PROPERTY})")
+        if MANIFEST_SHEET not in wb.sheetnames:
+            raise NotATcomodelWorkbook(f"its formula manifest (hidden sheet {MANIFEST_SHEET}) is missing")
+        entries = []
+        for row in wb[MANIFEST_SHEET].iter_rows(min_row=2, max_col=4, values_only=True):
+            if not row or row[0] is None:
+                continue
+            try:
+                col, r = coordinate_from_string(str(row[1]))
+                first = column_index_from_string(col)
+                hashes = str(row[3] or "")
+            except Exception:  # noqa: BLE001
+                entries.append(("?", "?", "?"))  # an unreadable row: the digest check reports it
+                continue
+            for k in range(0, len(hashes), HASH_CHARS):
+                cell = f"{get_column_letter(first + k // HASH_CHARS)}{r}"
+                entries.append((str(row[0]), cell, hashes[k:k + HASH_CHARS]))
+    finally:
+        wb.close()
+    intact = (props.get(DIGEST_PROPERTY) == manifest_digest(entries)
+              and str(props.get(COUNT_PROPERTY)) == str(len(entries)))
+    return kind, {(s, c): h for s, c, h in entries}, intact
