@@ -17,11 +17,11 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from tcomodel.errors import InputError, Problem, WorkbookFileError
+from tcomodel.kinds import KINDS
 from tcomodel.inputs.cells import CellProblem, Quarter, is_blank, parse_value
 from tcomodel.inputs.schema import (
     FIRST_DATA_ROW,
     HEADER_ROW,
-    KIND_SHEETS,
     MAX_CELLS_PER_WORKBOOK,
     MAX_ROWS_PER_SHEET,
     SELF_HOSTED_KINDS,
@@ -535,8 +535,8 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
                 if getattr(rec, fname) is None and rec.cell(fname) and _row_ok(tables["Options"], rec):
                     out.add("Options", _at(rec, fname), f"{fname} is required for a {kind} option")
         if kind is not None:
-            for sheet_name in KIND_SHEETS[kind]:
-                if oid not in per_option[sheet_name] and sheet_name != "Opex" and sheet_name not in missing_sheets:
+            for sheet_name in KINDS[kind].sheets:
+                if oid not in per_option[sheet_name] and sheet_name not in missing_sheets:
                     out.add(sheet_name, None, f"option '{oid}' is of kind {kind} and needs a row on sheet {sheet_name} (option_id {oid})")
         if kind == "hosted_api" and rec.redundancy_replicas:
             out.add("Options", _at(rec, "redundancy_replicas"),
@@ -546,15 +546,13 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
             if not settings.first_quarter <= rec.start_quarter <= last:
                 out.add("Options", _at(rec, "start_quarter"),
                         f"start_quarter {rec.start_quarter} is outside the timeline {settings.first_quarter}..{last}")
-    allowed_sheets = {"owned": {"Capex", "Opex"}, "rented_server": {"Rental", "Opex"},
-                      "cloud_gpu": {"CloudRates", "Opex"}, "hosted_api": {"ApiPrices"}}
     for sheet_name, rows in per_option.items():
         for oid, rec in rows.items():
             opt = options.get(oid)
             if opt is None:
                 out.add(sheet_name, _at(rec, "option_id"),
                         f"option_id '{oid}' is not on sheet Options; known: {', '.join(options) or '(none)'}")
-            elif opt.kind is not None and sheet_name not in allowed_sheets[opt.kind]:
+            elif opt.kind is not None and sheet_name not in KINDS[opt.kind].allowed_sheets:
                 out.add(sheet_name, _at(rec, "option_id"),
                         f"option '{oid}' is of kind {opt.kind}; sheet {sheet_name} does not apply to it")
     for oid, rec in per_option["Opex"].items():
