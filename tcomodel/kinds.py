@@ -76,6 +76,7 @@ KINDS: dict[str, OptionKind] = {
 
 OPTION_KINDS = tuple(KINDS)
 SELF_HOSTED_KINDS = tuple(k for k, spec in KINDS.items() if spec.self_hosted)
+RESALE_KINDS = tuple(k for k, spec in KINDS.items() if spec.resale_curve)
 KIND_LABEL = {k: spec.label for k, spec in KINDS.items()}
 # Every kind-specific sheet, in registry order (Capex, Opex, Rental, CloudRates, ApiPrices).
 KIND_SHEET_NAMES = tuple(dict.fromkeys(s for spec in KINDS.values() for s in spec.allowed_sheets))

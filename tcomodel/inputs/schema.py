@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tcomodel.kinds import OPTION_KINDS, SELF_HOSTED_KINDS, kind_description
+from tcomodel.kinds import OPTION_KINDS, SELF_HOSTED_KINDS, kind_description  # noqa: F401  (re-exported)
 
 LOAD_BASES = ("workload", "utilization")
 DEPRECIATION_METHODS = ("straight_line", "declining_balance", "sum_of_years")
