@@ -21,6 +21,16 @@ class Problem:
     cell: str | None
     message: str
 
+    @classmethod
+    def at(cls, record, field: str, message: str, *, or_field: str | None = None) -> "Problem":
+        """A problem at a workbook record's ``field`` (``record.cell(field)`` gives "Sheet!D7", or only the sheet
+        when the column is absent). ``or_field`` names the cell to point at instead when ``field``'s column is
+        absent (older workbooks)."""
+        sheet, _, cell = record.cell(field).partition("!")
+        if not cell and or_field is not None:
+            cell = record.cell(or_field).partition("!")[2]
+        return cls(sheet, cell or None, message)
+
     def location(self) -> str:
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"

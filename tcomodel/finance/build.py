@@ -7,6 +7,7 @@ import numpy as np
 from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section, TcoModel
 from tcomodel.finance.options import BUILDERS
+from tcomodel.kinds import KINDS
 from tcomodel.sheet.expr import (
     HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, NA, ROUND, Const, Item, index, inp, irr_with_tail, item, npv, prev,
     sumproduct, timeline, total,
@@ -19,19 +20,55 @@ HOURS_PER_DAY = Const(24, "hours per day")
 
 def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     s = scenario.settings
-    ccy = s.report_currency
-    n = s.horizon_quarters
+    ccy, n, baseline_id = s.report_currency, s.horizon_quarters, s.baseline_option
     reg = Registry(scenario)
-    quarters = scenario.quarters
+    tl = _timeline(n)
+    tax, r_q, disc, demand, general = _general(reg, scenario)
+    ctx = Context(reg, scenario, demand, r_q, tl)
+    option_models: dict[str, OptionModel] = {}
+    for oid, opt in scenario.options.items():
+        option_models[oid] = BUILDERS[opt.kind](ctx, oid, opt, capacities.get(oid))
+
+    base = option_models[baseline_id]
+    comparisons: dict[str, Comparison] = {}
+    for oid, om in option_models.items():
+        if oid != baseline_id:
+            comparisons[oid] = _switching(base, om, tax, r_q, disc, n, f"switching to {oid}")
+    pairs: dict[tuple, Comparison] = {}
+    for rec in scenario.pairs:
+        a, b = option_models[rec.from_option_id], option_models[rec.to_option_id]
+        pairs[(a.option_id, b.option_id)] = _switching(a, b, tax, r_q, disc, n,
+                                                       f"switching from {a.option_id} to {b.option_id}")
+
+    breakeven = _breakeven_fees(reg, scenario, option_models, r_q)
+    unknown_fee = _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy)
+    for oid, table in unknown_fee.items():
+        breakeven.append(Section(f"NPV of switching at other values of the unknown fee of {oid}", table["items"]))
+    breakeven += _breakeven_volumes(option_models, demand.utilization_ceiling, r_q, ccy, n)
+    side = _side_by_side(option_models, ccy)
+    checks, flags, master = _checks(option_models, comparisons, pairs, ccy)
+    return TcoModel(
+        inputs=reg.inputs, row_inputs=reg.rows, timeline=tl, quarters=scenario.quarters, general=general,
+        options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master, check_flags=flags,
+        baseline=baseline_id, currency=ccy, side_by_side=side, pairs=pairs,
+        unknown_fee=unknown_fee, warnings=ctx.warnings,
+    )
+
+
+def _timeline(n: int) -> dict:
     qidx = np.arange(1, n + 1, dtype=float)
-    tl = {
+    return {
         "qidx": qidx,
         "years_elapsed": (qidx - 1) / 4.0,
         "first_flag": (qidx == 1).astype(float),
         "last_flag": (qidx == n).astype(float),
     }
 
-    # ---- general block: financing and demand --------------------------------------------------
+
+def _general(reg, scenario):
+    """The general block: financing (tax, quarterly rate, discount factor) and demand from the Workload sheet.
+    Returns (tax, rate per quarter, discount factor, Demand, the general sections)."""
+    s = scenario.settings
     rate = reg.scalar("discount_rate_annual", s.discount_rate_annual, "Discount rate", "per year",
                       s.sources.get("discount_rate_annual", ""), s.cells.get("discount_rate_annual"), "Financing")
     tax = reg.scalar("tax_rate", s.tax_rate, "Tax rate", "share", s.sources.get("tax_rate", ""),
@@ -65,30 +102,15 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         Section("Financing", [r_q, disc]),
         Section("Demand (from the Workload sheet)", [d_in, d_out, d_tok, secs] + shape_items + [peak_out, util_ceiling]),
     ]
-
-    baseline_id = s.baseline_option
-    reg.scalar("horizon_quarters", n, "Quarters in the horizon", "quarters", s.sources.get("horizon_quarters", ""),
-               s.cells.get("horizon_quarters"), "Other")
+    reg.scalar("horizon_quarters", s.horizon_quarters, "Quarters in the horizon", "quarters",
+               s.sources.get("horizon_quarters", ""), s.cells.get("horizon_quarters"), "Other")
     demand = Demand(d_in, d_out, secs, peak_out, util_ceiling, cache_hit, cache_write, batch_share, lc_share, in_per_req, out_per_req)
-    ctx = Context(reg, scenario, demand, r_q, tl)
-    option_models: dict[str, OptionModel] = {}
-    for oid, opt in scenario.options.items():
-        option_models[oid] = BUILDERS[opt.kind](ctx, oid, opt, capacities.get(oid))
+    return tax, r_q, disc, demand, general
 
-    base = option_models[baseline_id]
 
-    comparisons: dict[str, Comparison] = {}
-    for oid, om in option_models.items():
-        if oid != baseline_id:
-            comparisons[oid] = _switching(base, om, tax, r_q, disc, n, f"switching to {oid}")
-    pairs: dict[tuple, Comparison] = {}
-    for rec in scenario.pairs:
-        a, b = option_models[rec.from_option_id], option_models[rec.to_option_id]
-        pairs[(a.option_id, b.option_id)] = _switching(a, b, tax, r_q, disc, n,
-                                                       f"switching from {a.option_id} to {b.option_id}")
-
-    # ---- breakeven ----------------------------------------------------------------------------
-    breakeven: list[Section] = []
+def _breakeven_fees(reg, scenario, option_models, r_q) -> list[Section]:
+    """For each option with a monthly fee: the fee at which it costs the same as each other option."""
+    ccy = scenario.settings.report_currency
     be_items = []
     for oid, om in option_models.items():
         if om.fee_units is None:
@@ -116,19 +138,22 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
                                  IFERROR(fee + gap / units, NA()),
                                  name=f"breakeven_fee:{oid}:{other_id}"))
     if be_items:
-        breakeven.append(Section("Breakeven monthly fee (PV over the quarters both options serve)", be_items))
-    unknown_fee = _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy)
-    for oid, table in unknown_fee.items():
-        breakeven.append(Section(f"NPV of switching at other values of the unknown fee of {oid}", table["items"]))
+        return [Section("Breakeven monthly fee (PV over the quarters both options serve)", be_items)]
+    return []
+
+
+def _breakeven_volumes(option_models, util_ceiling, r_q, ccy, n) -> list[Section]:
+    """Each API's levelized cost, and the volume and utilization at which one self-hosted replica matches it."""
+    out: list[Section] = []
     vol_items = []
     api_per_token = {}
     for api_id, api in option_models.items():
-        if api.kind == "hosted_api":
+        if not KINDS[api.kind].self_hosted:  # priced per token
             api_per_token[api_id] = api.levelized
     if api_per_token:
-        breakeven.append(Section("Levelized cost of each API (PV of cost / PV of tokens)",
-                                 [item(f"Levelized cost of {api_id}", f"{ccy}/Mtok", lev, style="link")
-                                  for api_id, lev in api_per_token.items()]))
+        out.append(Section("Levelized cost of each API (PV of cost / PV of tokens)",
+                           [item(f"Levelized cost of {api_id}", f"{ccy}/Mtok", lev, style="link")
+                            for api_id, lev in api_per_token.items()]))
     util_cap = item("Highest reachable average utilization (mean of 1 / peak to average over the horizon)", "share",
                     total(util_ceiling) / n)
     if any(om.replica_months is not None for om in option_models.values()):
@@ -155,10 +180,12 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
                       IFERROR((util <= cap_o) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
             vol_items += [vol, util, ok]
     if vol_items:
-        breakeven.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
+        out.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
+    return out
 
-    # ---- side-by-side comparison: links to each option's rows, and cumulative cash cost -------------
-    side: list[Section] = []
+
+def _side_by_side(option_models, ccy) -> list[Section]:
+    """Links to each option's rows, and the cumulative cash cost."""
     cpm_links = [item(om.label, f"{ccy}/Mtok", om.cost_per_mtok, total=False, style="link", name=f"cmp_cpm:{oid}")
                  for oid, om in option_models.items()]
     pl_links = [item(om.label, ccy, om.pl_cost, style="link", name=f"cmp_pl:{oid}") for oid, om in option_models.items()]
@@ -167,12 +194,14 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
         cum_cash.append(item(om.label, ccy, (lambda cash: (lambda me: prev(me, 0) + cash))(om.cash_cost), total=False,
                              name=f"cmp_cum:{oid}"))
     tok_links = [item(om.label, "tokens", om.tokens, style="link", name=f"cmp_tok:{oid}") for oid, om in option_models.items()]
-    side = [Section(f"Cost per million tokens ({ccy}/Mtok, P&L view)", cpm_links),
+    return [Section(f"Cost per million tokens ({ccy}/Mtok, P&L view)", cpm_links),
             Section(f"Cost per quarter ({ccy}, P&L view)", pl_links),
             Section(f"Cumulative cash cost ({ccy})", cum_cash),
             Section("Tokens served", tok_links)]
 
-    # ---- checks: each is 0 when fine ------------------------------------------------------------
+
+def _checks(option_models, comparisons, pairs, ccy):
+    """The model's checks, each 0 when fine; their fail flags and the master check."""
     checks: list[tuple[str, Item]] = []
     for oid, om in option_models.items():
         ident = item(f"Cost per Mtok x tokens - cost, {oid}", ccy,
@@ -193,13 +222,7 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     tolerance = Const(0.01, "tolerance")
     flags = [item(f"Fails: {label}", "flag", (MAX(c, -1 * c) > tolerance) * 1) for label, c in checks]
     master = item("Master check (0 = all checks pass)", "count", balanced_sum(flags))
-
-    return TcoModel(
-        inputs=reg.inputs, row_inputs=reg.rows, timeline=tl, quarters=quarters, general=general,
-        options=option_models, comparisons=comparisons, breakeven=breakeven, checks=checks, master_check=master, check_flags=flags,
-        baseline=baseline_id, currency=ccy, side_by_side=side, pairs=pairs, unknown_fee=unknown_fee,
-        warnings=ctx.warnings,
-    )
+    return checks, flags, master
 
 
 def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str) -> Comparison:

@@ -13,7 +13,7 @@ import numpy as np
 
 from tcomodel.errors import InputError, Problem
 from tcomodel.finance.model import Capacity
-from tcomodel.inputs.schema import SELF_HOSTED_KINDS
+from tcomodel.kinds import SELF_HOSTED_KINDS
 
 
 @dataclass

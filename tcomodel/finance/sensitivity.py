@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tcomodel.kinds import KINDS
 from tcomodel.sheet import evaluate
 
 DEFAULT_SWING = 0.20
@@ -54,29 +55,12 @@ def _drivers(run) -> list[Driver]:
 
     drivers = [Driver("Workload volume (requests)", [], ["workload.requests"], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING,
                       "+/-20%")]
-    for oid, om in m.options.items():
-        if om.kind == "rented_server":
-            drivers.append(Driver(f"{oid}: monthly fee", [f"{oid}.rental.fee_per_replica_per_month"], [],
-                                  1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
-        elif om.kind == "owned":
-            drivers.append(Driver(f"{oid}: capex", pick(lambda n, d, o=oid: n.startswith(f"{o}.capex.") and n.endswith("_per_replica")),
-                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
-            drivers.append(Driver(f"{oid}: power price", [f"{oid}.opex.power_price_per_kwh"], [],
-                                  1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
-        elif om.kind == "cloud_gpu":
-            drivers.append(Driver(f"{oid}: GPU-hour rates", pick(lambda n, d, o=oid: n.startswith(f"{o}.cloud.") and n.endswith("_per_gpu_hour")),
-                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
-        elif om.kind == "hosted_api":
-            drivers.append(Driver(f"{oid}: token prices", pick(lambda n, d, o=oid: n.startswith(f"{o}.api.") and n.endswith("_per_mtok")),
-                                  [], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING, "+/-20%"))
-        if om.kind != "hosted_api":
-            drivers.append(Driver(f"{oid}: throughput per replica", [], [f"{oid}.capacity"], 1 - DEFAULT_SWING,
-                                  1 + DEFAULT_SWING, "+/-20%"))
-    for om in m.options.values():
-        resale = f"{om.option_id}.resale_share_by_age"
-        if om.kind == "owned" and resale in m.row_inputs and m.row_inputs[resale].values.any():
-            drivers.append(Driver(f"{om.option_id}: resale value", [], [resale], 1 - DEFAULT_SWING,
-                                  1 + DEFAULT_SWING, "+/-20%"))
+    # each option's drivers as its kind declares them; the late ones (resale) after every option's others
+    for late in (False, True):
+        for oid, om in m.options.items():
+            for spec in KINDS[om.kind].drivers:
+                if spec.late == late and _kind_driver_applies(m, spec, oid):
+                    drivers.append(_kind_driver(spec, oid, pick))
     # staff enters every option's cost: the loaded rates and the hours, each across all options
     drivers.append(Driver("Staff: loaded hourly rates", pick(lambda n, d: n.startswith("role.")
                                                              and n.endswith(".loaded_rate_per_hour")),
@@ -104,6 +88,22 @@ def _drivers(run) -> list[Driver]:
             if drv.inputs == [name] and base:
                 drv.low, drv.high, drv.basis = rec.low / base, rec.high / base, f"Ranges {rec.cell('low')}"
     return [d for d in drivers if d.inputs or d.rows]
+
+
+def _kind_driver_applies(m, spec, oid) -> bool:
+    if not spec.if_nonzero:
+        return True
+    return all(r.format(oid=oid) in m.row_inputs and m.row_inputs[r.format(oid=oid)].values.any() for r in spec.rows)
+
+
+def _kind_driver(spec, oid, pick) -> Driver:
+    """A kind's DriverSpec for option ``oid``: its named inputs, the inputs its pattern matches, its rows."""
+    names = [n.format(oid=oid) for n in spec.inputs]
+    if spec.matching is not None:
+        prefix, suffix = (p.format(oid=oid) for p in spec.matching)
+        names += pick(lambda n, d: n.startswith(prefix) and n.endswith(suffix))
+    return Driver(f"{oid}: {spec.label}", names, [r.format(oid=oid) for r in spec.rows], 1 - DEFAULT_SWING,
+                  1 + DEFAULT_SWING, "+/-20%")
 
 
 def _ranges_cell(sc, rec) -> str | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-OPTION_KINDS = ("owned", "rented_server", "cloud_gpu", "hosted_api")
-SELF_HOSTED_KINDS = ("owned", "rented_server", "cloud_gpu")
+from tcomodel.kinds import OPTION_KINDS, SELF_HOSTED_KINDS, kind_description  # noqa: F401  (re-exported)
+
 LOAD_BASES = ("workload", "utilization")
 DEPRECIATION_METHODS = ("straight_line", "declining_balance", "sum_of_years")
 ENGINES = ("vllm", "trtllm", "sglang", "llamacpp", "ideal")
@@ -203,7 +203,7 @@ OPTIONS = SheetSpec(
     (
         Field("option_id", "id", "id", True, description="Unique id of the option, e.g. aarhusai"),
         T("label", "Readable name for the report"),
-        C("kind", OPTION_KINDS, "owned hardware | rented server (monthly fee) | cloud GPU (hourly) | hosted API (per token)"),
+        C("kind", OPTION_KINDS, kind_description()),
         R("hardware_id", "Hardware", "Accelerator (self-hosted kinds)", required=False),
         R("model_id", "Models", "Model served (self-hosted kinds; optional for hosted APIs)", required=False),
         C("precision", PRECISIONS, "Weight precision (self-hosted kinds)", required=False),
@@ -524,11 +524,3 @@ def all_sheets() -> list[SheetSpec]:
     return [SCENARIO, FX, hardware, models, OPTIONS, CAPEX, OPEX, RENTAL, CLOUD_RATES, API_PRICES,
             WORKLOAD, HOURLY_PROFILE, UTILIZATION, ROLES, STAFF, RESALE, PAIRS, CLAIMS, RANGES]
 
-
-# Which kind-specific sheet an option of each kind must have a row on.
-KIND_SHEETS = {
-    "owned": ("Capex", "Opex"),
-    "rented_server": ("Rental",),
-    "cloud_gpu": ("CloudRates",),
-    "hosted_api": ("ApiPrices",),
-}

@@ -44,8 +44,7 @@ HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
 FIRST_ROW = 5  # first line item row
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
                 "Sensitivity", "Checks")
-KIND_LABEL = {"owned": "owned hardware", "rented_server": "rented server", "cloud_gpu": "cloud GPU",
-              "hosted_api": "hosted API"}
+from tcomodel.kinds import KIND_LABEL  # noqa: E402  (one registry of option kinds)
 
 
 @dataclass

@@ -1,16 +1,15 @@
 """One module per option kind; ``BUILDERS`` dispatches an option to its kind's builder.
 
-Each builder takes the shared Context, the option id, its Options row and (self-hosted kinds) the
-roofline capacity, and returns an OptionModel. What several kinds share lives in ``common``.
+Which module builds a kind is stated in the kind registry (``tcomodel.kinds.KINDS[kind].module``); here the
+names become functions. Each builder takes the shared Context, the option id, its Options row and
+(self-hosted kinds) the roofline capacity, and returns an OptionModel. What several kinds share lives in
+``common``.
 """
 
-from tcomodel.finance.options import api, cloud, owned, rented
+from importlib import import_module
 
-BUILDERS = {
-    "owned": owned.build,
-    "rented_server": rented.build,
-    "cloud_gpu": cloud.build,
-    "hosted_api": api.build,
-}
+from tcomodel.kinds import KINDS
+
+BUILDERS = {name: import_module(f"{__name__}.{spec.module}").build for name, spec in KINDS.items()}
 
 __all__ = ["BUILDERS"]
