@@ -73,6 +73,6 @@ class ReportContext:
         self.cell(ws, row, col, Item(label, unit, expr), fmt, value)
 
     def link(self, ws, row, col, target: Item, fmt, label=None):
-        """A cell that only references another (scalar) item: '=Sheet!C12', with its value cached."""
+        """A cell that only references another (scalar) item (a link), with its value cached."""
         self.formula(ws, row, col, target, fmt, cached_value(self.values[target]), label or target.label,
                      target.unit)
