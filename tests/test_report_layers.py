@@ -110,3 +110,21 @@ def test_sheet_text_row_max_and_quoting():
     assert quote_sheet("My Sheet") == "'My Sheet'" and quote_sheet("Time") == "Time"
     v = evaluate([top], {"tokens": np.array([3.0, 7.0, 5.0])}, periods=3)
     assert float(v[top]) == 7.0
+
+
+def test_stale_count_sums_more_cells_than_a_function_takes():
+    from tcomodel.report.checks import _sum
+    from tcomodel.sheet import Item, inp
+
+    L = Layout(periods=2)
+    cells = []
+    for i in range(600):
+        L.add_input(f"age{i}", "Checks", (i, 2))
+        cells.append(Item(f"flag {i}", "flag", inp(f"age{i}") > 6))
+        L.place(cells[-1], "Checks", i, 3)
+    count = Item("count", "count", _sum(cells))
+    L.place(count, "Checks", 700, 2)
+    f = render(count, None, L, "Checks")
+    assert f.startswith("=SUM(SUM($D$1,") and f.count("SUM(") == 4 and f.endswith(",$D$600))")
+    ages = {f"age{i}": np.array(float(i % 10)) for i in range(600)}
+    assert float(evaluate([count], ages, periods=2)[count]) == 180  # ages 7, 8, 9 of every ten

@@ -8,6 +8,7 @@ import datetime as dt
 from tcomodel.report.context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.sheet import SUM, Item, cached_value, inp, render
 
+MAX_ARGS = 255
 STALE_COUNT = "checks.stale_price_count"  # layout name of the Checks cell counting stale prices
 
 
@@ -58,6 +59,13 @@ def write_checks(ctx: ReportContext, checks_rows: dict):
             ws.write_string(r, 0, msg)
 
 
+def _sum(cells: list):
+    """SUM of any number of cells (a worksheet function takes at most 255 arguments)."""
+    if len(cells) <= MAX_ARGS:
+        return SUM(*cells)
+    return _sum([SUM(*cells[i:i + MAX_ARGS]) for i in range(0, len(cells), MAX_ARGS)])
+
+
 def write_price_age(ctx: ReportContext, ws, r) -> int:
     """Age of every dated price (ApiPrices, CloudRates, Rental, FX) against price_max_age_months. Stale prices are
     not a model inconsistency: they are flagged red and counted for the Cover, outside the master check.
@@ -90,7 +98,7 @@ def write_price_age(ctx: ReportContext, ws, r) -> int:
     r += 1
     ws.write_string(r, 0, "Prices older than the limit", f.get("label_bold"))
     ws.write_string(r, 1, "count", f.get("unit"))
-    ctx.formula(ws, r, 2, SUM(*flags), f.get("check", "0"), ctx.run.stale_price_count)
+    ctx.formula(ws, r, 2, _sum(flags), f.get("check", "0"), ctx.run.stale_price_count)
     ctx.L.add_input(STALE_COUNT, "Checks", (r, 2))
     ctx.ok_bad(ws, r, 2)
     r += 1
