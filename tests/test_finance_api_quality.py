@@ -168,9 +168,9 @@ def test_stale_prices_warn_and_are_listed_on_the_checks_sheet(tmp_path):
     assert ws.cell(row, 3).value == pytest.approx(6 + 29 / 30, abs=1e-6)
     limit_row = next(i for label, i in rows.items() if label.startswith("Limit: Scenario price_max_age_months"))
     assert ws.cell(limit_row, 3).value == 6
-    assert ws.cell(row, 4).value == f"=(C{row}>$C${limit_row})*1"
+    assert ws.cell(row, 4).value == f"=($C${row}>$C${limit_row})*1"
     count = rows["Prices older than the limit"]
-    assert ws.cell(count, 3).value.startswith("=SUM(D")
+    assert ws.cell(count, 3).value.startswith("=SUM($D$")
     values = openpyxl.load_workbook(report, data_only=True)
     assert values["Checks"].cell(row, 4).value == 1
     assert values["Checks"].cell(count, 3).value == 2  # the price list and the USD rate

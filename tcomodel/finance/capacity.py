@@ -144,3 +144,29 @@ def _estimate_at(w, oid, opt, run):
         raise InputError([Problem("Options", _at(opt, "option_id"),
                                   f"option '{oid}', quarter {w.quarter}: the roofline estimate refuses its inputs: "
                                   f"{exc} (from {cells})")], path=None) from None
+
+
+def decode_curves(scenario, ops: OperatingPoints) -> dict:
+    """Decode throughput against batch per self-hosted option (one replica, the first quarter's operating
+    point's context): option_id -> list of {batch, decode_tok_s_total, ...}."""
+    from tcomodel.roofline import decode_curve
+
+    curves = {}
+    for oid, per_q in ops.estimates.items():
+        opt, e = scenario.options[oid], per_q[0]
+        curves[oid] = decode_curve(opt.hardware_id, opt.model_id, opt.precision,
+                                   kv_precision=opt.kv_precision or "bf16", gpus=opt.gpus_per_replica or 1,
+                                   tp=e.tp, engine=opt.engine or "vllm", input_tokens=e.input_tokens,
+                                   output_tokens=e.output_tokens, hardware_catalogue=scenario.hardware,
+                                   model_catalogue=scenario.models)
+    return curves
+
+
+def claim_checks(scenario) -> list[dict]:
+    """Each published claim on the Claims sheet checked against the physical bound, in sheet order."""
+    from tcomodel.roofline import check_claim
+
+    return [check_claim(cl.hardware_id, cl.model_id, cl.precision or "int4", cl.claimed_tok_s,
+                        gpus=cl.gpus or 1, bits_per_weight=cl.bits_per_weight,
+                        hardware_catalogue=scenario.hardware, model_catalogue=scenario.models)
+            for cl in scenario.claims]

@@ -54,6 +54,16 @@ class PriceAge:
         return self.age_months > self.limit_months
 
     @property
+    def shown_age_months(self) -> float:
+        """The age as the report's Checks sheet shows it (6 decimals)."""
+        return round(self.age_months, 6)
+
+    @property
+    def shown_stale(self) -> bool:
+        """Stale by the Checks sheet's formula, on the age it shows."""
+        return self.shown_age_months > self.limit_months
+
+    @property
     def future(self) -> bool:
         return self.age_months < 0
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.build import build_tco_model
-from tcomodel.finance.capacity import OperatingPoints, operating_points
+from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
+from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, price_volume_grid, tornado, tornado_tables
 from tcomodel.sheet import evaluate
 
 
@@ -24,12 +25,41 @@ class ModelRun:
     values: dict  # Item -> numpy array (one scenario)
     build_date: dt.date = field(default_factory=dt.date.today)
     price_ages: list[PriceAge] = field(default_factory=list)
+    # what the report shows beyond the line items, computed here so the report only presents
+    tornado: Tornado | None = None
+    tornado_tables: list[TornadoTable] = field(default_factory=list)
+    grid: Grid | None = None  # cheapest option by volume x API price
+    decode_curves: dict = field(default_factory=dict)  # option_id -> decode throughput vs batch
+    claim_checks: list[dict] = field(default_factory=list)  # one per scenario.claims row
 
     @property
     def warnings(self) -> list[str]:
         """Everything the build warns about: operating points, then stale or future-dated prices."""
         return ([f"{oid}: {msg}" for oid, msg in list(self.operating.warnings) + list(self.model.warnings)]
                 + price_warnings(self.price_ages))
+
+    @property
+    def stale_price_count(self) -> int:
+        """Prices older than the limit, at the precision the report shows their age."""
+        return sum(int(a.shown_stale) for a in self.price_ages)
+
+    def total(self, it) -> float:
+        """Sum of a period item over the horizon."""
+        return float(np.sum(self.values[it]))
+
+    def fleet_range(self, oid) -> tuple[int, int] | None:
+        """Fewest and most replicas of a self-hosted option over the horizon (spares included)."""
+        fleet = self.model.options[oid].fleet
+        if fleet is None:
+            return None
+        v = np.asarray(self.values[fleet])
+        return int(v.min()), int(v.max())
+
+    def quarter_label(self, it) -> str:
+        """The quarter a (1-based) quarter-number result names, e.g. a payback; 'never' where there is none."""
+        v = float(self.values[it])
+        n = len(self.model.quarters)
+        return str(self.model.quarters[int(v) - 1]) if math.isfinite(v) and 1 <= int(v) <= n else "never"
 
     def value(self, it) -> float | np.ndarray:
         return self.values[it]
@@ -48,6 +78,11 @@ def run_model(scenario, *, build_date: dt.date | None = None) -> ModelRun:
     values = evaluate(model.all_items(), model.values(), periods=scenario.settings.horizon_quarters)
     run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date))
     check_finite(run)  # before anything is written: every result a number, or an error at its input cells
+    run.tornado = tornado(run)
+    run.tornado_tables = tornado_tables(run, run.tornado)
+    run.grid = price_volume_grid(run)
+    run.decode_curves = decode_curves(scenario, ops)
+    run.claim_checks = claim_checks(scenario)
     return run
 
 
@@ -89,7 +124,7 @@ def to_json_dict(run: ModelRun) -> dict:
             "payback_quarter": int(payback) if payback is not None else None,
             "discounted_payback_quarter": (int(run.scalar(cmp.discounted_payback_quarter))
                                            if cmp and run.scalar(cmp.discounted_payback_quarter) is not None else None),
-            "replicas_max": int(np.max(run.values[om.fleet])) if om.fleet is not None else None,
+            "replicas_max": run.fleet_range(oid)[1] if om.fleet is not None else None,
             "throughput_tok_s": om.throughput_tok_s,
             "levelized_cost_per_mtok_quality_adjusted": run.scalar(om.levelized_per_correct) if om.levelized_per_correct else None,
             "quality": _quality(s.options[oid]),

@@ -38,6 +38,15 @@ class Tornado:
 
 
 @dataclass
+class TornadoTable:
+    """One tornado as the report shows it: the drivers that move ``metric`` of ``option``, largest swing first."""
+    metric: str  # "npv" (of switching from the baseline to option) | "levelized"
+    option: str
+    base: float
+    rows: list  # (Driver, value at low, value at high), at most MAX_TORNADO_ROWS
+
+
+@dataclass
 class Grid:
     volume_factors: list
     monthly_tokens: list  # tokens per month at each volume factor (mean over the horizon)
@@ -176,3 +185,25 @@ def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FA
     base_tokens = float(np.sum(run.values[m.options[m.baseline].tokens])) / (3 * len(m.quarters))
     monthly = [base_tokens * v for v in volume_factors]
     return Grid(list(volume_factors), monthly, list(price_factors), cheapest, lev)
+
+
+MAX_TORNADO_ROWS = 12
+
+
+def tornado_tables(run, t: Tornado) -> list[TornadoTable]:
+    """The NPV and levelized-cost tornadoes of the focus option: the self-hosted (else any) non-baseline option
+    with the highest NPV of switching. Drivers whose swing is negligible against the base are left out."""
+    m = run.model
+    cands = [o for o, om in m.options.items() if o != m.baseline and om.kind != "hosted_api"] or \
+        [o for o in m.options if o != m.baseline]
+    focus = max(cands, key=lambda o: t.base_npv.get(o, -np.inf)) if cands else m.baseline
+    out = []
+    for metric, base, table in (("npv", t.base_npv.get(focus), t.npv.get(focus)),
+                                ("levelized", t.base_levelized[focus], t.levelized[focus])):
+        if table is None:
+            continue
+        swings = [(abs(hi - lo), i) for i, (lo, hi) in enumerate(table)]
+        order = [i for sw, i in sorted(swings, key=lambda x: -x[0])
+                 if sw > 1e-9 * max(1.0, abs(base))][:MAX_TORNADO_ROWS]
+        out.append(TornadoTable(metric, focus, base, [(t.drivers[i], table[i][0], table[i][1]) for i in order]))
+    return out

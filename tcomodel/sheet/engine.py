@@ -208,6 +208,8 @@ class _Evaluator:
             if n == "IRR_TAIL":
                 row, tail = np.broadcast_arrays(rows[0], sc[0])  # tail broadcast over periods
                 return excel_irr(np.concatenate([row, tail[..., :1]], axis=-1))
+            if n == "ROWMAX":
+                return _clean(np.max(rows[0], axis=-1, keepdims=True))
             if n == "SUMPRODUCT":
                 return _clean(np.sum(rows[0] * rows[1], axis=-1, keepdims=True))
             if n == "INDEX":

@@ -139,6 +139,18 @@ class Input(Expr):
         return f"Input({self.name!r})"
 
 
+class Text(Expr):
+    """A string literal in a rendered formula (e.g. IFERROR's fallback); the engine does not evaluate it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self):
+        return f"Text({self.value!r})"
+
+
 class RowRef(Expr):
     """A per-period row given from outside the engine: a row input (workload) or a timeline row."""
 
@@ -217,7 +229,7 @@ class Func(Expr):
         return self.args
 
 
-AGGREGATES = ("TOTAL", "NPV", "IRR", "IRR_TAIL", "SUMPRODUCT", "INDEX", "MATCH")
+AGGREGATES = ("TOTAL", "NPV", "IRR", "IRR_TAIL", "SUMPRODUCT", "INDEX", "MATCH", "ROWMAX")
 
 
 class Aggregate(Expr):
@@ -433,6 +445,15 @@ def index(row, position) -> Aggregate:
 def match(value, row) -> Aggregate:
     """MATCH(value, row, 0): 1-based position of the first period equal to value; #N/A if none."""
     return Aggregate("MATCH", (row,), (value,))
+
+
+def row_max(row) -> Aggregate:
+    """MAX over all periods of a row."""
+    return Aggregate("ROWMAX", (row,))
+
+
+def text(value: str) -> Text:
+    return Text(value)
 
 
 def iter_refs(e: Expr) -> Iterator[tuple[Item, str]]:

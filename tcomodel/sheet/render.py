@@ -13,7 +13,7 @@ from typing import NamedTuple
 from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import (
-    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError,
+    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError, Text,
 )
 
 
@@ -106,8 +106,13 @@ def _a1(loc: CellLoc) -> str:
     return f"{loc.sheet}!{xl_rowcol_to_cell(loc.row, loc.col)}"
 
 
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula or hyperlink writes it: quoted where Excel needs it ('My sheet'), else bare."""
+    return quote_sheetname(name)
+
+
 def _prefix(target_sheet: str, here: str) -> str:
-    return "" if target_sheet == here else quote_sheetname(target_sheet) + "!"
+    return "" if target_sheet == here else quote_sheet(target_sheet) + "!"
 
 
 def format_number(v: float) -> str:
@@ -140,6 +145,8 @@ class _Renderer:
                 return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
             s = format_number(e.value)
             return s, (_PREC["neg"] if e.value < 0 else _PREC["atom"])
+        if isinstance(e, Text):
+            return '"' + e.value.replace('"', '""') + '"', 6
         if isinstance(e, Input):
             loc = L.inputs.get(e.name)
             if loc is None:
@@ -203,6 +210,8 @@ class _Renderer:
                 a = xl_rowcol_to_cell(row_loc.row, self.L.first_col, True, True)
                 b = xl_rowcol_to_cell(row_loc.row, self.L.last_col + 1, True, True)
                 return f"IRR({_prefix(row_loc.sheet, self.sheet)}{a}:{b})", 6
+            if n == "ROWMAX":
+                return f"MAX({rows[0]})", 6
             if n == "SUMPRODUCT":
                 return f"SUMPRODUCT({rows[0]},{rows[1]})", 6
             if n == "INDEX":

@@ -1,0 +1,124 @@
+"""The calculation sheets rendered from the model's line items: Demand, one sheet per option, Comparison,
+Breakeven and NPV_IRR. Each is planned first (rows placed in the layout, so any formula can reference any
+cell), then written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tcomodel.report.context import FIRST_ROW, HEADER_ROW, ReportContext
+from tcomodel.sheet import Layout, cached_value, render
+
+
+@dataclass
+class _Entry:
+    kind: str  # section | item | blank | note
+    payload: object
+    row: int = 0
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    title: str
+    subtitle: str
+    entries: list = field(default_factory=list)
+
+    def section(self, title):
+        self.entries.append(_Entry("section", title))
+
+    def items(self, items):
+        for it in items:
+            self.entries.append(_Entry("item", it))
+
+    def blank(self):
+        self.entries.append(_Entry("blank", None))
+
+    def note(self, text):
+        self.entries.append(_Entry("note", text))
+
+    def sections(self, sections, titles=None):
+        """Each section's title, its items and a blank row."""
+        for i, s in enumerate(sections):
+            self.section(s.title if titles is None else titles[i])
+            self.items(s.items)
+            self.blank()
+
+    def assign_rows(self, layout: Layout, start=FIRST_ROW):
+        r = start
+        for e in self.entries:
+            e.row = r
+            if e.kind == "item":
+                layout.place(e.payload, self.name, r)
+            r += 1
+        return r
+
+
+def plans(ctx: ReportContext, kind_label: dict) -> list[SheetPlan]:
+    m = ctx.m
+    demand = SheetPlan("Demand", "Demand and financing", "Demand from the Workload sheet; discounting.")
+    demand.sections(m.general)
+    out = [demand]
+    for oid, om in m.options.items():
+        p = SheetPlan(ctx.sheet_names[oid], f"{om.label}",
+                      f"Option '{oid}', {kind_label[om.kind]}. Quarterly cost is the P&L view; TCO is the cash "
+                      f"view. Money in {ctx.ccy}.")
+        p.sections(om.sections)
+        out.append(p)
+    cmp = SheetPlan("Comparison", "Options side by side", "Links to each option's sheet (green), per quarter.")
+    cmp.sections(m.side_by_side)
+    out.append(cmp)
+    be = SheetPlan("Breakeven", "Breakeven prices, volumes and utilization",
+                   "Monthly fee at which a rented option costs the same (PV over the quarters both serve) as another; "
+                   "volume and utilization at which one self-hosted replica costs the same as an API.")
+    be.note("A fee below zero means the option cannot match the other even if its fee were zero.")
+    be.note("Breakeven volume: tokens a month one replica must serve to cost the same per token as the API; "
+            "above the replica's capacity (breakeven utilization > 100%) the API is cheaper at any volume.")
+    be.sections(m.breakeven)
+    out.append(be)
+    npv = SheetPlan("NPV_IRR", f"Switching from {m.baseline}: NPV, IRR and payback",
+                    "Saving = baseline cost - option cost (cash), after tax on the P&L difference. NPV on the "
+                    "PV basis; the IRR on the flows at quarter boundaries (start-of-quarter capex at the "
+                    "boundary before its quarter; the last flow in the 'end of horizon' column). IRR only where "
+                    "switching starts with an outlay; payback = first quarter from which the cumulative saving "
+                    "stays >= 0.")
+    npv.sections(list(m.comparisons.values()), [f"Switching from {m.baseline} to {oid}" for oid in m.comparisons])
+    npv.sections(list(m.pairs.values()), [f"Switching from {a} to {b} (a pair named on the Pairs sheet)"
+                                          for a, b in m.pairs])
+    out.append(npv)
+    return out
+
+
+def place_irr_tails(ctx: ReportContext) -> list:
+    """Each IRR's last flow (the horizon-end boundary) sits right after its row's last period."""
+    tails = []
+    for c in list(ctx.m.comparisons.values()) + list(ctx.m.pairs.values()):
+        if c.irr_tail is not None:
+            row = ctx.L.items[c.irr_row].row
+            ctx.L.place(c.irr_tail, "NPV_IRR", row, ctx.L.last_col + 1)
+            tails.append((c.irr_tail, row))
+    return tails
+
+
+def write_irr_tails(ctx: ReportContext, tails):
+    ws, f = ctx.ws["NPV_IRR"], ctx.f
+    col = ctx.L.last_col + 1
+    ws.write_string(HEADER_ROW, col, "end of horizon", f.get("header"))
+    ws.set_column(col, col, 14)
+    for tail, row in tails:
+        ws.write_formula(row, col, render(tail, None, ctx.L, "NPV_IRR"), f.get("formula", "#,##0"),
+                         cached_value(ctx.values[tail]))
+
+
+def write_plan(ctx: ReportContext, p: SheetPlan):
+    ws = ctx.ws[p.name]
+    ctx.title(ws, p.title, p.subtitle)
+    ctx.period_header(ws)
+    ctx.calc_columns(ws)
+    for e in p.entries:
+        if e.kind == "section":
+            ctx.section(ws, e.row, e.payload, 3)
+        elif e.kind == "item":
+            ctx.write_item(ws, e.payload, e.row)
+        elif e.kind == "note":
+            ws.write_string(e.row, 0, e.payload, ctx.f.get("subtitle"))

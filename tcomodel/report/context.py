@@ -1,0 +1,78 @@
+"""What every sheet module of the report shares: the workbook, its formats, the layout of placed cells, the
+model run, and small writing helpers. Formulas are rendered by ``tcomodel.sheet`` from line items and
+expressions; cached values come from the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tcomodel.report.styles import Formats
+from tcomodel.sheet import Item, Layout, cached_value, render, write_block
+
+PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
+HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
+FIRST_ROW = 5  # first line item row
+QUARTER_LABELS = "quarter_labels"  # the Time sheet's header row of quarter names, as a layout row
+
+
+class ReportContext:
+    def __init__(self, run, wb, build_date: dt.date, sheet_names: dict):
+        self.run = run
+        self.m = run.model
+        self.sc = run.scenario
+        self.ccy = self.m.currency
+        self.n = len(self.m.quarters)
+        self.build_date = build_date
+        self.wb = wb
+        self.f = Formats(wb, self.ccy)
+        self.source_wrap = wb.add_format({"italic": True, "font_color": "#404040", "text_wrap": True,
+                                          "valign": "top"})
+        self.L = Layout(periods=self.n)
+        self.values = run.values
+        self.sheet_names = sheet_names
+        self.ws = {}
+
+    def title(self, ws, title, subtitle):
+        ws.write_string(0, 0, title, self.f.get("title"))
+        ws.write_string(1, 0, subtitle, self.f.get("subtitle"))
+
+    def period_header(self, ws, row=HEADER_ROW, titles=("Line item", "Unit", "Value", "Total")):
+        for col, t in enumerate(titles):
+            ws.write_string(row, col, t, self.f.get("header_left" if col == 0 else "header"))
+        for p, q in enumerate(self.m.quarters):
+            ws.write_string(row, self.L.period_col(p), str(q), self.f.get("header"))
+
+    def calc_columns(self, ws):
+        ws.set_column(0, 0, 58)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 3, 15)
+        ws.set_column(4, 4 + self.n - 1, PERIOD_COL_WIDTH)
+        ws.freeze_panes(HEADER_ROW + 1, 4)
+
+    def section(self, ws, row, title, last_col):
+        """A section heading across columns 0..last_col."""
+        ws.write_string(row, 0, title, self.f.get("section"))
+        for c in range(1, last_col + 1):
+            ws.write_blank(row, c, None, self.f.get("section"))
+
+    def ok_bad(self, ws, r, c):
+        """Green where the cell is 0, red otherwise."""
+        ws.conditional_format(r, c, r, c, {"type": "cell", "criteria": "==", "value": 0, "format": self.f.get("ok")})
+        ws.conditional_format(r, c, r, c, {"type": "cell", "criteria": "!=", "value": 0, "format": self.f.get("bad")})
+
+    def write_item(self, ws, it: Item, row: int):
+        write_block(ws, [it], self.L, self.values, row, self.f.writer_formats(it.unit))
+
+    def cell(self, ws, row, col, it: Item, fmt, value):
+        """Place a scalar item at (row, col) and write its formula (rendered by the sheet package), ``value`` cached."""
+        self.L.place(it, ws.name, row, col)
+        ws.write_formula(row, col, render(it, None, self.L, ws.name), fmt, value)
+
+    def formula(self, ws, row, col, expr, fmt, value, label="formula", unit=""):
+        """A scalar cell holding ``expr`` with ``value`` cached."""
+        self.cell(ws, row, col, Item(label, unit, expr), fmt, value)
+
+    def link(self, ws, row, col, target: Item, fmt, label=None):
+        """A cell that only references another (scalar) item (a link), with its value cached."""
+        self.formula(ws, row, col, target, fmt, cached_value(self.values[target]), label or target.label,
+                     target.unit)
