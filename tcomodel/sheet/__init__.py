@@ -1,9 +1,10 @@
 """The spreadsheet-style core: line items defined once, evaluated in numpy, rendered as Excel formulas."""
 
 from tcomodel.sheet.engine import evaluate, excel_irr, excel_npv
+from tcomodel.sheet.functions import FUNCTIONS, Fn
 from tcomodel.sheet.expr import (
     CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MIN, MONTHS_PER_QUARTER, NA, ROUND, SUM,
-    Const, Expr, Input, Item, RowRef, SheetError, const, index, inp, irr, item, match, npv, prev,
+    Const, Expr, Input, Item, RowRef, SheetError, balanced_sum, const, index, inp, irr, item, match, npv, prev,
     row_input, sumproduct, timeline, total,
 )
 from tcomodel.sheet.render import CellLoc, Layout, RowLoc, WrittenCell, render, render_total
@@ -13,9 +14,9 @@ from tcomodel.sheet.writer import (
 )
 
 __all__ = [
-    "CEILING", "HOURS_PER_QUARTER", "IF", "IFERROR", "MAX", "MILLION", "MIN", "MONTHS_PER_QUARTER",
-    "NA", "ROUND", "SUM", "CellLoc", "Const", "Expr", "Input", "Item", "Layout", "RowLoc", "RowRef",
-    "SheetError", "WrittenCell", "cached_value", "const", "evaluate", "excel_irr", "excel_npv",
+    "CEILING", "FUNCTIONS", "HOURS_PER_QUARTER", "IF", "IFERROR", "MAX", "MILLION", "MIN", "MONTHS_PER_QUARTER",
+    "NA", "ROUND", "SUM", "CellLoc", "Const", "Expr", "Fn", "Input", "Item", "Layout", "RowLoc", "RowRef",
+    "SheetError", "WrittenCell", "balanced_sum", "cached_value", "const", "evaluate", "excel_irr", "excel_npv",
     "index", "inp", "irr", "item", "match", "npv", "prev", "render", "render_total", "row_input",
     "sumproduct", "timeline", "total", "write_block", "write_inputs", "write_period_header",
     "write_rows", "write_scalar", "written_cells",
