@@ -13,6 +13,7 @@ from typing import Any
 
 from tcomodel.roofline.catalogue import GIB
 from tcomodel.roofline.memory import GB
+from tcomodel.roofline.setup import build_setup, positive, resolve_hardware
 
 # Claims from reference/seeds/hardware-guide-3.5bit.txt (2025-11-28). The guide says "Throughput
 # assumes LLaMA-70B with 3.5-bit quantization"; we read LLaMA-70B as llama-3-70b (70.6 B params).
@@ -52,10 +53,8 @@ def check_claim(hardware, model, precision="int4", claimed_tok_s=None, *, gpus=1
 
     Returns verdict, factor (claim / bound), bound_tok_s, fits, weights_gb, memory_gib (device-exposed, all GPUs) and a message.
     """
-    from tcomodel.roofline.throughput import _positive, build_setup
-
-    claimed = _positive("claimed_tok_s", claimed_tok_s, hi=1e9)
-    batch = _positive("batch", batch, integer=True, lo=1, hi=65536)
+    claimed = positive("claimed_tok_s", claimed_tok_s, hi=1e9)
+    batch = positive("batch", batch, integer=True, lo=1, hi=65536)
     # The bound is computed as if the weights fitted (memory lifted), so "does not fit" can also
     # say what the claim would need even then; fit is judged on the real memory.
     s = build_setup(hardware, model, precision, gpus=gpus, tp=gpus, engine="ideal", input_tokens=1,
@@ -63,8 +62,6 @@ def check_claim(hardware, model, precision="int4", claimed_tok_s=None, *, gpus=1
                     active_params_b=active_params_b, hardware_catalogue=hardware_catalogue,
                     model_catalogue=model_catalogue, memory_gib=1e6)
     weights_gb = s.w.total_bytes / GB
-    from tcomodel.roofline.throughput import resolve_hardware
-
     memory_bytes = resolve_hardware(hardware, hardware_catalogue).memory_bytes * gpus
     memory_gib = memory_bytes / GIB
     fits = s.w.total_bytes <= memory_bytes
