@@ -141,7 +141,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
 
     from tcomodel.errors import UsageError
     from tcomodel.roofline import estimate
-    from tcomodel.roofline.catalogue import load_catalogue
+    from tcomodel.catalogue import load_catalogue
 
     hw_cat, model_cat = load_catalogue()
     if scenario_path:

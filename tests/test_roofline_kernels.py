@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.roofline import estimate
-from tcomodel.roofline.catalogue import load_catalogue
+from tcomodel.catalogue import load_catalogue
 from tcomodel.roofline.kernels import RULES, parse_kernel_path
 from tcomodel.roofline.setup import build_setup
 

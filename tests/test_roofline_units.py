@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tcomodel.cli import main
 from tcomodel.roofline import estimate
-from tcomodel.roofline.catalogue import load_catalogue
+from tcomodel.catalogue import load_catalogue
 from tcomodel.roofline.engines import ENGINES
 from tests.helpers import mutate
 

@@ -456,7 +456,7 @@ def _unique(spec_name: str, rows, field_name: str, out: _Collector) -> dict:
 
 def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: set = frozenset()) -> Scenario | None:
     """Checks across sheets. Checks that need a sheet that is missing are skipped: its absence is reported once."""
-    from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
+    from tcomodel.catalogue import HardwareSpec, ModelSpec, load_catalogue
 
     base_hw, base_models = load_catalogue()
     hw_rows = _unique("Hardware", tables["Hardware"], "hardware_id", out)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from tcomodel.errors import UsageError
 from tcomodel.roofline import fitted_factors
-from tcomodel.roofline.catalogue import GIB
+from tcomodel.catalogue import GIB
 
 
 @dataclass(frozen=True)

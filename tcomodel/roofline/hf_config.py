@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import ModelSpec
+from tcomodel.catalogue import ModelSpec
 
 SUPPORTED = ("dense GQA/MHA (Llama, Mistral, Qwen2/3), MoE with shared experts (Qwen-MoE, Qwen3-Next, Mixtral, "
              "gpt-oss), MLA (DeepSeek-V2/V3), sliding window (Mistral 7B, Gemma 3, gpt-oss), hybrid linear "

@@ -6,7 +6,7 @@ import datetime as _dt
 from typing import Any
 
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import HARDWARE_FIELDS, MODEL_FIELDS, HardwareSpec, ModelSpec, load_catalogue
+from tcomodel.catalogue import HARDWARE_FIELDS, MODEL_FIELDS, HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.roofline.memory import kv_layout
 
 KINDS = ("hardware", "models")

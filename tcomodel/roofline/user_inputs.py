@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec
+from tcomodel.catalogue import HardwareSpec, ModelSpec
 from tcomodel.roofline.hardware_file import load_hardware_file
 from tcomodel.roofline.hf_config import ConfigDerivation, load_model_config
 
