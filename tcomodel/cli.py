@@ -177,7 +177,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
     if as_json:
         click.echo(json.dumps(est.to_dict(), sort_keys=False))
         return
-    from tcomodel.roofline.report import format_estimate
+    from tcomodel.roofline.text import format_estimate
 
     click.echo(format_estimate(est))
 

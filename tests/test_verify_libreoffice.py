@@ -19,7 +19,7 @@ from tcomodel.sheet import (
     total, write_block, write_inputs, write_period_header, write_rows, write_scalar, written_cells,
 )
 from tcomodel.verify import compare_values, recalculate, verify_report
-from tcomodel.verify.compare import read_values
+from tcomodel.verify.mismatches import read_values
 
 pytestmark = pytest.mark.libreoffice
 
