@@ -1,4 +1,5 @@
-"""The public Python API of tcomodel (pinned by tests/test_api.py)."""
+"""The public Python API of tcomodel: every public name here is exported by ``tcomodel`` (its ``__all__``,
+checked by tests/test_api.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from tcomodel.fileio import atomic_path
+from tcomodel.fileio import atomic_path as _atomic_path  # private: not part of the API
 from tcomodel.finance import ModelRun, run_model, to_json_dict
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
 from tcomodel.roofline import Estimate, check_claim, estimate
@@ -20,14 +21,10 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
     scenario = load_scenario(scenario_path)
     run = run_model(scenario, build_date=build_date)
     if json_path is not None:
-        with atomic_path(json_path, protect=[scenario_path]) as tmp:
+        with _atomic_path(json_path, protect=[scenario_path]) as tmp:
             Path(tmp).write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
     if xlsx_path is not None:
         from tcomodel.report import write_report
 
         write_report(run, xlsx_path, protect=[scenario_path], build_date=run.build_date)
     return run
-
-
-__all__ = ["Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario",
-           "run_model", "to_json_dict", "write_scenario_workbook"]
