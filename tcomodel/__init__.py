@@ -4,7 +4,7 @@ Public API: ``load_scenario``, ``build``, ``run_model``, ``estimate``, ``check_c
 ``write_scenario_workbook`` (see tcomodel.api).
 """
 
-__version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)
+from tcomodel.version import __version__  # written once, in tcomodel/version.py
 
 # The public names, listed once; tests/test_api.py checks them against what tcomodel.api defines.
 __all__ = ["Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario", "run_model",

@@ -13,6 +13,7 @@ import pytest
 
 import tcomodel
 import tcomodel.api as api
+from tcomodel import version
 
 ROOT = Path(__file__).parents[1]
 
@@ -50,7 +51,8 @@ def test_version_is_written_once():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in meta["project"]
     assert "version" in meta["project"]["dynamic"]
-    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "tcomodel.__version__"}
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "tcomodel.version.__version__"}
+    assert tcomodel.__version__ == version.__version__
     assert tcomodel.__version__.count(".") == 2
     out = subprocess.run([sys.executable, "-m", "tcomodel", "--version"], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout

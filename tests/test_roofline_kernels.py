@@ -5,10 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tcomodel.catalogue import load_catalogue
 from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.roofline import estimate
-from tcomodel.catalogue import load_catalogue
 from tcomodel.roofline.kernels import RULES, parse_kernel_path
 from tcomodel.roofline.setup import build_setup
 

@@ -471,7 +471,7 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
     for mid, rec in model_rows.items():
         row = {k: v for k, v in rec.__dict__.items() if k != "cells"}
         if row.get("config_json"):
-            from tcomodel.roofline.hf_config import ModelConfigError, model_from_row
+            from tcomodel.catalogue.hf_config import ModelConfigError, model_from_row
 
             try:
                 models[mid] = model_from_row(row, Path(path).resolve().parent)

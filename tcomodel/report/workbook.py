@@ -16,7 +16,7 @@ import numpy as np
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from tcomodel import __version__
+from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
 from tcomodel.xlsxprint import print_one_page_wide
 from tcomodel.report.styles import Formats, number_format

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tcomodel.errors import UsageError
 from tcomodel.catalogue import HardwareSpec, ModelSpec, load_catalogue
+from tcomodel.errors import UsageError
 from tcomodel.roofline.engines import DEFAULT_CPU_DRAM_GBS, EngineProfile, get_engine
 from tcomodel.roofline.kernels import kernel_choices, parse_kernel_path
 from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layout, plan_memory, weights

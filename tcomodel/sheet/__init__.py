@@ -1,12 +1,12 @@
 """The spreadsheet-style core: line items defined once, evaluated in numpy, rendered as Excel formulas."""
 
 from tcomodel.sheet.engine import evaluate, excel_irr, excel_npv
-from tcomodel.sheet.functions import FUNCTIONS, Fn
 from tcomodel.sheet.expr import (
     CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MIN, MONTHS_PER_QUARTER, NA, ROUND, SUM,
     Const, Expr, Input, Item, RowRef, SheetError, balanced_sum, const, index, inp, irr, item, match, npv, prev,
     row_input, sumproduct, timeline, total,
 )
+from tcomodel.sheet.functions import FUNCTIONS, Fn
 from tcomodel.sheet.render import CellLoc, Layout, RowLoc, WrittenCell, render, render_total
 from tcomodel.sheet.writer import (
     cached_value, write_block, write_inputs, write_period_header, write_rows, write_scalar,

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from tcomodel.catalogue import ModelSpec
+from tcomodel.catalogue.specs import ModelSpec
 from tcomodel.errors import UsageError
 
 SUPPORTED = ("dense GQA/MHA (Llama, Mistral, Qwen2/3), MoE with shared experts (Qwen-MoE, Qwen3-Next, Mixtral, "
