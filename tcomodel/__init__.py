@@ -4,18 +4,20 @@ Public API: ``load_scenario``, ``build``, ``run_model``, ``estimate``, ``check_c
 ``write_scenario_workbook`` (see tcomodel.api).
 """
 
-__version__ = "0.1.0"
+from tcomodel.version import __version__  # written once, in tcomodel/version.py
 
-_API = ("Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario", "run_model",
-        "to_json_dict", "write_scenario_workbook")
+# The public names, listed once; tests/test_api.py checks them against what tcomodel.api defines.
+__all__ = ["Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario", "run_model",
+           "to_json_dict", "write_scenario_workbook"]
 
 
 def __getattr__(name):  # lazy, so `import tcomodel` stays light for the CLI's --help
-    if name in _API:
+    if name in __all__:
         from tcomodel import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'tcomodel' has no attribute {name!r}")
 
 
-__all__ = list(_API)
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,5 @@
-"""The public Python API of tcomodel (pinned by tests/test_api.py)."""
+"""The public Python API of tcomodel: every public name here is exported by ``tcomodel`` (its ``__all__``,
+checked by tests/test_api.py)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,3 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
                          progress=lambda done, total: tick(35 + 64 * done / total))
     tick(100)
     return run
-
-
-__all__ = ["Estimate", "ModelRun", "Scenario", "build", "check_claim", "estimate", "load_scenario",
-           "run_model", "to_json_dict", "write_scenario_workbook"]

@@ -195,7 +195,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
 
     from tcomodel.errors import UsageError
     from tcomodel.roofline import estimate
-    from tcomodel.roofline.catalogue import load_catalogue
+    from tcomodel.catalogue import load_catalogue
 
     hw_cat, model_cat = load_catalogue()
     if scenario_path:
@@ -231,7 +231,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
     if as_json:
         click.echo(json.dumps(est.to_dict(), sort_keys=False))
         return
-    from tcomodel.roofline.report import format_estimate
+    from tcomodel.roofline.text import format_estimate
 
     click.echo(format_estimate(est))
 

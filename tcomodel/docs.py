@@ -29,7 +29,7 @@ def cli_reference() -> str:
 
 
 def sections() -> dict[str, str]:
-    from tcomodel.inputs.docs import format_tables
+    from tcomodel.inputs.workbook_format import format_tables
 
     return {"WORKBOOK-FORMAT": format_tables(), "CLI-REFERENCE": cli_reference()}
 

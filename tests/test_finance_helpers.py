@@ -158,3 +158,15 @@ def test_helpers_build_a_minimal_scenario(tmp_path):
     r = run(tmp_path, c)
     # 1e6 requests x (1000 in x 1 + 200 out x 2) / 1e6 = 1,400 per quarter
     assert r[r.model.options["api"].pl_cost] == __import__("pytest").approx([1400.0, 1400.0], rel=1e-12)
+
+
+def test_option_model_takes_only_declared_attributes(tmp_path):
+    import pytest
+
+    c = content([option("api", "hosted_api")], workload_rows([1e6, 1e6]),
+                api=[{"option_id": "api", "input_per_mtok": 1.0, "output_per_mtok": 2.0, "batch_discount": 0.0,
+                      "currency": "DKK"}])
+    om = run(tmp_path, c).model.options["api"]
+    assert om.kind == "hosted_api" and om.fee_units is None  # declared, defaulted
+    with pytest.raises(AttributeError):
+        om.undeclared_metric = om.levelized

@@ -9,7 +9,7 @@ from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.roofline import (HARDWARE_CATALOGUE_ROWS, HARDWARE_FIELDS, MODEL_CATALOGUE_ROWS, MODEL_FIELDS,
                                PRECISIONS, estimate, load_catalogue, merge_overrides)
-from tcomodel.roofline.catalogue import HardwareSpec
+from tcomodel.catalogue import HardwareSpec
 
 HW = ["a100-sxm-40gb", "a100-sxm-80gb", "a100-pcie-80gb", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "b200",
       "gb200", "rtx-pro-6000", "rtx-pro-6000-maxq", "rtx-6000-ada", "l40s", "l4", "rtx-3090", "rtx-4090",

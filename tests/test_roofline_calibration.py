@@ -35,7 +35,7 @@ def test_excluded_rows_are_few_and_explained():
 def test_shipped_factors_are_the_fit():
     from tcomodel.roofline.engines import get_engine
     from tcomodel.roofline.fit_calibration import all_factors
-    from tcomodel.roofline.throughput import resolve_hardware
+    from tcomodel.roofline.setup import resolve_hardware
 
     fitted = all_factors()
     assert fitted == fitted_factors.FACTORS

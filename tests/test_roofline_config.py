@@ -9,10 +9,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tcomodel.catalogue.hardware_file import load_hardware_file
+from tcomodel.catalogue.hf_config import ModelConfigError, derive, load_model_config, model_id_from
 from tcomodel.cli import main
 from tcomodel.roofline import estimate, load_catalogue
-from tcomodel.roofline.hardware_file import load_hardware_file
-from tcomodel.roofline.hf_config import ModelConfigError, derive, load_model_config, model_id_from
 from tcomodel.roofline.memory import kv_layout
 
 # Qwen/Qwen3-Next-80B-A3B-Instruct config.json (architecture keys)

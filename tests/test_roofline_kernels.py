@@ -5,12 +5,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tcomodel.catalogue import load_catalogue
 from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.roofline import estimate
-from tcomodel.roofline.catalogue import load_catalogue
 from tcomodel.roofline.kernels import RULES, parse_kernel_path
-from tcomodel.roofline.throughput import build_setup
+from tcomodel.roofline.setup import build_setup
 
 HW, MODELS = load_catalogue()
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from tcomodel.cli import main
 from tcomodel.roofline import estimate
-from tcomodel.roofline.throughput import build_setup, resolve_hardware
+from tcomodel.roofline.setup import build_setup, resolve_hardware
 
 LAYERS, HIDDEN = 80, 8192  # Llama-3.1-70B config.json: num_hidden_layers, hidden_size
 GIB80 = 80 * 1024**3 / 1e9  # an "80 GB" H100 exposes 80 GiB = 85.9 GB

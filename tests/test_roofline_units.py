@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tcomodel.catalogue import load_catalogue
 from tcomodel.cli import main
 from tcomodel.roofline import estimate
-from tcomodel.roofline.catalogue import load_catalogue
 from tcomodel.roofline.engines import ENGINES
 from tests.helpers import mutate
 

@@ -129,3 +129,25 @@ def test_errors(layout):
         total(a + 1)
     with pytest.raises(SheetError, match="no cell"):
         render(item("C", "x", inp("nope") * 1), None, layout, "Calc")
+
+
+def test_function_table_is_the_one_place(layout, monkeypatch):
+    """A function added to sheet.functions.FUNCTIONS is built, evaluated and rendered with no other edit."""
+    import numpy as np
+
+    from tcomodel.sheet import FUNCTIONS, Fn, evaluate
+    from tcomodel.sheet.expr import Func
+
+    monkeypatch.setitem(FUNCTIONS, "ABS", Fn((1, 1), np.abs, "ABS"))
+    a = item("A", "x", tokens - 3)
+    b = item("B", "x", Func("ABS", a) * 2)
+    layout.place(a, "Calc", 10)
+    layout.place(b, "Calc", 11)
+    assert render(b, 1, layout, "Calc") == "=ABS(F11)*2"
+    np.testing.assert_array_equal(evaluate([b], {"tokens": [1.0, 5.0]})[b], [4.0, 4.0])
+    with pytest.raises(SheetError, match="1..1 arguments"):
+        Func("ABS", a, a)
+    with pytest.raises(SheetError, match="not an elementwise"):
+        Func("NPV", a)  # an aggregate is not a per-period function
+    with pytest.raises(SheetError, match="not an elementwise"):
+        Func("XLOOKUP", a)

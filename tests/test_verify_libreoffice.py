@@ -20,7 +20,7 @@ from tcomodel.sheet import (
 )
 from tcomodel.verify import compare_values, recalculate, verify_report
 from tcomodel.xlsxmanifest import record_formulas
-from tcomodel.verify.compare import read_values
+from tcomodel.verify.mismatches import read_values
 
 pytestmark = pytest.mark.libreoffice
 

@@ -341,7 +341,7 @@ def _start_qidx(reg, oid) -> float:
     return max(1.0, reg.inputs[f"{oid}.start_qidx"].value)
 
 
-def _payback(cum: Item, n: int, label: str) -> Item:
+def _payback(cum: Item, n: int, label: str) -> tuple[Item, Item]:
     """First quarter from which the cumulative saving stays >= 0 to the horizon end; #N/A if it ends negative."""
     last_neg = item(f"Last quarter with a negative balance ({label.split('(')[1][:-1]})", "quarter #",
                     lambda me: MAX(prev(me, 0), (cum < 0) * timeline("qidx")), total=False)

@@ -1,5 +1,5 @@
 """What every option kind's builder shares: the input registry, the demand block, discounting,
-escalation, FX and balanced sums. One definition each, used by every kind in ``finance/options``."""
+escalation and FX. One definition each, used by every kind in ``finance/options``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.model import InputDef, RowInputDef
-from tcomodel.sheet.expr import Const, Item, inp, item, row_input, timeline
+from tcomodel.sheet.expr import Const, Item, balanced_sum, inp, item, row_input, timeline
+
+__all__ = ["Context", "Demand", "Registry", "balanced_sum", "escalation"]  # balanced_sum lives in sheet/
 
 
 class Registry:
@@ -89,13 +91,3 @@ class Context:
 def escalation(label, rate, unit="index"):
     """(1 + annual rate) ^ years elapsed at the quarter's start."""
     return item(label, unit, (1 + rate) ** timeline("years_elapsed"), total=False)
-
-
-def balanced_sum(parts):
-    """a + b + c ... as a balanced tree: depth log2(n), so hundreds of options or vintages do not
-    exhaust recursion when the expression is walked (the rendered formula evaluates in the same order)."""
-    parts = list(parts)
-    if len(parts) == 1:
-        return parts[0]
-    mid = len(parts) // 2
-    return balanced_sum(parts[:mid]) + balanced_sum(parts[mid:])

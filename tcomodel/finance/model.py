@@ -68,7 +68,7 @@ class Capacity:
     measured: bool = False
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an attribute not declared here cannot be added later
 class OptionModel:
     option_id: str
     kind: str

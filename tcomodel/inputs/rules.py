@@ -92,7 +92,7 @@ def _row_ok(rows, rec) -> bool:
 
 def read_catalogue(book: Book) -> Problems:
     """The built-in catalogue merged with the Hardware and Models sheets, each row physically consistent."""
-    from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
+    from tcomodel.catalogue import HardwareSpec, ModelSpec, load_catalogue
 
     base_hw, base_models = load_catalogue()
     book.hw_rows = yield from _unique(book.tables["Hardware"], "hardware_id")
@@ -106,7 +106,7 @@ def read_catalogue(book: Book) -> Problems:
     for mid, rec in book.model_rows.items():
         row = {k: v for k, v in rec.__dict__.items() if k != "cells"}
         if row.get("config_json"):
-            from tcomodel.roofline.hf_config import ModelConfigError, model_from_row
+            from tcomodel.catalogue.hf_config import ModelConfigError, model_from_row
 
             try:
                 book.models[mid] = model_from_row(row, Path(book.path).resolve().parent)

@@ -508,7 +508,7 @@ def _catalogue_sheet(name: str, fields, description: str, extra: tuple[Field, ..
 
 
 def catalogue_sheets() -> tuple[SheetSpec, SheetSpec]:
-    from tcomodel.roofline.catalogue import HARDWARE_FIELDS, MODEL_FIELDS
+    from tcomodel.catalogue import HARDWARE_FIELDS, MODEL_FIELDS
 
     return (
         _catalogue_sheet("Hardware", HARDWARE_FIELDS, "Accelerators. Rows add to or override the built-in catalogue by hardware_id."),

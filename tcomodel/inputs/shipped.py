@@ -16,7 +16,7 @@ GUIDE = "hardware guide (reference/seeds/hardware-guide-3.5bit.txt)"
 
 def hardware_guide_content() -> dict:
     """The default scenario with the hardware guide's throughput claims on the Claims sheet."""
-    from tcomodel.roofline import HARDWARE_GUIDE_CLAIMS
+    from tcomodel.catalogue import HARDWARE_GUIDE_CLAIMS
 
     content = copy.deepcopy(default_content())
     content["Scenario"] = [(k, "hardware-guide-claims" if k == "scenario_name" else v, u,

@@ -155,7 +155,7 @@ def _write_scenario_sheet(wb, fmt, spec: SheetSpec, rows):
 
 def default_content() -> dict:
     """The default AarhusAI scenario, with the built-in hardware and model catalogue."""
-    from tcomodel.roofline.catalogue import HARDWARE_CATALOGUE_ROWS, MODEL_CATALOGUE_ROWS
+    from tcomodel.catalogue import HARDWARE_CATALOGUE_ROWS, MODEL_CATALOGUE_ROWS
 
     return {
         "Scenario": defaults.SCENARIO, "FX": defaults.FX, "Hardware": HARDWARE_CATALOGUE_ROWS,

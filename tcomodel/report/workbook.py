@@ -14,7 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from tcomodel import __version__
+from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
 from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan

@@ -5,7 +5,7 @@ Public API: ``estimate``, ``Estimate``, ``decode_curve``, ``check_claim``, ``loa
 ``PRECISIONS``, ``KV_PRECISIONS``, ``ENGINE_IDS``, ``HARDWARE_GUIDE_CLAIMS``.
 """
 
-from tcomodel.roofline.catalogue import (
+from tcomodel.catalogue import (
     HARDWARE_CATALOGUE_ROWS,
     HARDWARE_FIELDS,
     MODEL_CATALOGUE_ROWS,

@@ -223,7 +223,7 @@ CLASS_SPLITS: dict[str, tuple[str, ...]] = {"vllm": ("amd",), "llamacpp": ("appl
 def factor_key(case: Case) -> str:
     """``engine@class`` where the engine's factors are split for the case's hardware class, else the engine."""
     from tcomodel.roofline.engines import hardware_class
-    from tcomodel.roofline.throughput import resolve_hardware
+    from tcomodel.roofline.setup import resolve_hardware
 
     cls = hardware_class(resolve_hardware(case.hardware))
     return f"{case.engine}@{cls}" if cls in CLASS_SPLITS.get(case.engine, ()) else case.engine

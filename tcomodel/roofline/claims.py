@@ -11,39 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tcomodel.roofline.catalogue import GIB
+from tcomodel.catalogue import GIB, HARDWARE_GUIDE_CLAIMS
 from tcomodel.roofline.memory import GB
+from tcomodel.roofline.setup import build_setup, positive, resolve_hardware
 
-# Claims from reference/seeds/hardware-guide-3.5bit.txt (2025-11-28). The guide says "Throughput
-# assumes LLaMA-70B with 3.5-bit quantization"; we read LLaMA-70B as llama-3-70b (70.6 B params).
-_GUIDE = "reference/seeds/hardware-guide-3.5bit.txt"
-HARDWARE_GUIDE_CLAIMS: list[dict[str, Any]] = [
-    dict(hardware_id="rtx-4090", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=1800.0,
-         quote="NVIDIA RTX 4090 | 1,800 tok/s | 0.55 ms ... 24GB VRAM: Enough for LLaMA-70B (3.5-bit = 19GB!)"),
-    dict(hardware_id="h100-sxm", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=6500.0,
-         quote="NVIDIA H100 SXM | 6,500 tok/s | 0.15 ms | 700W"),
-    dict(hardware_id="a100-sxm-80gb", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=3000.0,
-         quote="NVIDIA A100 80GB | 3,000 tok/s | 0.33 ms | 400W"),
-    dict(hardware_id="a100-sxm-40gb", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=2800.0,
-         quote="NVIDIA A100 40GB | 2,800 tok/s | 0.36 ms | 400W"),
-    dict(hardware_id="mi300x", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=5500.0,
-         quote="AMD MI300X | 5,500 tok/s | 0.18 ms | 750W"),
-    dict(hardware_id="l40s", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=2200.0,
-         quote="NVIDIA L40S | 2,200 tok/s | 0.45 ms | 350W"),
-    dict(hardware_id="rtx-6000-ada", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=2000.0,
-         quote="NVIDIA RTX 6000 Ada | 2,000 tok/s | 0.50 ms | 300W"),
-    dict(hardware_id="m2-ultra", gpus=1, model_id="llama-3-70b", bits=3.5, claimed_tok_s=180.0,
-         quote="Apple M2 Ultra | 180 tok/s | 5.5 ms | 100W"),
-    dict(hardware_id="a100-sxm-80gb", gpus=4, model_id="llama-3-70b", bits=3.5, claimed_tok_s=12000.0,
-         quote="4x NVIDIA A100 80GB SXM in NVLink ... Throughput: 12,000 tok/s (4 x 3,000)"),
-    dict(hardware_id="h100-sxm", gpus=2, model_id="llama-3-70b", bits=3.5, claimed_tok_s=13000.0,
-         quote="2x NVIDIA H100 SXM ... Throughput: 13,000 tok/s (2 x 6,500)"),
-    dict(hardware_id="rtx-4090", gpus=8, model_id="llama-3-70b", bits=3.5, claimed_tok_s=14400.0,
-         quote="8x NVIDIA RTX 4090 ... Throughput: 14,400 tok/s (8 x 1,800)"),
-]
-for _c in HARDWARE_GUIDE_CLAIMS:
-    _c["source"] = _GUIDE
-
+__all__ = ["HARDWARE_GUIDE_CLAIMS", "check_claim"]  # the claims themselves are catalogue data
 
 def check_claim(hardware, model, precision="int4", claimed_tok_s=None, *, gpus=1, bits_per_weight=None,
                 batch=1, params_b=None, active_params_b=None, hardware_catalogue=None,
@@ -52,10 +24,8 @@ def check_claim(hardware, model, precision="int4", claimed_tok_s=None, *, gpus=1
 
     Returns verdict, factor (claim / bound), bound_tok_s, fits, weights_gb, memory_gib (device-exposed, all GPUs) and a message.
     """
-    from tcomodel.roofline.throughput import _positive, build_setup
-
-    claimed = _positive("claimed_tok_s", claimed_tok_s, hi=1e9)
-    batch = _positive("batch", batch, integer=True, lo=1, hi=65536)
+    claimed = positive("claimed_tok_s", claimed_tok_s, hi=1e9)
+    batch = positive("batch", batch, integer=True, lo=1, hi=65536)
     # The bound is computed as if the weights fitted (memory lifted), so "does not fit" can also
     # say what the claim would need even then; fit is judged on the real memory.
     s = build_setup(hardware, model, precision, gpus=gpus, tp=gpus, engine="ideal", input_tokens=1,
@@ -63,8 +33,6 @@ def check_claim(hardware, model, precision="int4", claimed_tok_s=None, *, gpus=1
                     active_params_b=active_params_b, hardware_catalogue=hardware_catalogue,
                     model_catalogue=model_catalogue, memory_gib=1e6)
     weights_gb = s.w.total_bytes / GB
-    from tcomodel.roofline.throughput import resolve_hardware
-
     memory_bytes = resolve_hardware(hardware, hardware_catalogue).memory_bytes * gpus
     memory_gib = memory_bytes / GIB
     fits = s.w.total_bytes <= memory_bytes

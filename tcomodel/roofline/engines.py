@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from tcomodel.catalogue import GIB
 from tcomodel.errors import UsageError
 from tcomodel.roofline import fitted_factors
-from tcomodel.roofline.catalogue import GIB
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from tcomodel.catalogue import HARDWARE_FIELDS, MODEL_FIELDS, HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import HARDWARE_FIELDS, MODEL_FIELDS, HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.roofline.memory import kv_layout
 
 KINDS = ("hardware", "models")

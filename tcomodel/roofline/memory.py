@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tcomodel.roofline.catalogue import ModelSpec
+from tcomodel.catalogue import ModelSpec
 from tcomodel.roofline.precision import COMPONENTS
 
 GB = 1e9  # decimal gigabytes, as vendors quote bandwidth (device memory is binary: catalogue MiB)

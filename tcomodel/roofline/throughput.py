@@ -16,327 +16,14 @@ prefills' compute: rate = B x O / (O x step(B) + B x prefill compute time), time
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec, load_catalogue
-from tcomodel.roofline.engines import DEFAULT_CPU_DRAM_GBS, EngineProfile, get_engine
-from tcomodel.roofline.kernels import kernel_choices, parse_kernel_path
-from tcomodel.roofline.memory import GB, KvLayout, MemoryPlan, Weights, kv_layout, plan_memory, weights
-from tcomodel.roofline.precision import (compute_tflops as _peak_for, component_bits, get_precision,
-                                         kv_bytes_per_element)
+from tcomodel.roofline.claims import check_claim
+from tcomodel.roofline.memory import GB
+from tcomodel.roofline.setup import Setup, build_setup, positive
 
 MAX_BATCH_SEARCH = 65536
-
-# Ring all-reduce latency from NCCL's own cost model (NVIDIA/nccl src/graph/tuning.cc, baseLat and
-# hwLat for Ring/LL, the protocol it picks for small messages): 3.6 us base + 2 x (n - 1) steps of
-# 0.47 us over NVLink, 1.0 us over PCIe. The engine adds its launch/sync latency on top.
-NCCL_RING_BASE_US = 3.6
-NCCL_RING_HOP_US = {"gpu_link": 0.47, "pcie": 1.0}
-ACTIVATION_BYTES = 2.0  # activations are all-reduced in BF16 whatever the weight precision
-DEFAULT_PCIE_GBS = 16.0  # assumption: PCIe Gen3 x16 per direction when the catalogue has no host link
-
-
-def _lookup(kind: str, value, table: dict):
-    if not isinstance(value, str):
-        return value
-    try:
-        return table[value]
-    except KeyError:
-        raise UsageError(f"unknown {kind} id {value!r}; valid ids: {', '.join(sorted(table))}") from None
-
-
-def resolve_hardware(hardware, catalogue: dict | None = None) -> HardwareSpec:
-    return _lookup("hardware", hardware, catalogue if catalogue is not None else load_catalogue()[0])
-
-
-def resolve_model(model, catalogue: dict | None = None) -> ModelSpec:
-    return _lookup("model", model, catalogue if catalogue is not None else load_catalogue()[1])
-
-
-def _num(x) -> str:
-    x = float(x)
-    return f"{x:,.0f}" if x == int(x) and abs(x) < 1e15 else f"{x:g}"
-
-
-def range_words(lo, hi, integer=False) -> str:
-    """An allowed range in words, bounds included unless said otherwise: 'a whole number from 1 to 131,072'."""
-    word = "a whole number" if integer else "a number"
-    if lo is None:
-        return f"{word} above 0 (0 excluded)" + ("" if hi is None else f" and at most {_num(hi)}")
-    if hi is None:
-        return f"{word} of at least {_num(lo)}"
-    return f"{word} from {_num(lo)} to {_num(hi)} (both included)"
-
-
-def _positive(name: str, value, *, integer=False, lo=None, hi=None):
-    if value is None:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{name} must be a number, got {value!r}") from None
-    lo_ok = v > 0 if lo is None else v >= lo
-    if not lo_ok or (hi is not None and v > hi) or math.isnan(v):
-        raise UsageError(f"{name}={value} is outside the allowed range: {range_words(lo, hi, integer)}")
-    if integer:
-        if v != int(v):
-            raise UsageError(f"{name} must be a whole number, got {value!r}")
-        return int(v)
-    return v
-
-
-@dataclass(frozen=True)
-class Setup:
-    """Everything fixed for one deployment; step/prefill functions take only the batch."""
-
-    hw: HardwareSpec
-    model: ModelSpec
-    engine: EngineProfile
-    precision: str
-    kv_precision: str
-    tp: int
-    replicas: int
-    w: Weights
-    kv: KvLayout
-    mem: MemoryPlan
-    peak_tflops: float
-    compute_precision: str
-    bw_gbs: float
-    offload_bw_gbs: float | None
-    prefill_link_gbs: float | None
-    input_tokens: int
-    output_tokens: int
-    context_tokens: int  # memory is sized for this many tokens per sequence
-    # routed-expert GEMMs may run on another kernel path than the rest (kernels.py)
-    expert_peak_tflops: float | None = None  # None: same as peak_tflops
-    expert_compute_precision: str | None = None
-    kernel_paths: tuple = ()  # (component, path, rate name, TFLOPS, kernel, source) per component
-
-    @property
-    def read_context(self) -> float:
-        """Mean context while decoding a request: input + output / 2."""
-        return self.input_tokens + self.output_tokens / 2.0
-
-    @property
-    def off_share(self) -> float:
-        return self.mem.offloaded_gb_per_gpu / self.mem.weights_gb_per_gpu if self.mem.weights_gb_per_gpu else 0.0
-
-    def attn_flops_per_token(self, ctx: float) -> float:
-        m = self.model
-        if not self.engine.read_kv:
-            return 0.0
-        if m.mla_kv_lora_rank:
-            return 4.0 * m.num_layers * m.num_attention_heads * (m.mla_kv_lora_rank + (m.mla_qk_rope_head_dim or 0)) * ctx
-        win = self.kv.window
-        sw = (m.sliding_window_layers or 0) * min(ctx, win) if win else 0.0
-        return 4.0 * m.num_attention_heads * m.head_dim * (m.full_attention_layers * ctx + sw)
-
-    @property
-    def link(self) -> tuple[str, float]:
-        """(kind, GB/s per direction) of the GPU-to-GPU path: the catalogue's interconnect_gbs is a
-        bidirectional aggregate (NVLink / Infinity Fabric), host_link_gbs is PCIe per direction."""
-        if self.hw.interconnect_gbs:
-            return "gpu_link", self.hw.interconnect_gbs / 2.0
-        return "pcie", self.hw.host_link_gbs or DEFAULT_PCIE_GBS
-
-    def allreduce_s(self, tokens: float) -> float:
-        """One ring all-reduce of tokens x hidden activations across the TP group: latency +
-        2 (TP-1)/TP x message / link bandwidth (each GPU sends and receives that share of the message)."""
-        n = self.tp
-        if n <= 1:
-            return 0.0
-        kind, gbs = self.link
-        lat_us = self.engine.allreduce_latency_us
-        if self.engine.allreduce_hops:
-            lat_us += NCCL_RING_BASE_US + 2 * (n - 1) * NCCL_RING_HOP_US[kind]
-        msg = tokens * self.model.hidden_size * ACTIVATION_BYTES
-        return lat_us * 1e-6 + 2.0 * (n - 1) / n * msg / (gbs * GB)
-
-    def comm_s(self, tokens: float) -> float:
-        """Two all-reduces per transformer layer (after attention, after the MLP/MoE), TP > 1."""
-        return 2.0 * self.model.num_layers * self.allreduce_s(tokens) if self.tp > 1 else 0.0
-
-    @property
-    def overhead_s(self) -> float:
-        """Fixed time per forward step (scheduling, launches, sampling). Scaling it with layers was tried
-        and left no better under cross-validation (README), so it stays one engine constant."""
-        return self.engine.overhead_ms * 1e-3
-
-    def matmul_s(self, tokens: float, attn_flops: float) -> float:
-        """Compute time per GPU of ``tokens`` tokens' matmuls plus ``attn_flops`` of attention: the
-        routed experts' share at their kernel path's rate, the rest at the dense rate."""
-        eff = self.engine.eff_compute
-        expert = self.w.expert_params * self.w.route_share
-        dense = 2.0 * (self.w.matmul_params - expert) * tokens + attn_flops
-        t = dense / (self.peak_tflops * 1e12 * eff)
-        if expert > 0:
-            t += 2.0 * expert * tokens / ((self.expert_peak_tflops or self.peak_tflops) * 1e12 * eff)
-        return t / self.tp
-
-    def phases(self, batch: int) -> dict[str, float]:
-        """Seconds of one decode step at ``batch``, per GPU of the TP group, by kernel phase.
-
-        The weight GEMMs and the attention kernels run one after the other, each limited by its own
-        roofline: the GEMM phase by the weight reads (incl. offloaded weights over their link) or the
-        matmul FLOPs, the attention phase by the cache reads or the attention FLOPs. Summing the two
-        maxima, not max(all bytes, all FLOPs), is what stops a batch whose cache reads hide behind the
-        matmuls (or the reverse) from looking free.
-        """
-        e = self.engine
-        w_read = self.w.bytes_read(batch) / self.tp
-        gpu_w, host_w = w_read * (1.0 - self.off_share), w_read * self.off_share
-        cache = 0.0
-        if e.read_kv:
-            ctx = self.read_context
-            per_seq = self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))
-            cache = batch * per_seq * self.kv.replication(self.tp) / self.tp
-        weights = gpu_w / (self.bw_gbs * GB * e.eff_bw)
-        if host_w > 0:
-            weights += host_w / (self.offload_bw_gbs * GB)
-        attn_flops = batch * self.attn_flops_per_token(self.read_context) / self.tp
-        return {"weights": weights, "gemm_compute": self.matmul_s(batch, 0.0),
-                "kv": cache / (self.bw_gbs * GB * e.kv_eff),
-                "attention_compute": attn_flops / (self.peak_tflops * 1e12 * e.eff_compute),
-                "overhead": self.overhead_s + batch * e.seq_overhead_us * 1e-6, "communication": self.comm_s(batch),
-                "bytes": w_read + cache}
-
-    def step_parts(self, batch: int) -> tuple[float, float, float]:
-        """(memory time, compute time, fixed time) of one decode step at ``batch``, seconds: the reads and
-        the FLOPs of both phases, and the overhead + communication."""
-        p = self.phases(batch)
-        return p["weights"] + p["kv"], p["gemm_compute"] + p["attention_compute"], p["overhead"] + p["communication"]
-
-    def step_breakdown(self, batch: int) -> dict[str, float]:
-        """Where one decode step's time goes, ms per GPU of the TP group. The step is
-        max(weights, GEMM compute) + max(KV, attention compute) + overhead + communication."""
-        p = self.phases(batch)
-        return {"weights_ms": p["weights"] * 1e3, "gemm_compute_ms": p["gemm_compute"] * 1e3,
-                "kv_ms": p["kv"] * 1e3, "attention_compute_ms": p["attention_compute"] * 1e3,
-                "compute_ms": (p["gemm_compute"] + p["attention_compute"]) * 1e3,
-                "overhead_ms": p["overhead"] * 1e3, "communication_ms": p["communication"] * 1e3,
-                "bytes_per_step_per_gpu": p["bytes"]}
-
-    def step_s(self, batch: int) -> float:
-        p = self.phases(batch)
-        return (max(p["weights"], p["gemm_compute"]) + max(p["kv"], p["attention_compute"])
-                + p["overhead"] + p["communication"])
-
-    def prefill_attn_flops(self, n: int) -> float:
-        m = self.model
-        attn = 0.0
-        if self.engine.read_kv:
-            win = self.kv.window
-            sw_sum = (n * n / 2.0 if n <= win else win * win / 2.0 + (n - win) * win) if win else 0.0
-            if m.mla_kv_lora_rank:
-                attn = 4.0 * m.num_layers * m.num_attention_heads * (m.mla_kv_lora_rank + (m.mla_qk_rope_head_dim or 0)) * n * n / 2.0
-            else:
-                attn = 4.0 * m.num_attention_heads * m.head_dim * (
-                    m.full_attention_layers * n * n / 2.0 + (m.sliding_window_layers or 0) * sw_sum)
-        return attn
-
-    def prefill_compute_s(self, n: int) -> float:
-        return self.matmul_s(n, self.prefill_attn_flops(n))
-
-    def prefill_s(self, n: int) -> float:
-        """One prompt of ``n`` tokens alone: weights read once, compute for n tokens."""
-        w_read = self.w.bytes_read(n) / self.tp
-        t_mem = w_read * (1.0 - self.off_share) / (self.bw_gbs * GB * self.engine.eff_bw)
-        if self.off_share > 0:
-            t_mem += w_read * self.off_share / (self.prefill_link_gbs * GB)
-        return max(t_mem, self.prefill_compute_s(n)) + self.overhead_s + self.comm_s(n)
-
-    def ttft_s(self, batch: int) -> float:
-        return self.prefill_s(self.input_tokens) + (self.step_s(batch) if batch > 1 else 0.0)
-
-    def output_rate(self, batch: int) -> float:
-        """Generated tokens/s of one replica, prefill included (B x O / (O x step + B x prefill))."""
-        o = self.output_tokens
-        cycle = o * self.step_s(batch) + batch * self.prefill_compute_s(self.input_tokens)
-        return batch * o / cycle
-
-
-def _tp_candidates(gpus: int) -> list[int]:
-    return [d for d in range(1, gpus + 1) if gpus % d == 0]
-
-
-def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=None, engine="vllm",
-                context_tokens=None, input_tokens=2048, output_tokens=512, memory_gib=None,
-                bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
-                kv_bytes_per_token=None, host_bw_gbs=None, compute_tflops=None, hardware_catalogue=None,
-                model_catalogue=None, kernel_path=None) -> Setup:
-    hw = resolve_hardware(hardware, hardware_catalogue)
-    m = resolve_model(model, model_catalogue)
-    eng = get_engine(engine, hw)
-    prec = get_precision(precision)
-    kv_precision = (kv_precision or "bf16").lower()
-    kvb = kv_bytes_per_element(kv_precision)
-    gpus = _positive("gpus", gpus, integer=True, lo=1, hi=100000)
-    input_tokens = _positive("input_tokens", input_tokens, integer=True, lo=1, hi=m.max_context_tokens)
-    output_tokens = _positive("output_tokens", output_tokens, integer=True, lo=1, hi=m.max_context_tokens)
-    if context_tokens is None:
-        context_tokens = input_tokens + output_tokens
-    context_tokens = _positive("context_tokens", context_tokens, integer=True, lo=1, hi=m.max_context_tokens)
-    context_tokens = max(context_tokens, input_tokens + output_tokens)
-    if context_tokens > m.max_context_tokens:
-        raise UsageError(f"input + output = {context_tokens} tokens exceeds {m.model_id} max context "
-                         f"{m.max_context_tokens:,}; input + output must be from 2 to {m.max_context_tokens:,} tokens")
-    memory_gib = _positive("memory_gib", memory_gib, hi=1e6)
-    bandwidth_gbs = _positive("bandwidth_gbs", bandwidth_gbs, hi=1e7)
-    params_b = _positive("params_b", params_b, hi=1e5)
-    active_params_b = _positive("active_params_b", active_params_b, hi=1e5)
-    bits_per_weight = _positive("bits_per_weight", bits_per_weight, lo=1, hi=32)
-    kv_bytes_per_token = _positive("kv_bytes_per_token", kv_bytes_per_token, lo=0, hi=1e10)
-    host_bw_gbs = _positive("host_bw_gbs", host_bw_gbs, hi=1e5)
-    if memory_gib is not None:  # what-if in GiB: an "80 GB" card is 80
-        hw = hw.replace(memory_mib=memory_gib * 1024)
-    if bandwidth_gbs is not None:
-        hw = hw.replace(memory_bw_gbs=bandwidth_gbs)
-    bits = bits_per_weight if bits_per_weight is not None else prec.bits_per_weight
-    w = weights(m, bits, bits_apply_to_all=bits_per_weight is not None,
-                total_params_b=params_b, active_params_b=active_params_b,
-                component_bits=component_bits(prec, m))
-    kv = kv_layout(m, kvb, kv_bytes_per_token)
-    native = prec if eng.native_low_precision else get_precision("bf16")
-    paths = kernel_choices(eng.id, hw.arch, native.compute, parse_kernel_path(kernel_path), is_moe=m.is_moe,
-                           precision_id=prec.id)
-    rates = {}
-    for comp, choice in paths.items():
-        if choice.path == "fp16acc":
-            rates[comp] = (hw.fp16_acc_tflops, "fp16acc") if hw.fp16_acc_tflops else _peak_for(hw, get_precision("bf16"))
-        else:
-            rates[comp] = _peak_for(hw, native if choice.path == "native" else get_precision(choice.path))
-    if compute_tflops is not None:  # what-if: the matmul peak actually available (e.g. FP16-accumulate rate)
-        over = _positive("compute_tflops", compute_tflops, hi=1e6)
-        rates = {c: (over, "override") for c in rates}
-    peak, cname = rates["dense"]
-    expert_peak, expert_name = rates.get("experts", (None, None))
-    kernel_rows = tuple((c, paths[c].path, rates[c][1], rates[c][0], paths[c].kernel, paths[c].source) for c in paths)
-    if eng.offload == "cpu_dram":
-        off_bw = host_bw_gbs or DEFAULT_CPU_DRAM_GBS
-    else:
-        off_bw = host_bw_gbs or hw.host_link_gbs
-    prefill_link = hw.host_link_gbs or off_bw
-
-    def plan(tp_):
-        seq = kv.per_sequence(context_tokens) * kv.replication(tp_) / tp_
-        return plan_memory(hw.memory_bytes, eng, w.total_bytes / tp_, seq)
-
-    if tp is not None:
-        tp = _positive("tp", tp, integer=True, lo=1, hi=gpus)
-        if gpus % tp:
-            raise UsageError(f"tp={tp} must divide gpus={gpus}; allowed: {_tp_candidates(gpus)}")
-        mem = plan(tp)
-    else:
-        for tp in _tp_candidates(gpus):
-            mem = plan(tp)
-            if mem.fits:
-                break
-    return Setup(hw, m, eng, prec.id, kv_precision, tp, gpus // tp, w, kv, mem, peak, cname,
-                 hw.memory_bw_gbs, off_bw, prefill_link, input_tokens, output_tokens, context_tokens,
-                 expert_peak, expert_name, kernel_rows)
 
 
 def _largest_batch(ok, hi: int) -> int:
@@ -461,7 +148,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     if tp is not None:
         s = build_setup(hardware, model, precision, tp=tp, **setup_kw)
         return _estimate_at(s, layout_choice="explicit tp", **point_kw)
-    gpus_n = _positive("gpus", gpus, integer=True, lo=1, hi=100000)
+    gpus_n = positive("gpus", gpus, integer=True, lo=1, hi=100000)
     if gpus_n == 1:
         return _estimate_at(build_setup(hardware, model, precision, tp=1, **setup_kw), **point_kw)
     cands = []
@@ -523,11 +210,11 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
                  layout_choice="single GPU") -> Estimate:
     """The operating point and rates of one layout (``s`` fixes TP and replicas)."""
     gpus = s.tp * s.replicas
-    batch = _positive("batch", batch, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
-    min_user_tok_s = _positive("min_user_tok_s", min_user_tok_s, hi=1e6)
-    max_ttft_s = _positive("max_ttft_s", max_ttft_s, hi=1e6)
-    claimed_tok_s = _positive("claimed_tok_s", claimed_tok_s, hi=1e9)
-    cap_engine = _positive("max_num_seqs", max_num_seqs, integer=True, lo=1, hi=MAX_BATCH_SEARCH) or s.engine.batch_cap(s.hw)
+    batch = positive("batch", batch, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
+    min_user_tok_s = positive("min_user_tok_s", min_user_tok_s, hi=1e6)
+    max_ttft_s = positive("max_ttft_s", max_ttft_s, hi=1e6)
+    claimed_tok_s = positive("claimed_tok_s", claimed_tok_s, hi=1e9)
+    cap_engine = positive("max_num_seqs", max_num_seqs, integer=True, lo=1, hi=MAX_BATCH_SEARCH) or s.engine.batch_cap(s.hw)
     mem = s.mem
     servable = mem.fits or (mem.offloaded_gb_per_gpu > 0 and s.offload_bw_gbs and mem.max_concurrency >= 1)
     cap = min(mem.max_concurrency, cap_engine)
@@ -583,8 +270,6 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
                                           // s.kv.bytes_per_token)
     verdict = factor = None
     if claimed_tok_s is not None:
-        from tcomodel.roofline.claims import check_claim
-
         c = check_claim(s.hw, s.model, precision, claimed_tok_s, gpus=gpus, bits_per_weight=bits_per_weight,
                         params_b=params_b, active_params_b=active_params_b)
         verdict, factor = c["verdict"], c["factor"]
@@ -623,7 +308,7 @@ def decode_curve(hardware, model, precision, batches=None, **kwargs) -> list[dic
         batches.append(top)
     out = []
     for b in batches:
-        b = _positive("batch", b, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
+        b = positive("batch", b, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
         t_mem, t_comp, _ = s.step_parts(b)
         step = s.step_s(b)
         out.append(dict(batch=b, step_ms=step * 1e3, decode_tok_s_per_stream=1.0 / step,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tcomodel.catalogue import HardwareSpec, ModelSpec
+from tcomodel.catalogue.hardware_file import load_hardware_file
+from tcomodel.catalogue.hf_config import ConfigDerivation, load_model_config
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import HardwareSpec, ModelSpec
-from tcomodel.roofline.hardware_file import load_hardware_file
-from tcomodel.roofline.hf_config import ConfigDerivation, load_model_config
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""numpy interpreter for line items.
+"""numpy interpreter for line items (worksheet functions: ``sheet/functions.py``).
 
 Every value is held with a trailing period axis: rows as ``[..., P]``, scalars as ``[..., 1]``, so
 numpy broadcasting does the rest and a leading scenario axis costs nothing extra. Excel errors
@@ -16,95 +16,9 @@ from tcomodel.sheet.expr import (
     Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError,
     iter_names, iter_refs,
 )
+from tcomodel.sheet.functions import FUNCTIONS, approx_equal, clean, excel_irr, excel_npv
 
-_E48 = 2.0 ** -48  # LibreOffice rtl::math::approxEqual tolerance
-
-
-def _clean(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)):
-        x = np.where(np.isfinite(x), x, np.nan)
-    return x
-
-
-def approx_equal(a, b):
-    d = np.abs(a - b)
-    return (a == b) | ((d < np.abs(a) * _E48) & (d < np.abs(b) * _E48))
-
-
-def _approx_round15(x):
-    """Round to 15 significant digits, as rtl::math::approx* do before floor/ceil."""
-    x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
-        scale = 10.0 ** (14 - mag)
-        r = np.round(x * scale) / scale
-    return np.where(np.isfinite(r), r, x)
-
-
-def excel_round(x, digits):
-    """ROUND: half away from zero, after the 15-digit correction Excel and LibreOffice apply."""
-    x = np.asarray(x, dtype=float)
-    d = np.asarray(digits, dtype=float)
-    d = np.trunc(d)
-    p = 10.0 ** d
-    with np.errstate(invalid="ignore", over="ignore"):
-        y = _approx_round15(np.abs(x) * p)
-        r = np.sign(x) * np.floor(y + 0.5) / p
-    return _clean(r)
-
-
-def excel_ceiling(x, sig):
-    """Excel CEILING(x, sig): multiple of sig rounded up (toward +inf for x<0<sig, away from 0 when
-    both negative); 0 when sig = 0; #NUM! when x > 0 > sig."""
-    x = np.asarray(x, dtype=float)
-    s = np.asarray(sig, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = _approx_round15(x / np.where(s == 0, 1.0, s))
-        r = np.where(s < 0, np.floor(q), np.ceil(q)) * s
-        r = np.where(s == 0, 0.0, r)
-        r = np.where((x > 0) & (s < 0), np.nan, r)
-    return _clean(r)
-
-
-def excel_npv(rate, rows):
-    """Excel NPV(rate, v1..vN) = sum v_t / (1 + rate)^t, t = 1..N. rate [..., 1], rows [..., N]."""
-    n = rows.shape[-1]
-    t = np.arange(1, n + 1, dtype=float)
-    with np.errstate(all="ignore"):
-        disc = (1.0 + rate) ** t
-        return _clean(np.sum(rows / disc, axis=-1, keepdims=True))
-
-
-def excel_irr(rows, guess=0.1, max_iter=100):
-    """IRR by Newton from Excel's default guess 0.1, vectorised over leading axes; NaN (#NUM!)
-    where it does not converge. Iterates to machine precision (Excel/LibreOffice stop near 1e-7
-    step size, which already puts them within ~1e-12 of the root)."""
-    rows = np.asarray(rows, dtype=float)
-    lead, n = rows.shape[:-1], rows.shape[-1]
-    flat = rows.reshape(-1, n)
-    t = np.arange(n, dtype=float)
-    x = np.full(flat.shape[0], guess)
-    ok = np.zeros(flat.shape[0], dtype=bool)
-    active = np.arange(flat.shape[0])  # only unconverged scenarios keep iterating
-    with np.errstate(all="ignore"):
-        for _ in range(max_iter):
-            if active.size == 0:
-                break
-            xa, ra = x[active], flat[active]
-            disc = (1.0 + xa)[:, None] ** -t
-            f = np.sum(ra * disc, axis=1)
-            df = np.sum(-t * ra * disc, axis=1) / (1.0 + xa)
-            x_new = xa - f / df
-            x[active] = x_new
-            # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
-            conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
-            bad = ~np.isfinite(x_new) | (x_new <= -1.0)
-            ok[active[conv & ~bad]] = True
-            active = active[~conv & ~bad]
-    x = np.where(ok & (x > -1.0), x, np.nan)
-    return x.reshape(lead + (1,))
-
+__all__ = ["approx_equal", "collect_items", "evaluate", "excel_irr", "excel_npv"]
 
 class _Evaluator:
     def __init__(self, values: dict, periods: int, batch: tuple):
@@ -144,7 +58,7 @@ class _Evaluator:
                     r = np.where((a == 0) & (b <= 0), np.nan, np.power(a, b))
                 else:  # pragma: no cover
                     raise SheetError(f"unknown operator {e.op}")
-            return _clean(r)
+            return clean(r)
         if isinstance(e, Neg):
             return -self.ev(e.a, t)
         if isinstance(e, Compare):
@@ -162,31 +76,7 @@ class _Evaluator:
         raise SheetError(f"cannot evaluate {e!r}")  # pragma: no cover
 
     def _func(self, e: Func, t):
-        n = e.name
-        if n == "NA":
-            return np.array([np.nan])
-        if n == "IF":
-            c = self.ev(e.args[0], t)
-            a, b = self.ev(e.args[1], t), self.ev(e.args[2], t)
-            return np.where(np.isnan(c), np.nan, np.where(c != 0, a, b))
-        if n == "IFERROR":
-            x, alt = self.ev(e.args[0], t), self.ev(e.args[1], t)
-            return np.where(np.isnan(x), alt, x)
-        args = [self.ev(a, t) for a in e.args]
-        if n == "SUM":
-            r = args[0]
-            for a in args[1:]:
-                r = r + a
-            return _clean(r)
-        if n == "MIN":
-            return np.minimum.reduce(np.broadcast_arrays(*args))
-        if n == "MAX":
-            return np.maximum.reduce(np.broadcast_arrays(*args))
-        if n == "ROUND":
-            return excel_round(*args)
-        if n == "CEILING":
-            return excel_ceiling(*args)
-        raise SheetError(f"unknown function {n}")  # pragma: no cover
+        return FUNCTIONS[e.name].numpy(*(self.ev(a, t) for a in e.args))
 
     def _row(self, r) -> np.ndarray:
         if isinstance(r, Item) and r not in self.done:
@@ -197,33 +87,8 @@ class _Evaluator:
     def _aggregate(self, e: Aggregate):
         rows = [self._row(r) for r in e.rows]
         sc = [self.ev(s, None) for s in e.scalars]
-        n = e.name
         with np.errstate(all="ignore"):
-            if n == "TOTAL":
-                return _clean(np.sum(rows[0], axis=-1, keepdims=True))
-            if n == "NPV":
-                return excel_npv(sc[0], rows[0])
-            if n == "IRR":
-                return excel_irr(rows[0])
-            if n == "IRR_TAIL":
-                row, tail = np.broadcast_arrays(rows[0], sc[0])  # tail broadcast over periods
-                return excel_irr(np.concatenate([row, tail[..., :1]], axis=-1))
-            if n == "ROWMAX":
-                return _clean(np.max(rows[0], axis=-1, keepdims=True))
-            if n == "SUMPRODUCT":
-                return _clean(np.sum(rows[0] * rows[1], axis=-1, keepdims=True))
-            if n == "INDEX":
-                row, k = np.broadcast_arrays(rows[0], np.trunc(sc[0]))  # k broadcast over periods
-                k = k[..., :1]
-                ok = (k >= 1) & (k <= self.P)
-                idx = np.where(ok, k, 1).astype(int) - 1
-                return np.where(ok, np.take_along_axis(row, idx, axis=-1), np.nan)
-            if n == "MATCH":
-                row, val = np.broadcast_arrays(rows[0], sc[0])
-                hit = approx_equal(row, val)
-                pos = np.argmax(hit, axis=-1)[..., None] + 1.0
-                return np.where(np.any(hit, axis=-1, keepdims=True), pos, np.nan)
-        raise SheetError(f"unknown aggregate {n}")  # pragma: no cover
+            return FUNCTIONS[e.name].numpy(rows, sc, self.P)
 
     def _item(self, it: Item, t, lag: int):
         if it in self.done:

@@ -11,6 +11,7 @@ import math
 from typing import Callable, Iterator, Union
 
 from tcomodel.errors import TcoModelError
+from tcomodel.sheet.functions import FUNCTIONS
 
 
 class SheetError(TcoModelError):
@@ -200,26 +201,16 @@ class Compare(Expr):
         return (self.a, self.b)
 
 
-FUNCTIONS = {
-    # name: (min args, max args)
-    "SUM": (1, 255),
-    "MIN": (1, 255),
-    "MAX": (1, 255),
-    "IF": (3, 3),
-    "ROUND": (2, 2),
-    "CEILING": (2, 2),
-    "IFERROR": (2, 2),
-    "NA": (0, 0),
-}
-
-
 class Func(Expr):
     """An elementwise worksheet function (per period)."""
 
     __slots__ = ("name", "args")
 
     def __init__(self, name: str, *args):
-        lo, hi = FUNCTIONS[name]
+        fn = FUNCTIONS.get(name)
+        if fn is None or fn.aggregate:
+            raise SheetError(f"{name} is not an elementwise worksheet function")
+        lo, hi = fn.arity
         if not lo <= len(args) <= hi:
             raise SheetError(f"{name} takes {lo}..{hi} arguments, got {len(args)}")
         self.name = name
@@ -229,9 +220,6 @@ class Func(Expr):
         return self.args
 
 
-AGGREGATES = ("TOTAL", "NPV", "IRR", "IRR_TAIL", "SUMPRODUCT", "INDEX", "MATCH", "ROWMAX")
-
-
 class Aggregate(Expr):
     """Reduces whole rows to one scalar cell. ``rows`` are row-like nodes (period items, row refs);
     ``scalars`` are scalar arguments (NPV rate, INDEX position, MATCH lookup value)."""
@@ -239,6 +227,11 @@ class Aggregate(Expr):
     __slots__ = ("name", "rows", "scalars")
 
     def __init__(self, name: str, rows: tuple, scalars: tuple = ()):
+        fn = FUNCTIONS.get(name)
+        if fn is None or not fn.aggregate:
+            raise SheetError(f"{name} is not an aggregate worksheet function")
+        if not (fn.arity[0] <= len(rows) <= fn.arity[1] and len(scalars) == fn.scalars):
+            raise SheetError(f"{name} takes {fn.arity[0]}..{fn.arity[1]} rows and {fn.scalars} scalar(s)")
         self.name = name
         self.rows = tuple(rows)
         self.scalars = tuple(wrap(s) for s in scalars)
@@ -407,6 +400,16 @@ def IFERROR(x, alt) -> Func:
 
 def NA() -> Func:
     return Func("NA")
+
+
+def balanced_sum(parts):
+    """a + b + c ... as a balanced tree: depth log2(n), so hundreds of options or vintages do not
+    exhaust recursion when the expression is walked (the rendered formula evaluates in the same order)."""
+    parts = list(parts)
+    if len(parts) == 1:
+        return parts[0]
+    mid = len(parts) // 2
+    return balanced_sum(parts[:mid]) + balanced_sum(parts[mid:])
 
 
 def total(row) -> Aggregate:

@@ -15,6 +15,7 @@ from xlsxwriter.utility import quote_sheetname, xl_cell_to_rowcol, xl_col_to_nam
 from tcomodel.sheet.expr import (
     Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError, Text,
 )
+from tcomodel.sheet.functions import FUNCTIONS
 
 
 class CellLoc(NamedTuple):
@@ -180,45 +181,40 @@ class _Renderer:
             a, pa = self.r(e.a)
             return ("-" + (a if pa == 6 else f"({a})")), _PREC["neg"]
         if isinstance(e, Compare):
-            a, pa = self.r(e.a)
-            b, pb = self.r(e.b)
-            a = a if pa > 1 else f"({a})"
-            b = b if pb > 1 else f"({b})"
-            return f"({a}{e.op}{b})*1", _PREC["*"]
+            return f"({self.comparison(e)})*1", _PREC["*"]
         if isinstance(e, Func):
-            parts = [self.r(a)[0] for a in e.args]
-            if e.name == "IF" and isinstance(e.args[0], Compare):
-                parts[0] = parts[0][1:].rsplit(")*1", 1)[0]  # IF takes the bare comparison
-            args = ",".join(parts)
-            return f"{e.name}({args})", 6
+            fn = FUNCTIONS[e.name]
+            parts = [self.comparison(a) if i in fn.conditions and isinstance(a, Compare) else self.r(a)[0]
+                     for i, a in enumerate(e.args)]
+            return f"{fn.excel}({','.join(parts)})", 6
         if isinstance(e, Aggregate):
+            fn = FUNCTIONS[e.name]
             rows = [self.row_range(x) for x in e.rows]
             sc = [self.scalar(s) for s in e.scalars]
-            n = e.name
-            if n == "TOTAL":
-                return f"SUM({rows[0]})", 6
-            if n == "NPV":
-                return f"NPV({sc[0]},{rows[0]})", 6
-            if n == "IRR":
-                return f"IRR({rows[0]})", 6
-            if n == "IRR_TAIL":
-                row_loc = self.L.items.get(e.rows[0])
-                tail_loc = self.L.scalars.get(e.scalars[0])
-                if (row_loc is None or tail_loc is None or tail_loc.sheet != row_loc.sheet
-                        or tail_loc.row != row_loc.row or tail_loc.col != self.L.last_col + 1):
-                    raise SheetError(f"IRR tail {e.scalars[0]!r} must sit right after the last period of its row")
-                a = xl_rowcol_to_cell(row_loc.row, self.L.first_col, True, True)
-                b = xl_rowcol_to_cell(row_loc.row, self.L.last_col + 1, True, True)
-                return f"IRR({_prefix(row_loc.sheet, self.sheet)}{a}:{b})", 6
-            if n == "ROWMAX":
-                return f"MAX({rows[0]})", 6
-            if n == "SUMPRODUCT":
-                return f"SUMPRODUCT({rows[0]},{rows[1]})", 6
-            if n == "INDEX":
-                return f"INDEX({rows[0]},{sc[0]})", 6
-            if n == "MATCH":
-                return f"MATCH({sc[0]},{rows[0]},0)", 6
+            if fn.tail:
+                rows = [self.tail_range(e)]
+            return fn.excel.format(**{f"r{i}": x for i, x in enumerate(rows)},
+                                   **{f"s{i}": x for i, x in enumerate(sc)}), 6
         raise SheetError(f"cannot render {e!r}")
+
+    def comparison(self, e: Compare) -> str:
+        """A comparison without the ``*1`` that makes it a number (IF's condition takes it bare)."""
+        a, pa = self.r(e.a)
+        b, pb = self.r(e.b)
+        a = a if pa > 1 else f"({a})"
+        b = b if pb > 1 else f"({b})"
+        return f"{a}{e.op}{b}"
+
+    def tail_range(self, e: Aggregate) -> str:
+        """The row's periods and the tail cell right after them (IRR over boundaries 0..N)."""
+        row_loc = self.L.items.get(e.rows[0])
+        tail_loc = self.L.scalars.get(e.scalars[0])
+        if (row_loc is None or tail_loc is None or tail_loc.sheet != row_loc.sheet
+                or tail_loc.row != row_loc.row or tail_loc.col != self.L.last_col + 1):
+            raise SheetError(f"IRR tail {e.scalars[0]!r} must sit right after the last period of its row")
+        a = xl_rowcol_to_cell(row_loc.row, self.L.first_col, True, True)
+        b = xl_rowcol_to_cell(row_loc.row, self.L.last_col + 1, True, True)
+        return f"{_prefix(row_loc.sheet, self.sheet)}{a}:{b}"
 
     def scalar(self, e: Expr) -> str:
         return _Renderer(self.L, self.sheet, None).r(e)[0]

@@ -1,7 +1,7 @@
 """Check a written report: its formulas against the manifest it carries, and every formula cell's cached
 value against LibreOffice's recalculation."""
 
-from tcomodel.verify.compare import (
+from tcomodel.verify.mismatches import (
     FormulaChange, Mismatch, NotAReportError, VerifyResult, check_formulas, compare_values, verify_report,
 )
 from tcomodel.verify.recalc import find_soffice, recalculate

@@ -4,6 +4,8 @@ and licences."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
@@ -12,7 +14,7 @@ from tcomodel.finance.options.common import (
     category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
 )
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, Const, index, item, prev, timeline,
+    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, Const, Item, index, item, prev, timeline,
 )
 
 
@@ -129,11 +131,20 @@ def resale_row(ctx: Context, oid: str):
                        origin, "Hardware and hosting prices", engine=bool(points))
 
 
+@dataclass(frozen=True)
 class Vintages:
     """The rows of the per-purchase-quarter corkscrews and their sums."""
 
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
+    rows: list  # every vintage's items, in sheet order
+    purchases: Item  # units bought per quarter, all vintages
+    capex: Item
+    depreciation: Item
+    book_retired: Item
+    proceeds: Item  # resale at retirement
+    end_value: Item  # market value at the horizon end (deemed sale)
+    nbv: Item  # closing net book value, all vintages
+    checks: list  # (nbv item, salvage item) pairs
+    negative: Item  # sum of negative book values over vintages (check)
 
 
 def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, method, ccy) -> Vintages:

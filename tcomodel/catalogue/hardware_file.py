@@ -16,8 +16,8 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from tcomodel.catalogue.specs import _ID_RE, HARDWARE_FIELDS, Field, HardwareSpec
 from tcomodel.errors import InputError, Problem
-from tcomodel.roofline.catalogue import _ID_RE, HARDWARE_FIELDS, Field, HardwareSpec
 
 _DEFAULTED = ("source", "as_of")
 

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from tcomodel.catalogue.specs import ModelSpec
 from tcomodel.errors import UsageError
-from tcomodel.roofline.catalogue import ModelSpec
 
 SUPPORTED = ("dense GQA/MHA (Llama, Mistral, Qwen2/3), MoE with shared experts (Qwen-MoE, Qwen3-Next, Mixtral, "
              "gpt-oss), MLA (DeepSeek-V2/V3), sliding window (Mistral 7B, Gemma 3, gpt-oss), hybrid linear "
@@ -185,6 +185,178 @@ def _vision_params(vision: Mapping[str, Any], text_hidden: int, notes: list[str]
     return p
 
 
+@dataclass
+class _Shape:
+    """The decoder's shape as read from a config (None where a part does not apply)."""
+
+    hidden: int | None = None
+    layers: int | None = None
+    heads: int | None = None
+    vocab: int | None = None
+    max_ctx: int | None = None
+    kv_heads: int | None = None
+    head_dim: int | None = None
+    tied: bool = False
+    mla: bool = False  # DeepSeek multi-head latent attention
+    kv_rank: int | None = None
+    rope: int | None = None
+    nope: int | None = None
+    v_dim: int | None = None
+    q_rank: int | None = None
+    moe: bool = False
+    e_key: str | None = None  # which key gave the expert count
+    experts: int | None = None
+    topk_key: str | None = None
+    topk: int | None = None
+    moe_inter: int | None = None
+    n_moe: int = 0
+    n_dense_mlp: int = 0
+    dense_inter: int | None = None
+    n_full: int = 0
+    n_slide: int = 0
+    n_lin: int = 0
+    lin_kv: int | None = None
+    lin_kk: int | None = None
+    lin_dk: int | None = None
+    lin_dv: int | None = None
+    lin_conv: int | None = None
+    window: int | None = None
+
+
+def _read_attention(c: Mapping[str, Any], k: _Keys, notes: list[str]) -> _Shape:
+    """Sizes, attention heads, embedding tying and MLA ranks (keys read in the order errors list them)."""
+    s = _Shape()
+    s.hidden = k.whole("hidden_size")
+    s.layers = k.whole("num_hidden_layers")
+    s.heads = k.whole("num_attention_heads")
+    s.vocab = k.whole("vocab_size")
+    s.max_ctx = k.whole("max_position_embeddings")
+    if k.missing and len(k.missing) >= 3 and any(x in c for x in ("n_layer", "n_embd", "d_model", "num_layers")):
+        raise ModelConfigError(
+            f"config.json lacks {', '.join(k.missing)}: it looks like a GPT-2/T5-style config "
+            f"(n_layer / d_model keys), which the roofline does not read; supported: {SUPPORTED}", k.missing)
+    s.kv_heads = k.whole("num_key_value_heads", default=s.heads)
+    if not k.has("num_key_value_heads"):
+        notes.append("num_key_value_heads absent: one KV head per query head (MHA), as transformers assumes")
+    s.head_dim = k.whole("head_dim", default=None)
+    if s.head_dim is None and s.hidden and s.heads:
+        s.head_dim = s.hidden // s.heads
+    if c.get("tie_word_embeddings") is None:
+        # transformers' defaults when the key is absent: Gemma configs tie, Llama/Mistral/Qwen/DeepSeek do not
+        s.tied = str(c.get("model_type", "")).startswith("gemma")
+        notes.append(f"tie_word_embeddings absent: taken as {str(s.tied).lower()} (the transformers default for "
+                     f"model_type {c.get('model_type') or '(none)'})")
+    else:
+        s.tied = bool(c["tie_word_embeddings"])
+
+    # --- MLA (DeepSeek) ---
+    s.mla = c.get("kv_lora_rank") is not None
+    if s.mla:
+        s.kv_rank = k.whole("kv_lora_rank")
+        s.rope = k.whole("qk_rope_head_dim", lo=0)
+        s.nope = k.whole("qk_nope_head_dim")
+        s.v_dim = k.whole("v_head_dim")
+        s.q_rank = k.whole("q_lora_rank", default=None)
+    return s
+
+
+def _read_mlp(c: Mapping[str, Any], k: _Keys, s: _Shape) -> None:
+    """Experts, top-k, which layers route to experts, and the MLP widths."""
+    s.e_key = next((x for x in ("num_experts", "n_routed_experts", "num_local_experts") if c.get(x)), None)
+    s.moe = s.e_key is not None
+    if s.moe:
+        s.experts = k.whole(s.e_key)
+        s.topk_key = "num_experts_per_tok" if c.get("num_experts_per_tok") is not None or not c.get("experts_per_token") \
+            else "experts_per_token"
+        s.topk = k.whole(s.topk_key)
+        s.moe_inter = k.whole("moe_intermediate_size") if s.e_key != "num_local_experts" else k.whole("intermediate_size")
+
+    # Which layers route to experts (needs the layer count; a missing one is reported with the rest).
+    layers = s.layers
+    is_moe = [False] * (layers or 0)
+    if s.moe and layers:
+        if s.e_key == "n_routed_experts":  # DeepSeek: the first k layers dense, then every moe_layer_freq-th
+            first_dense = k.whole("first_k_dense_replace", default=0, lo=0)
+            freq = k.whole("moe_layer_freq", default=1)
+            is_moe = [i >= (first_dense or 0) and i % (freq or 1) == 0 for i in range(layers)]
+        else:  # Qwen: every decoder_sparse_step-th layer unless listed in mlp_only_layers
+            step = k.whole("decoder_sparse_step", default=1)
+            only = set(c.get("mlp_only_layers") or [])
+            is_moe = [i not in only and (i + 1) % (step or 1) == 0 for i in range(layers)]
+    s.n_moe = sum(is_moe)
+    s.n_dense_mlp = (layers or 0) - s.n_moe
+    s.dense_inter = k.whole("intermediate_size") if (s.n_dense_mlp or not s.moe) else None
+
+
+def _read_layers(k: _Keys, s: _Shape, notes: list[str]) -> None:
+    """Layer kinds (full, sliding, linear) and their keys; raises listing every missing key."""
+    kinds = _layer_kinds(k, s.layers, notes) if s.layers else None
+    if any(x == "linear" for x in (kinds or [])):
+        s.lin_kv = k.whole("linear_num_value_heads")
+        s.lin_kk = k.whole("linear_num_key_heads")
+        s.lin_dk = k.whole("linear_key_head_dim")
+        s.lin_dv = k.whole("linear_value_head_dim")
+        s.lin_conv = k.whole("linear_conv_kernel_dim")
+    if any(x == "sliding" for x in (kinds or [])):
+        s.window = k.whole("sliding_window")
+    if k.missing or k.bad or kinds is None:
+        raise _missing_error(k)
+    s.n_full, s.n_slide, s.n_lin = kinds.count("full"), kinds.count("sliding"), kinds.count("linear")
+    if s.mla and (s.n_slide or s.n_lin):
+        raise ModelConfigError("MLA (kv_lora_rank) together with sliding or linear layers is not modelled")
+
+
+def _count_params(c: Mapping[str, Any], s: _Shape, vision, notes: list[str]) -> tuple[ParamCounts, float]:
+    """Parameter counts by part, and the linear-attention state bytes per sequence."""
+    h = float(s.hidden)
+    embedding = s.vocab * h
+    lm_head = 0.0 if s.tied else s.vocab * h
+    heads, head_dim = s.heads, s.head_dim
+    if s.mla:
+        q_dim = heads * (s.nope + s.rope)
+        q = (h * s.q_rank + s.q_rank + s.q_rank * q_dim) if s.q_rank else h * q_dim  # (+ q_a_layernorm)
+        kv = h * (s.kv_rank + s.rope) + s.kv_rank + s.kv_rank * heads * (s.nope + s.v_dim)  # (+ kv_a_layernorm)
+        attn_layer = q + kv + heads * s.v_dim * h
+    else:
+        gate = c.get("attn_output_gate")
+        gated = bool(gate) if gate is not None else c.get("model_type") == "qwen3_next"
+        if gated:
+            notes.append("attention output gate: q_proj is twice the query width (Qwen3-Next)")
+        q_width = heads * head_dim * (2 if gated else 1)
+        attn_layer = h * q_width + 2.0 * h * s.kv_heads * head_dim + heads * head_dim * h
+    attention = attn_layer * (s.n_full + s.n_slide)
+    linear_attention = 0.0
+    state_bytes = 0.0
+    if s.n_lin:
+        lin_kv, lin_dk, lin_dv, lin_conv = s.lin_kv, s.lin_dk, s.lin_dv, s.lin_conv
+        key_dim, value_dim = s.lin_kk * lin_dk, lin_kv * lin_dv
+        conv_dim = 2 * key_dim + value_dim
+        # Gated DeltaNet: in_proj_qkvz, in_proj_ba, conv1d, A_log + dt_bias, gated norm, out_proj
+        per = (h * (2 * key_dim + 2 * value_dim) + h * 2 * lin_kv + conv_dim * lin_conv + 2 * lin_kv + lin_dv
+               + value_dim * h)
+        linear_attention = per * s.n_lin
+        # state per sequence: recurrent lin_kv x dk x dv + conv (kernel - 1) x conv_dim per layer
+        ssm_bytes = 4.0 if str(c.get("mamba_ssm_dtype", "")).lower() in ("float32", "fp32") else 2.0
+        state_bytes = s.n_lin * (lin_kv * lin_dk * lin_dv * ssm_bytes + conv_dim * (lin_conv - 1) * 2.0)
+    dense_mlp = 3.0 * h * s.dense_inter * s.n_dense_mlp if s.n_dense_mlp else 0.0
+    shared = routed = routed_active = router = 0.0
+    if s.moe:
+        n_moe = s.n_moe
+        per_expert = 3.0 * h * s.moe_inter
+        routed = per_expert * s.experts * n_moe
+        routed_active = per_expert * s.topk * n_moe
+        router = h * s.experts * n_moe
+        if c.get("shared_expert_intermediate_size"):  # Qwen: one shared expert with a sigmoid gate
+            shared = (3.0 * h * int(c["shared_expert_intermediate_size"]) + h) * n_moe
+        elif c.get("n_shared_experts"):  # DeepSeek: n shared experts of the routed size
+            shared = per_expert * int(c["n_shared_experts"]) * n_moe
+    norms = 2.0 * h * s.layers + h
+    vision_p = _vision_params(vision, s.hidden, notes) if vision else 0.0
+    counts = ParamCounts(embedding, lm_head, attention, linear_attention, dense_mlp, shared, routed, routed_active,
+                         router, norms, vision_p)
+    return counts, state_bytes
+
+
 def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str | None = None,
            source: str = "config.json", as_of: _dt.date | None = None, hf_repo: str | None = None) -> ConfigDerivation:
     """The ModelSpec of a config.json's contents; raises ModelConfigError naming missing keys."""
@@ -197,130 +369,19 @@ def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str 
                                    f"supported: {SUPPORTED}")
     notes: list[str] = []
     k = _Keys(c)
-    hidden = k.whole("hidden_size")
-    layers = k.whole("num_hidden_layers")
-    heads = k.whole("num_attention_heads")
-    vocab = k.whole("vocab_size")
-    max_ctx = k.whole("max_position_embeddings")
-    if k.missing and len(k.missing) >= 3 and any(x in c for x in ("n_layer", "n_embd", "d_model", "num_layers")):
-        raise ModelConfigError(
-            f"config.json lacks {', '.join(k.missing)}: it looks like a GPT-2/T5-style config "
-            f"(n_layer / d_model keys), which the roofline does not read; supported: {SUPPORTED}", k.missing)
-    kv_heads = k.whole("num_key_value_heads", default=heads)
-    if not k.has("num_key_value_heads"):
-        notes.append("num_key_value_heads absent: one KV head per query head (MHA), as transformers assumes")
-    head_dim = k.whole("head_dim", default=None)
-    if head_dim is None and hidden and heads:
-        head_dim = hidden // heads
-    if c.get("tie_word_embeddings") is None:
-        # transformers' defaults when the key is absent: Gemma configs tie, Llama/Mistral/Qwen/DeepSeek do not
-        tied = str(c.get("model_type", "")).startswith("gemma")
-        notes.append(f"tie_word_embeddings absent: taken as {str(tied).lower()} (the transformers default for "
-                     f"model_type {c.get('model_type') or '(none)'})")
-    else:
-        tied = bool(c["tie_word_embeddings"])
-
-    # --- MLA (DeepSeek) ---
-    mla = c.get("kv_lora_rank") is not None
-    if mla:
-        kv_rank = k.whole("kv_lora_rank")
-        rope = k.whole("qk_rope_head_dim", lo=0)
-        nope = k.whole("qk_nope_head_dim")
-        v_dim = k.whole("v_head_dim")
-        q_rank = k.whole("q_lora_rank", default=None)
-
-    # --- MoE ---
-    e_key = next((x for x in ("num_experts", "n_routed_experts", "num_local_experts") if c.get(x)), None)
-    moe = e_key is not None
-    if moe:
-        experts = k.whole(e_key)
-        topk_key = "num_experts_per_tok" if c.get("num_experts_per_tok") is not None or not c.get("experts_per_token") \
-            else "experts_per_token"
-        topk = k.whole(topk_key)
-        moe_inter = k.whole("moe_intermediate_size") if e_key != "num_local_experts" else k.whole("intermediate_size")
-
-    # Which layers route to experts (needs the layer count; a missing one is reported with the rest).
-    is_moe = [False] * (layers or 0)
-    if moe and layers:
-        if e_key == "n_routed_experts":  # DeepSeek: the first k layers dense, then every moe_layer_freq-th
-            first_dense = k.whole("first_k_dense_replace", default=0, lo=0)
-            freq = k.whole("moe_layer_freq", default=1)
-            is_moe = [i >= (first_dense or 0) and i % (freq or 1) == 0 for i in range(layers)]
-        else:  # Qwen: every decoder_sparse_step-th layer unless listed in mlp_only_layers
-            step = k.whole("decoder_sparse_step", default=1)
-            only = set(c.get("mlp_only_layers") or [])
-            is_moe = [i not in only and (i + 1) % (step or 1) == 0 for i in range(layers)]
-    n_moe = sum(is_moe)
-    n_dense_mlp = (layers or 0) - n_moe
-    dense_inter = k.whole("intermediate_size") if (n_dense_mlp or not moe) else None
-
-    kinds = _layer_kinds(k, layers, notes) if layers else None
-    if any(x == "linear" for x in (kinds or [])):
-        lin_kv = k.whole("linear_num_value_heads")
-        lin_kk = k.whole("linear_num_key_heads")
-        lin_dk = k.whole("linear_key_head_dim")
-        lin_dv = k.whole("linear_value_head_dim")
-        lin_conv = k.whole("linear_conv_kernel_dim")
-    if any(x == "sliding" for x in (kinds or [])):
-        window = k.whole("sliding_window")
-    if k.missing or k.bad or kinds is None:
-        raise _missing_error(k)
-    n_full, n_slide, n_lin = kinds.count("full"), kinds.count("sliding"), kinds.count("linear")
-    if mla and (n_slide or n_lin):
-        raise ModelConfigError("MLA (kv_lora_rank) together with sliding or linear layers is not modelled")
-
-    # --- parameter counts ---
-    h = float(hidden)
-    embedding = vocab * h
-    lm_head = 0.0 if tied else vocab * h
-    if mla:
-        q_dim = heads * (nope + rope)
-        q = (h * q_rank + q_rank + q_rank * q_dim) if q_rank else h * q_dim  # (+ q_a_layernorm)
-        kv = h * (kv_rank + rope) + kv_rank + kv_rank * heads * (nope + v_dim)  # (+ kv_a_layernorm)
-        attn_layer = q + kv + heads * v_dim * h
-    else:
-        gate = c.get("attn_output_gate")
-        gated = bool(gate) if gate is not None else c.get("model_type") == "qwen3_next"
-        if gated:
-            notes.append("attention output gate: q_proj is twice the query width (Qwen3-Next)")
-        q_width = heads * head_dim * (2 if gated else 1)
-        attn_layer = h * q_width + 2.0 * h * kv_heads * head_dim + heads * head_dim * h
-    attention = attn_layer * (n_full + n_slide)
-    linear_attention = 0.0
-    state_bytes = 0.0
-    if n_lin:
-        key_dim, value_dim = lin_kk * lin_dk, lin_kv * lin_dv
-        conv_dim = 2 * key_dim + value_dim
-        # Gated DeltaNet: in_proj_qkvz, in_proj_ba, conv1d, A_log + dt_bias, gated norm, out_proj
-        per = (h * (2 * key_dim + 2 * value_dim) + h * 2 * lin_kv + conv_dim * lin_conv + 2 * lin_kv + lin_dv
-               + value_dim * h)
-        linear_attention = per * n_lin
-        # state per sequence: recurrent lin_kv x dk x dv + conv (kernel - 1) x conv_dim per layer
-        ssm_bytes = 4.0 if str(c.get("mamba_ssm_dtype", "")).lower() in ("float32", "fp32") else 2.0
-        state_bytes = n_lin * (lin_kv * lin_dk * lin_dv * ssm_bytes + conv_dim * (lin_conv - 1) * 2.0)
-    dense_mlp = 3.0 * h * dense_inter * n_dense_mlp if n_dense_mlp else 0.0
-    shared = routed = routed_active = router = 0.0
-    if moe:
-        per_expert = 3.0 * h * moe_inter
-        routed = per_expert * experts * n_moe
-        routed_active = per_expert * topk * n_moe
-        router = h * experts * n_moe
-        if c.get("shared_expert_intermediate_size"):  # Qwen: one shared expert with a sigmoid gate
-            shared = (3.0 * h * int(c["shared_expert_intermediate_size"]) + h) * n_moe
-        elif c.get("n_shared_experts"):  # DeepSeek: n shared experts of the routed size
-            shared = per_expert * int(c["n_shared_experts"]) * n_moe
-    norms = 2.0 * h * layers + h
-    vision_p = _vision_params(vision, hidden, notes) if vision else 0.0
-    counts = ParamCounts(embedding, lm_head, attention, linear_attention, dense_mlp, shared, routed, routed_active,
-                         router, norms, vision_p)
-    if moe and topk > experts:
-        raise ModelConfigError(f"{topk_key}={topk} exceeds {e_key}={experts}")
+    s = _read_attention(c, k, notes)
+    _read_mlp(c, k, s)
+    _read_layers(k, s, notes)
+    counts, state_bytes = _count_params(c, s, vision, notes)
+    if s.moe and s.topk > s.experts:
+        raise ModelConfigError(f"{s.topk_key}={s.topk} exceeds {s.e_key}={s.experts}")
     quant = c.get("quantization_config") or config.get("quantization_config")
     if isinstance(quant, Mapping) and quant.get("quant_method"):
         notes.append(f"checkpoint is quantized (quant_method {quant['quant_method']}); pass the matching --precision")
 
+    moe, mla, n_slide, n_lin = s.moe, s.mla, s.n_slide, s.n_lin
     arch = "+".join(x for x in ("moe" if moe else "dense", "mla" if mla else "", "hybrid-linear" if n_lin else "",
-                                "sliding-window" if n_slide else "", "vision" if vision_p else "") if x)
+                                "sliding-window" if n_slide else "", "vision" if counts.vision else "") if x)
     repo = str(c.get("_name_or_path") or "")
     hf_repo = hf_repo or (repo if re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo) else None)
     name = name or (repo.rstrip("/").split("/")[-1] if repo else None) or model_id or "custom model"
@@ -328,18 +389,18 @@ def derive(config: Mapping[str, Any], *, model_id: str | None = None, name: str 
     spec = ModelSpec(
         model_id=mid, name=name, hf_repo=hf_repo,
         total_params_b=counts.total / 1e9, active_params_b=counts.active / 1e9,
-        bf16_params_b=(embedding + lm_head) / 1e9,
-        num_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_kv_heads=kv_heads,
-        head_dim=(v_dim if mla else head_dim),
-        full_attention_layers=n_full,
-        sliding_window_tokens=window if n_slide else None, sliding_window_layers=n_slide,
+        bf16_params_b=(counts.embedding + counts.lm_head) / 1e9,
+        num_layers=s.layers, hidden_size=s.hidden, num_attention_heads=s.heads, num_kv_heads=s.kv_heads,
+        head_dim=(s.v_dim if mla else s.head_dim),
+        full_attention_layers=s.n_full,
+        sliding_window_tokens=s.window if n_slide else None, sliding_window_layers=n_slide,
         linear_attention_layers=n_lin, linear_state_bytes_per_seq=state_bytes,
-        mla_kv_lora_rank=kv_rank if mla else None, mla_qk_rope_head_dim=rope if mla else None,
-        num_experts=experts if moe else None, experts_per_token=topk if moe else None,
-        moe_layers=n_moe if moe else None,
-        expert_params_b=(routed / 1e9) if moe else None,
-        attention_params_b=(attention + linear_attention) / 1e9,
-        max_context_tokens=max_ctx, vocab_size=vocab, tie_word_embeddings=int(tied), quality_score=None,
+        mla_kv_lora_rank=s.kv_rank if mla else None, mla_qk_rope_head_dim=s.rope if mla else None,
+        num_experts=s.experts if moe else None, experts_per_token=s.topk if moe else None,
+        moe_layers=s.n_moe if moe else None,
+        expert_params_b=(counts.routed_experts / 1e9) if moe else None,
+        attention_params_b=(counts.attention + counts.linear_attention) / 1e9,
+        max_context_tokens=s.max_ctx, vocab_size=s.vocab, tie_word_embeddings=int(s.tied), quality_score=None,
         source=f"{source}: derived by tcomodel ({arch}; total {counts.total / 1e9:.3f} B, "
                f"active {counts.active / 1e9:.3f} B incl. embeddings)",
         as_of=as_of or _dt.date.today(),

@@ -1,6 +1,6 @@
 """Markdown tables of the workbook format, generated from the schema (used in the README).
 
-Run ``python -m tcomodel.inputs.docs`` to print them.
+Run ``python -m tcomodel.inputs.workbook_format`` to print them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,195 @@
+"""The worksheet functions line items may use: one table, read by the expression builder (arity),
+the numpy evaluator (``numpy``) and the formula renderer (``excel``).
+
+Two kinds: elementwise functions work per period on evaluated arguments; aggregates reduce whole
+rows to one scalar cell (``rows`` are row arrays ``[..., P]``, ``scalars`` are ``[..., 1]``).
+Excel errors (#DIV/0!, #NUM!, #N/A) are NaN; every result turns inf into NaN so errors propagate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+_E48 = 2.0 ** -48  # LibreOffice rtl::math::approxEqual tolerance
+
+
+@dataclass(frozen=True)
+class Fn:
+    """One worksheet function.
+
+    ``arity``: (min, max) arguments (aggregates: row arguments). ``numpy``: elementwise
+    ``f(*args)``, aggregates ``f(rows, scalars, periods)``. ``excel``: elementwise, the Excel
+    function name (``NAME(a0,a1,...)``); aggregates, a format string over the rendered row ranges
+    ``{r0}``, ``{r1}`` and scalar arguments ``{s0}``. ``conditions``: argument positions written as a
+    bare comparison (``IF(A1>0,...)``, not ``IF((A1>0)*1,...)``). ``tail``: the row range runs one
+    column past the last period, where the scalar argument sits (IRR over boundaries 0..N).
+    """
+
+    arity: tuple[int, int]
+    numpy: Callable
+    excel: str
+    aggregate: bool = False
+    conditions: tuple[int, ...] = ()
+    scalars: int = 0  # aggregates: number of scalar arguments
+    tail: bool = False
+
+
+def clean(x) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        x = np.where(np.isfinite(x), x, np.nan)
+    return x
+
+
+def approx_equal(a, b):
+    d = np.abs(a - b)
+    return (a == b) | ((d < np.abs(a) * _E48) & (d < np.abs(b) * _E48))
+
+
+def _approx_round15(x):
+    """Round to 15 significant digits, as rtl::math::approx* do before floor/ceil."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
+        scale = 10.0 ** (14 - mag)
+        r = np.round(x * scale) / scale
+    return np.where(np.isfinite(r), r, x)
+
+
+def excel_round(x, digits):
+    """ROUND: half away from zero, after the 15-digit correction Excel and LibreOffice apply."""
+    x = np.asarray(x, dtype=float)
+    d = np.asarray(digits, dtype=float)
+    d = np.trunc(d)
+    p = 10.0 ** d
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = _approx_round15(np.abs(x) * p)
+        r = np.sign(x) * np.floor(y + 0.5) / p
+    return clean(r)
+
+
+def excel_ceiling(x, sig):
+    """Excel CEILING(x, sig): multiple of sig rounded up (toward +inf for x<0<sig, away from 0 when
+    both negative); 0 when sig = 0; #NUM! when x > 0 > sig."""
+    x = np.asarray(x, dtype=float)
+    s = np.asarray(sig, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = _approx_round15(x / np.where(s == 0, 1.0, s))
+        r = np.where(s < 0, np.floor(q), np.ceil(q)) * s
+        r = np.where(s == 0, 0.0, r)
+        r = np.where((x > 0) & (s < 0), np.nan, r)
+    return clean(r)
+
+
+def excel_npv(rate, rows):
+    """Excel NPV(rate, v1..vN) = sum v_t / (1 + rate)^t, t = 1..N. rate [..., 1], rows [..., N]."""
+    n = rows.shape[-1]
+    t = np.arange(1, n + 1, dtype=float)
+    with np.errstate(all="ignore"):
+        disc = (1.0 + rate) ** t
+        return clean(np.sum(rows / disc, axis=-1, keepdims=True))
+
+
+def excel_irr(rows, guess=0.1, max_iter=100):
+    """IRR by Newton from Excel's default guess 0.1, vectorised over leading axes; NaN (#NUM!)
+    where it does not converge. Iterates to machine precision (Excel/LibreOffice stop near 1e-7
+    step size, which already puts them within ~1e-12 of the root)."""
+    rows = np.asarray(rows, dtype=float)
+    lead, n = rows.shape[:-1], rows.shape[-1]
+    flat = rows.reshape(-1, n)
+    t = np.arange(n, dtype=float)
+    x = np.full(flat.shape[0], guess)
+    ok = np.zeros(flat.shape[0], dtype=bool)
+    active = np.arange(flat.shape[0])  # only unconverged scenarios keep iterating
+    with np.errstate(all="ignore"):
+        for _ in range(max_iter):
+            if active.size == 0:
+                break
+            xa, ra = x[active], flat[active]
+            disc = (1.0 + xa)[:, None] ** -t
+            f = np.sum(ra * disc, axis=1)
+            df = np.sum(-t * ra * disc, axis=1) / (1.0 + xa)
+            x_new = xa - f / df
+            x[active] = x_new
+            # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
+            conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
+            bad = ~np.isfinite(x_new) | (x_new <= -1.0)
+            ok[active[conv & ~bad]] = True
+            active = active[~conv & ~bad]
+    x = np.where(ok & (x > -1.0), x, np.nan)
+    return x.reshape(lead + (1,))
+
+
+# --- elementwise ---------------------------------------------------------------------------------
+
+def _sum(*args):
+    r = args[0]
+    for a in args[1:]:
+        r = r + a
+    return clean(r)
+
+
+def _if(c, a, b):
+    return np.where(np.isnan(c), np.nan, np.where(c != 0, a, b))
+
+
+def _iferror(x, alt):
+    return np.where(np.isnan(x), alt, x)
+
+
+# --- aggregates ----------------------------------------------------------------------------------
+
+def _total(rows, sc, periods):
+    return clean(np.sum(rows[0], axis=-1, keepdims=True))
+
+
+def _irr_tail(rows, sc, periods):
+    row, tail = np.broadcast_arrays(rows[0], sc[0])  # tail broadcast over periods
+    return excel_irr(np.concatenate([row, tail[..., :1]], axis=-1))
+
+
+def _rowmax(rows, sc, periods):
+    return clean(np.max(rows[0], axis=-1, keepdims=True))
+
+
+def _sumproduct(rows, sc, periods):
+    return clean(np.sum(rows[0] * rows[1], axis=-1, keepdims=True))
+
+
+def _index(rows, sc, periods):
+    row, k = np.broadcast_arrays(rows[0], np.trunc(sc[0]))  # k broadcast over periods
+    k = k[..., :1]
+    ok = (k >= 1) & (k <= periods)
+    idx = np.where(ok, k, 1).astype(int) - 1
+    return np.where(ok, np.take_along_axis(row, idx, axis=-1), np.nan)
+
+
+def _match(rows, sc, periods):
+    row, val = np.broadcast_arrays(rows[0], sc[0])
+    hit = approx_equal(row, val)
+    pos = np.argmax(hit, axis=-1)[..., None] + 1.0
+    return np.where(np.any(hit, axis=-1, keepdims=True), pos, np.nan)
+
+
+FUNCTIONS: dict[str, Fn] = {
+    "SUM": Fn((1, 255), _sum, "SUM"),
+    "MIN": Fn((1, 255), lambda *a: np.minimum.reduce(np.broadcast_arrays(*a)), "MIN"),
+    "MAX": Fn((1, 255), lambda *a: np.maximum.reduce(np.broadcast_arrays(*a)), "MAX"),
+    "IF": Fn((3, 3), _if, "IF", conditions=(0,)),
+    "ROUND": Fn((2, 2), excel_round, "ROUND"),
+    "CEILING": Fn((2, 2), excel_ceiling, "CEILING"),
+    "IFERROR": Fn((2, 2), _iferror, "IFERROR"),
+    "NA": Fn((0, 0), lambda: np.array([np.nan]), "NA"),
+    # aggregates: whole rows -> one cell
+    "TOTAL": Fn((1, 1), _total, "SUM({r0})", aggregate=True),
+    "NPV": Fn((1, 1), lambda rows, sc, p: excel_npv(sc[0], rows[0]), "NPV({s0},{r0})", aggregate=True, scalars=1),
+    "IRR": Fn((1, 1), lambda rows, sc, p: excel_irr(rows[0]), "IRR({r0})", aggregate=True),
+    "IRR_TAIL": Fn((1, 1), _irr_tail, "IRR({r0})", aggregate=True, scalars=1, tail=True),
+    "ROWMAX": Fn((1, 1), _rowmax, "MAX({r0})", aggregate=True),
+    "SUMPRODUCT": Fn((2, 2), _sumproduct, "SUMPRODUCT({r0},{r1})", aggregate=True),
+    "INDEX": Fn((1, 1), _index, "INDEX({r0},{s0})", aggregate=True, scalars=1),
+    "MATCH": Fn((1, 1), _match, "MATCH({s0},{r0},0)", aggregate=True, scalars=1),
+}
