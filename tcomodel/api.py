@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from tcomodel.fileio import atomic_paths, check_target
+from tcomodel.fileio import atomic_paths as _atomic_paths, check_target as _check_target  # private: not API
 from tcomodel.finance import ModelRun, run_model, to_json_dict
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
 from tcomodel.roofline import Estimate, check_claim, estimate
@@ -33,7 +33,7 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
     outputs = [json_path, xlsx_path]
     for p in outputs:  # fail fast, before the (possibly slow) load
         if p is not None:
-            check_target(p, force_readonly=force, protect=[scenario_path])
+            _check_target(p, force_readonly=force, protect=[scenario_path])
     scenario = load_scenario(scenario_path)
     tick(10)
     run = run_model(scenario, build_date=build_date)
@@ -41,7 +41,7 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
     if json_path is None and xlsx_path is None:
         tick(100)
         return run
-    with atomic_paths(outputs, force_readonly=force, protect=[scenario_path]) as (json_tmp, xlsx_tmp):
+    with _atomic_paths(outputs, force_readonly=force, protect=[scenario_path]) as (json_tmp, xlsx_tmp):
         if json_tmp is not None:
             json_tmp.write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
         tick(35)

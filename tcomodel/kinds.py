@@ -70,7 +70,7 @@ KINDS: dict[str, OptionKind] = {
         drivers=(DriverSpec("GPU-hour rates", matching=("{oid}.cloud.", "_per_gpu_hour")), _THROUGHPUT)),
     "hosted_api": OptionKind(
         "hosted_api", "hosted API", "per token", sheets=("ApiPrices",), optional_sheets=(), self_hosted=False,
-        module="api",
+        module="hosted_api",
         drivers=(DriverSpec("token prices", matching=("{oid}.api.", "_per_mtok")),)),
 }
 

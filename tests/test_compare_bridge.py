@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tcomodel.cli import main
 from tcomodel.compare import STRUCTURE, compare_scenarios
-from tcomodel.compare.xlsx import SHEET_NAMES, _waterfall_rows
+from tcomodel.compare.compare_xlsx import SHEET_NAMES, _waterfall_rows
 from tcomodel.finance.model import GROUPS
 from tcomodel.finance.results import run_model
 from tcomodel.inputs import load_scenario, write_scenario_workbook

@@ -80,11 +80,30 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_the_graph_sees_lazy_and_relative_imports(graph):
     assert "tcomodel.catalogue" in graph["tcomodel.roofline.claims"]
-    assert "tcomodel.catalogue.hf_config" in graph["tcomodel.inputs.loader"]  # imported inside a function
+    assert "tcomodel.catalogue.hf_config" in graph["tcomodel.inputs.rules"]  # imported inside a function
 
 
 def test_no_import_cycle(graph):
     assert _find_cycle(graph) is None, " -> ".join(_find_cycle(graph))
+
+
+def test_report_imports_nothing_from_roofline_or_sensitivity(graph):
+    """The report only presents: what it shows is computed by run_model and kept on ModelRun."""
+    bad = [(m, t) for m, targets in graph.items() if m.startswith("tcomodel.report")
+           for t in targets if t == "tcomodel.roofline" or t.startswith("tcomodel.roofline.")
+           or t == "tcomodel.finance.sensitivity"]
+    assert bad == []
+
+
+def test_no_function_is_longer_than_100_lines():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "tcomodel"
+    long = [(str(p.relative_to(root)), n.name, n.end_lineno - n.lineno + 1)
+            for p in root.rglob("*.py") for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 100]
+    assert long == []
 
 
 def test_inputs_import_nothing_from_roofline(graph):
@@ -93,8 +112,7 @@ def test_inputs_import_nothing_from_roofline(graph):
     assert bad == []
 
 
-# Pairs left to the helpers that own them (issue 12): finance/options/api.py vs api.py, sweep/xlsx.py vs compare/xlsx.py.
-PENDING_NAME_CLASHES = {"api", "xlsx"}
+PENDING_NAME_CLASHES: set[str] = set()
 
 
 def test_no_two_modules_share_a_name():

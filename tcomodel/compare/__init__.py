@@ -5,7 +5,7 @@ from tcomodel.compare.bridge import (
     METRICS, STRUCTURE, Bridge, CompareResult, compare_runs, compare_scenarios, to_json_dict,
 )
 from tcomodel.compare.diff import Change, diff_scenarios
-from tcomodel.compare.xlsx import default_output_path, write_compare_xlsx, write_json, write_outputs
+from tcomodel.compare.compare_xlsx import default_output_path, write_compare_xlsx, write_json, write_outputs
 
 __all__ = ["METRICS", "STRUCTURE", "Bridge", "Change", "CompareResult", "compare_runs", "compare_scenarios",
            "default_output_path", "diff_scenarios", "to_json_dict", "write_compare_xlsx", "write_json",

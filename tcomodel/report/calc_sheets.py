@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tcomodel.report.context import FIRST_ROW, HEADER_ROW, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.sheet import Layout, cached_value, render
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tcomodel.report.context import FIRST_ROW, HEADER_ROW, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.sheet import SUM, Item, cached_value, inp, render
 
 MAX_ARGS = 255

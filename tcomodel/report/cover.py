@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 
-from tcomodel import __version__
+from tcomodel.version import __version__
 from tcomodel.report.checks import STALE_COUNT
-from tcomodel.report.context import ReportContext
+from tcomodel.report.report_context import ReportContext
 from tcomodel.sheet import inp, quote_sheet
 
 STYLE_KEY = (("input", "Input from the scenario workbook (edit it there, then rebuild)"),

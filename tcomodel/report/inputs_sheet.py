@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from tcomodel.finance.model import GROUPS
-from tcomodel.report.context import FIRST_ROW, HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
 
 
 def write_inputs_sheet(ctx: ReportContext):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from tcomodel.report.context import FIRST_ROW, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, ReportContext
 
 FIELDS = (
     ("weights_gb", "Weights (whole model)", "GB", "#,##0.00"),

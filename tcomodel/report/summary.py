@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from tcomodel.report.context import HEADER_ROW, QUARTER_LABELS, ReportContext
+from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import IFERROR, Item, index, inp, row_max, text, timeline, total
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from tcomodel.finance.build import DAYS_PER_WEEK, HOURS_PER_DAY  # constants only
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR
-from tcomodel.report.context import FIRST_ROW, HEADER_ROW, QUARTER_LABELS, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER, inp, render
 
 UNIT_CONSTANTS = (

@@ -19,11 +19,11 @@ from tcomodel.fileio import atomic_path
 from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
-from tcomodel.report.context import HEADER_ROW, ReportContext
+from tcomodel.report.report_context import HEADER_ROW, ReportContext
 from tcomodel.report.cover import write_cover
 from tcomodel.report.inputs_sheet import write_inputs_sheet
 from tcomodel.report.roofline_sheet import write_roofline
-from tcomodel.report.sensitivity import write_sensitivity
+from tcomodel.report.sensitivity_sheet import write_sensitivity
 from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
 from tcomodel.xlsxprint import print_one_page_wide

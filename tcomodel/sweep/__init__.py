@@ -9,7 +9,7 @@ import os
 from tcomodel.fileio import atomic_paths, check_target
 from tcomodel.sweep.montecarlo import MAX_SAMPLES, SweepResult, run_sweep, to_json_dict, validate_samples
 from tcomodel.sweep.ranges import SampledInput, resolve_ranges
-from tcomodel.sweep.xlsx import default_output_path, write_sweep_xlsx
+from tcomodel.sweep.sweep_xlsx import default_output_path, write_sweep_xlsx
 
 
 def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = None, *,

@@ -3,7 +3,7 @@ run computed them (each cell a separate run of the model, so constants, not form
 
 from __future__ import annotations
 
-from tcomodel.report.context import FIRST_ROW, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, ReportContext
 
 CHARTS_COL = 9
 PALETTE = ("#DDEBF7", "#FCE4D6", "#E2EFDA", "#FFF2CC", "#EDE7F6", "#D9D9D9", "#F8CBAD", "#C6E0B4", "#BDD7EE")
