@@ -164,6 +164,8 @@ def verify_cmd(report, rel_tol):
 @click.option("--kv-precision", default=None, help="KV-cache precision (default bf16).")
 @click.option("--gpus", default=1, show_default=True, type=int, help="Number of GPUs (tp x replicas).")
 @click.option("--tp", default=None, type=int, help="Tensor-parallel degree (default: the power-of-two TP x replicas with the most output per GPU).")
+@click.option("--ep", default=None, type=int, help="MoE: expert-parallel group of EP GPUs, attention data-parallel (tp 1); "
+                                                   "by default tried alongside the TP layouts where the engine supports it.")
 @click.option("--batch", default=None, type=int, help="Fixed concurrent sequences per replica.")
 @click.option("--max-batch", is_flag=True, help="Saturate: largest batch memory and engine allow.")
 @click.option("--context", "context_tokens", default=None, type=int, help="Tokens of cache reserved per sequence: sizes memory (default input + output). Decode speed reads the mean context while a request decodes, input + output / 2; the JSON shows both.")
@@ -186,7 +188,7 @@ def verify_cmd(report, rel_tol):
                    "for both or as experts=PATH,dense=PATH (e.g. experts=native once vLLM has SM120 FP4 MoE kernels).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @handle_errors
-def roofline(hardware, hardware_file, model, model_config, precision, kv_precision, gpus, tp, batch, max_batch,
+def roofline(hardware, hardware_file, model, model_config, precision, kv_precision, gpus, tp, ep, batch, max_batch,
              context_tokens, input_tokens, output_tokens, engine, min_user_tok_s, max_ttft_s, claimed_tok_s,
              scenario_path, memory_gib, bandwidth_gbs, params_b, active_params_b, bits_per_weight, kv_bytes_per_token,
              kernel_path, as_json):
@@ -223,7 +225,7 @@ def roofline(hardware, hardware_file, model, model_config, precision, kv_precisi
                    max_ttft_s=max_ttft_s, claimed_tok_s=claimed_tok_s, memory_gib=memory_gib,
                    bandwidth_gbs=bandwidth_gbs, params_b=params_b, active_params_b=active_params_b,
                    bits_per_weight=bits_per_weight, kv_bytes_per_token=kv_bytes_per_token,
-                   hardware_catalogue=hw_cat, model_catalogue=model_cat, kernel_path=kernel_path)
+                   hardware_catalogue=hw_cat, model_catalogue=model_cat, kernel_path=kernel_path, ep=ep)
     from tcomodel.roofline.throughput import unfit_message
 
     if unfit_message(est):  # a layout that cannot hold the model is an input error, not a row of n/a

@@ -113,3 +113,45 @@ def test_finance_replica_is_one_tp_group(tmp_path):
     tp2 = estimate("h100-sxm", "llama-3.1-8b", "fp8", kv_precision="fp8", gpus=2, tp=2, input_tokens=1000,
                    output_tokens=200, min_user_tok_s=10.0, max_ttft_s=2.0)
     assert ops.capacities["own"].output_tok_s_per_replica[0] == pytest.approx(tp2.output_tok_s_total)
+
+
+def test_expert_parallel_layout_by_hand():
+    """DEP: attention data-parallel, routed experts split over the EP group; all-to-all per MoE layer."""
+    from tcomodel.roofline.setup import NCCL_RING_BASE_US, NCCL_RING_HOP_US
+
+    s = build_setup("h200", "deepseek-v3", "fp8", gpus=8, ep=8, engine="trtllm", kv_precision="fp8",
+                    input_tokens=1000, output_tokens=1000)
+    assert (s.tp, s.ep, s.replicas) == (1, 8, 1)
+    # each GPU holds the dense weights in full and an eighth of the experts
+    assert s.mem.weights_bytes_per_gpu == pytest.approx(s.w.dense_bytes + s.w.expert_bytes / 8)
+    # the replica (8 GPUs) holds 8 x what one GPU's cache room takes of whole sequences
+    per_gpu = int(s.mem.kv_room_bytes // s.kv.per_sequence(2000))
+    assert s.mem.max_concurrency == 8 * per_gpu
+    # all-to-all of 64 tokens on a GPU: 64 x k=8 x 7168 x 2 B, 7/8 of it to other GPUs, over NVLink each way
+    m = s.model
+    lat = (s.engine.allreduce_latency_us + NCCL_RING_BASE_US + 7 * NCCL_RING_HOP_US["gpu_link"]) * 1e-6
+    wire = 7 / 8 * 64 * m.experts_per_token * m.hidden_size * 2 / (s.hw.interconnect_gbs / 2 * 1e9)
+    assert s.alltoall_s(64) == pytest.approx(lat + wire)
+    assert s.comm_s(64) == pytest.approx(2 * m.moe_layers * (lat + wire))  # dispatch + combine per MoE layer
+    # a step at batch 512 per replica is a step of 64 sequences on each GPU
+    assert s.phases(512)["communication"] == pytest.approx(s.comm_s(64))
+
+
+def test_expert_parallel_is_searched_for_moe_and_refused_where_it_cannot_run():
+    from click.testing import CliRunner
+
+    from tcomodel.cli import main
+    from tcomodel.errors import UsageError
+
+    e = estimate("h200", "deepseek-v3", "fp8", gpus=8, kv_precision="fp8", engine="trtllm", max_batch=True,
+                 input_tokens=1000, output_tokens=1000)
+    kinds = {(r["tp"], r["ep"]) for r in e.layouts}
+    assert {(8, 1), (1, 8)} <= kinds and (e.tp, e.ep) == (1, 8)  # MLA cache is not split by TP: DEP holds more
+    dense = estimate("h100-sxm", "llama-3.1-70b", "fp8", gpus=2)
+    assert all(r["ep"] == 1 for r in dense.layouts)
+    for kw in (dict(model="llama-3.1-70b", engine="vllm"), dict(model="qwen3-next-80b-a3b", engine="llamacpp")):
+        with pytest.raises(UsageError, match="ep=2"):
+            build_setup("h100-sxm", kw["model"], "fp8", gpus=2, ep=2, engine=kw["engine"])
+    r = CliRunner().invoke(main, ["roofline", "--hardware", "h100-sxm", "--model", "llama-3.1-70b", "--precision",
+                                  "fp8", "--gpus", "2", "--ep", "2"])
+    assert r.exit_code == 2 and "expert parallelism needs an MoE model" in r.output and "Traceback" not in r.output

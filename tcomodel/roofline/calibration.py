@@ -190,7 +190,7 @@ def predict(case: Case, engine: EngineProfile | None = None) -> float:
     """The model's value for ``case``'s metric, with ``engine`` (default: the shipped profile)."""
     eng = engine or case.engine  # by id: the shipped profile with its hardware-class factors
     kw = dict(case.kwargs)
-    if "tp" not in kw and kw.get("gpus", 1) > 1:
+    if "tp" not in kw and "ep" not in kw and kw.get("gpus", 1) > 1:
         # rows without a stated TP were fitted at the smallest TP that fits (the published runs'
         # layout, e.g. MLPerf TP1 on 141 GB+ parts), not at the layout ``estimate`` would choose
         kw["tp"] = smallest_fitting_tp(case.hardware, case.model, case.precision, engine=eng, **kw)

@@ -43,6 +43,8 @@ class EngineProfile:
     # per sequence per decode step: sampling, logits, scheduler and cache bookkeeping; what makes a large
     # batch cost more than its bytes and FLOPs, so eff_bw can stay the bandwidth a batch-1 step reaches
     seq_overhead_us: float = 0.0
+    # has a data-parallel-attention + expert-parallel mode for MoE models (layout search tries it)
+    expert_parallel: bool = False
     version: str = ""  # engine release the memory policy and batch cap defaults are taken from
     # Larger default cap on big-memory devices (vLLM >= 0.9): max_batch_large_memory when the device
     # exposes at least large_memory_gib and its name contains none of large_memory_excluded_names.
@@ -106,6 +108,7 @@ def _build() -> dict[str, EngineProfile]:
             eff_kv=_eff_kv("vllm"),
             seq_overhead_us=_seq_us("vllm"),
             version="0.11.0",
+            expert_parallel=True,  # --data-parallel-size N --enable-expert-parallel (vLLM docs, expert parallel deployment)
             max_batch_large_memory=1024,
             large_memory_gib=70.0,
             large_memory_excluded_names=("a100",),
@@ -123,6 +126,7 @@ def _build() -> dict[str, EngineProfile]:
             offload="host_link",
             factors_source=t_src,
             eff_kv=_eff_kv("trtllm"),
+            expert_parallel=True,  # enable_attention_dp + moe_expert_parallel_size (the perf tables' DEP8 runs)
             seq_overhead_us=_seq_us("trtllm"),
         ),
         "sglang": EngineProfile(
@@ -134,6 +138,7 @@ def _build() -> dict[str, EngineProfile]:
             offload="host_link",
             factors_source=s_src + "; no expressible SGLang calibration row (see calibration.py)",
             eff_kv=_eff_kv("sglang"),
+            expert_parallel=True,  # --enable-dp-attention --ep-size (SGLang server arguments)
             seq_overhead_us=_seq_us("sglang"),
         ),
         "llamacpp": EngineProfile(

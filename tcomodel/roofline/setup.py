@@ -7,7 +7,7 @@ ideal bound), so neither imports the other's internals.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tcomodel.catalogue import HardwareSpec, ModelSpec, load_catalogue
 from tcomodel.errors import UsageError
@@ -101,6 +101,9 @@ class Setup:
     expert_peak_tflops: float | None = None  # None: same as peak_tflops
     expert_compute_precision: str | None = None
     kernel_paths: tuple = ()  # (component, path, rate name, TFLOPS, kernel, source) per component
+    # > 1: a replica is ep GPUs, each running attention for its own sequences (data parallel) while the
+    # routed experts are split among them (expert parallel); tp is then 1
+    ep: int = 1
 
     @property
     def read_context(self) -> float:
@@ -142,9 +145,33 @@ class Setup:
         msg = tokens * self.model.hidden_size * ACTIVATION_BYTES
         return lat_us * 1e-6 + 2.0 * (n - 1) / n * msg / (gbs * GB)
 
+    def alltoall_s(self, tokens: float) -> float:
+        """One all-to-all of an expert-parallel group: each GPU sends its ``tokens`` x k routed copies of the
+        hidden state, (EP-1)/EP of them to other GPUs, and receives as many; latency as NCCL's point-to-point
+        sends, one per peer."""
+        n = self.ep
+        kind, gbs = self.link
+        lat_us = self.engine.allreduce_latency_us
+        if self.engine.allreduce_hops:
+            lat_us += NCCL_RING_BASE_US + (n - 1) * NCCL_RING_HOP_US[kind]
+        msg = tokens * (self.model.experts_per_token or 1) * self.model.hidden_size * ACTIVATION_BYTES
+        return lat_us * 1e-6 + (n - 1) / n * msg / (gbs * GB)
+
     def comm_s(self, tokens: float) -> float:
-        """Two all-reduces per transformer layer (after attention, after the MLP/MoE), TP > 1."""
+        """TP > 1: two all-reduces per transformer layer (after attention, after the MLP/MoE). EP > 1: a
+        dispatch and a combine all-to-all per MoE layer of the ``tokens`` on this GPU."""
+        if self.ep > 1:
+            return 2.0 * (self.model.moe_layers or self.model.num_layers) * self.alltoall_s(tokens)
         return 2.0 * self.model.num_layers * self.allreduce_s(tokens) if self.tp > 1 else 0.0
+
+    def weight_bytes_per_gpu(self, tokens_per_gpu: float, group_tokens: float) -> float:
+        """Weight bytes one GPU reads in a step: its TP share; with EP the dense part in full and its
+        1/EP of the experts, touched by the whole group's tokens."""
+        w = self.w
+        if self.ep == 1:
+            return w.bytes_read(group_tokens) / self.tp
+        return (w.dense_bytes - w.embed_bytes + w.embed_read(int(math.ceil(tokens_per_gpu)))
+                + w.expert_bytes * w.touched_share(int(group_tokens)) / self.ep)
 
     @property
     def overhead_s(self) -> float:
@@ -152,15 +179,16 @@ class Setup:
         and left no better under cross-validation (README), so it stays one engine constant."""
         return self.engine.overhead_ms * 1e-3
 
-    def matmul_s(self, tokens: float, attn_flops: float) -> float:
+    def matmul_s(self, tokens: float, attn_flops: float, expert_share: float = 1.0) -> float:
         """Compute time per GPU of ``tokens`` tokens' matmuls plus ``attn_flops`` of attention: the
-        routed experts' share at their kernel path's rate, the rest at the dense rate."""
+        routed experts' share at their kernel path's rate (times ``expert_share``: 1/EP when a prompt's
+        expert work is spread over the group), the rest at the dense rate."""
         eff = self.engine.eff_compute
         expert = self.w.expert_params * self.w.route_share
         dense = 2.0 * (self.w.matmul_params - expert) * tokens + attn_flops
         t = dense / (self.peak_tflops * 1e12 * eff)
         if expert > 0:
-            t += 2.0 * expert * tokens / ((self.expert_peak_tflops or self.peak_tflops) * 1e12 * eff)
+            t += expert_share * 2.0 * expert * tokens / ((self.expert_peak_tflops or self.peak_tflops) * 1e12 * eff)
         return t / self.tp
 
     def phases(self, batch: int) -> dict[str, float]:
@@ -173,21 +201,22 @@ class Setup:
         matmuls (or the reverse) from looking free.
         """
         e = self.engine
-        w_read = self.w.bytes_read(batch) / self.tp
+        b = batch / self.ep  # sequences on each GPU (EP: each runs attention for its own)
+        w_read = self.weight_bytes_per_gpu(b, batch)
         gpu_w, host_w = w_read * (1.0 - self.off_share), w_read * self.off_share
         cache = 0.0
         if e.read_kv:
             ctx = self.read_context
             per_seq = self.kv.bytes_per_token * ctx + self.kv.fixed_bytes(int(ctx))
-            cache = batch * per_seq * self.kv.replication(self.tp) / self.tp
+            cache = b * per_seq * self.kv.replication(self.tp) / self.tp
         weights = gpu_w / (self.bw_gbs * GB * e.eff_bw)
         if host_w > 0:
             weights += host_w / (self.offload_bw_gbs * GB)
-        attn_flops = batch * self.attn_flops_per_token(self.read_context) / self.tp
-        return {"weights": weights, "gemm_compute": self.matmul_s(batch, 0.0),
+        attn_flops = b * self.attn_flops_per_token(self.read_context) / self.tp
+        return {"weights": weights, "gemm_compute": self.matmul_s(b, 0.0),
                 "kv": cache / (self.bw_gbs * GB * e.kv_eff),
                 "attention_compute": attn_flops / (self.peak_tflops * 1e12 * e.eff_compute),
-                "overhead": self.overhead_s + batch * e.seq_overhead_us * 1e-6, "communication": self.comm_s(batch),
+                "overhead": self.overhead_s + b * e.seq_overhead_us * 1e-6, "communication": self.comm_s(b),
                 "bytes": w_read + cache}
 
     def step_parts(self, batch: int) -> tuple[float, float, float]:
@@ -225,11 +254,20 @@ class Setup:
         return attn
 
     def prefill_compute_s(self, n: int) -> float:
-        return self.matmul_s(n, self.prefill_attn_flops(n))
+        """Compute time of one prompt of ``n`` tokens (EP: its expert work spread over the group)."""
+        return self.matmul_s(n, self.prefill_attn_flops(n), 1.0 / self.ep)
+
+    def prefill_work_s(self, batch: int) -> float:
+        """Time a replica spends on the compute of ``batch`` prompts of input_tokens (EP: each GPU its
+        own batch / EP prompts, the group's expert work shared evenly)."""
+        n = self.input_tokens
+        if self.ep == 1:
+            return batch * self.prefill_compute_s(n)
+        return batch / self.ep * self.matmul_s(n, self.prefill_attn_flops(n))
 
     def prefill_s(self, n: int) -> float:
         """One prompt of ``n`` tokens alone: weights read once, compute for n tokens."""
-        w_read = self.w.bytes_read(n) / self.tp
+        w_read = self.weight_bytes_per_gpu(n, n)
         t_mem = w_read * (1.0 - self.off_share) / (self.bw_gbs * GB * self.engine.eff_bw)
         if self.off_share > 0:
             t_mem += w_read * self.off_share / (self.prefill_link_gbs * GB)
@@ -241,7 +279,7 @@ class Setup:
     def output_rate(self, batch: int) -> float:
         """Generated tokens/s of one replica, prefill included (B x O / (O x step + B x prefill))."""
         o = self.output_tokens
-        cycle = o * self.step_s(batch) + batch * self.prefill_compute_s(self.input_tokens)
+        cycle = o * self.step_s(batch) + self.prefill_work_s(batch)
         return batch * o / cycle
 
 
@@ -253,7 +291,7 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
                 context_tokens=None, input_tokens=2048, output_tokens=512, memory_gib=None,
                 bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
                 kv_bytes_per_token=None, host_bw_gbs=None, compute_tflops=None, hardware_catalogue=None,
-                model_catalogue=None, kernel_path=None) -> Setup:
+                model_catalogue=None, kernel_path=None, ep=None) -> Setup:
     hw = resolve_hardware(hardware, hardware_catalogue)
     m = resolve_model(model, model_catalogue)
     eng = get_engine(engine, hw)
@@ -311,7 +349,21 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
         seq = kv.per_sequence(context_tokens) * kv.replication(tp_) / tp_
         return plan_memory(hw.memory_bytes, eng, w.total_bytes / tp_, seq)
 
-    if tp is not None:
+    ep = positive("ep", ep, integer=True, lo=1, hi=gpus) or 1
+    if ep > 1:
+        if not m.is_moe:
+            raise UsageError(f"ep={ep}: expert parallelism needs an MoE model; {m.model_id} is dense")
+        if not eng.expert_parallel:
+            raise UsageError(f"ep={ep}: engine {eng.id} has no expert-parallel mode in its profile")
+        if tp not in (None, 1):
+            raise UsageError(f"ep={ep} runs attention data-parallel (tp=1); got tp={tp}")
+        if gpus % ep:
+            raise UsageError(f"ep={ep} must divide gpus={gpus}; allowed: {_tp_candidates(gpus)}")
+        # each GPU: the dense weights in full, 1/EP of the experts, whole sequences' cache
+        mem = plan_memory(hw.memory_bytes, eng, w.dense_bytes + w.expert_bytes / ep, kv.per_sequence(context_tokens))
+        mem = replace(mem, max_concurrency=mem.max_concurrency * ep)  # per replica = the EP group
+        tp = 1
+    elif tp is not None:
         tp = positive("tp", tp, integer=True, lo=1, hi=gpus)
         if gpus % tp:
             raise UsageError(f"tp={tp} must divide gpus={gpus}; allowed: {_tp_candidates(gpus)}")
@@ -321,6 +373,6 @@ def build_setup(hardware, model, precision, *, kv_precision=None, gpus=1, tp=Non
             mem = plan(tp)
             if mem.fits:
                 break
-    return Setup(hw, m, eng, prec.id, kv_precision, tp, gpus // tp, w, kv, mem, peak, cname,
+    return Setup(hw, m, eng, prec.id, kv_precision, tp, gpus // (tp * ep), w, kv, mem, peak, cname,
                  hw.memory_bw_gbs, off_bw, prefill_link, input_tokens, output_tokens, context_tokens,
-                 expert_peak, expert_name, kernel_rows)
+                 expert_peak, expert_name, kernel_rows, ep)

@@ -80,6 +80,7 @@ class Estimate:
     claimed_tok_s: float | None = None
     claim_verdict: str | None = None
     claim_factor: float | None = None
+    ep: int = 1  # > 1: attention data-parallel and experts split over ep GPUs per replica (tp = 1)
     engine_version: str = ""  # release the engine's memory policy and batch cap follow
     engine_batch_cap: int | None = None  # max_num_seqs applied (given, else the version's default on this GPU)
     layout_choice: str = "single GPU"  # "explicit tp", "best output per GPU", "none fits: largest TP, offloaded"
@@ -121,7 +122,7 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
              min_user_tok_s=None, max_ttft_s=None, claimed_tok_s=None, *, memory_gib=None,
              bandwidth_gbs=None, params_b=None, active_params_b=None, bits_per_weight=None,
              kv_bytes_per_token=None, max_num_seqs=None, host_bw_gbs=None, compute_tflops=None,
-             hardware_catalogue=None, model_catalogue=None, kernel_path=None) -> Estimate:
+             hardware_catalogue=None, model_catalogue=None, kernel_path=None, ep=None) -> Estimate:
     """Memory fit, throughput and latency of ``model`` at ``precision`` on ``gpus`` x ``hardware``.
 
     ``hardware``/``model`` are catalogue ids or HardwareSpec/ModelSpec objects. ``context_tokens``
@@ -145,6 +146,9 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     point_kw = dict(batch=batch, max_batch=max_batch, min_user_tok_s=min_user_tok_s, max_ttft_s=max_ttft_s,
                     claimed_tok_s=claimed_tok_s, max_num_seqs=max_num_seqs, precision=precision,
                     bits_per_weight=bits_per_weight, params_b=params_b, active_params_b=active_params_b)
+    if ep is not None:
+        s = build_setup(hardware, model, precision, tp=tp, ep=ep, **setup_kw)
+        return _estimate_at(s, layout_choice="explicit ep", **point_kw)
     if tp is not None:
         s = build_setup(hardware, model, precision, tp=tp, **setup_kw)
         return _estimate_at(s, layout_choice="explicit tp", **point_kw)
@@ -152,8 +156,12 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     if gpus_n == 1:
         return _estimate_at(build_setup(hardware, model, precision, tp=1, **setup_kw), **point_kw)
     cands = []
-    for tp_ in _tp_powers_of_two(gpus_n):
-        s = build_setup(hardware, model, precision, tp=tp_, **setup_kw)
+    layouts = [dict(tp=tp_) for tp_ in _tp_powers_of_two(gpus_n)]
+    probe = build_setup(hardware, model, precision, tp=1, **setup_kw)
+    if probe.model.is_moe and probe.engine.expert_parallel:  # data-parallel attention + expert parallel
+        layouts += [dict(tp=1, ep=ep_) for ep_ in _tp_powers_of_two(gpus_n) if ep_ > 1]
+    for lay in layouts:
+        s = build_setup(hardware, model, precision, **lay, **setup_kw)
         cands.append((s, _estimate_at(s, layout_choice="best output per GPU", **point_kw) if s.mem.fits else None))
     fitting = [(s, e) for s, e in cands if e is not None and e.output_tok_s_total]
     if fitting:
@@ -164,10 +172,10 @@ def estimate(hardware, model, precision, kv_precision=None, gpus=1, tp=None, bat
     rows = []
     for s, e in cands:
         e = best if s is best_s else e
-        row = dict(tp=s.tp, replicas=s.replicas, fits=s.mem.fits,
+        row = dict(tp=s.tp, ep=s.ep, replicas=s.replicas, fits=s.mem.fits,
                    weights_gb_per_gpu=s.mem.weights_gb_per_gpu, usable_memory_gb_per_gpu=s.mem.usable_gb,
                    batch=e.batch if e else None, meets_targets=e.meets_targets if e else False,
-                   comm_ms_per_step=s.comm_s(e.batch) * 1e3 if e else None,
+                   comm_ms_per_step=s.phases(e.batch)["communication"] * 1e3 if e else None,
                    output_tok_s_per_gpu=e.output_tok_s_total / gpus_n if e and e.output_tok_s_total else None)
         if s is best_s:
             row["result"] = "chosen"
@@ -209,7 +217,7 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
                  precision, bits_per_weight, params_b, active_params_b,
                  layout_choice="single GPU") -> Estimate:
     """The operating point and rates of one layout (``s`` fixes TP and replicas)."""
-    gpus = s.tp * s.replicas
+    gpus = s.tp * s.ep * s.replicas
     batch = positive("batch", batch, integer=True, lo=1, hi=MAX_BATCH_SEARCH)
     min_user_tok_s = positive("min_user_tok_s", min_user_tok_s, hi=1e6)
     max_ttft_s = positive("max_ttft_s", max_ttft_s, hi=1e6)
@@ -266,7 +274,7 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
     rates["kernel_paths"] = [dict(component=c, path=p, rate=r, peak_tflops=t, kernel=k, source=src)
                              for c, p, r, t, k, src in s.kernel_paths]
     if s.kv.bytes_per_token:
-        rates["kv_capacity_tokens"] = int(max(0.0, mem.kv_room_bytes) * s.tp / s.kv.replication(s.tp)
+        rates["kv_capacity_tokens"] = int(max(0.0, mem.kv_room_bytes) * s.tp * s.ep / s.kv.replication(s.tp)
                                           // s.kv.bytes_per_token)
     verdict = factor = None
     if claimed_tok_s is not None:
@@ -275,7 +283,7 @@ def _estimate_at(s: Setup, *, batch, max_batch, min_user_tok_s, max_ttft_s, clai
         verdict, factor = c["verdict"], c["factor"]
     return Estimate(
         hardware_id=s.hw.hardware_id, model_id=s.model.model_id, precision=s.precision,
-        kv_precision=s.kv_precision, engine=s.engine.id, gpus=gpus, tp=s.tp, replicas=s.replicas,
+        kv_precision=s.kv_precision, engine=s.engine.id, gpus=gpus, tp=s.tp, ep=s.ep, replicas=s.replicas,
         bits_per_weight=s.w.bits_per_weight, weights_gb=s.w.total_bytes / GB,
         weights_gb_per_gpu=mem.weights_gb_per_gpu, kv_bytes_per_token=s.kv.bytes_per_token,
         state_bytes_per_sequence=s.kv.fixed_bytes(s.context_tokens), context_tokens=s.context_tokens,
