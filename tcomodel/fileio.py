@@ -15,6 +15,7 @@ Rules every output (xlsx and JSON) follows:
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import stat
 import tempfile
@@ -113,12 +114,21 @@ def atomic_paths(targets, *, force: bool = True, force_readonly: bool = False,
             if lock.exists():
                 raise OutputError(f"{real} is open in LibreOffice or Excel (lock file {lock.name}); "
                                   "close it and try again")
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{real.stem}-", suffix=real.suffix or ".tmp", dir=parent)
-            except OSError as exc:
-                raise OutputError(f"cannot write to {parent}: {exc.strerror}") from None
-            tmps.append(tmp)
-            os.close(fd)  # mkstemp's private 0600 becomes the umask mode in _commit
+            # the name is recorded before the file exists, so a Ctrl-C at any point leaves nothing behind
+            for _ in range(100):
+                tmp = str(parent / f".{real.stem}-{secrets.token_hex(4)}{real.suffix or '.tmp'}")
+                tmps.append(tmp)
+                try:
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    break
+                except FileExistsError:
+                    tmps.pop()
+                except OSError as exc:
+                    tmps.pop()
+                    raise OutputError(f"cannot write to {parent}: {exc.strerror}") from None
+            else:
+                raise OutputError(f"cannot make a temporary file in {parent}")
+            os.close(fd)  # 0600 private while written; the umask mode is set in _commit
         yield [None if t is None else Path(t) for t in tmps]
         _commit([(tmp, real) for tmp, real in zip(tmps, reals) if tmp is not None])
     finally:
@@ -127,21 +137,28 @@ def atomic_paths(targets, *, force: bool = True, force_readonly: bool = False,
                 os.unlink(tmp)
 
 
-def _commit(pairs) -> None:
-    """Rename every temporary file over its target, with SIGINT held until all are in place."""
+@contextmanager
+def _sigint_held():
+    """SIGINT is delivered only after the block (main thread, where the platform allows it)."""
     held = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
     if held:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _commit(pairs) -> None:
+    """Rename every temporary file over its target, with SIGINT held until all are in place."""
+    with _sigint_held():
         for tmp, real in pairs:
             os.chmod(tmp, NEW_FILE_MODE & ~_umask())  # mkstemp made it 0600
             try:
                 os.replace(tmp, real)
             except OSError as exc:
                 raise OutputError(f"cannot write {real}: {exc.strerror} (is it open in another program?)") from None
-    finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @contextmanager

@@ -88,7 +88,7 @@ def test_kv_sliding_and_mla():
     assert g.kv_bytes_per_token == 2 * 10 * 16 * 128 * 2
     assert g.state_bytes_per_sequence == 2 * 52 * 16 * 128 * 2 * 1024  # local layers capped at 1,024
     d = estimate("h200", "deepseek-v3", "fp8", gpus=8, kv_precision="fp8")
-    assert d.kv_bytes_per_token == 61 * (512 + 64) * 1 and d.tp == 8
+    assert d.kv_bytes_per_token == 61 * (512 + 64) * 1 and (d.tp, d.ep) == (1, 8)  # MLA: expert parallel wins
 
 
 def test_explicit_tp_and_replicas():
