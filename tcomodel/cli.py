@@ -257,7 +257,7 @@ def catalogue(kind, as_json):
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-              help="Excel report path [default: outputs/<scenario-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
+              help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
@@ -273,7 +273,6 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
     from pathlib import Path
 
     from tcomodel.api import build as build_api
-    from tcomodel.inputs import load_scenario
 
     if no_xlsx and json_path is None:
         raise click.UsageError("--no-xlsx writes nothing without --json PATH")
@@ -281,8 +280,9 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
         raise click.UsageError("--no-xlsx and -o/--output contradict each other")
     xlsx_path = None
     if not no_xlsx:
-        if output is None:
-            name = load_scenario(scenario).settings.scenario_name
+        if output is None:  # named after the scenario file, so the scenario is read once and reports of
+            # different scenario files never share a default path
+            name = Path(scenario).stem
             safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
             output = str(Path("outputs") / f"{safe}-{dt.date.today().isoformat()}.xlsx")
         xlsx_path = output
