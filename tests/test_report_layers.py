@@ -128,3 +128,19 @@ def test_stale_count_sums_more_cells_than_a_function_takes():
     assert f.startswith("=SUM(SUM($D$1,") and f.count("SUM(") == 4 and f.endswith(",$D$600))")
     ages = {f"age{i}": np.array(float(i % 10)) for i in range(600)}
     assert float(evaluate([count], ages, periods=2)[count]) == 180  # ages 7, 8, 9 of every ten
+
+
+def test_summary_cached_values_come_from_the_engine_evaluating_the_cell_expression():
+    """A Summary cell that sums or maxes a row caches what the sheet engine evaluates for that very expression."""
+    import numpy as np
+
+    from tcomodel.sheet import row_max, total
+    from tcomodel.sheet.engine import evaluate_over
+
+    run = run_model(load_scenario(ROOT / "assumptions" / "aarhusai-vs-alternative.xlsx"))
+    om = run.model.options["aarhusai"]
+    periods = len(run.model.quarters)
+    fleet = np.asarray(run.values[om.fleet])
+    assert evaluate_over(row_max(om.fleet), run.values, periods).ravel()[0] == fleet.max() == 3
+    cost = om.categories["Server rental"]
+    assert evaluate_over(total(cost), run.values, periods).ravel()[0] == pytest.approx(np.sum(run.values[cost]))

@@ -43,10 +43,6 @@ class ModelRun:
         """Prices older than the limit, at the precision the report shows their age."""
         return sum(int(a.shown_stale) for a in self.price_ages)
 
-    def total(self, it) -> float:
-        """Sum of a period item over the horizon."""
-        return float(np.sum(self.values[it]))
-
     def fleet_range(self, oid) -> tuple[int, int] | None:
         """Fewest and most replicas of a self-hosted option over the horizon (spares included)."""
         fleet = self.model.options[oid].fleet

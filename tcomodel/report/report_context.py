@@ -8,6 +8,7 @@ import datetime as dt
 
 from tcomodel.report.styles import Formats
 from tcomodel.sheet import Item, Layout, cached_value, render, write_block
+from tcomodel.sheet.engine import evaluate_over
 
 PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
@@ -69,7 +70,13 @@ class ReportContext:
         ws.write_formula(row, col, render(it, None, self.L, ws.name), fmt, value)
 
     def formula(self, ws, row, col, expr, fmt, value, label="formula", unit=""):
-        """A scalar cell holding ``expr`` with ``value`` cached."""
+        """A scalar cell holding ``expr`` with ``value`` cached (display values such as "n/a" for #N/A)."""
+        self.cell(ws, row, col, Item(label, unit, expr), fmt, value)
+
+    def evaluated(self, ws, row, col, expr, fmt, label="formula", unit=""):
+        """A scalar cell holding ``expr`` over the run's line items, its cached value evaluated by the
+        engine from the same expression the cell renders."""
+        value = cached_value(evaluate_over(expr, self.values, len(self.m.quarters)).ravel()[0])
         self.cell(ws, row, col, Item(label, unit, expr), fmt, value)
 
     def link(self, ws, row, col, target: Item, fmt, label=None):

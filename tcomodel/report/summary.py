@@ -80,8 +80,7 @@ def _write_options_table(ctx: ReportContext, ws, hr, kind_label) -> int:
             for col in (7, 8, 9, 10):
                 ws.write_string(r, col, "baseline", f.get("unit"))
         if om.fleet is not None:
-            ctx.formula(ws, r, 11, row_max(om.fleet), f.get("link", "#,##0"), float(ctx.run.fleet_range(oid)[1]),
-                        "Max replicas", om.fleet.unit)
+            ctx.evaluated(ws, r, 11, row_max(om.fleet), f.get("link", "#,##0"), "Max replicas", om.fleet.unit)
             ws.write_number(r, 12, float(om.throughput_tok_s), f.get("engine", "#,##0"))
         else:
             ws.write_string(r, 11, "n/a (API)", f.get("unit"))
@@ -164,7 +163,7 @@ def _write_categories(ctx: ReportContext, ws, r):
             if it is None:
                 ws.write_number(r, 1 + j, 0, f.get("formula", "#,##0"))
             else:
-                ctx.formula(ws, r, 1 + j, total(it), f.get("link", "#,##0"), ctx.run.total(it), it.label, it.unit)
+                ctx.evaluated(ws, r, 1 + j, total(it), f.get("link", "#,##0"), it.label, it.unit)
         r += 1
     bar = ctx.wb.add_chart({"type": "bar", "subtype": "stacked"})
     for j, c in enumerate(cats):
