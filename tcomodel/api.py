@@ -16,10 +16,11 @@ from tcomodel.roofline import Estimate, check_claim, estimate
 
 def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | None = None,
           xlsx_path: str | os.PathLike | None = None, build_date: dt.date | None = None, force: bool = False,
-          progress=None) -> ModelRun:
+          progress=None, case: str = "base") -> ModelRun:
     """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report.
 
-    ``build_date`` (default today) dates the report and measures the age of its prices. Both outputs
+    ``case`` (low, base or high) selects the Ranges sheet's low or high value for every ranged input; the
+    report carries all three cases and opens on this one. ``build_date`` (default today) dates the report and measures the age of its prices. Both outputs
     are checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
     into place together at the end, so a failed or interrupted build leaves neither.
     ``progress(done_percent, 100, elapsed_s)`` is called as the build advances.
@@ -36,7 +37,7 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
             _check_target(p, force_readonly=force, protect=[scenario_path])
     scenario = load_scenario(scenario_path)
     tick(10)
-    run = run_model(scenario, build_date=build_date)
+    run = run_model(scenario, build_date=build_date, case=case)
     tick(30)
     if json_path is None and xlsx_path is None:
         tick(100)

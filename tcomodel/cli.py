@@ -132,19 +132,32 @@ def validate(path):
 @click.argument("report", type=click.Path(dir_okay=False))
 @click.option("--rel-tol", default=1e-9, show_default=True, type=float, callback=_rel_tol,
               help="Relative tolerance per formula cell (a number >= 0).")
+@click.option("--scenario", "scenario", type=click.Path(dir_okay=False), default=None,
+              help="The scenario workbook the report was built from [default: the path the report records].")
+@click.option("--no-cases", is_flag=True, help="Skip the scenario and case checks (the report's own values only).")
 @handle_errors
-def verify_cmd(report, rel_tol):
+def verify_cmd(report, rel_tol, scenario, no_cases):
     """Check REPORT.xlsx, a workbook written by tcomodel build, sweep or compare: every formula is still
     the one tcomodel wrote (a formula typed over with a number, edited, or on a deleted sheet is found
     from the formula list the workbook carries), and LibreOffice's recalculation of every formula cell
-    equals its stored value. Exit 0 when all agree, 1 when not, 2 for a workbook tcomodel did not write."""
+    equals its stored value. For a build report, with its scenario workbook (given, or found where the report
+    records it): every input cell equals the scenario's, and each case (Low, Base, High), switched in the report
+    and recalculated, equals the engine's own build of that case.
+    Exit 0 when all agree, 1 when not, 2 for a workbook tcomodel did not write."""
     from tcomodel.verify import verify_report
 
-    result = verify_report(report, rel_tol=rel_tol)
+    result = verify_report(report, rel_tol=rel_tol, scenario=scenario, cases=not no_cases)
     click.echo(result.summary())
+    if result.cases_summary():
+        click.echo(result.cases_summary())
     if result.ok:
         return
-    for title, problems in (("formulas", result.formula_changes), ("values", result.mismatches)):
+    case_problems = []
+    if result.cases is not None:
+        case_problems = list(result.cases.input_differences) + [
+            f"case {k}: {m}" for k, v in result.cases.mismatches.items() for m in v]
+    for title, problems in (("formulas", result.formula_changes), ("values", result.mismatches),
+                            ("cases", case_problems)):
         for m in problems[:50]:
             click.echo(str(m))
         if len(problems) > 50:
@@ -260,10 +273,13 @@ def catalogue(kind, as_json):
               help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
+@click.option("--case", "case", type=click.Choice(["low", "base", "high"], case_sensitive=False), default="base",
+              show_default=True, help="The case the report opens on and the JSON holds: every input with a range on "
+                                      "the Ranges sheet at its low or high value. The report carries all three.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def build(scenario, output, json_path, no_xlsx, force, quiet):
+def build(scenario, output, json_path, no_xlsx, case, force, quiet):
     """Build the TCO report for SCENARIO (a scenario workbook): cost per million tokens, TCO, NPV, IRR,
     payback and breakeven for every option, as a formatted Excel workbook with live formulas.
 
@@ -284,13 +300,15 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
             # different scenario files never share a default path
             name = Path(scenario).stem
             safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
-            output = str(Path("outputs") / f"{safe}-{dt.date.today().isoformat()}.xlsx")
+            suffix = "" if case.lower() == "base" else f"-{case.lower()}"
+            output = str(Path("outputs") / f"{safe}{suffix}-{dt.date.today().isoformat()}.xlsx")
         xlsx_path = output
     with Progress("building", quiet=quiet, after_s=2.0) as progress:
-        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, force=force, progress=progress)
+        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, force=force, progress=progress,
+                        case=case.lower())
     m = run.model
-    click.echo(f"{run.scenario.settings.scenario_name}: {len(m.options)} options, {len(m.quarters)} quarters, "
-               f"currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
+    click.echo(f"{run.scenario.settings.scenario_name} ({run.case_label} case): {len(m.options)} options, "
+               f"{len(m.quarters)} quarters, currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
     for oid, om in m.options.items():
         lev = run.scalar(om.levelized)  # None (#N/A) where the option serves no tokens
         lev_text = "#N/A" if lev is None else f"{lev:,.2f}"

@@ -140,3 +140,19 @@ def read_manifest(path) -> tuple[str, dict[tuple[str, str], str], bool]:
     intact = (props.get(DIGEST_PROPERTY) == manifest_digest(entries)
               and str(props.get(COUNT_PROPERTY)) == str(len(entries)))
     return kind, {(s, c): h for s, c, h in entries}, intact
+
+
+SCENARIO_PROPERTY = "tcomodel_scenario_path"  # the scenario file a report was built from (resolved path)
+CASE_PROPERTY = "tcomodel_case"  # low, base or high: the case a report was built with
+BUILD_DATE_PROPERTY = "tcomodel_build_date"  # ISO date the prices were aged at
+
+
+def read_properties(path) -> dict:
+    """The custom document properties of an xlsx, by name."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {p.name: getattr(p, "value", None) for p in wb.custom_doc_props}
+    finally:
+        wb.close()

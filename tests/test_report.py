@@ -22,7 +22,8 @@ ROOT = Path(__file__).parents[1]
 SHIPPED = sorted((ROOT / "assumptions").glob("*.xlsx"))
 EXPECTED_SHEETS = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "aarhusai", "alternative",
                    "alternative-owned", "cloud-h100-ondemand", "cloud-h100-mix", "api-claude-sonnet", "api-gemini-pro",
-                   "api-gemini-flash-lite", "api-deepseek", "Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks"]
+                   "api-gemini-flash-lite", "api-deepseek", "Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks",
+                   "Snapshot"]
 
 
 def build(scenario, out, json_out=None):
@@ -53,11 +54,12 @@ def test_every_shipped_scenario_verifies_in_libreoffice(tmp_path, scenario, soff
     out = tmp_path / f"{scenario.stem}.xlsx"
     build(scenario, out)
     assert sha256(scenario) == before, "build modified its input"
-    result = verify_report(out, rel_tol=1e-9)
-    assert result.ok, result.summary()
+    result = verify_report(out, rel_tol=1e-9)  # with all three cases against the scenario
+    assert result.ok, (result.summary(), result.cases_summary())
+    assert result.cases.checked == ["Low", "Base", "High"] and not result.cases.input_differences
     assert result.formula_cells > 5000
     # the CLI says the same
-    cli = CliRunner().invoke(main, ["verify", str(out)])
+    cli = CliRunner().invoke(main, ["verify", "--no-cases", str(out)])
     assert cli.exit_code == 0 and "agree with LibreOffice" in cli.output
 
 

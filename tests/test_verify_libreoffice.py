@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from tcomodel.cli import main
 from tcomodel.sheet import (
-    CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MIN, MONTHS_PER_QUARTER, NA, ROUND,
-    Layout, evaluate, index, inp, irr, item, match, npv, prev, row_input, sumproduct, timeline,
+    CEILING, CHOOSE, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MIN, MONTHS_PER_QUARTER, NA, ROUND,
+    Layout, count_different, evaluate, index, inp, irr, item, match, npv, prev, row_input, sumproduct, timeline,
     total, write_block, write_inputs, write_period_header, write_rows, write_scalar, written_cells,
 )
 from tcomodel.verify import compare_values, recalculate, verify_report
@@ -61,6 +61,7 @@ def build_model(path):
         item("CEILING", "", CEILING(x, 0.25), total=False),
         item("Equal", "", (x + 0.2).eq(0.3) + (x * 3 > 0.9) * 2, total=False),
         item("Guarded division", "", IFERROR(1 / (x - 0.5 * 0.2), -1), total=False),
+        item("CHOOSE", "", CHOOSE(1 + (qidx > 6) + (qidx > 9), x, x * 2, -x), total=False),
     ]
     calc_items = [energy, power, capex, nbv_open, dep, nbv_close, replicas, rent, cost, cpm, api,
                   cheaper, cf, cum, paid, rate_q] + edges
@@ -71,6 +72,7 @@ def build_model(path):
         item("Energy cost check", "DKK", sumproduct(energy, esc) * I["price_kwh"]),
         item("Cost in Q3", "DKK", index(cost, 3)),
         item("Payback quarter", "#", match(1, paid)),
+        item("Cells rounding moves", "#", count_different(x, edges[0])),
     ]
     headline = item("NPV (link)", "DKK", metrics[1])
 

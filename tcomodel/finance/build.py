@@ -257,8 +257,10 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     horizon = inp("horizon_quarters")
     tail = item("Saving at the end of the last quarter (IRR flow, boundary N)", ccy_unit, index(at_end, horizon))
     # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
+    # a root at or below -100% (LibreOffice finds one where the savings never repay the outlay) is no return
+    raw_irr = irr_with_tail(boundary, tail)
     irr_q = item("IRR per quarter", "per quarter",
-                 IF(index(incr, 1) < 0, IFERROR(irr_with_tail(boundary, tail), NA()), NA()))
+                 IF(index(incr, 1) < 0, IFERROR(IF(raw_irr > -1, raw_irr, NA()), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
     # simple payback is undiscounted: the nominal saving, without the PV basis's carry of start-of-quarter capex
     cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.build import build_tco_model
+from tcomodel.finance.cases import CASE_LABEL, CaseTable, case_table, check_case
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
 from tcomodel.finance.model import TcoModel
@@ -31,6 +32,13 @@ class ModelRun:
     grid: Grid | None = None  # cheapest option by volume x API price
     decode_curves: dict = field(default_factory=dict)  # option_id -> decode throughput vs batch
     claim_checks: list[dict] = field(default_factory=list)  # one per scenario.claims row
+    case: str = "base"  # the case ``values`` are of: low, base or high (the Ranges sheet's columns)
+    cases: CaseTable = field(default_factory=CaseTable)
+    base_values: dict | None = None  # the Base case's values (Sensitivity is always around Base)
+
+    @property
+    def case_label(self) -> str:
+        return CASE_LABEL[self.case]
 
     @property
     def warnings(self) -> list[str]:
@@ -66,13 +74,21 @@ class ModelRun:
         return None if math.isnan(v) else v
 
 
-def run_model(scenario, *, build_date: dt.date | None = None) -> ModelRun:
-    """Operating points, line items and their values; price ages are measured at ``build_date`` (default today)."""
+def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base") -> ModelRun:
+    """Operating points, line items and their values in ``case`` (low, base or high: the Ranges sheet's
+    low or high value for every input that has one); price ages are measured at ``build_date`` (default
+    today). The roofline, the Sensitivity sheet's tornado and grid are of the Base case whatever ``case``."""
     build_date = build_date or dt.date.today()
+    case = check_case(case)
     ops = operating_points(scenario)
     model = build_tco_model(scenario, ops.capacities)
-    values = evaluate(model.all_items(), model.values(), periods=scenario.settings.horizon_quarters)
-    run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date))
+    cases = case_table(scenario, model)
+    periods = scenario.settings.horizon_quarters
+    items = model.all_items()
+    base_values = evaluate(items, model.values(), periods=periods)
+    values = base_values if case == "base" else evaluate(items, cases.input_values(model, case), periods=periods)
+    run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date), case=case,
+                   cases=cases, base_values=base_values)
     check_finite(run)  # before anything is written: every result a number, or an error at its input cells
     run.tornado = tornado(run)
     run.tornado_tables = tornado_tables(run, run.tornado)
@@ -95,6 +111,7 @@ def to_json_dict(run: ModelRun) -> dict:
         "currency": m.currency,
         "quarters": [str(q) for q in m.quarters],
         "baseline": m.baseline,
+        "case": run.case,
         "master_check": _num(run.values[m.master_check]),
         "conventions": {
             "quarterly_cost": "P&L view (depreciation instead of capex)",

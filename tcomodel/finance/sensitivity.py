@@ -182,7 +182,7 @@ def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FA
     stack = np.stack([np.where(np.isnan(lev[o]), np.inf, lev[o]) for o in ids])
     best = np.argmin(stack, axis=0)
     cheapest = [[ids[best[i, j]] for j in range(shape[1])] for i in range(shape[0])]
-    base_tokens = float(np.sum(run.values[m.options[m.baseline].tokens])) / (3 * len(m.quarters))
+    base_tokens = float(np.sum((run.base_values if run.base_values is not None else run.values)[m.options[m.baseline].tokens])) / (3 * len(m.quarters))
     monthly = [base_tokens * v for v in volume_factors]
     return Grid(list(volume_factors), monthly, list(price_factors), cheapest, lev)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
+from tcomodel.report.snapshot_sheet import write_guard
 from tcomodel.sheet import SUM, Item, cached_value, inp, render
 
 MAX_ARGS = 255
@@ -25,16 +26,17 @@ def place_checks(ctx: ReportContext) -> dict:
     return rows
 
 
-def write_checks(ctx: ReportContext, checks_rows: dict):
+def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | None = None):
     ws, f, m = ctx.ws["Checks"], ctx.f, ctx.m
     ctx.title(ws, "Checks", "Each check is 0 when the model is consistent; the master check counts failures "
                             "(tolerance 0.01 of a currency unit).")
-    for col, t in enumerate(("Check", "Unit", "Value", "Fails (1 = yes)")):
+    for col, t in enumerate(("Check", "Unit", "Value", "Fails (1 = yes); master status")):
         ws.write_string(HEADER_ROW, col, t, f.get("header_left" if col == 0 else "header"))
     ws.write_string(FIRST_ROW, 0, "Master check (0 = all checks pass)", f.get("label_bold"))
     ws.write_string(FIRST_ROW, 1, "count", f.get("unit"))
     ws.write_formula(FIRST_ROW, 2, render(m.master_check, None, ctx.L, "Checks"), f.get("check", "0"),
                      cached_value(ctx.values[m.master_check]))
+    write_guard(ctx, ws, FIRST_ROW + 1, snapshot_counts or [], FIRST_ROW, 3, _sum)
     for (label, it), flag in zip(m.checks, m.check_flags):
         r = checks_rows[it]
         ws.write_string(r, 0, label)

@@ -7,6 +7,8 @@ import os
 
 from tcomodel.version import __version__
 from tcomodel.report.checks import STALE_COUNT
+from tcomodel.report.inputs_sheet import CASE_INPUT
+from tcomodel.report.snapshot_sheet import STATUS
 from tcomodel.report.report_context import ReportContext
 from tcomodel.sheet import inp, quote_sheet
 
@@ -73,6 +75,14 @@ def _write_check_cells(ctx: ReportContext, ws, r) -> int:
     ws.write_string(r, 0, "Master check (0 = all checks pass)", f.get("label_bold"))
     ctx.link(ws, r, 1, ctx.m.master_check, f.get("check", "0"))
     ctx.ok_bad(ws, r, 1)
+    r += 1
+    ws.write_string(r, 0, "Master status (OK, stale: rebuild, FAIL)", f.get("label_bold"))
+    master = float(ctx.values[ctx.m.master_check])
+    ctx.formula(ws, r, 1, inp(STATUS), f.get("check"), "OK" if master == 0 else "FAIL: see the checks below",
+                "Master status")
+    r += 1
+    ws.write_string(r, 0, "Case shown (switch: Inputs sheet, cell C3)", f.get("label_bold"))
+    ctx.formula(ws, r, 1, inp(CASE_INPUT), f.get("check"), ctx.run.case_label, "Case")
     if STALE_COUNT in ctx.L.inputs:
         r += 1
         ws.write_string(r, 0, f"Prices older than {ctx.run.price_ages[0].limit_months} months", f.get("label_bold"))
@@ -109,7 +119,8 @@ def _write_sheet_index(ctx: ReportContext, ws, r):
     sheets += [("Comparison", "options side by side per quarter"), ("Breakeven", "breakeven fee, volume, utilization"),
                ("NPV_IRR", "switching cash flows, NPV, IRR, payback"),
                ("Sensitivity", "tornado of key drivers; cheapest option by volume and API price"),
-               ("Checks", "every check and the master check")]
+               ("Checks", "every check and the master check"),
+               ("Snapshot", "the inputs as built, for the stale-input check")]
     for name, text in sheets:
         r += 1
         ws.write_url(r, 0, f"internal:{quote_sheet(name)}!A1", string=name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tcomodel.report.styles import Formats
-from tcomodel.sheet import Item, Layout, cached_value, render, write_block
+from tcomodel.sheet import Item, Layout, absolute_ref, cached_value, render, write_block
 from tcomodel.sheet.engine import evaluate_over
 
 PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
@@ -32,6 +32,14 @@ class ReportContext:
         self.values = run.values
         self.sheet_names = sheet_names
         self.ws = {}
+        self.case_inputs = run.cases.input_values(run.model, run.case)  # the selected case's input values
+        self.snapshot: list = []  # the Inputs sheet's constant cells: (kind, row, label, [(layout name, value, col)])
+        self.taken_names: set[str] = {"CASE", "CASEINDEX", "MASTERSTATUS"}  # defined names in use (upper case)
+
+    def define_name(self, name: str, sheet: str, row: int, col: int) -> None:
+        """Define ``name`` for one cell (absolute reference)."""
+        self.taken_names.add(name.upper())
+        self.wb.define_name(name, absolute_ref(sheet, row, col))
 
     def title(self, ws, title, subtitle):
         ws.write_string(0, 0, title, self.f.get("title"))
@@ -72,6 +80,13 @@ class ReportContext:
     def formula(self, ws, row, col, expr, fmt, value, label="formula", unit=""):
         """A scalar cell holding ``expr`` with ``value`` cached (display values such as "n/a" for #N/A)."""
         self.cell(ws, row, col, Item(label, unit, expr), fmt, value)
+
+    def write_row_formula(self, ws, row, expr, fmt, values, label="formula", unit=""):
+        """A period row holding ``expr`` in every period column, ``values`` cached."""
+        it = Item(label, unit, expr)
+        for p in range(self.n):
+            ws.write_formula(row, self.L.period_col(p), render(it, p, self.L, ws.name), fmt,
+                             cached_value(values[p]))
 
     def evaluated(self, ws, row, col, expr, fmt, label="formula", unit=""):
         """A scalar cell holding ``expr`` over the run's line items, its cached value evaluated by the

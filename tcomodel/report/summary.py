@@ -102,7 +102,8 @@ def _write_breakeven_fees(ctx: ReportContext, ws, r) -> int:
             continue  # an unknown fee leads the Summary (above)
         ws.write_string(r, 0, f"{oid}: fee in the inputs")
         fee = m.inputs[om.fee_input]
-        ctx.formula(ws, r, 2, inp(om.fee_input), f.get("link", "#,##0"), fee.value, fee.label, fee.unit)
+        ctx.formula(ws, r, 2, inp(om.fee_input), f.get("link", "#,##0"), float(ctx.case_inputs[om.fee_input]),
+                    fee.label, fee.unit)
         fee_unit = f"{ctx.sc.rental[oid].currency}/month ex VAT"
         ws.write_string(r, 3, fee_unit, f.get("unit"))
         r += 1
@@ -204,7 +205,7 @@ def _write_known_first(ctx: ReportContext, ws, r) -> int:
         n_lo, n_hi = ctx.run.fleet_range(oid) or (1, 1)
         servers = f"{n_lo}" if n_lo == n_hi else f"{n_lo} to {n_hi}"
         ctx.section(ws, r, f"Known first: the monthly fee of {oid} per server is unknown; {fee_def.value:,.0f} "
-                           f"{fee_def.unit.split('/')[0]}/month per server is an assumption ({oid} runs "
+                           f"{fee_def.unit.split('/')[0]}/month per server is the Base assumption ({oid} runs "
                            f"{servers} servers incl. spares: a quote for the whole allocation compares with "
                            f"the fee x servers)", 6)
         r = _write_fee_breakevens(ctx, ws, r + 1, oid, fee_def)
@@ -262,7 +263,7 @@ def _write_quality_basis(ctx: ReportContext, ws, r, scored) -> int:
         ws.write_string(r, 5, opt.quality_model_variant or "")  # last: a long name overflows to the right
         for c, name in ((2, f"{oid}.quality_score"), (3, f"{oid}.quality_chance_level")):
             d = ctx.m.inputs[name]
-            ctx.formula(ws, r, c, inp(name), f.get("link", "0.0"), d.value, d.label, d.unit)
+            ctx.formula(ws, r, c, inp(name), f.get("link", "0.0"), float(ctx.case_inputs[name]), d.label, d.unit)
         above = next((it for sec in om.sections for it in sec.items
                       if it.label.startswith("Score above chance")), None)
         if above is not None:

@@ -7,7 +7,7 @@ import datetime as dt
 from tcomodel.finance.build import DAYS_PER_WEEK, HOURS_PER_DAY  # constants only
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, QUARTER_LABELS, ReportContext
-from tcomodel.sheet import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER, inp, render
+from tcomodel.sheet import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER
 
 UNIT_CONSTANTS = (
     (HOURS_PER_QUARTER, "Hours per quarter (365.25-day year / 4 x 24)", "hours", "HoursPerQuarter"),
@@ -55,8 +55,8 @@ def write_time_sheet(ctx: ReportContext):
         ws.write_string(r, 1, unit, f.get("unit"))
         ws.write_number(r, 2, const.value, f.get("formula", "#,##0.0##"))
         ws.write_string(r, 3, name, f.get("source"))
-        ctx.L.add_constant(const.name, "Time", (r, 2))
         ctx.L.add_input(f"constant.{name}", "Time", (r, 2))
-        ctx.wb.define_name(name, render(inp(f"constant.{name}"), None, ctx.L, None))
+        ctx.define_name(name, "Time", r, 2)
+        ctx.L.add_constant(const.name, "Time", (r, 2), defined_name=name)
         r += 1
     ctx.calc_columns(ws)

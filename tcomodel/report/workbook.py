@@ -16,7 +16,7 @@ import xlsxwriter
 
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
-from tcomodel.xlsxmanifest import record_formulas
+from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, SCENARIO_PROPERTY, record_formulas
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
 from tcomodel.report.report_context import HEADER_ROW, ReportContext
@@ -24,12 +24,13 @@ from tcomodel.report.cover import write_cover
 from tcomodel.report.inputs_sheet import write_inputs_sheet
 from tcomodel.report.roofline_sheet import write_roofline
 from tcomodel.report.sensitivity_sheet import write_sensitivity
+from tcomodel.report.snapshot_sheet import write_snapshot
 from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
 from tcomodel.xlsxprint import print_one_page_wide
 
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
-                "Sensitivity", "Checks")
+                "Sensitivity", "Checks", "Snapshot")
 from tcomodel.kinds import KIND_LABEL  # noqa: E402  (one registry of option kinds)
 
 
@@ -71,6 +72,12 @@ def _workbook(run, path: str, build_date: dt.date):
         "created": dt.datetime(build_date.year, build_date.month, build_date.day),
     })
     wb.set_calc_mode("auto")
+    # what `tcomodel verify` needs to rebuild each case from the same scenario and compare
+    scenario_path = getattr(run.scenario, "path", None)
+    if scenario_path:
+        wb.set_custom_property(SCENARIO_PROPERTY, str(Path(scenario_path).resolve()))
+    wb.set_custom_property(CASE_PROPERTY, run.case)
+    wb.set_custom_property(BUILD_DATE_PROPERTY, build_date.isoformat())
     return wb
 
 
@@ -78,7 +85,7 @@ def _write(run, path: str, build_date: dt.date, progress=None):
     m = run.model
     ctx = ReportContext(run, _workbook(run, path, build_date), build_date, _option_sheet_names(m.options))
     order = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand"] + \
-            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks"]
+            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks", "Snapshot"]
     for name in order:
         ctx.ws[name] = ctx.wb.add_worksheet(name)
     # pass 1: place everything so any formula can reference any cell
@@ -89,9 +96,11 @@ def _write(run, path: str, build_date: dt.date, progress=None):
         p.assign_rows(ctx.L)
     irr_tails = place_irr_tails(ctx)
     checks_rows = place_checks(ctx)
+    snapshot_counts = write_snapshot(ctx)  # the Inputs sheet's constant cells, recorded by writing it
     # pass 2: write
     steps = [functools.partial(write_plan, ctx, p) for p in calc_plans] + [
-        functools.partial(write_irr_tails, ctx, irr_tails), functools.partial(write_checks, ctx, checks_rows),
+        functools.partial(write_irr_tails, ctx, irr_tails),
+        functools.partial(write_checks, ctx, checks_rows, snapshot_counts),
         functools.partial(write_roofline, ctx), functools.partial(write_sensitivity, ctx),
         functools.partial(write_summary, ctx, KIND_LABEL), functools.partial(write_cover, ctx)]
     total = len(steps) + 2  # + the manifest, + compressing the file
@@ -101,7 +110,7 @@ def _write(run, path: str, build_date: dt.date, progress=None):
             progress(i, total)
     for name in order:
         print_one_page_wide(ctx.ws[name], f"&L{ctx.sc.settings.scenario_name}&C{name}&RPage &P of &N")
-        if name not in ("Cover", "Summary", "Roofline", "Checks", "Inputs"):
+        if name not in ("Cover", "Summary", "Roofline", "Checks", "Inputs", "Snapshot"):
             ctx.ws[name].repeat_rows(HEADER_ROW)
     record_formulas(ctx.wb, "build")
     if progress is not None:

@@ -55,7 +55,8 @@ class _Evaluator:
                 elif e.op == "/":
                     r = np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
                 elif e.op == "^":
-                    r = np.where((a == 0) & (b <= 0), np.nan, np.power(a, b))
+                    # an error stays an error: numpy's nan**0 and 1**nan are 1
+                    r = np.where(np.isnan(a) | np.isnan(b) | ((a == 0) & (b <= 0)), np.nan, np.power(a, b))
                 else:  # pragma: no cover
                     raise SheetError(f"unknown operator {e.op}")
             return clean(r)

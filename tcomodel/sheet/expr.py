@@ -402,6 +402,10 @@ def NA() -> Func:
     return Func("NA")
 
 
+def CHOOSE(k, *options) -> Func:
+    return Func("CHOOSE", k, *options)
+
+
 def balanced_sum(parts):
     """a + b + c ... as a balanced tree: depth log2(n), so hundreds of options or vintages do not
     exhaust recursion when the expression is walked (the rendered formula evaluates in the same order)."""
@@ -448,6 +452,11 @@ def index(row, position) -> Aggregate:
 def match(value, row) -> Aggregate:
     """MATCH(value, row, 0): 1-based position of the first period equal to value; #N/A if none."""
     return Aggregate("MATCH", (row,), (value,))
+
+
+def count_different(a, b) -> Aggregate:
+    """How many period cells of row ``a`` differ from row ``b``."""
+    return Aggregate("COUNT_DIFFERENT", (a, b))
 
 
 def row_max(row) -> Aggregate:

@@ -140,6 +140,15 @@ def _iferror(x, alt):
     return np.where(np.isnan(x), alt, x)
 
 
+def _choose(k, *options):
+    """CHOOSE(k, a, b, ...): the k-th option (k truncated); #VALUE! (NaN) outside 1..len(options)."""
+    k = np.trunc(np.asarray(k, dtype=float))
+    out = np.full(np.broadcast(k, *options).shape, np.nan)
+    for i, opt in enumerate(options, start=1):
+        out = np.where(k == i, opt, out)
+    return clean(out)
+
+
 # --- aggregates ----------------------------------------------------------------------------------
 
 def _total(rows, sc, periods):
@@ -167,6 +176,11 @@ def _index(rows, sc, periods):
     return np.where(ok, np.take_along_axis(row, idx, axis=-1), np.nan)
 
 
+def _count_different(rows, sc, periods):
+    a, b = np.broadcast_arrays(rows[0], rows[1])
+    return np.sum(~approx_equal(a, b), axis=-1, keepdims=True).astype(float)
+
+
 def _match(rows, sc, periods):
     row, val = np.broadcast_arrays(rows[0], sc[0])
     hit = approx_equal(row, val)
@@ -183,6 +197,7 @@ FUNCTIONS: dict[str, Fn] = {
     "CEILING": Fn((2, 2), excel_ceiling, "CEILING"),
     "IFERROR": Fn((2, 2), _iferror, "IFERROR"),
     "NA": Fn((0, 0), lambda: np.array([np.nan]), "NA"),
+    "CHOOSE": Fn((2, 30), _choose, "CHOOSE"),
     # aggregates: whole rows -> one cell
     "TOTAL": Fn((1, 1), _total, "SUM({r0})", aggregate=True),
     "NPV": Fn((1, 1), lambda rows, sc, p: excel_npv(sc[0], rows[0]), "NPV({s0},{r0})", aggregate=True, scalars=1),
@@ -192,4 +207,6 @@ FUNCTIONS: dict[str, Fn] = {
     "SUMPRODUCT": Fn((2, 2), _sumproduct, "SUMPRODUCT({r0},{r1})", aggregate=True),
     "INDEX": Fn((1, 1), _index, "INDEX({r0},{s0})", aggregate=True, scalars=1),
     "MATCH": Fn((1, 1), _match, "MATCH({s0},{r0},0)", aggregate=True, scalars=1),
+    # cells of two rows that differ (the stale-input guard: the Inputs sheet against its Snapshot)
+    "COUNT_DIFFERENT": Fn((2, 2), _count_different, "SUMPRODUCT(--({r0}<>{r1}))", aggregate=True),
 }

@@ -54,6 +54,8 @@ class Layout:
     items: dict[Item, RowLoc] = field(default_factory=dict)
     scalars: dict[Item, CellLoc] = field(default_factory=dict)
     constants: dict[str, CellLoc] = field(default_factory=dict)  # named unit constants shown in a cell
+    input_names: dict[str, str] = field(default_factory=dict)  # input -> the workbook's defined name of its cell
+    constant_names: dict[str, str] = field(default_factory=dict)  # Const.name -> defined name
     written: list[WrittenCell] = field(default_factory=list)
     errors: list[WrittenCell] = field(default_factory=list)  # cells written with a #N/A cached value
 
@@ -63,15 +65,20 @@ class Layout:
             return xl_cell_to_rowcol(cell.replace("$", ""))
         return tuple(cell)
 
-    def add_input(self, name: str, sheet: str, cell) -> None:
-        """Register a scalar input at ``cell`` ('C7' or (row, col))."""
+    def add_input(self, name: str, sheet: str, cell, defined_name: str | None = None) -> None:
+        """Register a scalar input at ``cell`` ('C7' or (row, col)); formulas reference it by ``defined_name``
+        where given (the caller defines that name in the workbook)."""
         r, c = self._cell(cell)
         self.inputs[name] = CellLoc(sheet, r, c)
+        if defined_name:
+            self.input_names[name] = defined_name
 
-    def add_constant(self, name: str, sheet: str, cell) -> None:
+    def add_constant(self, name: str, sheet: str, cell, defined_name: str | None = None) -> None:
         """A named constant (Const.name, e.g. 'hours per quarter') that formulas reference instead of its number."""
         r, c = self._cell(cell)
         self.constants[name] = CellLoc(sheet, r, c)
+        if defined_name:
+            self.constant_names[name] = defined_name
 
     def add_row(self, name: str, sheet: str, row: int) -> None:
         """Register a row input or timeline row (0-based row) spanning the period columns."""
@@ -112,6 +119,11 @@ def quote_sheet(name: str) -> str:
     return quote_sheetname(name)
 
 
+def absolute_ref(sheet: str, row: int, col: int) -> str:
+    """``=Sheet!$C$3``: what a defined name refers to (0-based row and column)."""
+    return f"={quote_sheet(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
+
+
 def _prefix(target_sheet: str, here: str) -> str:
     return "" if target_sheet == here else quote_sheet(target_sheet) + "!"
 
@@ -142,6 +154,8 @@ class _Renderer:
         L = self.L
         if isinstance(e, Const):
             loc = L.constants.get(e.name) if e.name else None
+            if e.name in L.constant_names:
+                return L.constant_names[e.name], 6
             if loc is not None:
                 return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
             s = format_number(e.value)
@@ -149,6 +163,8 @@ class _Renderer:
         if isinstance(e, Text):
             return '"' + e.value.replace('"', '""') + '"', 6
         if isinstance(e, Input):
+            if e.name in L.input_names:
+                return L.input_names[e.name], 6
             loc = L.inputs.get(e.name)
             if loc is None:
                 raise SheetError(f"input {e.name!r} has no cell in the layout")

@@ -8,7 +8,7 @@ import os
 
 from tcomodel.fileio import atomic_paths, check_target
 from tcomodel.sweep.montecarlo import MAX_SAMPLES, SweepResult, run_sweep, to_json_dict, validate_samples
-from tcomodel.sweep.ranges import SampledInput, resolve_ranges
+from tcomodel.finance.input_ranges import SampledInput, resolve_ranges
 from tcomodel.sweep.sweep_xlsx import default_output_path, write_sweep_xlsx
 
 

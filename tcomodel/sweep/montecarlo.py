@@ -17,7 +17,7 @@ import numpy as np
 from tcomodel.errors import UsageError
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import collect_items
-from tcomodel.sweep.ranges import SampledInput, resolve_ranges
+from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
 
 MAX_SAMPLES = 10_000_000
 MAX_CHUNK_SAMPLES = 10_000
@@ -100,27 +100,7 @@ def draw(inputs: list[SampledInput], samples: int, rng: np.random.Generator) -> 
 
 def chunk_values(model, base_values: dict, inputs: list[SampledInput], draws: np.ndarray) -> dict:
     """The evaluate() input dict for a block of samples: sampled scalars [n], scaled rows [n, quarters]."""
-    vals = dict(base_values)
-    n = draws.shape[0]
-    multipliers: dict[str, np.ndarray] = {}
-    for j, si in enumerate(inputs):
-        if not si.is_row:
-            for name in si.names:
-                vals[name] = draws[:, j]
-            continue
-        for name in si.names:
-            base = np.asarray(model.row_inputs[name].values, dtype=float)
-            m = multipliers.setdefault(name, np.ones((n, base.shape[-1])))
-            if si.quarter_index is None:
-                m *= draws[:, j:j + 1]
-            else:
-                m[:, si.quarter_index] *= draws[:, j]
-    for name, m in multipliers.items():
-        row = np.asarray(model.row_inputs[name].values, dtype=float)[None, :] * m
-        if any(si.clip_share and name in si.names for si in inputs):
-            row = np.clip(row, 0.0, 1.0)
-        vals[name] = row
-    return vals
+    return apply_ranges(model, base_values, inputs, draws)
 
 
 def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int | None = None,

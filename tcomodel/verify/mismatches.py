@@ -61,10 +61,26 @@ class VerifyResult:
     kind: str = "build"  # which command wrote it: build, sweep or compare
     recorded_formulas: int = 0
     formula_changes: list[FormulaChange] = field(default_factory=list)
+    cases: object = None  # verify.case_checks.CaseReport: inputs vs the scenario, each case vs the engine
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and not self.formula_changes
+        return not self.mismatches and not self.formula_changes and (self.cases is None or self.cases.ok)
+
+    def cases_summary(self) -> str:
+        c = self.cases
+        if c is None:
+            return ""
+        if c.note and not c.checked:
+            lines = [f"cases: not checked ({c.note})"]
+        else:
+            per_case = ", ".join(f"{k} {'agrees' if not v else f'{len(v)} differ'}" for k, v in c.mismatches.items())
+            lines = [f"cases against a fresh engine build of {c.scenario} ({c.cells} formula cells each): {per_case}"]
+        if c.input_differences:
+            lines.append(f"{len(c.input_differences)} input cell(s) differ from the scenario workbook {c.scenario}")
+        elif c.scenario is not None:
+            lines.append(f"every input cell equals the scenario workbook {c.scenario}")
+        return "\n".join(lines)
 
     @property
     def agreeing(self) -> int:
@@ -182,7 +198,7 @@ def _sheet_names(path) -> list[str]:
         wb.close()
 
 
-def verify_report(path, rel_tol: float = 1e-9, workdir=None) -> VerifyResult:
+def verify_report(path, rel_tol: float = 1e-9, workdir=None, scenario=None, cases: bool = True) -> VerifyResult:
     """Check a workbook written by tcomodel (build, sweep or compare): every formula is still the one
     tcomodel recorded in the workbook's manifest, and LibreOffice's recalculation of every formula cell
     matches its cached value. Raises NotAReportError for any other workbook."""
@@ -214,4 +230,13 @@ def verify_report(path, rel_tol: float = 1e-9, workdir=None) -> VerifyResult:
         reason = compare_values(a, b, rel_tol)
         if reason:
             res.mismatches.append(Mismatch(sheet, cell, f, a, b, reason))
+    from tcomodel.verify.case_switch import has_case_switch
+
+    if cases and kind == "build" and has_case_switch(p):  # a report with Low / Base / High
+        from tcomodel.verify.case_checks import CaseReport, check_cases, find_scenario
+
+        found, note = find_scenario(p, scenario)
+        res.cases = CaseReport(note=note) if found is None else check_cases(
+            p, found, rel_tol, read_values=read_values, read_formulas=read_formulas, recalculate=recalculate,
+            compare_values=compare_values, mismatch=Mismatch, workdir=workdir)
     return res

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tcomodel.errors import InputError, Problem
 
 # Inputs fixed by the model's structure (vintage count, timeline position, replica size, rental contract lag
@@ -183,3 +185,30 @@ def _resolve_workload(scenario, model, rec, common) -> SampledInput:
 
     return SampledInput(label=label, target=target, names=rows, is_row=True, quarter_index=qi, mode=1.0,
                         clip_share=WORKLOAD.field(fieldname).kind == "share", **common)
+
+
+def apply_ranges(model, base_values: dict, inputs: list[SampledInput], draws: np.ndarray) -> dict:
+    """The evaluate() input dict with every Ranges row set to its drawn value: ``draws`` is
+    [samples, inputs] (one column per resolved Ranges row). Scalars are set, Workload rows scaled
+    (multipliers of one row multiply; a share row stays within [0, 1])."""
+    vals = dict(base_values)
+    n = draws.shape[0]
+    multipliers: dict[str, np.ndarray] = {}
+    for j, si in enumerate(inputs):
+        if not si.is_row:
+            for name in si.names:
+                vals[name] = draws[:, j]
+            continue
+        for name in si.names:
+            base = np.asarray(model.row_inputs[name].values, dtype=float)
+            m = multipliers.setdefault(name, np.ones((n, base.shape[-1])))
+            if si.quarter_index is None:
+                m *= draws[:, j:j + 1]
+            else:
+                m[:, si.quarter_index] *= draws[:, j]
+    for name, m in multipliers.items():
+        row = np.asarray(model.row_inputs[name].values, dtype=float)[None, :] * m
+        if any(si.clip_share and name in si.names for si in inputs):
+            row = np.clip(row, 0.0, 1.0)
+        vals[name] = row
+    return vals
