@@ -259,11 +259,15 @@ def catalogue(kind, as_json):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
-@click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False),
+              help="Also write every line item as CSV here, in long form: option, section, line_item, unit, period "
+                   "(2027Q1, or total), value.")
+@click.option("--no-xlsx", is_flag=True, help="No Excel report: write only the JSON and/or the export (needs --json or "
+                                              "--export).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def build(scenario, output, json_path, no_xlsx, force, quiet):
+def build(scenario, output, json_path, export_path, no_xlsx, force, quiet):
     """Build the TCO report for SCENARIO (a scenario workbook): cost per million tokens, TCO, NPV, IRR,
     payback and breakeven for every option, as a formatted Excel workbook with live formulas.
 
@@ -274,8 +278,8 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
 
     from tcomodel.api import build as build_api
 
-    if no_xlsx and json_path is None:
-        raise click.UsageError("--no-xlsx writes nothing without --json PATH")
+    if no_xlsx and json_path is None and export_path is None:
+        raise click.UsageError("--no-xlsx writes nothing without --json PATH or --export PATH")
     if no_xlsx and output is not None:
         raise click.UsageError("--no-xlsx and -o/--output contradict each other")
     xlsx_path = None
@@ -287,7 +291,8 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
             output = str(Path("outputs") / f"{safe}-{dt.date.today().isoformat()}.xlsx")
         xlsx_path = output
     with Progress("building", quiet=quiet, after_s=2.0) as progress:
-        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, force=force, progress=progress)
+        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, export_path=export_path, force=force,
+                        progress=progress)
     m = run.model
     click.echo(f"{run.scenario.settings.scenario_name}: {len(m.options)} options, {len(m.quarters)} quarters, "
                f"currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
@@ -305,6 +310,8 @@ def build(scenario, output, json_path, no_xlsx, force, quiet):
         click.echo(f"wrote {xlsx_path}")
     if json_path:
         click.echo(f"wrote {json_path}")
+    if export_path:
+        click.echo(f"wrote {export_path}")
 
 
 @main.command()
