@@ -71,8 +71,8 @@ def test_one_row_per_line_item_and_period(run, table):
     n = len(m.quarters)
     tails = [c.irr_tail for c in list(m.comparisons.values()) + list(m.pairs.values()) if c.irr_tail is not None]
     items = m.all_items() + tails
-    period_items = [it for it in items if np.ndim(run.values[it]) == 1]
-    scalar_items = [it for it in items if np.ndim(run.values[it]) == 0]
+    period_items = [it for it in items if not it.is_scalar]  # a row in the report
+    scalar_items = [it for it in items if it.is_scalar]  # one cell
     assert len(period_items) + len(scalar_items) == len(items) == len(set(items))
     expected = n * len(period_items) + len(scalar_items) + sum(1 for it in period_items if it.total)
     assert len(table) == expected
