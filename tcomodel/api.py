@@ -8,21 +8,26 @@ import json
 import os
 import time
 
+from tcomodel.errors import OutputError as _OutputError  # private: not API
 from tcomodel.fileio import atomic_paths as _atomic_paths, check_target as _check_target  # private: not API
 from tcomodel.finance import ModelRun, run_model, to_json_dict
+from tcomodel.finance.line_items import write_csv as _write_csv  # private: not API
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
 from tcomodel.roofline import Estimate, check_claim, estimate
 
 
 def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | None = None,
-          xlsx_path: str | os.PathLike | None = None, build_date: dt.date | None = None, force: bool = False,
+          xlsx_path: str | os.PathLike | None = None, export_path: str | os.PathLike | None = None,
+          build_date: dt.date | None = None, force: bool = False,
           progress=None, case: str = "base") -> ModelRun:
     """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report.
 
     ``case`` (low, base or high) selects the Ranges sheet's low or high value for every ranged input; the
-    report carries all three cases and opens on this one. ``build_date`` (default today) dates the report and measures the age of its prices. Both outputs
-    are checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
-    into place together at the end, so a failed or interrupted build leaves neither.
+    report carries all three cases and opens on this one; the JSON and the export hold this case.
+    ``build_date`` (default today) dates the report and measures the age of its prices. Every output
+    is checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
+    into place together at the end, so a failed or interrupted build leaves none.
+    ``export_path`` receives every line item as CSV in long form (``ModelRun.line_items()``).
     ``progress(done_percent, 100, elapsed_s)`` is called as the build advances.
     """
     t0 = time.perf_counter()
@@ -31,18 +36,24 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
         if progress is not None:
             progress(min(100, int(percent)), 100, time.perf_counter() - t0)
 
-    outputs = [json_path, xlsx_path]
+    outputs = [json_path, xlsx_path, export_path]
+    seen: dict = {}
     for p in outputs:  # fail fast, before the (possibly slow) load
         if p is not None:
-            _check_target(p, force_readonly=force, protect=[scenario_path])
+            real = os.path.abspath(_check_target(p, force_readonly=force, protect=[scenario_path]))
+            if real in seen:
+                raise _OutputError(f"{seen[real]} and {p} are the same file; give each output its own path")
+            seen[real] = p
     scenario = load_scenario(scenario_path)
     tick(10)
     run = run_model(scenario, build_date=build_date, case=case)
     tick(30)
-    if json_path is None and xlsx_path is None:
+    if all(p is None for p in outputs):
         tick(100)
         return run
-    with _atomic_paths(outputs, force_readonly=force, protect=[scenario_path]) as (json_tmp, xlsx_tmp):
+    with _atomic_paths(outputs, force_readonly=force, protect=[scenario_path]) as (json_tmp, xlsx_tmp, csv_tmp):
+        if csv_tmp is not None:
+            _write_csv(run.line_items(), csv_tmp)
         if json_tmp is not None:
             json_tmp.write_text(json.dumps(to_json_dict(run), indent=2, sort_keys=False) + "\n")
         tick(35)

@@ -272,14 +272,18 @@ def catalogue(kind, as_json):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
-@click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False),
+              help="Also write every line item as CSV here, in long form: option, section, line_item, unit, period "
+                   "(2027Q1, or total), value.")
+@click.option("--no-xlsx", is_flag=True, help="No Excel report: write only the JSON and/or the export (needs --json or "
+                                              "--export).")
 @click.option("--case", "case", type=click.Choice(["low", "base", "high"], case_sensitive=False), default="base",
-              show_default=True, help="The case the report opens on and the JSON holds: every input with a range on "
-                                      "the Ranges sheet at its low or high value. The report carries all three.")
+              show_default=True, help="The case the report opens on and the JSON and export hold: every input with a "
+                                      "range on the Ranges sheet at its low or high value. The report carries all three.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def build(scenario, output, json_path, no_xlsx, case, force, quiet):
+def build(scenario, output, json_path, export_path, no_xlsx, case, force, quiet):
     """Build the TCO report for SCENARIO (a scenario workbook): cost per million tokens, TCO, NPV, IRR,
     payback and breakeven for every option, as a formatted Excel workbook with live formulas.
 
@@ -290,8 +294,8 @@ def build(scenario, output, json_path, no_xlsx, case, force, quiet):
 
     from tcomodel.api import build as build_api
 
-    if no_xlsx and json_path is None:
-        raise click.UsageError("--no-xlsx writes nothing without --json PATH")
+    if no_xlsx and json_path is None and export_path is None:
+        raise click.UsageError("--no-xlsx writes nothing without --json PATH or --export PATH")
     if no_xlsx and output is not None:
         raise click.UsageError("--no-xlsx and -o/--output contradict each other")
     xlsx_path = None
@@ -304,8 +308,8 @@ def build(scenario, output, json_path, no_xlsx, case, force, quiet):
             output = str(Path("outputs") / f"{safe}{suffix}-{dt.date.today().isoformat()}.xlsx")
         xlsx_path = output
     with Progress("building", quiet=quiet, after_s=2.0) as progress:
-        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, force=force, progress=progress,
-                        case=case.lower())
+        run = build_api(scenario, json_path=json_path, xlsx_path=xlsx_path, export_path=export_path, force=force,
+                        progress=progress, case=case.lower())
     m = run.model
     click.echo(f"{run.scenario.settings.scenario_name} ({run.case_label} case): {len(m.options)} options, "
                f"{len(m.quarters)} quarters, currency {m.currency}; master check {'OK' if run.scalar(m.master_check) == 0 else 'FAILED'}")
@@ -323,6 +327,8 @@ def build(scenario, output, json_path, no_xlsx, case, force, quiet):
         click.echo(f"wrote {xlsx_path}")
     if json_path:
         click.echo(f"wrote {json_path}")
+    if export_path:
+        click.echo(f"wrote {export_path}")
 
 
 @main.command()

@@ -99,6 +99,7 @@ class OptionModel:
     quality: str | None = None  # input name of the quality score
     levelized_per_correct: Item | None = None
     nbv_total: Item | None = None
+    depreciation: Item | None = None  # owned: book depreciation (P&L), for the JSON
     nbv_negative: Item | None = None  # owned: sum of negative book values over vintages (check)
     vintage_checks: list = field(default_factory=list)  # (nbv item, salvage item) pairs
     checks: list = field(default_factory=list)  # (label, scalar item) rows for the Checks sheet, 0 when fine

@@ -12,6 +12,7 @@ from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.cases import CASE_LABEL, CaseTable, case_table, check_case
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
+from tcomodel.finance.line_items import line_items, row_total
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, price_volume_grid, tornado, tornado_tables
@@ -67,6 +68,11 @@ class ModelRun:
 
     def value(self, it) -> float | np.ndarray:
         return self.values[it]
+
+    def line_items(self):
+        """Every line item as a pandas DataFrame in long form (option, section, line_item, unit, period,
+        value); conventions in tcomodel.finance.line_items."""
+        return line_items(self.model, self.values)
 
     def scalar(self, it) -> float | None:
         """A scalar result, None where the model gives #N/A (an undefined IRR, no payback)."""
@@ -152,6 +158,7 @@ def to_json_dict(run: ModelRun) -> dict:
                 "replicas": [_num(x) for x in run.values[om.fleet]] if om.fleet is not None else None,
             },
         }
+        d.update(_cost_detail(run, om))
         out["options"][oid] = d
     be = {}
     for sec in m.breakeven:
@@ -175,6 +182,21 @@ def to_json_dict(run: ModelRun) -> dict:
                          "age_months": round(a.age_months, 4), "limit_months": a.limit_months, "stale": a.stale}
                         for a in run.price_ages]
     return out
+
+
+def _series(run: ModelRun, it) -> dict:
+    v = run.values[it]
+    return {"quarterly": [_num(x) for x in v], "total": _num(row_total(v))}
+
+
+def _cost_detail(run: ModelRun, om) -> dict:
+    """Cost by category (the P&L view of the report's category chart); depreciation and closing net book value
+    where the option holds assets (None otherwise)."""
+    return {
+        "cost_categories": {name: _series(run, it) for name, it in om.categories.items()},
+        "depreciation": _series(run, om.depreciation) if om.depreciation is not None else None,
+        "book_value_closing": ([_num(x) for x in run.values[om.nbv_total]] if om.nbv_total is not None else None),
+    }
 
 
 def _quality(opt) -> dict | None:

@@ -99,8 +99,8 @@ def build(ctx: Context, oid: str, opt, capacity):
     return finish(ctx, fr, "owned", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
-                  nbv_total=v.nbv, nbv_negative=v.negative, vintage_checks=v.checks, pv_basis=pv_basis,
-                  start_payments=start_pay)
+                  nbv_total=v.nbv, depreciation=v.depreciation, nbv_negative=v.negative, vintage_checks=v.checks,
+                  pv_basis=pv_basis, start_payments=start_pay)
 
 
 def resale_curve_shares(points, n_quarters: int) -> list[float]:
