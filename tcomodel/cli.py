@@ -98,15 +98,19 @@ def main():
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.option("--minimal", is_flag=True, help="One owned server and one hosted API over two years, no optional rows "
+                                               "(Claims, Ranges, Pairs, Staff): a small case to extend.")
 @handle_errors
-def init(path, force):
+def init(path, force, minimal):
     """Write a starter scenario workbook to PATH (the AarhusAI default scenario with the built-in
-    hardware and model catalogue). Refuses to overwrite an existing file unless --force."""
+    hardware and model catalogue, or with --minimal a two-option starter). Its scenario_name is PATH's
+    file name without .xlsx, so reports of different starters never share a path. Refuses to overwrite
+    an existing file unless --force."""
     from tcomodel.inputs import write_scenario_workbook
 
     if click.format_filename(path).lower().endswith(".xls"):
         raise TcoModelError("PATH must end in .xlsx")
-    write_scenario_workbook(path, force=force)
+    write_scenario_workbook(path, force=force, minimal=minimal)
     click.echo(f"wrote {path}; edit the pale-yellow cells, then: tcomodel validate {path}")
 
 
