@@ -11,6 +11,7 @@ import time
 from tcomodel.fileio import atomic_paths as _atomic_paths, check_target as _check_target  # private: not API
 from tcomodel.finance import ModelRun, run_model, to_json_dict
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
+from tcomodel.provenance import refuse_other_scenario as _refuse_other_scenario  # private: not API
 from tcomodel.roofline import Estimate, check_claim, estimate
 
 
@@ -20,8 +21,9 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
     """Load, validate and evaluate a scenario; optionally write the JSON results and the Excel report.
 
     ``build_date`` (default today) dates the report and measures the age of its prices. Both outputs
-    are checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
-    into place together at the end, so a failed or interrupted build leaves neither.
+    are checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets and outputs of
+    another scenario file, see tcomodel.provenance) and renamed into place together at the end, so a failed
+    or interrupted build leaves neither.
     ``progress(done_percent, 100, elapsed_s)`` is called as the build advances.
     """
     t0 = time.perf_counter()
@@ -35,6 +37,8 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
         if p is not None:
             _check_target(p, force_readonly=force, protect=[scenario_path])
     scenario = load_scenario(scenario_path)
+    # a report of another scenario file at the same path is never silently replaced (force: it is)
+    _refuse_other_scenario(outputs, scenario_path, scenario.settings.scenario_name, force=force)
     tick(10)
     run = run_model(scenario, build_date=build_date)
     tick(30)

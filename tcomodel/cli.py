@@ -264,7 +264,8 @@ def catalogue(kind, as_json):
               help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--force", is_flag=True, help="Replace output files that are read-only or hold the report of another "
+                                             "scenario file (refused otherwise: reports never overwrite each other).")
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def build(scenario, output, json_path, no_xlsx, force, quiet):

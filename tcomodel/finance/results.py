@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.build import build_tco_model
+from tcomodel.provenance import scenario_file
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
 from tcomodel.finance.model import TcoModel
@@ -92,6 +93,7 @@ def to_json_dict(run: ModelRun) -> dict:
     m, s = run.model, run.scenario
     out = {
         "scenario": s.settings.scenario_name,
+        "scenario_file": scenario_file(s.path),  # which workbook: outputs of another are not replaced
         "currency": m.currency,
         "quarters": [str(q) for q in m.quarters],
         "baseline": m.baseline,

@@ -17,6 +17,7 @@ import xlsxwriter
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
 from tcomodel.xlsxmanifest import record_formulas
+from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
 from tcomodel.report.report_context import HEADER_ROW, ReportContext
@@ -70,6 +71,9 @@ def _workbook(run, path: str, build_date: dt.date):
         "author": "tcomodel", "company": "", "comments": f"tcomodel {__version__}",
         "created": dt.datetime(build_date.year, build_date.month, build_date.day),
     })
+    # which scenario file it was built from, so a rebuild of another scenario never replaces it silently
+    wb.set_custom_property(SCENARIO_FILE_PROPERTY, scenario_file(run.scenario.path))
+    wb.set_custom_property(SCENARIO_NAME_PROPERTY, run.scenario.settings.scenario_name)
     wb.set_calc_mode("auto")
     return wb
 
