@@ -81,6 +81,8 @@ def _rel_tol(ctx, param, value):
 
 QUIET_HELP = "No progress bar (it is drawn on stderr only when stderr is a terminal)."
 FORCE_HELP = "Replace output files that are read-only."
+FORCE_HELP_SCENARIO = ("Replace output files that are read-only or hold the output of another scenario file "
+                       "(refused otherwise: reports never overwrite each other).")
 LINK_NOTE = ("A symlink is written through: the file it points to is replaced, the link stays. A folder, device "
              "or FIFO is refused.")
 
@@ -264,8 +266,7 @@ def catalogue(kind, as_json):
               help="Excel report path [default: outputs/<scenario-file-name>-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--no-xlsx", is_flag=True, help="Write only the JSON results, no Excel report (needs --json).")
-@click.option("--force", is_flag=True, help="Replace output files that are read-only or hold the report of another "
-                                             "scenario file (refused otherwise: reports never overwrite each other).")
+@click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def build(scenario, output, json_path, no_xlsx, force, quiet):
@@ -370,7 +371,7 @@ def compare(old, new, output, json_path, force):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def sweep(scenario, samples, seed, output, json_path, force, quiet):
