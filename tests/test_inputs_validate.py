@@ -76,7 +76,8 @@ def test_init_refuses_to_overwrite_without_force(template):
 
 
 def test_init_output_is_deterministic(tmp_path):
-    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    a, b = tmp_path / "a" / "s.xlsx", tmp_path / "b" / "s.xlsx"  # one name: init names the scenario after it
     CliRunner().invoke(main, ["init", str(a)])
     CliRunner().invoke(main, ["init", str(b)])
     za, zb = zipfile.ZipFile(a), zipfile.ZipFile(b)
