@@ -109,6 +109,13 @@ def test_minimal_report_opens_as_a_build_report(minimal, minimal_run):
     assert set(data["options"]) == {"owned", "api"}
 
 
+def test_minimal_report_recalculates_in_libreoffice(minimal_run):
+    _, out = minimal_run
+    res = invoke("verify", out / "r.xlsx")
+    assert res.exit_code == 0, res.output
+    assert re.search(r"^\d+ formula cells agree with LibreOffice within 1e-09; all \d+ formulas", res.output)
+
+
 # --- the scenario name of a starter -------------------------------------------------------------
 
 
