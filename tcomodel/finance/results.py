@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.build import build_tco_model
-from tcomodel.provenance import scenario_file
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
+from tcomodel.provenance import scenario_file
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, price_volume_grid, tornado, tornado_tables
 from tcomodel.sheet import evaluate
 

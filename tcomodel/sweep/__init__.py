@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 
-from tcomodel.provenance import refuse_other_scenario
 from tcomodel.fileio import atomic_paths, check_target
+from tcomodel.provenance import refuse_other_scenario
 from tcomodel.sweep.montecarlo import MAX_SAMPLES, SweepResult, run_sweep, to_json_dict, validate_samples
 from tcomodel.sweep.ranges import SampledInput, resolve_ranges
 from tcomodel.sweep.sweep_xlsx import default_output_path, write_sweep_xlsx

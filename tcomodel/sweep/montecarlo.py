@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tcomodel.provenance import scenario_file
 from tcomodel.errors import UsageError
+from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import collect_items
 from tcomodel.sweep.ranges import SampledInput, resolve_ranges

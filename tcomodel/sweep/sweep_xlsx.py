@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
-from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY
 from tcomodel.fileio import atomic_path
+from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY
 from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
 from tcomodel.xlsxprint import print_one_page_wide
