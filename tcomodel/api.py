@@ -13,6 +13,7 @@ from tcomodel.fileio import atomic_paths as _atomic_paths, check_target as _chec
 from tcomodel.finance import ModelRun, run_model, to_json_dict
 from tcomodel.finance.line_items import write_csv as _write_csv  # private: not API
 from tcomodel.inputs import Scenario, load_scenario, write_scenario_workbook
+from tcomodel.provenance import refuse_other_scenario as _refuse_other_scenario  # private: not API
 from tcomodel.roofline import Estimate, check_claim, estimate
 
 
@@ -25,7 +26,8 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
     ``case`` (low, base or high) selects the Ranges sheet's low or high value for every ranged input; the
     report carries all three cases and opens on this one; the JSON and the export hold this case.
     ``build_date`` (default today) dates the report and measures the age of its prices. Every output
-    is checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets) and renamed
+    is checked before any work (see tcomodel.fileio; ``force`` replaces read-only targets and outputs of
+    another scenario file, see tcomodel.provenance) and renamed
     into place together at the end, so a failed or interrupted build leaves none.
     ``export_path`` receives every line item as CSV in long form (``ModelRun.line_items()``).
     ``progress(done_percent, 100, elapsed_s)`` is called as the build advances.
@@ -45,6 +47,8 @@ def build(scenario_path: str | os.PathLike, *, json_path: str | os.PathLike | No
                 raise _OutputError(f"{seen[real]} and {p} are the same file; give each output its own path")
             seen[real] = p
     scenario = load_scenario(scenario_path)
+    # a report of another scenario file at the same path is never silently replaced (force: it is)
+    _refuse_other_scenario(outputs, scenario_path, scenario.settings.scenario_name, force=force)
     tick(10)
     run = run_model(scenario, build_date=build_date, case=case)
     tick(30)

@@ -81,6 +81,8 @@ def _rel_tol(ctx, param, value):
 
 QUIET_HELP = "No progress bar (it is drawn on stderr only when stderr is a terminal)."
 FORCE_HELP = "Replace output files that are read-only."
+FORCE_HELP_SCENARIO = ("Replace output files that are read-only or hold the output of another scenario file "
+                       "(refused otherwise: reports never overwrite each other).")
 LINK_NOTE = ("A symlink is written through: the file it points to is replaced, the link stays. A folder, device "
              "or FIFO is refused.")
 
@@ -98,15 +100,19 @@ def main():
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.option("--minimal", is_flag=True, help="One owned server and one hosted API over two years, no optional rows "
+                                               "(Claims, Ranges, Pairs, Staff): a small case to extend.")
 @handle_errors
-def init(path, force):
+def init(path, force, minimal):
     """Write a starter scenario workbook to PATH (the AarhusAI default scenario with the built-in
-    hardware and model catalogue). Refuses to overwrite an existing file unless --force."""
+    hardware and model catalogue, or with --minimal a two-option starter). Its scenario_name is PATH's
+    file name without .xlsx, so reports of different starters never share a path. Refuses to overwrite
+    an existing file unless --force."""
     from tcomodel.inputs import write_scenario_workbook
 
     if click.format_filename(path).lower().endswith(".xls"):
         raise TcoModelError("PATH must end in .xlsx")
-    write_scenario_workbook(path, force=force)
+    write_scenario_workbook(path, force=force, minimal=minimal)
     click.echo(f"wrote {path}; edit the pale-yellow cells, then: tcomodel validate {path}")
 
 
@@ -280,7 +286,7 @@ def catalogue(kind, as_json):
 @click.option("--case", "case", type=click.Choice(["low", "base", "high"], case_sensitive=False), default="base",
               show_default=True, help="The case the report opens on and the JSON and export hold: every input with a "
                                       "range on the Ranges sheet at its low or high value. The report carries all three.")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def build(scenario, output, json_path, export_path, no_xlsx, case, force, quiet):
@@ -389,7 +395,7 @@ def compare(old, new, output, json_path, force):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
-@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
 def sweep(scenario, samples, seed, output, json_path, force, quiet):

@@ -142,7 +142,6 @@ def read_manifest(path) -> tuple[str, dict[tuple[str, str], str], bool]:
     return kind, {(s, c): h for s, c, h in entries}, intact
 
 
-SCENARIO_PROPERTY = "tcomodel_scenario_path"  # the scenario file a report was built from (resolved path)
 CASE_PROPERTY = "tcomodel_case"  # low, base or high: the case a report was built with
 BUILD_DATE_PROPERTY = "tcomodel_build_date"  # ISO date the prices were aged at
 

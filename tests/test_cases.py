@@ -166,7 +166,7 @@ def test_verify_without_the_scenario_says_the_cases_were_not_checked(reports, so
     copy = tmp_path / "copy.xlsx"
     copy.write_bytes(paths["base"].read_bytes())
     with zipfile.ZipFile(copy) as zf:
-        assert "tcomodel_scenario_path" in zf.read("docProps/custom.xml").decode()
+        assert "tcomodel_scenario_file" in zf.read("docProps/custom.xml").decode()
     res = verify_report(copy, cases=False)
     assert res.ok and res.cases is None
     res = CliRunner().invoke(main, ["verify", str(copy), "--scenario", str(tmp_path / "missing.xlsx")])

@@ -15,6 +15,7 @@ from tcomodel.finance.finite import check_finite
 from tcomodel.finance.line_items import line_items, row_total
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
+from tcomodel.provenance import scenario_file
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, price_volume_grid, tornado, tornado_tables
 from tcomodel.sheet import evaluate
 
@@ -114,6 +115,7 @@ def to_json_dict(run: ModelRun) -> dict:
     m, s = run.model, run.scenario
     out = {
         "scenario": s.settings.scenario_name,
+        "scenario_file": scenario_file(s.path),  # which workbook: outputs of another are not replaced
         "currency": m.currency,
         "quarters": [str(q) for q in m.quarters],
         "baseline": m.baseline,

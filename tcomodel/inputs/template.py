@@ -167,9 +167,18 @@ def default_content() -> dict:
     }
 
 
-def write_scenario_workbook(path: str | os.PathLike, content: dict | None = None, *, force: bool = False) -> Path:
-    """Write a scenario workbook atomically; refuses to overwrite unless ``force``."""
-    content = default_content() if content is None else content
+def write_scenario_workbook(path: str | os.PathLike, content: dict | None = None, *, force: bool = False,
+                            minimal: bool = False) -> Path:
+    """Write a scenario workbook atomically; refuses to overwrite unless ``force``.
+
+    Without ``content``, the starter: the default scenario, or with ``minimal`` one owned server and one hosted
+    API (``starter.minimal_content``), its ``scenario_name`` the file's stem so reports never share a path."""
+    from tcomodel.inputs.starter import minimal_content, named_content, scenario_name_for
+
+    if content is None:
+        content = named_content(minimal_content() if minimal else default_content(), scenario_name_for(path))
+    elif minimal:
+        raise ValueError("minimal=True writes the minimal starter; it takes no content")
     path = Path(path)
     with atomic_path(path, force=force, force_readonly=force) as tmp:
         wb = xlsxwriter.Workbook(str(tmp))

@@ -16,7 +16,8 @@ import xlsxwriter
 
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
-from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, SCENARIO_PROPERTY, record_formulas
+from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, record_formulas
+from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
 from tcomodel.report.report_context import HEADER_ROW, ReportContext
@@ -71,11 +72,11 @@ def _workbook(run, path: str, build_date: dt.date):
         "author": "tcomodel", "company": "", "comments": f"tcomodel {__version__}",
         "created": dt.datetime(build_date.year, build_date.month, build_date.day),
     })
+    # which scenario file it was built from, so a rebuild of another scenario never replaces it silently
+    wb.set_custom_property(SCENARIO_FILE_PROPERTY, scenario_file(run.scenario.path))
+    wb.set_custom_property(SCENARIO_NAME_PROPERTY, run.scenario.settings.scenario_name)
     wb.set_calc_mode("auto")
-    # what `tcomodel verify` needs to rebuild each case from the same scenario and compare
-    scenario_path = getattr(run.scenario, "path", None)
-    if scenario_path:
-        wb.set_custom_property(SCENARIO_PROPERTY, str(Path(scenario_path).resolve()))
+    # with the scenario file, what `tcomodel verify` needs to rebuild each case and compare
     wb.set_custom_property(CASE_PROPERTY, run.case)
     wb.set_custom_property(BUILD_DATE_PROPERTY, build_date.isoformat())
     return wb

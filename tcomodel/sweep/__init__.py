@@ -7,6 +7,7 @@ import json
 import os
 
 from tcomodel.fileio import atomic_paths, check_target
+from tcomodel.provenance import refuse_other_scenario
 from tcomodel.sweep.montecarlo import MAX_SAMPLES, SweepResult, run_sweep, to_json_dict, validate_samples
 from tcomodel.finance.input_ranges import SampledInput, resolve_ranges
 from tcomodel.sweep.sweep_xlsx import default_output_path, write_sweep_xlsx
@@ -33,9 +34,12 @@ def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = Non
 
 
 def write_outputs(res: SweepResult, *, xlsx_path=None, json_path=None, protect=(), force: bool = False) -> None:
-    """Write the sweep workbook and/or JSON, renamed into place together (see tcomodel.fileio)."""
+    """Write the sweep workbook and/or JSON, renamed into place together (see tcomodel.fileio). An output
+    of another scenario file at a target is refused unless ``force`` (see tcomodel.provenance)."""
     if xlsx_path is None and json_path is None:
         return
+    if res.scenario_file is not None:
+        refuse_other_scenario([xlsx_path, json_path], res.scenario_file, res.scenario_name, kind="sweep", force=force)
     with atomic_paths([xlsx_path, json_path], protect=list(protect), force_readonly=force) as (xlsx_tmp, json_tmp):
         if xlsx_tmp is not None:
             write_sweep_xlsx(res, xlsx_tmp, atomic=False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.errors import UsageError
+from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import collect_items
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
@@ -42,6 +43,7 @@ class SweepResult:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     chunk_samples: int = 0
+    scenario_file: str | None = None  # the workbook sampled (resolved path): outputs of another are not replaced
 
     @property
     def option_ids(self) -> list[str]:
@@ -144,7 +146,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         scenario_name=sc.settings.scenario_name, currency=m.currency, baseline=m.baseline, samples=samples, seed=seed,
         options={o: (m.options[o].kind, m.options[o].label) for o in oids}, inputs=inputs, draws=draws,
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
-        seconds=time.perf_counter() - t0, chunk_samples=chunk_samples)
+        seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path))
 
 
 def _num(x):
@@ -155,6 +157,7 @@ def to_json_dict(res: SweepResult) -> dict:
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
     return {
         "scenario": res.scenario_name,
+        "scenario_file": res.scenario_file,
         "currency": res.currency,
         "baseline": res.baseline,
         "samples": res.samples,

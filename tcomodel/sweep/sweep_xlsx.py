@@ -15,6 +15,7 @@ import numpy as np
 import xlsxwriter
 
 from tcomodel.fileio import atomic_path
+from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY
 from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
 from tcomodel.xlsxprint import print_one_page_wide
@@ -57,6 +58,9 @@ def write_sweep_xlsx(res: SweepResult, path, *, protect=(), today: dt.date | Non
 def _write(res: SweepResult, path: str, today: dt.date | None) -> None:
     wb = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True, "in_memory": True})  # no temp files to leak on Ctrl-C
     wb.set_properties({"title": f"tcomodel sweep: {res.scenario_name}", "author": "tcomodel"})
+    if res.scenario_file is not None:  # which scenario file: a sweep of another is never replaced silently
+        wb.set_custom_property(SCENARIO_FILE_PROPERTY, res.scenario_file)
+    wb.set_custom_property(SCENARIO_NAME_PROPERTY, res.scenario_name)
     f = _formats(wb)
     _summary(wb, f, res, today or dt.date.today())
     _histograms(wb, f, res)

@@ -17,7 +17,8 @@ from pathlib import Path
 from tcomodel.errors import UsageError
 from tcomodel.finance.cases import CASE_LABEL, CASES
 from tcomodel.verify.case_switch import case_cell, has_case_switch, set_case
-from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, SCENARIO_PROPERTY, read_properties
+from tcomodel.provenance import SCENARIO_FILE_PROPERTY
+from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, read_properties
 
 INPUT_SHEETS = ("Inputs",)
 
@@ -56,7 +57,7 @@ def find_scenario(report: Path, given=None) -> tuple[Path | None, str]:
         if not p.is_file():
             raise UsageError(f"--scenario {given}: file not found")
         return p, ""
-    recorded = read_properties(report).get(SCENARIO_PROPERTY)
+    recorded = read_properties(report).get(SCENARIO_FILE_PROPERTY)
     if not recorded:
         return None, "the report does not record its scenario workbook; give --scenario to check the cases"
     p = Path(recorded)
