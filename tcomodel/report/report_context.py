@@ -47,7 +47,7 @@ class ReportContext:
             ws.write_string(row, self.L.period_col(p), str(q), self.f.get("header"))
 
     def calc_columns(self, ws, label_width: float = 58, unit_width: float = 16):
-        widths = (label_width, unit_width, 15, 15)
+        widths = (label_width, unit_width, 15, 19)  # a horizon total of 1e12 tokens with separators fits
         for col, w in enumerate(widths):
             ws.set_column(col, col, w)
         self.label_widths[ws.name] = widths
