@@ -32,7 +32,9 @@ def periods_per_page(label_widths, period_width: float, n_periods: int, max_per_
                      min_scale: int = 60) -> tuple[int, int]:
     """(period columns per page, print scale in %) for a sheet of label columns and ``n_periods`` period
     columns printed pages across: at most ``max_per_page`` periods a page, spread evenly over the pages, and
-    fewer a page where the labels are so wide that the scale would drop below ``min_scale``."""
+    fewer a page where the labels are so wide that the scale would drop below ``min_scale``. The scale is
+    Excel's with its default font; the sheet itself is set to fit that many pages wide, so a viewer with
+    other font metrics (LibreOffice without Carlito) scales to the same page breaks."""
     label_px = sum(column_px(w) for w in label_widths)
     pages = max(1, math.ceil(n_periods / max_per_page))
     while True:

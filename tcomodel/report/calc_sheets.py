@@ -116,11 +116,11 @@ def write_irr_tails(ctx: ReportContext, tails):
 
 def write_plan(ctx: ReportContext, p: SheetPlan):
     ws = ctx.ws[p.name]
-    ctx.title(ws, p.title, p.subtitle)
     ctx.period_header(ws)
     items = [e.payload for e in p.entries if e.kind == "item"]
     ctx.calc_columns(ws, min(LABEL_WIDTH_MAX, max([LABEL_WIDTH_MIN] + [len(it.label) + 2 for it in items])),
                      max([16] + [len(it.unit) + 2 for it in items]))
+    ctx.title_over_labels(ws, p.title, p.subtitle)
     for e in p.entries:
         if e.kind == "section":
             ctx.section(ws, e.row, e.payload, 3)

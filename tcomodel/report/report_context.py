@@ -40,6 +40,14 @@ class ReportContext:
         ws.write_string(0, 0, title, self.f.get("title"))
         ws.write_string(1, 0, subtitle, self.f.get("subtitle"))
 
+    def title_over_labels(self, ws, title, subtitle):
+        """The title, and the subtitle wrapped over the label columns (calc_columns first): these rows repeat on
+        every printed page, where a subtitle running on over the period columns would be cut."""
+        ws.write_string(0, 0, title, self.f.get("title"))
+        widths = self.label_widths[ws.name]
+        ws.merge_range(1, 0, 1, len(widths) - 1, subtitle, self.f.get("subtitle_wrap"))
+        ws.set_row(1, 15 * max(1, math.ceil(len(subtitle) / (0.95 * sum(widths)))))
+
     def period_header(self, ws, row=HEADER_ROW, titles=("Line item", "Unit", "Value", "Total")):
         for col, t in enumerate(titles):
             ws.write_string(row, col, t, self.f.get("header_left" if col == 0 else "header"))

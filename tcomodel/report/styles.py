@@ -74,6 +74,7 @@ _BORDER = {"border": 1, "border_color": "#D9D9D9"}
 _ROLES = {
     "title": {"bold": True, "font_size": 16, "font_color": HEADER_FILL},
     "subtitle": {"italic": True, "font_color": "#595959"},
+    "subtitle_wrap": {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "header": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "align": "center", "border": 1},
     "header_wrap": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "align": "center",
                     "valign": "vcenter", "border": 1, "text_wrap": True},
