@@ -102,6 +102,7 @@ class OptionModel:
     depreciation: Item | None = None  # owned: book depreciation (P&L), for the JSON
     nbv_negative: Item | None = None  # owned: sum of negative book values over vintages (check)
     vintage_checks: list = field(default_factory=list)  # (nbv item, salvage item) pairs
+    vintage_blocks: list = field(default_factory=list)  # (units bought item, the vintage's rows), per vintage
     checks: list = field(default_factory=list)  # (label, scalar item) rows for the Checks sheet, 0 when fine
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.sheet import Layout, cached_value, render
+
+LABEL_WIDTH_MIN, LABEL_WIDTH_MAX = 58, 90  # label column: every label fits up to the maximum
 
 
 @dataclass
@@ -112,13 +116,45 @@ def write_irr_tails(ctx: ReportContext, tails):
 
 def write_plan(ctx: ReportContext, p: SheetPlan):
     ws = ctx.ws[p.name]
-    ctx.title(ws, p.title, p.subtitle)
     ctx.period_header(ws)
-    ctx.calc_columns(ws)
+    items = [e.payload for e in p.entries if e.kind == "item"]
+    ctx.calc_columns(ws, min(LABEL_WIDTH_MAX, max([LABEL_WIDTH_MIN] + [len(it.label) + 2 for it in items])),
+                     max([16] + [len(it.unit) + 2 for it in items]))
+    ctx.title_over_labels(ws, p.title, p.subtitle)
     for e in p.entries:
         if e.kind == "section":
             ctx.section(ws, e.row, e.payload, 3)
         elif e.kind == "item":
             ctx.write_item(ws, e.payload, e.row)
+            if e.payload.name.startswith("breakeven_fee:"):
+                ctx.fee_or_words(ws, e.row, ctx.L.first_col, e.payload, ctx.f.get("unit"), words_only=True)
         elif e.kind == "note":
             ws.write_string(e.row, 0, e.payload, ctx.f.get("subtitle"))
+    _collapse_empty_vintages(ctx, ws, p.name)
+
+
+def empty_vintage_rows(ctx: ReportContext, sheet: str) -> list[int]:
+    """Rows of an owned option's vintages in which nothing is bought (every row of such a block is 0 but its
+    age), in sheet order."""
+    out = []
+    for oid, om in ctx.m.options.items():
+        if ctx.sheet_names.get(oid) != sheet:
+            continue
+        for units, rows in om.vintage_blocks:
+            if not np.any(np.asarray(ctx.values[units], dtype=float)):
+                out += [(ctx.L.scalars if it.is_scalar else ctx.L.items)[it].row for it in rows]
+    return out
+
+
+def _collapse_empty_vintages(ctx: ReportContext, ws, sheet: str):
+    """Group the empty vintage rows in a collapsed outline (level 1, hidden): the formulas stay, so any reference
+    to them holds, and a click on + opens them."""
+    rows = empty_vintage_rows(ctx, sheet)
+    if not rows:
+        return
+    ws.outline_settings(True, False, True, False)  # summary rows above the detail: the + sits on the row before
+    hidden = set(rows)
+    for r in rows:
+        ws.set_row(r, None, None, {"level": 1, "hidden": True})
+        if r - 1 not in hidden:
+            ws.set_row(r - 1, None, None, {"collapsed": True})

@@ -42,7 +42,8 @@ def write_inputs_sheet(ctx: ReportContext):
     ws.set_row(HEADER_ROW, 30)
     r = _write_scalar_inputs(ctx, ws, FIRST_ROW)
     _write_row_inputs(ctx, ws, r)
-    ws.set_column(0, 0, 46)
+    labels = [d.label for d in ctx.m.inputs.values()] + [d.label for d in ctx.m.row_inputs.values()]
+    ws.set_column(0, 0, min(90, max([46] + [len(t) + 2 for t in labels])))  # every label fits
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 16)
     ws.set_column(3, 3, 14)

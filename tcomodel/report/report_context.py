@@ -5,15 +5,17 @@ expressions; cached values come from the run."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from tcomodel.report.styles import Formats
-from tcomodel.sheet import Item, Layout, absolute_ref, cached_value, render, write_block
+from tcomodel.sheet import IF, Item, Layout, absolute_ref, cached_value, render, text, write_block
 from tcomodel.sheet.engine import evaluate_over
 
 PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
 FIRST_ROW = 5  # first line item row
-QUARTER_LABELS = "quarter_labels"  # the Time sheet's header row of quarter names, as a layout row
+QUARTER_LABELS = "quarter_labels"
+NO_FEE_MATCHES = "cannot match even at a zero fee"  # shown for a breakeven fee below zero  # the Time sheet's header row of quarter names, as a layout row
 
 
 class ReportContext:
@@ -40,10 +42,19 @@ class ReportContext:
         """Define ``name`` for one cell (absolute reference)."""
         self.taken_names.add(name.upper())
         self.wb.define_name(name, absolute_ref(sheet, row, col))
+        self.label_widths = {}  # sheet name -> widths of the label columns before the periods (for print)
 
     def title(self, ws, title, subtitle):
         ws.write_string(0, 0, title, self.f.get("title"))
         ws.write_string(1, 0, subtitle, self.f.get("subtitle"))
+
+    def title_over_labels(self, ws, title, subtitle):
+        """The title, and the subtitle wrapped over the label columns (calc_columns first): these rows repeat on
+        every printed page, where a subtitle running on over the period columns would be cut."""
+        ws.write_string(0, 0, title, self.f.get("title"))
+        widths = self.label_widths[ws.name]
+        ws.merge_range(1, 0, 1, len(widths) - 1, subtitle, self.f.get("subtitle_wrap"))
+        ws.set_row(1, 15 * max(1, math.ceil(len(subtitle) / (0.95 * sum(widths)))))
 
     def period_header(self, ws, row=HEADER_ROW, titles=("Line item", "Unit", "Value", "Total")):
         for col, t in enumerate(titles):
@@ -51,10 +62,11 @@ class ReportContext:
         for p, q in enumerate(self.m.quarters):
             ws.write_string(row, self.L.period_col(p), str(q), self.f.get("header"))
 
-    def calc_columns(self, ws):
-        ws.set_column(0, 0, 58)
-        ws.set_column(1, 1, 16)
-        ws.set_column(2, 3, 15)
+    def calc_columns(self, ws, label_width: float = 58, unit_width: float = 16):
+        widths = (label_width, unit_width, 15, 19)  # a horizon total of 1e12 tokens with separators fits
+        for col, w in enumerate(widths):
+            ws.set_column(col, col, w)
+        self.label_widths[ws.name] = widths
         ws.set_column(4, 4 + self.n - 1, PERIOD_COL_WIDTH)
         ws.freeze_panes(HEADER_ROW + 1, 4)
 
@@ -98,3 +110,16 @@ class ReportContext:
         """A cell that only references another (scalar) item (a link), with its value cached."""
         self.formula(ws, row, col, target, fmt, cached_value(self.values[target]), label or target.label,
                      target.unit)
+
+    def fee_or_words(self, ws, row, col, fee: Item, fmt, words_only: bool = False):
+        """A live cell showing a breakeven fee, or NO_FEE_MATCHES where the fee is below zero (no fee, not even
+        zero, makes the option match); ``words_only`` shows nothing for a fee at or above zero. The numeric fee
+        stays in its own cell, which formulas reference."""
+        v = float(self.values[fee])
+        negative = math.isfinite(v) and v < 0
+        shown = text("") if words_only else fee
+        if negative:
+            cached = NO_FEE_MATCHES
+        else:  # an error (#N/A) propagates through the IF
+            cached = "" if words_only and math.isfinite(v) else cached_value(self.values[fee])
+        self.formula(ws, row, col, IF(fee < 0, text(NO_FEE_MATCHES), shown), fmt, cached, fee.label, fee.unit)

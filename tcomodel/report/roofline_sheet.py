@@ -42,7 +42,7 @@ def write_roofline(ctx: ReportContext):
     _write_claims(ctx, ws, r)
     ws.set_column(0, 0, 48)
     ws.set_column(1, 1, 20)
-    ws.set_column(2, 2 + max(len(ids), 8), 20)
+    ws.set_column(2, 2 + max(len(ids), 8), 22)  # an option id in bold fits
     ws.set_column(9, 9, 90)
     ws.freeze_panes(FIRST_ROW - 1, 2)
 
@@ -62,7 +62,9 @@ def _write_operating_points(ctx: ReportContext, ws, r, ids) -> int:
     for j, oid in enumerate(ids):
         e = ests[oid][0]
         ws.write_string(r, 2 + j, f"{e.gpus} x {e.hardware_id}", f.get("engine"))
-        ws.write_string(r + 1, 2 + j, f"{e.model_id} {e.precision}, KV {e.kv_precision}, {e.engine}", f.get("engine"))
+        ws.write_string(r + 1, 2 + j, f"{e.model_id} {e.precision}, KV {e.kv_precision}, {e.engine}",
+                        f.get("engine_wrap"))
+    ws.set_row(r + 1, 30)  # two lines: model id, then precisions and engine
     ws.write_string(r, 0, "Hardware")
     ws.write_string(r + 1, 0, "Model, precision, engine")
     r += 2
@@ -99,8 +101,8 @@ def _write_curves(ctx: ReportContext, ws, r, ids, chart_row) -> int:
     col = 0
     for oid in ids:
         rows = curves[oid]
-        ws.write_string(r, col, f"{oid}: batch", f.get("header_left"))
-        ws.write_string(r, col + 1, "tok/s total", f.get("header"))
+        ws.write_string(r, col, f"{oid}: batch", f.get("header_wrap"))
+        ws.write_string(r, col + 1, "tok/s total", f.get("header_wrap"))
         for i, pt in enumerate(rows):
             ws.write_number(r + 1 + i, col, pt["batch"], f.get("engine", "#,##0"))
             ws.write_number(r + 1 + i, col + 1, pt["decode_tok_s_total"], f.get("engine", "#,##0"))
@@ -108,6 +110,7 @@ def _write_curves(ctx: ReportContext, ws, r, ids, chart_row) -> int:
                           "values": ["Roofline", r + 1, col + 1, r + len(rows), col + 1],
                           "marker": {"type": "circle", "size": 4}})
         col += 2
+    ws.set_row(r, 30)  # "<option id>: batch" wraps in its column
     longest = max((len(curves[oid]) for oid in ids), default=0)
     chart.set_title({"name": "Decode throughput vs batch (per replica)"})
     chart.set_x_axis({"name": "concurrent sequences (batch)", "log_base": 2, "min": 1})

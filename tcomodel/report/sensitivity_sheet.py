@@ -20,7 +20,7 @@ def write_sensitivity(ctx: ReportContext):
         r = _write_tornado(ctx, ws, r, table)
     _write_grid(ctx, ws, r)
     ws.set_column(0, 0, 56)
-    ws.set_column(1, 8, 17)
+    ws.set_column(1, 8, 22)  # an option id in the grid, and "At high (CCY/Mtok)", fit
 
 
 def _write_tornado(ctx: ReportContext, ws, r, t) -> int:

@@ -74,7 +74,10 @@ _BORDER = {"border": 1, "border_color": "#D9D9D9"}
 _ROLES = {
     "title": {"bold": True, "font_size": 16, "font_color": HEADER_FILL},
     "subtitle": {"italic": True, "font_color": "#595959"},
+    "subtitle_wrap": {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
     "header": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "align": "center", "border": 1},
+    "header_wrap": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "align": "center",
+                    "valign": "vcenter", "border": 1, "text_wrap": True},
     "header_left": {"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "border": 1},
     "section": {"bold": True, "bg_color": SECTION_FILL},
     "label": {},
@@ -85,7 +88,9 @@ _ROLES = {
     "total": {"bold": True, "font_color": "#000000", "left": 1, "left_color": "#A6A6A6"},
     "scalar": {"bold": True, "font_color": "#000000", "bg_color": "#F2F2F2", **_BORDER},
     "link": {"font_color": LINK_FONT},
+    "link_right": {"font_color": LINK_FONT, "align": "right"},  # a link that may show words instead of a number
     "engine": {"font_color": ENGINE_FONT, "bg_color": ENGINE_FILL, **_BORDER},
+    "engine_wrap": {"font_color": ENGINE_FONT, "bg_color": ENGINE_FILL, **_BORDER, "text_wrap": True, "valign": "top"},
     "check": {"bold": True, **_BORDER},
     "text": {"text_wrap": False},
     "wrap": {"text_wrap": True, "valign": "top"},

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
-from tcomodel.sheet import IFERROR, Item, index, inp, row_max, text, timeline, total
+from tcomodel.sheet import IF, IFERROR, Item, index, inp, row_max, text, timeline, total
 
 
 def write_summary(ctx: ReportContext, kind_label: dict):
@@ -26,8 +26,10 @@ def write_summary(ctx: ReportContext, kind_label: dict):
     if m.pairs:
         r = _write_pairs(ctx, ws, r)
     r = _write_charts(ctx, ws, r + 1)
+    ws.set_h_pagebreaks([r])  # the category table and its chart print together on a page of their own
     _write_categories(ctx, ws, r)
-    ws.set_column(0, 0, 54)
+    # every option label fits, also indented under "Known first"
+    ws.set_column(0, 0, min(90, max([54] + [len(om.label) + 5 for om in m.options.values()])))
     ws.set_column(1, 1, 16)
     ws.set_column(2, 12, 15)
     ws.freeze_panes(hr + 1, 1)
@@ -91,6 +93,15 @@ def _write_options_table(ctx: ReportContext, ws, hr, kind_label) -> int:
     return r
 
 
+def _fee_and_unit(ctx: ReportContext, ws, r, fee: Item, unit: str):
+    """A breakeven fee (C) and its unit (D), live; below zero C reads NO_FEE_MATCHES (right-aligned, it runs
+    left over the empty column B) and D is empty."""
+    ctx.fee_or_words(ws, r, 2, fee, ctx.f.get("link_right", "#,##0"))
+    v = float(ctx.values[fee])
+    ctx.formula(ws, r, 3, IFERROR(IF(fee < 0, text(""), text(unit)), text(unit)), ctx.f.get("unit"),
+                "" if math.isfinite(v) and v < 0 else unit, fee.label, fee.unit)
+
+
 def _write_breakeven_fees(ctx: ReportContext, ws, r) -> int:
     """Breakeven fee of rented options with a known fee against the baseline."""
     m, f = ctx.m, ctx.f
@@ -110,8 +121,7 @@ def _write_breakeven_fees(ctx: ReportContext, ws, r) -> int:
         it = be_items.get(f"breakeven_fee:{oid}:{m.baseline}")
         if it is not None:
             ws.write_string(r, 0, f"   costs the same as {m.baseline} at a fee of")
-            ctx.link(ws, r, 2, it, f.get("link", "#,##0"))
-            ws.write_string(r, 3, fee_unit, f.get("unit"))
+            _fee_and_unit(ctx, ws, r, it, fee_unit)
             r += 1
         r += 1
     return r
@@ -154,7 +164,8 @@ def _write_categories(ctx: ReportContext, ws, r):
         cats += [c for c in om.categories if c not in cats]
     ws.write_string(r, 0, "Option", f.get("header_left"))
     for j, c in enumerate(cats):
-        ws.write_string(r, 1 + j, c, f.get("header"))
+        ws.write_string(r, 1 + j, c, f.get("header_wrap"))
+    ws.set_row(r, 15 * max(1, max((math.ceil(len(c) / 13) for c in cats), default=1)))  # wrapped: no name cut
     r += 1
     first = r
     for oid, om in m.options.items():
@@ -238,11 +249,7 @@ def _write_fee_breakevens(ctx: ReportContext, ws, r, oid, fee_def) -> int:
         if it is None:
             continue
         ws.write_string(r, 0, f"   {m.options[other].label}")
-        ctx.link(ws, r, 2, it, f.get("link", "#,##0"))
-        ws.write_string(r, 3, fee_def.unit, f.get("unit"))
-        v = float(ctx.values[it])
-        if math.isfinite(v) and v < 0:
-            ws.write_string(r, 4, "below zero: cannot match even at a zero fee", f.get("unit"))
+        _fee_and_unit(ctx, ws, r, it, fee_def.unit)
         r += 1
     return r + 1
 
@@ -254,7 +261,8 @@ def _write_quality_basis(ctx: ReportContext, ws, r, scored) -> int:
     ctx.section(ws, r, "Quality basis: quality-adjusted cost = levelized cost / ((score - chance) / (100 - chance))", 6)
     r += 1
     for c, t in enumerate(("Option", "Benchmark", "Score", "Chance level", "Above chance", "Model variant served")):
-        ws.write_string(r, c, t, f.get("header_left" if c in (0, 5) else "header"))
+        ws.write_string(r, c, t, f.get("header_left" if c == 0 else "header_wrap"))
+    ws.set_row(r, 30)  # "Model variant served" wraps in its column
     for oid in scored:
         r += 1
         opt, om = ctx.sc.options[oid], ctx.m.options[oid]

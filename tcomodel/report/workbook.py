@@ -20,7 +20,7 @@ from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, record_for
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
-from tcomodel.report.report_context import HEADER_ROW, ReportContext
+from tcomodel.report.report_context import HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
 from tcomodel.report.cover import write_cover
 from tcomodel.report.inputs_sheet import write_inputs_sheet
 from tcomodel.report.roofline_sheet import write_roofline
@@ -28,7 +28,7 @@ from tcomodel.report.sensitivity_sheet import write_sensitivity
 from tcomodel.report.snapshot_sheet import write_snapshot
 from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
-from tcomodel.xlsxprint import print_one_page_wide
+from tcomodel.xlsxprint import print_one_page_wide, print_periods_across
 
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
                 "Sensitivity", "Checks", "Snapshot")
@@ -110,12 +110,26 @@ def _write(run, path: str, build_date: dt.date, progress=None):
         if progress is not None:
             progress(i, total)
     for name in order:
-        print_one_page_wide(ctx.ws[name], f"&L{ctx.sc.settings.scenario_name}&C{name}&RPage &P of &N")
-        if name not in ("Cover", "Summary", "Roofline", "Checks", "Inputs", "Snapshot"):
-            ctx.ws[name].repeat_rows(HEADER_ROW)
+        _print_setup(ctx, name)
     record_formulas(ctx.wb, "build")
     if progress is not None:
         progress(total - 1, total)
     ctx.wb.close()
     if progress is not None:
         progress(total, total)
+
+
+def _print_setup(ctx: ReportContext, name: str):
+    """Sheets with the period columns print pages across (label columns and header repeated); the rest one
+    page wide."""
+    # '&' starts a header/footer code: a literal one is written '&&'
+    scenario, sheet = ctx.sc.settings.scenario_name.replace("&", "&&"), name.replace("&", "&&")
+    ws, footer = ctx.ws[name], f"&L{scenario}&C{sheet}&RPage &P of &N"
+    if name in ctx.label_widths:
+        extra = 1 if name == "NPV_IRR" else 0  # the IRR's 'end of horizon' column
+        print_periods_across(ws, footer, label_widths=ctx.label_widths[name], period_width=PERIOD_COL_WIDTH,
+                             first_period_col=ctx.L.first_col, n_periods=ctx.n + extra, header_row=HEADER_ROW)
+        return
+    print_one_page_wide(ws, footer)
+    if name not in ("Cover", "Summary", "Roofline", "Checks", "Inputs", "Snapshot"):
+        ws.repeat_rows(HEADER_ROW)

@@ -100,7 +100,7 @@ def build(ctx: Context, oid: str, opt, capacity):
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
                   nbv_total=v.nbv, depreciation=v.depreciation, nbv_negative=v.negative, vintage_checks=v.checks,
-                  pv_basis=pv_basis, start_payments=start_pay)
+                  vintage_blocks=v.blocks, pv_basis=pv_basis, start_payments=start_pay)
 
 
 def resale_curve_shares(points, n_quarters: int) -> list[float]:
@@ -144,6 +144,7 @@ class Vintages:
     end_value: Item  # market value at the horizon end (deemed sale)
     nbv: Item  # closing net book value, all vintages
     checks: list  # (nbv item, salvage item) pairs
+    blocks: list  # (units bought item, the vintage's rows), per vintage: the report collapses empty ones
     negative: Item  # sum of negative book values over vintages (check)
 
 
@@ -157,7 +158,7 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, meth
     """
     rows = []
     units_by_v: dict[int, object] = {}
-    adds, deps, outs, procs, ends, nbvs, checks = [], [], [], [], [], [], []
+    adds, deps, outs, procs, ends, nbvs, checks, blocks = [], [], [], [], [], [], [], []
     last = timeline("last_flag")
     for v in range(1, n + 1):
         base_units = index(growth, v)
@@ -196,6 +197,7 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, meth
             end = item(f"Vintage {v}: market value at horizon end", ccy, last * units * hardware * index(resale, n - v + 1))
         nbv_holder.define(opening - dep - out)
         rows += [units, cost_v, salv_v, age, add, dep, out, proc, nbv_holder, end]
+        blocks.append((units, rows[-10:]))
         adds.append(add)
         deps.append(dep)
         outs.append(out)
@@ -213,4 +215,5 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, meth
                     book_retired=item("Book value of hardware retired", ccy, balanced_sum(outs)),
                     proceeds=item("Resale proceeds at retirement", ccy, balanced_sum(procs)),
                     end_value=item("Market value at horizon end (deemed sale)", ccy, balanced_sum(ends)),
-                    nbv=item("Net book value, closing", ccy, balanced_sum(nbvs), total=False), checks=checks, negative=neg)
+                    nbv=item("Net book value, closing", ccy, balanced_sum(nbvs), total=False), checks=checks, blocks=blocks,
+                    negative=neg)
