@@ -30,7 +30,7 @@ def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | 
     ws, f, m = ctx.ws["Checks"], ctx.f, ctx.m
     ctx.title(ws, "Checks", "Each check is 0 when the model is consistent; the master check counts failures "
                             "(tolerance 0.01 of a currency unit).")
-    for col, t in enumerate(("Check", "Unit", "Value", "Fails (1 = yes); master status")):
+    for col, t in enumerate(("Check", "Unit", "Value", "Fails (1 = yes)")):
         ws.write_string(HEADER_ROW, col, t, f.get("header_left" if col == 0 else "header"))
     ws.write_string(FIRST_ROW, 0, "Master check (0 = all checks pass)", f.get("label_bold"))
     ws.write_string(FIRST_ROW, 1, "count", f.get("unit"))

@@ -112,7 +112,8 @@ def _write_key_and_conventions(ctx: ReportContext, ws, r) -> int:
 
 def _write_sheet_index(ctx: ReportContext, ws, r):
     ctx.section(ws, r, "Sheets", 1)
-    sheets = [("Summary", "headline metrics per option, charts"), ("Inputs", "every input used, with its origin and source"),
+    sheets = [("Summary", "headline metrics per option, charts"), ("Inputs", "every input used, Low / Base / High and the case switch, with origin and source"),
+              ("InputsByQuarter", "the per-quarter inputs (workload, engine capacity)"),
               ("Time", "the quarterly timeline and flags"), ("Roofline", "memory fit, operating point, throughput vs batch, claims"),
               ("Demand", "tokens demanded, peak rate, discounting")]
     sheets += [(ctx.sheet_names[o], f"calculation sheet of option '{o}'") for o in ctx.m.options]

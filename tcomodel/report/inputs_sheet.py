@@ -22,7 +22,10 @@ CASE_ROW = 2  # 0-based row of the case switch, above the header
 CASE_CELL = (CASE_ROW, 2)
 CASE_INDEX_CELL = (CASE_ROW, 3)
 LOW_COL, BASE_COL, HIGH_COL = 3, 4, 5
-SOURCE_COL = 6  # origin and source, merged across the remaining period columns
+SOURCE_COL = 6  # origin and source, merged over SOURCE_COLS columns
+SOURCE_COLS, SOURCE_COL_WIDTH = 6, 16  # the sheet prints one page wide: sources wrap within ~96 characters
+QUARTER_SHEET = "InputsByQuarter"
+LABEL_WIDTH_MAX = 64
 CASE_INPUT, CASE_INDEX = "case.label", "case.index"  # layout names of the switch and its number
 COLUMN_SUFFIX = {LOW_COL: "@low", BASE_COL: "@base", HIGH_COL: "@high"}  # layout names of each scalar's cells
 
@@ -36,19 +39,25 @@ def write_inputs_sheet(ctx: ReportContext):
     _write_case_switch(ctx, ws)
     head_wrap = ctx.wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3864", "border": 1,
                                    "text_wrap": True, "align": "center", "valign": "vcenter"})
-    for col, t in enumerate(("Input", "Unit", "Value used (selected case)", "Low", "Base", "High",
-                             "Origin (scenario workbook cell) and source")):
-        ws.write_string(HEADER_ROW, col, t, f.get("header_left") if col in (0, SOURCE_COL) else head_wrap)
+    for col, t in enumerate(("Input", "Unit", "Value used (selected case)", "Low", "Base", "High")):
+        ws.write_string(HEADER_ROW, col, t, f.get("header_left") if col == 0 else head_wrap)
+    ws.merge_range(HEADER_ROW, SOURCE_COL, HEADER_ROW, SOURCE_COL + SOURCE_COLS - 1,
+                   "Origin (scenario workbook cell) and source", f.get("header_left"))
     ws.set_row(HEADER_ROW, 30)
-    r = _write_scalar_inputs(ctx, ws, FIRST_ROW)
-    _write_row_inputs(ctx, ws, r)
-    labels = [d.label for d in ctx.m.inputs.values()] + [d.label for d in ctx.m.row_inputs.values()]
-    ws.set_column(0, 0, min(90, max([46] + [len(t) + 2 for t in labels])))  # every label fits
+    labels = [d.label for d in ctx.m.inputs.values()]
+    ws.set_column(0, 0, min(LABEL_WIDTH_MAX, max([46] + [len(t) + 2 for t in labels])))  # longer labels wrap
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 16)
-    ws.set_column(3, 3, 14)
-    ws.set_column(4, 4 + ctx.n - 1, PERIOD_COL_WIDTH)
+    ws.set_column(3, 5, 14)
+    ws.set_column(SOURCE_COL, SOURCE_COL + SOURCE_COLS - 1, SOURCE_COL_WIDTH)
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    _write_scalar_inputs(ctx, ws, FIRST_ROW)
+    q = ctx.ws[QUARTER_SHEET]
+    ctx.calc_columns(q, label_width=min(90, max([46] + [len(d.label) + 8 for d in ctx.m.row_inputs.values()])))
+    ctx.title_over_labels(q, "Inputs by quarter", "Every per-quarter input, with its origin. Blue on yellow: from "
+                                                  "the scenario workbook; purple on lilac: engine-computed. A ranged "
+                                                  "row is its Base row times the selected case's multiplier (Inputs!C3).")
+    _write_row_inputs(ctx, q, HEADER_ROW)
 
 
 def _write_case_switch(ctx: ReportContext, ws):
@@ -67,9 +76,11 @@ def _write_case_switch(ctx: ReportContext, ws):
                 "Case number", "case #")
     ctx.define_name("CaseIndex", "Inputs", *CASE_INDEX_CELL)
     ctx.L.add_input(CASE_INDEX, "Inputs", CASE_INDEX_CELL, defined_name="CaseIndex")
-    ws.write_string(CASE_ROW, 4, "← CaseIndex (1 Low, 2 Base, 3 High). Low / High: every input with a range on the "
-                                 "Ranges sheet at its low or high value, the rest at Base; the Sensitivity sheet is "
-                                 "always around Base.", f.get("source"))
+    ws.merge_range(CASE_ROW, 4, CASE_ROW, SOURCE_COL + SOURCE_COLS - 1,
+                   "← CaseIndex (1 Low, 2 Base, 3 High). Low / High: every input with a range on the Ranges sheet at "
+                   "its low or high value, the rest at Base; the Sensitivity sheet is always around Base.",
+                   ctx.source_wrap)
+    ws.set_row(CASE_ROW, 30)
 
 
 def _write_scalar_inputs(ctx: ReportContext, ws, r) -> int:
@@ -82,33 +93,34 @@ def _write_scalar_inputs(ctx: ReportContext, ws, r) -> int:
     for g in GROUPS:
         if g not in by_group:
             continue
-        ctx.section(ws, r, g, SOURCE_COL - 1)
+        ctx.section(ws, r, g, SOURCE_COL + SOURCE_COLS - 1)
         r += 1
         for d in by_group[g]:
-            ws.write_string(r, 0, d.label)
-            ws.write_string(r, 1, d.unit, f.get("unit"))
+            ws.write_string(r, 0, d.label, f.get("wrap"))
+            ws.write_string(r, 1, d.unit, f.get("unit_top"))
             role = "engine" if d.engine_computed else "input"
-            ws.write_number(r, BASE_COL, d.value, f.for_unit(role, d.unit))
+            ws.write_number(r, BASE_COL, d.value, f.for_unit(role + "_top", d.unit))
             rng = ranged.get(d.name)
             cells = {BASE_COL: d.value}
             if rng is not None:
                 cells.update({LOW_COL: rng.low, HIGH_COL: rng.high})
-                ws.write_number(r, LOW_COL, rng.low, f.for_unit("input", d.unit))
-                ws.write_number(r, HIGH_COL, rng.high, f.for_unit("input", d.unit))
+                ws.write_number(r, LOW_COL, rng.low, f.for_unit("input_top", d.unit))
+                ws.write_number(r, HIGH_COL, rng.high, f.for_unit("input_top", d.unit))
             for col in cells:
                 ctx.L.add_input(d.name + COLUMN_SUFFIX[col], "Inputs", (r, col))
             ref = {col: inp(d.name + COLUMN_SUFFIX[col]) for col in cells}
             used = CHOOSE(inp(CASE_INDEX), ref[LOW_COL], ref[BASE_COL], ref[HIGH_COL]) if rng else ref[BASE_COL]
-            ctx.formula(ws, r, 2, used, f.for_unit("formula", d.unit), float(case_values[d.name]), d.label, d.unit)
-            ctx.snapshot.append(("scalar", r, d.label, [(d.name + COLUMN_SUFFIX[c], col_value, c)
+            ctx.formula(ws, r, 2, used, f.for_unit("formula_top", d.unit), float(case_values[d.name]), d.label, d.unit)
+            ctx.snapshot.append(("scalar", ("Inputs", r), d.label, [(d.name + COLUMN_SUFFIX[c], col_value, c)
                                                          for c, col_value in sorted(cells.items())]))
             text = f"{d.origin} · {d.source}" if d.source else d.origin
             if rng is not None:
                 text = f"Low / High: {rng.ranges_cell} and the cell right of it. " + text
             # wrapped across the period columns, so a long source prints on the page instead of shrinking it
-            last = max(4 + ctx.n - 1, SOURCE_COL + 4)  # a short horizon still gets five columns of text
+            last = SOURCE_COL + SOURCE_COLS - 1
             ws.merge_range(r, SOURCE_COL, r, last, text, ctx.source_wrap)
-            ws.set_row(r, 15 * max(1, math.ceil(len(text) / ((last - SOURCE_COL + 1) * 14.5))))
+            ws.set_row(r, 15 * max(1, math.ceil(len(text) / (SOURCE_COLS * SOURCE_COL_WIDTH * 0.9)),
+                                   math.ceil(len(d.label) / (LABEL_WIDTH_MAX * 0.95))))
             name = defined_name(d.name, ctx.taken_names)
             ctx.define_name(name, "Inputs", r, 2)
             ctx.L.add_input(d.name, "Inputs", (r, 2), defined_name=name)
@@ -120,7 +132,7 @@ def _write_scalar_inputs(ctx: ReportContext, ws, r) -> int:
 def _write_row_inputs(ctx: ReportContext, ws, r):
     f = ctx.f
     ctx.period_header(ws, r, ("Per-quarter input", "Unit", "Origin", ""))
-    r += 1
+    r += 2  # a blank row under the header, as on the calculation sheets
     ranged = ctx.run.cases.rows
     for d in ctx.m.row_inputs.values():
         ws.write_string(r, 0, d.label)
@@ -129,7 +141,7 @@ def _write_row_inputs(ctx: ReportContext, ws, r):
         ws.write_string(r, 2, d.origin if not d.engine_computed else f"engine: {d.origin}", f.get("source"))
         role = "engine" if d.engine_computed else "input"
         rng = ranged.get(d.name)
-        ctx.L.add_row(d.name, "Inputs", r)
+        ctx.L.add_row(d.name, ws.name, r)
         if rng is None:
             _constant_row(ctx, ws, r, d.name, d.values, f.for_unit(role, d.unit), d.label)
             r += 1
@@ -144,7 +156,7 @@ def _write_row_inputs(ctx: ReportContext, ws, r):
             ws.write_string(rr, 1, unit, f.get("unit"))
             ws.write_string(rr, 2, d.origin if key == "@base" else f"Ranges {', '.join(rng.ranges_cells)}",
                             f.get("source"))
-            ctx.L.add_row(d.name + key, "Inputs", rr)
+            ctx.L.add_row(d.name + key, ws.name, rr)
             _constant_row(ctx, ws, rr, d.name + key, vals, f.for_unit("input", unit), f"{d.label}: {label}")
             parts[key] = row_input(d.name + key)
         # the row every formula reads: the Base row times the selected case's multiplier
@@ -157,4 +169,4 @@ def _write_row_inputs(ctx: ReportContext, ws, r):
 def _constant_row(ctx, ws, r, name, values, fmt, label):
     for p, v in enumerate(values):
         ws.write_number(r, ctx.L.period_col(p), float(v), fmt)
-    ctx.snapshot.append(("row", r, label, [(name, [float(v) for v in values], None)]))
+    ctx.snapshot.append(("row", (ws.name, r), label, [(name, [float(v) for v in values], None)]))

@@ -37,12 +37,12 @@ class ReportContext:
         self.case_inputs = run.cases.input_values(run.model, run.case)  # the selected case's input values
         self.snapshot: list = []  # the Inputs sheet's constant cells: (kind, row, label, [(layout name, value, col)])
         self.taken_names: set[str] = {"CASE", "CASEINDEX", "MASTERSTATUS"}  # defined names in use (upper case)
+        self.label_widths = {}  # sheet name -> widths of the label columns before the periods (for print)
 
     def define_name(self, name: str, sheet: str, row: int, col: int) -> None:
         """Define ``name`` for one cell (absolute reference)."""
         self.taken_names.add(name.upper())
         self.wb.define_name(name, absolute_ref(sheet, row, col))
-        self.label_widths = {}  # sheet name -> widths of the label columns before the periods (for print)
 
     def title(self, ws, title, subtitle):
         ws.write_string(0, 0, title, self.f.get("title"))

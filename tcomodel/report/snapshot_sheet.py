@@ -2,15 +2,15 @@
 
 The engine computes some figures outside the formulas: the roofline capacities (purple on the Inputs
 sheet), the Roofline sheet and the Sensitivity sheet. Snapshot holds a copy of every constant input cell of
-the Inputs sheet as built (Low, Base, High, per-quarter rows and multipliers) at the same address; column B
-counts the cells of each row that differ now. The guard on the Checks sheet sums them, and the master
+the Inputs and InputsByQuarter sheets as built (Low, Base, High, per-quarter rows and multipliers), one row per
+input row in the same columns; column B counts the cells of each row that differ now. The guard on the Checks sheet sums them, and the master
 status reads "stale: rebuild" when any input was edited after the build. Switching the case changes no
 constant cell, so it never makes the report stale.
 """
 
 from __future__ import annotations
 
-from tcomodel.report.report_context import HEADER_ROW, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
 from tcomodel.sheet import IF, Item, balanced_sum, count_different, inp, row_input, text
 
 SHEET = "Snapshot"
@@ -21,17 +21,20 @@ STATUS = "checks.master_status"  # layout name of the master status cell
 def write_snapshot(ctx: ReportContext) -> list[Item]:
     """Write the copy and the per-row counts; returns the count items (for the guard)."""
     ws, f = ctx.ws[SHEET], ctx.f
-    ctx.title(ws, "Snapshot: the inputs as built", "A copy of every constant cell of the Inputs sheet when the "
-                                                   "engine computed the roofline capacities and the Sensitivity "
-                                                   "sheet. Column B counts the cells of the row now different on "
-                                                   "the Inputs sheet; any difference makes the Checks sheet's master "
-                                                   "status 'stale: rebuild'. Do not edit this sheet.")
-    for col, t in enumerate(("Input (same row as on the Inputs sheet)", "Cells changed", "", "Low", "Base",
-                             "High")):
+    widths = (46, 14, 20, 14)  # label | count | row | Low; then Base, High and the quarters as period columns
+    for col, w in enumerate(widths):
+        ws.set_column(col, col, w)
+    ctx.label_widths[SHEET] = widths  # prints pages across, like the calculation sheets
+    ctx.title_over_labels(ws, "Snapshot: the inputs as built",
+                          "A copy of every constant input cell (Inputs, InputsByQuarter) when the engine computed the "
+                          "roofline capacities and the Sensitivity sheet. Column B counts the cells of the row now "
+                          "different; any difference makes the master status 'stale: rebuild'. Do not edit.")
+    for col, t in enumerate(("Input", "Cells changed", "Row on", "Low", "Base", "High")):
         ws.write_string(HEADER_ROW, col, t, f.get("header_left" if col == 0 else "header"))
     counts = []
-    for kind, r, label, cells in sorted(ctx.snapshot, key=lambda e: e[1]):
+    for r, (kind, (sheet, row), label, cells) in enumerate(ctx.snapshot, start=FIRST_ROW):
         ws.write_string(r, 0, label)
+        ws.write_string(r, 2, f"{sheet} {row + 1}", f.get("unit"))
         diffs = []
         for name, value, col in cells:
             if kind == "scalar":
@@ -47,12 +50,8 @@ def write_snapshot(ctx: ReportContext) -> list[Item]:
         ctx.cell(ws, r, 1, it, f.get("check", "0"), 0)
         counts.append(it)
     if counts:
-        first, last = min(e[1] for e in ctx.snapshot), max(e[1] for e in ctx.snapshot)
-        ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": ">", "value": 0, "format": f.get("bad")})
-    ws.set_column(0, 0, 46)
-    ws.set_column(1, 1, 14)
-    ws.set_column(2, 2, 3)
-    ws.set_column(3, 3 + ctx.n, 14)
+        ws.conditional_format(FIRST_ROW, 1, FIRST_ROW + len(counts) - 1, 1, {"type": "cell", "criteria": ">", "value": 0, "format": f.get("bad")})
+    ws.set_column(4, 4 + ctx.n - 1, PERIOD_COL_WIDTH)
     ws.freeze_panes(HEADER_ROW + 1, 2)
     return counts
 
@@ -61,8 +60,7 @@ def write_guard(ctx: ReportContext, ws, row: int, counts: list[Item], master_row
     """On the Checks sheet: the count of changed input cells at ``row``, and the master status (OK, stale:
     rebuild, or FAIL) in the master check's row at ``status_col``."""
     f = ctx.f
-    ws.write_string(row, 0, "Inputs edited since the build (cells differing from the Snapshot sheet); "
-                            "engine values (roofline, Sensitivity) are then stale")
+    ws.write_string(row, 0, "Input cells edited since the build (Snapshot sheet): stale if not 0")
     ws.write_string(row, 1, "cells", f.get("unit"))
     guard = Item("Inputs edited since the build", "cells", sum_cells(counts) if counts else 0)
     ctx.cell(ws, row, 2, guard, f.get("check", "0"), 0)

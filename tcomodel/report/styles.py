@@ -94,6 +94,11 @@ _ROLES = {
     "check": {"bold": True, **_BORDER},
     "text": {"text_wrap": False},
     "wrap": {"text_wrap": True, "valign": "top"},
+    # the Inputs sheet: a row grows with its wrapped source, its figures stay level with its label
+    "input_top": {"font_color": INPUT_FONT, "bg_color": INPUT_FILL, "valign": "top", **_BORDER},
+    "engine_top": {"font_color": ENGINE_FONT, "bg_color": ENGINE_FILL, "valign": "top", **_BORDER},
+    "formula_top": {"font_color": "#000000", "valign": "top"},
+    "unit_top": {"italic": True, "font_color": "#595959", "valign": "top"},
     "source": {"italic": True, "font_color": "#404040"},
     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE", **_BORDER},
     "bad": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", **_BORDER},

@@ -30,7 +30,7 @@ from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
 from tcomodel.xlsxprint import print_one_page_wide, print_periods_across
 
-FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
+FIXED_SHEETS = ("Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
                 "Sensitivity", "Checks", "Snapshot")
 from tcomodel.kinds import KIND_LABEL  # noqa: E402  (one registry of option kinds)
 
@@ -85,7 +85,7 @@ def _workbook(run, path: str, build_date: dt.date):
 def _write(run, path: str, build_date: dt.date, progress=None):
     m = run.model
     ctx = ReportContext(run, _workbook(run, path, build_date), build_date, _option_sheet_names(m.options))
-    order = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand"] + \
+    order = ["Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand"] + \
             [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks", "Snapshot"]
     for name in order:
         ctx.ws[name] = ctx.wb.add_worksheet(name)

@@ -20,7 +20,7 @@ from tcomodel.verify.case_switch import case_cell, has_case_switch, set_case
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY
 from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, read_properties
 
-INPUT_SHEETS = ("Inputs",)
+INPUT_SHEETS = ("Inputs", "InputsByQuarter")
 
 
 @dataclass(frozen=True)
