@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tcomodel.finance.annual import AnnualView, annual_json, build_annual, evaluate_annual
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
@@ -31,6 +32,7 @@ class ModelRun:
     grid: Grid | None = None  # cheapest option by volume x API price
     decode_curves: dict = field(default_factory=dict)  # option_id -> decode throughput vs batch
     claim_checks: list[dict] = field(default_factory=list)  # one per scenario.claims row
+    annual: AnnualView | None = None  # annual roll-ups (the Annual sheet, the JSON's annual blocks)
 
     @property
     def warnings(self) -> list[str]:
@@ -79,6 +81,8 @@ def run_model(scenario, *, build_date: dt.date | None = None) -> ModelRun:
     run.grid = price_volume_grid(run)
     run.decode_curves = decode_curves(scenario, ops)
     run.claim_checks = claim_checks(scenario)
+    run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),
+                                 model, values)
     return run
 
 
@@ -105,6 +109,10 @@ def to_json_dict(run: ModelRun) -> dict:
         },
         "options": {},
     }
+    if run.annual is not None:
+        out["annual"] = {"fiscal_year_start_month": run.annual.start_month,
+                         "years": [y.label for y in run.annual.years],
+                         "quarters_in_year": [y.quarters for y in run.annual.years]}
     for oid, om in m.options.items():
         cmp = m.comparisons.get(oid)
         payback = run.scalar(cmp.payback_quarter) if cmp else None
@@ -135,6 +143,8 @@ def to_json_dict(run: ModelRun) -> dict:
                 "replicas": [_num(x) for x in run.values[om.fleet]] if om.fleet is not None else None,
             },
         }
+        if run.annual is not None:
+            d["annual"] = annual_json(run.annual, oid)
         out["options"][oid] = d
     be = {}
     for sec in m.breakeven:
