@@ -17,6 +17,7 @@ import xlsxwriter
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
 from tcomodel.xlsxmanifest import record_formulas
+from tcomodel.report.annual_sheet import place_annual, write_annual
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
 from tcomodel.report.report_context import HEADER_ROW, ReportContext
@@ -28,8 +29,8 @@ from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
 from tcomodel.xlsxprint import print_one_page_wide
 
-FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
-                "Sensitivity", "Checks")
+FIXED_SHEETS = ("Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "Comparison", "Annual", "Breakeven",
+                "NPV_IRR", "Sensitivity", "Checks")
 from tcomodel.kinds import KIND_LABEL  # noqa: E402  (one registry of option kinds)
 
 
@@ -78,7 +79,7 @@ def _write(run, path: str, build_date: dt.date, progress=None):
     m = run.model
     ctx = ReportContext(run, _workbook(run, path, build_date), build_date, _option_sheet_names(m.options))
     order = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand"] + \
-            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks"]
+            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Annual", "Breakeven", "NPV_IRR", "Sensitivity", "Checks"]
     for name in order:
         ctx.ws[name] = ctx.wb.add_worksheet(name)
     # pass 1: place everything so any formula can reference any cell
@@ -89,9 +90,11 @@ def _write(run, path: str, build_date: dt.date, progress=None):
         p.assign_rows(ctx.L)
     irr_tails = place_irr_tails(ctx)
     checks_rows = place_checks(ctx)
+    annual_lines = place_annual(ctx)
     # pass 2: write
     steps = [functools.partial(write_plan, ctx, p) for p in calc_plans] + [
         functools.partial(write_irr_tails, ctx, irr_tails), functools.partial(write_checks, ctx, checks_rows),
+        functools.partial(write_annual, ctx, annual_lines),
         functools.partial(write_roofline, ctx), functools.partial(write_sensitivity, ctx),
         functools.partial(write_summary, ctx, KIND_LABEL), functools.partial(write_cover, ctx)]
     total = len(steps) + 2  # + the manifest, + compressing the file
