@@ -70,6 +70,7 @@ def _write_year_labels(ctx: ReportContext, ws, r) -> int:
     month = ctx.sc.settings.fiscal_year_start_month
     ws.write_string(r, 0, "Budget year" + (" (calendar year)" if month == 1 else f" (fiscal, from month {month})"))
     ws.write_string(r, 1, "label", ctx.f.get("unit"))
+    fmt = ctx.wb.add_format({"align": "right"})  # under the numbers above it
     for p, key in enumerate(ctx.m.timeline[YEAR_ROW]):
-        ws.write_string(r, ctx.L.period_col(p), year_label(key, month), ctx.f.get("formula"))
+        ws.write_string(r, ctx.L.period_col(p), year_label(key, month), fmt)
     return r + 1
