@@ -22,8 +22,8 @@ ROOT = Path(__file__).parents[1]
 SHIPPED = sorted((ROOT / "assumptions").glob("*.xlsx"))
 EXPECTED_SHEETS = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "aarhusai", "alternative",
                    "alternative-owned", "cloud-h100-ondemand", "cloud-h100-mix", "api-claude-sonnet", "api-gemini-pro",
-                   "api-gemini-flash-lite", "api-deepseek", "Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks",
-                   "Snapshot"]
+                   "api-gemini-flash-lite", "api-deepseek", "Comparison", "Annual", "Breakeven", "NPV_IRR", "Sensitivity",
+                   "Checks", "Snapshot"]
 
 
 def build(scenario, out, json_out=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tcomodel.finance.annual import YEAR_ROW, year_keys
 from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section, TcoModel
 from tcomodel.finance.options import BUILDERS
@@ -23,6 +24,7 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     ccy, n, baseline_id = s.report_currency, s.horizon_quarters, s.baseline_option
     reg = Registry(scenario)
     tl = _timeline(n)
+    tl[YEAR_ROW] = year_keys(scenario.quarters, s.fiscal_year_start_month)  # the Annual sheet's SUMIFS key
     tax, r_q, disc, demand, general = _general(reg, scenario)
     ctx = Context(reg, scenario, demand, r_q, tl)
     option_models: dict[str, OptionModel] = {}
@@ -278,7 +280,7 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
                       [incr, npv_item] + flows + [boundary, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg,
                                                   dpayback, at_irr],
-                      npv_check, from_option=base.option_id, irr_row=boundary, irr_tail=tail)
+                      npv_check, from_option=base.option_id, irr_row=boundary, irr_tail=tail, nominal_saving=nominal)
 
 
 UNKNOWN_FEE_FACTORS = (0.5, 0.75, 1.0, 1.25, 1.5)

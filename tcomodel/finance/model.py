@@ -120,6 +120,7 @@ class Comparison:
     from_option: str | None = None  # the option switched from (the baseline unless a pair)
     irr_row: Item | None = None  # saving at quarter boundaries 0..N-1 (the IRR's flows, with irr_tail)
     irr_tail: Item | None = None  # the saving at boundary N: placed right after irr_row's last period
+    nominal_saving: Item | None = None  # cash saving per quarter where it falls, after tax (the annual roll-up's)
 
 
 @dataclass

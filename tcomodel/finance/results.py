@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tcomodel.finance.annual import AnnualView, annual_json, build_annual, evaluate_annual
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.cases import CASE_LABEL, CaseTable, case_table, check_case
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
@@ -41,6 +42,7 @@ class ModelRun:
     @property
     def case_label(self) -> str:
         return CASE_LABEL[self.case]
+    annual: AnnualView | None = None  # annual roll-ups (the Annual sheet, the JSON's annual blocks)
 
     @property
     def warnings(self) -> list[str]:
@@ -102,6 +104,8 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     run.grid = price_volume_grid(run)
     run.decode_curves = decode_curves(scenario, ops)
     run.claim_checks = claim_checks(scenario)
+    run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),
+                                 model, values)
     return run
 
 
@@ -130,6 +134,10 @@ def to_json_dict(run: ModelRun) -> dict:
         },
         "options": {},
     }
+    if run.annual is not None:
+        out["annual"] = {"fiscal_year_start_month": run.annual.start_month,
+                         "years": [y.label for y in run.annual.years],
+                         "quarters_in_year": [y.quarters for y in run.annual.years]}
     for oid, om in m.options.items():
         cmp = m.comparisons.get(oid)
         payback = run.scalar(cmp.payback_quarter) if cmp else None
@@ -161,6 +169,8 @@ def to_json_dict(run: ModelRun) -> dict:
             },
         }
         d.update(_cost_detail(run, om))
+        if run.annual is not None:
+            d["annual"] = annual_json(run.annual, oid)
         out["options"][oid] = d
     be = {}
     for sec in m.breakeven:

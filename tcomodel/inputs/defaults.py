@@ -29,6 +29,9 @@ SCENARIO = [
     ("inflation_annual", 0.02, "per year", "assumption: Danmarks Nationalbank / ECB 2% inflation target"),
     ("price_max_age_months", 6, "months", "assumption: prices are re-read every quarter; older than two quarters is stale"),
     ("capex_paid_at", "start", "", "assumption: hardware is paid on delivery, before the quarter in which it serves"),
+    ("fiscal_year_start_month", 1, "month",
+     "Danish municipalities budget and account by calendar year (the budget year is the calendar year, "
+     "Lov om kommunernes styrelse § 38; recalled, verify)"),
 ]
 
 FX = [

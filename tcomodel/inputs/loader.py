@@ -58,6 +58,7 @@ class Settings:
     inflation_annual: float
     price_max_age_months: int = 6
     capex_paid_at: str = "start"
+    fiscal_year_start_month: int = 1  # 1 = calendar year; else 4, 7 or 10 (whole quarters)
     sources: dict = field(default_factory=dict, compare=False, repr=False)
     cells: dict = field(default_factory=dict, compare=False, repr=False)
 

@@ -136,6 +136,18 @@ def baseline_is_an_option(book: Book) -> Problems:
                       f"{book.known_options()}")
 
 
+def fiscal_year_whole_quarters(book: Book) -> Problems:
+    """A budget year holds whole quarters: it starts in a quarter's first month (1, 4, 7 or 10)."""
+    s = book.settings
+    if s is None or (s.fiscal_year_start_month - 1) % 3 == 0:
+        return
+    cell = book.scenario_cells.get("fiscal_year_start_month", "Scenario!").partition("!")[2] or None
+    yield Problem("Scenario", cell,
+                  f"fiscal_year_start_month {s.fiscal_year_start_month} is not the first month of a quarter: a budget "
+                  "year must hold whole quarters (quarters start in months 1, 4, 7 and 10); use 1 for the calendar "
+                  "year, or 4, 7 or 10")
+
+
 def fx_report_currency_is_one(book: Book) -> Problems:
     ccy = book.report_ccy
     if ccy and ccy in {c.upper() for c in book.fx_rows} and book.fx_rows.get(ccy) is not None:
@@ -590,6 +602,7 @@ CROSS_CHECKS = (
     read_catalogue,
     read_ids,
     baseline_is_an_option,
+    fiscal_year_whole_quarters,
     fx_report_currency_is_one,
     fx_coverage,
     option_rows,

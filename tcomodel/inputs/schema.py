@@ -181,6 +181,10 @@ SCENARIO = SheetSpec(
         Field("capex_paid_at", "choice", "", False, choices=("start", "end"), default="start",
               description="When capex is paid within the quarter its hardware enters service: start (default) or end; "
                           "present values discount it accordingly"),
+        Field("fiscal_year_start_month", "integer", "month", False, 1, 12, default=1,
+              description="First month of the budget year that the Annual sheet and the JSON's annual roll-ups sum "
+                          "quarters into: 1 = calendar year (default; Danish municipalities budget by calendar year), "
+                          "4, 7 or 10 = a fiscal year starting with that quarter (a year holds whole quarters)"),
     ),
     "Scenario settings: one per row, key | value | unit | source | description.",
     key_value=True,

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from tcomodel.report.annual_sheet import write_annual_budget
 from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import IF, IFERROR, Item, index, inp, row_max, text, timeline, total
 
@@ -19,6 +20,7 @@ def write_summary(ctx: ReportContext, kind_label: dict):
               f"calculation sheets.")
     hr = _write_known_first(ctx, ws, HEADER_ROW)
     r = _write_options_table(ctx, ws, hr, kind_label)
+    r = write_annual_budget(ctx, ws, r + 1)
     scored = [o for o in m.options if ctx.sc.options[o].quality_score is not None]
     if scored:
         r = _write_quality_basis(ctx, ws, r + 1, scored)

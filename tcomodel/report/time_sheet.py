@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tcomodel.finance.build import DAYS_PER_WEEK, HOURS_PER_DAY  # constants only
+from tcomodel.finance.annual import YEAR_ROW, year_label
 from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER
@@ -19,7 +20,8 @@ UNIT_CONSTANTS = (
     (HOURS_PER_DAY, "Hours per day", "hours", "HoursPerDay"),
 )
 _TIMELINE_LABELS = {"qidx": ("Quarter number", "quarter #"), "years_elapsed": ("Years elapsed at quarter start", "years"),
-                    "first_flag": ("First quarter", "flag"), "last_flag": ("Last quarter", "flag")}
+                    "first_flag": ("First quarter", "flag"), "last_flag": ("Last quarter", "flag"),
+                    YEAR_ROW: ("Year (key: the calendar year in which the budget year starts)", "year")}
 
 
 def write_time_sheet(ctx: ReportContext):
@@ -46,6 +48,7 @@ def write_time_sheet(ctx: ReportContext):
             ws.write_number(r, ctx.L.period_col(p), float(v), fmt)
         ctx.L.add_row(name, "Time", r)
         r += 1
+    r = _write_year_labels(ctx, ws, r)
     # unit constants: named cells that every formula references instead of typing the number
     r += 1
     ctx.section(ws, r, "Unit constants (named cells; formulas reference them)", 3)
@@ -60,3 +63,14 @@ def write_time_sheet(ctx: ReportContext):
         ctx.L.add_constant(const.name, "Time", (r, 2), defined_name=name)
         r += 1
     ctx.calc_columns(ws)
+
+
+def _write_year_labels(ctx: ReportContext, ws, r) -> int:
+    """The budget year each quarter falls in, as the Annual sheet names it (2027, or FY2027/28 for a fiscal year)."""
+    month = ctx.sc.settings.fiscal_year_start_month
+    ws.write_string(r, 0, "Budget year" + (" (calendar year)" if month == 1 else f" (fiscal, from month {month})"))
+    ws.write_string(r, 1, "label", ctx.f.get("unit"))
+    fmt = ctx.wb.add_format({"align": "right"})  # under the numbers above it
+    for p, key in enumerate(ctx.m.timeline[YEAR_ROW]):
+        ws.write_string(r, ctx.L.period_col(p), year_label(key, month), fmt)
+    return r + 1

@@ -18,6 +18,7 @@ from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
 from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, record_formulas
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
+from tcomodel.report.annual_sheet import place_annual, write_annual
 from tcomodel.report.calc_sheets import place_irr_tails, plans, write_irr_tails, write_plan
 from tcomodel.report.checks import place_checks, write_checks
 from tcomodel.report.report_context import HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
@@ -30,8 +31,8 @@ from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
 from tcomodel.xlsxprint import print_one_page_wide, print_periods_across
 
-FIXED_SHEETS = ("Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand", "Comparison", "Breakeven", "NPV_IRR",
-                "Sensitivity", "Checks", "Snapshot")
+FIXED_SHEETS = ("Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand", "Comparison", "Annual",
+                "Breakeven", "NPV_IRR", "Sensitivity", "Checks", "Snapshot")
 from tcomodel.kinds import KIND_LABEL  # noqa: E402  (one registry of option kinds)
 
 
@@ -86,7 +87,8 @@ def _write(run, path: str, build_date: dt.date, progress=None):
     m = run.model
     ctx = ReportContext(run, _workbook(run, path, build_date), build_date, _option_sheet_names(m.options))
     order = ["Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand"] + \
-            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Breakeven", "NPV_IRR", "Sensitivity", "Checks", "Snapshot"]
+            [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Annual", "Breakeven", "NPV_IRR", "Sensitivity",
+                                                       "Checks", "Snapshot"]
     for name in order:
         ctx.ws[name] = ctx.wb.add_worksheet(name)
     # pass 1: place everything so any formula can reference any cell
@@ -98,10 +100,12 @@ def _write(run, path: str, build_date: dt.date, progress=None):
     irr_tails = place_irr_tails(ctx)
     checks_rows = place_checks(ctx)
     snapshot_counts = write_snapshot(ctx)  # the Inputs sheet's constant cells, recorded by writing it
+    annual_lines = place_annual(ctx)
     # pass 2: write
     steps = [functools.partial(write_plan, ctx, p) for p in calc_plans] + [
         functools.partial(write_irr_tails, ctx, irr_tails),
         functools.partial(write_checks, ctx, checks_rows, snapshot_counts),
+        functools.partial(write_annual, ctx, annual_lines),
         functools.partial(write_roofline, ctx), functools.partial(write_sensitivity, ctx),
         functools.partial(write_summary, ctx, KIND_LABEL), functools.partial(write_cover, ctx)]
     total = len(steps) + 2  # + the manifest, + compressing the file

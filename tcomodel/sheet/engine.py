@@ -265,11 +265,11 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
     return out
 
 
-def evaluate_over(expr, known: dict, periods: int) -> np.ndarray:
+def evaluate_over(expr, known: dict, periods: int, values: dict | None = None) -> np.ndarray:
     """Value of ``expr`` whose line items are all in ``known`` (an evaluation's results, e.g. a report
     cell summarizing computed rows): the same evaluator, so a report's cached value is never worked out
-    a second way by hand."""
-    ev = _Evaluator({}, periods, ())
+    a second way by hand. ``values``: inputs and rows the expression reads directly (e.g. a timeline row)."""
+    ev = _Evaluator(values or {}, periods, ())
     for ref, _ in iter_refs(expr):
         v = np.asarray(known[ref], dtype=float)
         ev.done[ref] = v if (ref.per_period or not ref.is_scalar) else v[..., None]

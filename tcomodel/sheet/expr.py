@@ -459,6 +459,12 @@ def count_different(a, b) -> Aggregate:
     return Aggregate("COUNT_DIFFERENT", (a, b))
 
 
+def sumifs(row, key_row, key) -> Aggregate:
+    """SUMIFS(row, key_row, key): the sum of the periods whose ``key_row`` value equals ``key`` (a scalar), e.g.
+    a year's quarters keyed on the Time sheet's Year row."""
+    return Aggregate("SUMIFS", (row, key_row), (key,))
+
+
 def row_max(row) -> Aggregate:
     """MAX over all periods of a row."""
     return Aggregate("ROWMAX", (row,))

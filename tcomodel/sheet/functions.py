@@ -188,6 +188,13 @@ def _match(rows, sc, periods):
     return np.where(np.any(hit, axis=-1, keepdims=True), pos, np.nan)
 
 
+def _sumifs(rows, sc, periods):
+    """SUMIFS(sum row, key row, key): the periods whose key equals the criterion (numbers compared as Excel does)."""
+    vals, keys, key = np.broadcast_arrays(rows[0], rows[1], sc[0])
+    hit = approx_equal(keys, key)
+    return clean(np.sum(np.where(hit, vals, 0.0), axis=-1, keepdims=True))
+
+
 FUNCTIONS: dict[str, Fn] = {
     "SUM": Fn((1, 255), _sum, "SUM"),
     "MIN": Fn((1, 255), lambda *a: np.minimum.reduce(np.broadcast_arrays(*a)), "MIN"),
@@ -209,4 +216,5 @@ FUNCTIONS: dict[str, Fn] = {
     "MATCH": Fn((1, 1), _match, "MATCH({s0},{r0},0)", aggregate=True, scalars=1),
     # cells of two rows that differ (the stale-input guard: the Inputs sheet against its Snapshot)
     "COUNT_DIFFERENT": Fn((2, 2), _count_different, "SUMPRODUCT(--({r0}<>{r1}))", aggregate=True),
+    "SUMIFS": Fn((2, 2), _sumifs, "SUMIFS({r0},{r1},{s0})", aggregate=True, scalars=1),
 }
