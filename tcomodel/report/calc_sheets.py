@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
-from tcomodel.sheet import Layout, cached_value, render
+from tcomodel.sheet import Const, Item, Layout, cached_value, render
 
 
 @dataclass
@@ -118,7 +118,18 @@ def write_plan(ctx: ReportContext, p: SheetPlan):
     for e in p.entries:
         if e.kind == "section":
             ctx.section(ws, e.row, e.payload, 3)
+        elif e.kind == "item" and isinstance(e.payload.expr, Const):
+            _write_number_item(ctx, ws, e.payload, e.row)
         elif e.kind == "item":
             ctx.write_item(ws, e.payload, e.row)
         elif e.kind == "note":
             ws.write_string(e.row, 0, e.payload, ctx.f.get("subtitle"))
+
+
+def _write_number_item(ctx: ReportContext, ws, it: Item, row: int):
+    """An item that is only a number (a vintage's purchase quarter, a fee level's share): the number itself in
+    its cell, which other formulas reference, rather than a formula such as ``=7``."""
+    loc = ctx.L.scalars[it]
+    ws.write_string(row, 0, it.label)
+    ws.write_string(row, 1, it.unit, ctx.f.get("unit"))
+    ws.write_number(loc.row, loc.col, it.expr.value, ctx.f.writer_formats(it.unit)["formula"])
