@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
-from tcomodel.finance.model import QUARTERS_PER_YEAR, Section
+from tcomodel.finance.model import CHECK_DECIMALS, QUARTERS_PER_YEAR, Section
 from tcomodel.finance.options.common import (
     cash_pl_check, category_section, finish, frame, running_category, running_parts, self_hosted_load,
     staff_and_licences,
 )
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, Const, Item, index, inp, item, prev, timeline, total,
+    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, ROUND, Const, Item, index, inp, item, prev, timeline, total,
 )
 
 
@@ -102,9 +102,15 @@ def build(ctx: Context, oid: str, opt, capacity):
     fr.sections.append(Section("Asset vintages: one corkscrew per purchase quarter", v.rows))
     # cash - P&L: market values (at retirement, at the horizon end) enter both and cancel; what is left is the
     # capex not yet expensed as depreciation or written off at retirement, i.e. the book value at the end
-    implied = total(v.capex) - total(v.depreciation) - total(v.book_retired) - index(v.nbv, inp("horizon_quarters"))
+    nbv_end = index(v.nbv, inp("horizon_quarters"))
+    implied = total(v.capex) - total(v.depreciation) - total(v.book_retired) - nbv_end
+    # and the book values close: together the two say cash and P&L agree over the horizon
+    closes = item(f"Capex - depreciation - book value retired - book value at the horizon end, {oid}", ccy,
+                  ROUND(implied, CHECK_DECIMALS))
     checks = [cash_pl_check(ctx, oid, cash, pl, implied,
                             "capex - depreciation - book value retired - book value at the horizon end"),
+              (f"{oid}: book values close: capex - depreciation - book value retired = book value at the horizon "
+               "end", closes),
               load.capacity_check]
     return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
