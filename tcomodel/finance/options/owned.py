@@ -43,9 +43,10 @@ def build(ctx: Context, oid: str, opt, capacity):
     econ_q = int(round(cx.economic_life_years * 4)) if cx.economic_life_years is not None else None
     life = reg.scalar(f"{cp}.book_life_quarters", life_q, f"{oid}: book life", "quarters",
                       cx.source, cx.cell("book_life_years") + " (years x 4)", "Financing")
-    econ = None if econ_q is None else reg.scalar(
-        f"{cp}.economic_life_quarters", econ_q, f"{oid}: economic life (sets the replacement rows)", "quarters",
-        cx.source, cx.cell("economic_life_years") + " (years x 4)", "Financing")
+    # structural, not an input: it sets which vintages are replaced (a number cell the formulas reference)
+    econ = None if econ_q is None else item(
+        f"Economic life ({cx.cell('economic_life_years')} x 4; sets which vintages are replaced)", "quarters",
+        Const(econ_q))
     resale = resale_row(ctx, oid)
     growth = item("Replicas added (fleet growth)", "replicas", fleet - prev(fleet, 0))
     v = vintages(n, growth, unit_cost, hardware, resale, salvage, life, (econ_q, econ), cx.depreciation_method, ccy)
@@ -170,14 +171,15 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
     its economic life (replacement). Depreciation runs over the book life (an accounting choice). At retirement
     the hardware is sold at its market value (resale curve x the resaleable part of its cost) and its book value
     leaves the books; at the horizon end the vintages still in service are valued at market (deemed sale).
-    ``econ``: the economic life in quarters (sets which vintages are replaced) and its input, or (None, None).
+    ``econ``: the economic life in quarters (sets which vintages are replaced) and its number-cell item, or
+    (None, None).
 
     Each vintage's purchase quarter is a number in its own cell (the first row of its block), which its
     formulas reference instead of typing the quarter.
     """
     econ_q, econ_life = econ
     horizon = inp("horizon_quarters")
-    rows = []
+    rows = [econ_life] if econ_life is not None else []
     units_by_v: dict[int, object] = {}
     bought: dict[int, Item] = {}
     adds, deps, outs, procs, ends, nbvs, checks = [], [], [], [], [], [], []
