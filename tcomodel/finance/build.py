@@ -6,7 +6,10 @@ import numpy as np
 
 from tcomodel.finance.annual import YEAR_ROW, year_keys
 from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
-from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section, TcoModel
+from tcomodel.finance.model import (
+    CHECK_DECIMALS, CHECK_TOLERANCE, QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section,
+    TcoModel,
+)
 from tcomodel.finance.options import BUILDERS
 from tcomodel.kinds import KINDS
 from tcomodel.sheet.expr import (
@@ -35,18 +38,18 @@ def build_tco_model(scenario, capacities: dict[str, Capacity]) -> TcoModel:
     comparisons: dict[str, Comparison] = {}
     for oid, om in option_models.items():
         if oid != baseline_id:
-            comparisons[oid] = _switching(base, om, tax, r_q, disc, n, f"switching to {oid}")
+            comparisons[oid] = _switching(base, om, tax, r_q, disc, f"switching to {oid}")
     pairs: dict[tuple, Comparison] = {}
     for rec in scenario.pairs:
         a, b = option_models[rec.from_option_id], option_models[rec.to_option_id]
-        pairs[(a.option_id, b.option_id)] = _switching(a, b, tax, r_q, disc, n,
+        pairs[(a.option_id, b.option_id)] = _switching(a, b, tax, r_q, disc,
                                                        f"switching from {a.option_id} to {b.option_id}")
 
     breakeven = _breakeven_fees(reg, scenario, option_models, r_q)
     unknown_fee = _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, r_q, ccy)
     for oid, table in unknown_fee.items():
         breakeven.append(Section(f"NPV of switching at other values of the unknown fee of {oid}", table["items"]))
-    breakeven += _breakeven_volumes(option_models, demand.utilization_ceiling, r_q, ccy, n)
+    breakeven += _breakeven_volumes(option_models, demand.utilization_ceiling, r_q, ccy)
     side = _side_by_side(option_models, ccy)
     checks, flags, master = _checks(option_models, comparisons, pairs, ccy)
     return TcoModel(
@@ -144,7 +147,7 @@ def _breakeven_fees(reg, scenario, option_models, r_q) -> list[Section]:
     return []
 
 
-def _breakeven_volumes(option_models, util_ceiling, r_q, ccy, n) -> list[Section]:
+def _breakeven_volumes(option_models, util_ceiling, r_q, ccy) -> list[Section]:
     """Each API's levelized cost, and the volume and utilization at which one self-hosted replica matches it."""
     out: list[Section] = []
     vol_items = []
@@ -157,7 +160,7 @@ def _breakeven_volumes(option_models, util_ceiling, r_q, ccy, n) -> list[Section
                            [item(f"Levelized cost of {api_id}", f"{ccy}/Mtok", lev, style="link")
                             for api_id, lev in api_per_token.items()]))
     util_cap = item("Highest reachable average utilization (mean of 1 / peak to average over the horizon)", "share",
-                    total(util_ceiling) / n)
+                    total(util_ceiling) / inp("horizon_quarters"))
     if any(om.replica_months is not None for om in option_models.values()):
         vol_items.append(util_cap)
     for oid, om in option_models.items():
@@ -166,7 +169,7 @@ def _breakeven_volumes(option_models, util_ceiling, r_q, ccy, n) -> list[Section
         pv_rm = item(f"PV of replica-months, {oid}", "replica-months", npv(r_q, om.replica_months))
         cost_rm = item(f"Levelized cost per replica-month, {oid}", f"{ccy}/replica-month", IFERROR(om.tco_pv / pv_rm, NA()))
         cap = item(f"Capacity per replica-month (mean), {oid}", "tokens/month",
-                   total(om.capacity_tokens_per_replica_month) / n)
+                   total(om.capacity_tokens_per_replica_month) / inp("horizon_quarters"))
         vol_items += [pv_rm, cost_rm, cap]
         # with k spares, one serving replica comes with k idle ones: the reachable average falls to 1/(1+k)
         spare = inp(f"{oid}.redundancy_replicas")
@@ -212,22 +215,18 @@ def _checks(option_models, comparisons, pairs, ccy):
         if om.nbv_total is not None:
             neg = item(f"Negative book value, {oid}", ccy, total(om.nbv_negative))
             checks.append((f"{oid}: net book value never negative", neg))
-        if om.kind == "owned":
-            gap = item(f"Cash cost - P&L cost over the horizon, {oid}", ccy, total(om.cash_cost) - total(om.pl_cost))
-            checks.append((f"{oid}: cash and P&L agree over the horizon (market value at the end)", gap))
         checks += om.checks
     for oid, c in comparisons.items():
         checks.append((f"{oid}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
     for (a, b), c in pairs.items():
         checks.append((f"{a} -> {b}: NPV at the IRR is zero (where an IRR exists)", c.npv_check))
-    # A check fails when its absolute value exceeds one hundredth of a currency unit.
-    tolerance = Const(0.01, "tolerance")
-    flags = [item(f"Fails: {label}", "flag", (MAX(c, -1 * c) > tolerance) * 1) for label, c in checks]
+    # A check fails when its absolute value exceeds the tolerance (a named cell on the Checks sheet).
+    flags = [item(f"Fails: {label}", "flag", (MAX(c, -1 * c) > CHECK_TOLERANCE) * 1) for label, c in checks]
     master = item("Master check (0 = all checks pass)", "count", balanced_sum(flags))
     return checks, flags, master
 
 
-def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str) -> Comparison:
+def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) -> Comparison:
     """Cash flows, NPV, IRR and payback of switching from ``base`` to ``om`` (saving = base cost - om cost,
     after tax on the P&L difference).
 
@@ -266,17 +265,17 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, n, what: str)
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
     # simple payback is undiscounted: the nominal saving, without the PV basis's carry of start-of-quarter capex
     cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
-    payback, last_neg = _payback(cum, n, "Payback quarter (simple)")
+    payback, last_neg = _payback(cum, "Payback quarter (simple)")
     dcf = item("Discounted saving", ccy_unit, incr * disc)
     dcum = item("Cumulative discounted saving", ccy_unit, lambda me: prev(me, 0) + dcf, total=False)
-    dpayback, dlast_neg = _payback(dcum, n, "Payback quarter (discounted)")
+    dpayback, dlast_neg = _payback(dcum, "Payback quarter (discounted)")
     # NPV of the IRR's own flows at the IRR must be zero; written as a check where the IRR exists.
     at_irr = item("PV of the boundary savings at the IRR (0 where there is no IRR)", ccy_unit,
                   IFERROR(boundary / (1 + irr_q) ** (timeline("qidx") - 1), 0), total=False)
     # rounded to a millionth of a currency unit: below that the sum is the IRR solver's own residual, which
     # differs between Excel, LibreOffice and numpy in the last bits
     npv_check = item(f"NPV at IRR, {what}", ccy_unit,
-                     IFERROR(ROUND(total(at_irr) + tail / (1 + irr_q) ** horizon, 6), 0))
+                     IFERROR(ROUND(total(at_irr) + tail / (1 + irr_q) ** horizon, CHECK_DECIMALS), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
                       [incr, npv_item] + flows + [boundary, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg,
                                                   dpayback, at_irr],
@@ -297,18 +296,23 @@ def _unknown_fee_tables(scenario, option_models, comparisons, baseline_id, tax, 
         if om.fee_units is None or rec is None or rec.fee_is_assumption != "yes":
             continue
         fee = inp(om.fee_input)
-        levels = [item(f"Fee of {oid} at {f:.0%} of the assumed fee", f"{rec.currency}/month",
-                       fee * Const(f, f"{f:.0%}"), name=f"unknown_fee_level:{oid}:{f}") for f in UNKNOWN_FEE_FACTORS]
-        items, rows = list(levels), {}
+        # each level's share is a number in its own cell of the table (edit it to try another level)
+        shares = [item(f"Fee level {i}: share of the assumed fee", "share", Const(f))
+                  for i, f in enumerate(UNKNOWN_FEE_FACTORS, start=1)]
+        levels = [item(f"Fee of {oid} at level {i}", f"{rec.currency}/month", fee * share,
+                       name=f"unknown_fee_level:{oid}:{f}")
+                  for i, (f, share) in enumerate(zip(UNKNOWN_FEE_FACTORS, shares), start=1)]
+        items, rows = shares + levels, {}
         targets = [k for k in comparisons] if oid == baseline_id else ([oid] if oid in comparisons else [])
         for k in targets:
             started = (timeline("qidx") >= inp(f"{k}.start_qidx")) * 1
             units = item(f"Fee units of {oid} while {k} serves", "months", om.fee_units * started)
             pv_units = item(f"PV of fee units of {oid} while {k} serves", "months", npv(r_q, units))
             sign = 1 if oid == baseline_id else -1  # a dearer baseline raises the saving; a dearer target lowers it
-            npvs = [item(f"NPV of switching to {k} at {f:.0%} of the assumed fee", ccy,
+            npvs = [item(f"NPV of switching to {k} at fee level {i}", ccy,
                          comparisons[k].npv + sign * (lv - fee) * (1 - tax) * pv_units,
-                         name=f"unknown_fee_npv:{oid}:{k}:{f}") for f, lv in zip(UNKNOWN_FEE_FACTORS, levels)]
+                         name=f"unknown_fee_npv:{oid}:{k}:{f}")
+                    for i, (f, lv) in enumerate(zip(UNKNOWN_FEE_FACTORS, levels), start=1)]
             items += [units, pv_units] + npvs
             rows[k] = npvs
         out[oid] = {"levels": levels, "npv": rows, "items": items, "factors": UNKNOWN_FEE_FACTORS}
@@ -345,11 +349,12 @@ def _start_qidx(reg, oid) -> float:
     return max(1.0, reg.inputs[f"{oid}.start_qidx"].value)
 
 
-def _payback(cum: Item, n: int, label: str) -> tuple[Item, Item]:
+def _payback(cum: Item, label: str) -> tuple[Item, Item]:
     """First quarter from which the cumulative saving stays >= 0 to the horizon end; #N/A if it ends negative."""
     last_neg = item(f"Last quarter with a negative balance ({label.split('(')[1][:-1]})", "quarter #",
                     lambda me: MAX(prev(me, 0), (cum < 0) * timeline("qidx")), total=False)
-    pb = item(label, "quarter #", IF(index(cum, n) < 0, NA(), index(last_neg, n) + 1))
+    horizon = inp("horizon_quarters")
+    pb = item(label, "quarter #", IF(index(cum, horizon) < 0, NA(), index(last_neg, horizon) + 1))
     return pb, last_neg
 
 

@@ -21,6 +21,11 @@ from tcomodel.sheet.expr import Const, Item
 
 SECONDS_PER_HOUR = Const(3600, "seconds per hour")
 QUARTERS_PER_YEAR = Const(4, "quarters per year")
+SCORE_SCALE_TOP = Const(100, "top of the score scale")  # benchmark scores are percent: 0-100
+# Checks: one fails when its absolute value exceeds the tolerance (in the check's own unit); sums that cancel to
+# 0 are rounded to CHECK_DECIMALS first, below which Excel, LibreOffice and numpy differ in the last bits.
+CHECK_TOLERANCE = Const(0.01, "check tolerance")
+CHECK_DECIMALS = Const(6, "check decimals")
 
 # Input groups: the order of the variance bridge in `tcomodel compare` and the Inputs sheet sections.
 GROUPS = ("API prices", "Hardware and hosting prices", "FX", "Workload volume", "Utilization and throughput",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
-from tcomodel.sheet import Layout, cached_value, render
+from tcomodel.sheet import Const, Item, Layout, cached_value, render
 
 LABEL_WIDTH_MIN, LABEL_WIDTH_MAX = 58, 90  # label column: every label fits up to the maximum
 
@@ -124,6 +124,8 @@ def write_plan(ctx: ReportContext, p: SheetPlan):
     for e in p.entries:
         if e.kind == "section":
             ctx.section(ws, e.row, e.payload, 3)
+        elif e.kind == "item" and isinstance(e.payload.expr, Const):
+            _write_number_item(ctx, ws, e.payload, e.row)
         elif e.kind == "item":
             ctx.write_item(ws, e.payload, e.row)
             if e.payload.name.startswith("breakeven_fee:"):
@@ -158,3 +160,12 @@ def _collapse_empty_vintages(ctx: ReportContext, ws, sheet: str):
         ws.set_row(r, None, None, {"level": 1, "hidden": True})
         if r - 1 not in hidden:
             ws.set_row(r - 1, None, None, {"collapsed": True})
+
+
+def _write_number_item(ctx: ReportContext, ws, it: Item, row: int):
+    """An item that is only a number (a vintage's purchase quarter, a fee level's share): the number itself in
+    its cell, which other formulas reference, rather than a formula such as ``=7``."""
+    loc = ctx.L.scalars[it]
+    ws.write_string(row, 0, it.label)
+    ws.write_string(row, 1, it.unit, ctx.f.get("unit"))
+    ws.write_number(loc.row, loc.col, it.expr.value, ctx.f.writer_formats(it.unit)["formula"])

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tcomodel.finance.model import CHECK_DECIMALS, CHECK_TOLERANCE  # constants only
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.report.snapshot_sheet import write_guard
 from tcomodel.sheet import SUM, Item, cached_value, inp, render
 
 MAX_ARGS = 255
 STALE_COUNT = "checks.stale_price_count"  # layout name of the Checks cell counting stale prices
+# named cells every check formula references instead of typing the number
+CHECK_SETTINGS = (
+    (CHECK_TOLERANCE, "Tolerance: a check fails when its absolute value exceeds this (in its own unit)", "CheckTolerance",
+     "0.00"),
+    (CHECK_DECIMALS, "Decimal places to which sums that cancel to 0 are rounded", "CheckDecimals", "0"),
+)
+
+
+def _settings_row(ctx: ReportContext) -> int:
+    """Row of the first check setting: after the checks and a section heading."""
+    return FIRST_ROW + 2 + len(ctx.m.checks) + 2
 
 
 def place_checks(ctx: ReportContext) -> dict:
@@ -23,13 +35,15 @@ def place_checks(ctx: ReportContext) -> dict:
         ctx.L.place(flag, "Checks", r, 3)
         rows[it] = r
         r += 1
+    for i, (const, _label, name, _fmt) in enumerate(CHECK_SETTINGS):
+        ctx.L.add_constant(const.name, "Checks", (_settings_row(ctx) + i, 2), defined_name=name)
     return rows
 
 
 def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | None = None):
     ws, f, m = ctx.ws["Checks"], ctx.f, ctx.m
     ctx.title(ws, "Checks", "Each check is 0 when the model is consistent; the master check counts failures "
-                            "(tolerance 0.01 of a currency unit).")
+                            "(tolerance: the named cell CheckTolerance below).")
     for col, t in enumerate(("Check", "Unit", "Value", "Fails (1 = yes)")):
         ws.write_string(HEADER_ROW, col, t, f.get("header_left" if col == 0 else "header"))
     ws.write_string(FIRST_ROW, 0, "Master check (0 = all checks pass)", f.get("label_bold"))
@@ -52,13 +66,28 @@ def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | 
     ws.set_column(0, 0, min(100, max([70] + [len(label) + 2 for label, _ in m.checks])))  # every check's name fits
     ws.set_column(1, 3, 16)
     ws.freeze_panes(HEADER_ROW + 1, 1)
-    r = write_price_age(ctx, ws, last + 2)
+    r = _write_settings(ctx, ws)
+    r = write_price_age(ctx, ws, r + 2)
     if ctx.run.warnings:
         r += 1
         ws.write_string(r, 0, "Warnings", f.get("section"))
         for msg in ctx.run.warnings:
             r += 1
             ws.write_string(r, 0, msg)
+
+
+def _write_settings(ctx: ReportContext, ws) -> int:
+    """The check settings as named cells (defined names CheckTolerance, CheckDecimals). Returns the last row."""
+    r = _settings_row(ctx)
+    ctx.section(ws, r - 1, "Check settings (named cells; every check formula references them)", 3)
+    for const, label, name, num in CHECK_SETTINGS:
+        ws.write_string(r, 0, label)
+        ws.write_string(r, 1, name, ctx.f.get("source"))
+        ws.write_number(r, 2, const.value, ctx.f.get("formula", num))
+        ctx.L.add_input(f"constant.{name}", "Checks", (r, 2))
+        ctx.define_name(name, "Checks", r, 2)
+        r += 1
+    return r - 1
 
 
 def _sum(cells: list):

@@ -14,7 +14,7 @@ import math
 
 from tcomodel.finance.cases import CASE_LABEL
 from tcomodel.finance.model import GROUPS
-from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, PERIOD_COL_WIDTH, ReportContext
+from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.sheet import CHOOSE, IF, MAX, MIN, NA, inp, row_input, text
 from tcomodel.sheet.names import defined_name
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from tcomodel.finance.build import DAYS_PER_WEEK, HOURS_PER_DAY  # constants only
 from tcomodel.finance.annual import YEAR_ROW, year_label
-from tcomodel.finance.model import QUARTERS_PER_YEAR, SECONDS_PER_HOUR
+from tcomodel.finance.model import QUARTERS_PER_YEAR, SCORE_SCALE_TOP, SECONDS_PER_HOUR
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import HOURS_PER_QUARTER, MILLION, MONTHS_PER_QUARTER
 
@@ -18,6 +18,7 @@ UNIT_CONSTANTS = (
     (MILLION, "Tokens per million tokens (Mtok)", "tokens", "TokensPerMtok"),
     (DAYS_PER_WEEK, "Days per week", "days", "DaysPerWeek"),
     (HOURS_PER_DAY, "Hours per day", "hours", "HoursPerDay"),
+    (SCORE_SCALE_TOP, "Top of a benchmark's score scale (scores are percent)", "score", "MaxScore"),
 )
 _TIMELINE_LABELS = {"qidx": ("Quarter number", "quarter #"), "years_elapsed": ("Years elapsed at quarter start", "years"),
                     "first_flag": ("First quarter", "flag"), "last_flag": ("Last quarter", "flag"),

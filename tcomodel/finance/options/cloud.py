@@ -14,9 +14,10 @@ from __future__ import annotations
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import SECONDS_PER_HOUR, Section
 from tcomodel.finance.options.common import (
-    category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
+    cash_pl_check, category_section, finish, frame, running_category, running_parts, self_hosted_load,
+    staff_and_licences,
 )
-from tcomodel.sheet.expr import CEILING, HOURS_PER_QUARTER, IF, MAX, MIN, index, inp, item, prev, timeline
+from tcomodel.sheet.expr import CEILING, HOURS_PER_QUARTER, IF, MAX, MIN, index, inp, item, prev, timeline, total
 
 _UPFRONT = {"none": 0.0, "all": 1.0}
 
@@ -109,11 +110,14 @@ def build(ctx: Context, oid: str, opt, capacity):
     fr.sections.append(Section("Cost", [cash, pl]))
     category_section(fr, categories, cost_items)
     # terms never run past the horizon, so every prepayment is expensed by its end
-    left = item(f"Prepaid reservation left at the horizon end, {oid}", ccy, index(prepaid, ctx.n))
+    left = item(f"Prepaid reservation left at the horizon end, {oid}", ccy, index(prepaid, horizon))
+    # cash pays reservations upfront, the P&L expenses them as the term runs: the difference is the prepaid flows
+    gap = cash_pl_check(ctx, oid, cash, pl, total(upfront_paid) - total(prepaid_used),
+                        "reservations paid upfront - prepaid reservations expensed")
     return finish(ctx, fr, "cloud_gpu", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
-                  checks=[(f"{oid}: prepaid reservation expensed by the horizon end", left)])
+                  checks=[(f"{oid}: prepaid reservation expensed by the horizon end", left), gap, load.capacity_check])
 
 
 def _upfront_share(reg, cr, cp: str, oid: str):

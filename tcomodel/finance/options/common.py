@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
-from tcomodel.finance.model import OptionModel, Section, SECONDS_PER_HOUR
+from tcomodel.finance.model import CHECK_DECIMALS, CHECK_TOLERANCE, SCORE_SCALE_TOP, OptionModel, Section, SECONDS_PER_HOUR
 from tcomodel.sheet.expr import (
-    CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MONTHS_PER_QUARTER, NA, Item, inp, item, npv, prev,
+    CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, MONTHS_PER_QUARTER, NA, ROUND, Item, inp, item, npv, prev,
     timeline, total,
 )
 
@@ -65,6 +65,7 @@ class Load:
     replica_months: Item
     throughput_tok_s: float
     decoded_out: Item | None = None  # output tokens decoded incl. reasoning (= served_out without reasoning)
+    capacity_check: tuple | None = None  # (label, quarters in which the fleet without spares is below the peak)
 
 
 def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) -> Load:
@@ -114,11 +115,27 @@ def self_hosted_load(ctx: Context, fr: Frame, capacity, *, never_shrinks: bool) 
     replica_months = item("Replica-months", "replica-months", fleet * MONTHS_PER_QUARTER)
     reasoning_items = [decoded_per_out, peak_rate] if decoded_per_out is not None else []
     decoded_items = [decoded] if decoded_per_out is not None else []
+    # the spares (N+k) stand by for a failed replica: the peak must be served without them
+    serving = item("Serving capacity without the spares", "tok/s", (fleet - spare) * cap * fr.active, total=False)
+    short = item("Serving capacity below the peak (1 = yes)", "flag",
+                 ((peak_decode - serving) > CHECK_TOLERANCE) * fr.active)
+    short_q = item(f"Quarters with serving capacity below the peak, {oid}", "quarters", total(short))
     fr.sections.append(Section("Capacity and load", [fr.active] + reasoning_items + [
         at_peak, needed, fleet, capacity_out, served_out, served_in] + decoded_items + [
-        util, util_peak, cap_tokens_rm, replica_months]))
+        util, util_peak, cap_tokens_rm, replica_months, serving, short]))
+    label = (f"{oid}: fleet without spares x output tok/s per replica >= peak decode rate, every quarter "
+             "(quarters short)")
     return Load(cap, gpus, spare, fleet, served_in, served_out, util, cap_tokens_rm, replica_months,
-                float(np.max(cap_vals)), decoded)
+                float(np.max(cap_vals)), decoded, (label, short_q))
+
+
+def cash_pl_check(ctx: Context, oid: str, cash: Item, pl: Item, implied, what: str) -> tuple:
+    """Over the horizon, cash cost - P&L cost equals ``implied``, the difference the kind's cash and P&L
+    definitions imply (a scalar expression; None where both carry the same costs). ``what`` names its terms."""
+    diff = total(cash) - total(pl)
+    gap = item(f"Cash - P&L over the horizon - ({what}), {oid}", ctx.ccy,
+               ROUND(diff if implied is None else diff - implied, CHECK_DECIMALS))
+    return f"{oid}: cash - P&L over the horizon = {what}", gap
 
 
 @dataclass
@@ -210,7 +227,7 @@ def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_i
         # a random guesser scores the chance level: only the score above it is quality bought
         score, chance = inp(fr.quality), inp(fr.chance)
         above = item("Score above chance, share of the range above chance", "share",
-                     (score - chance) / (100 - chance), total=False)
+                     (score - chance) / (SCORE_SCALE_TOP - chance), total=False)
         lev_q = item("Quality-adjusted levelized cost (per Mtok, score above chance)", f"{ccy}/Mtok",
                      IF(above > 0, IFERROR(lev / above, NA()), NA()))
         metrics += [above, lev_q]
@@ -229,5 +246,5 @@ def category_section(fr: Frame, categories: dict, cost_items: list) -> None:
         fr.sections.append(Section("Cost by category (P&L view)", extra))
 
 
-__all__ = ["Frame", "Load", "Running", "category_section", "finish", "frame", "self_hosted_load",
+__all__ = ["Frame", "Load", "Running", "cash_pl_check", "category_section", "finish", "frame", "self_hosted_load",
            "staff_and_licences", "HOURS_PER_QUARTER", "SECONDS_PER_HOUR"]

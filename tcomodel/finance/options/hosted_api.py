@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import Section
-from tcomodel.finance.options.common import category_section, finish, frame, running_category, running_parts, staff_and_licences
+from tcomodel.finance.options.common import (
+    cash_pl_check, category_section, finish, frame, running_category, running_parts, staff_and_licences,
+)
 from tcomodel.sheet.expr import IFERROR, MILLION, Const, item
 
 
@@ -67,5 +69,7 @@ def build(ctx: Context, oid: str, opt, capacity=None):
     fr.sections.append(Section("Hosted API: tokens and prices", [fr.active] + calc))
     fr.sections.append(Section("Cost", [cash, pl]))
     category_section(fr, categories, calc + [cash, pl])
+    # billed per token as used: the P&L is the cash cost, nothing prepaid
+    checks = [cash_pl_check(ctx, oid, cash, pl, None, "0 (tokens billed as used, staff and licences in both)")]
     return finish(ctx, fr, "hosted_api", cash=cash, pl=pl, served_in=served_in, served_out=served_out,
-                  categories=categories)
+                  categories=categories, checks=checks)

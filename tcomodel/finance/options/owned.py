@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcomodel.finance.context import Context, balanced_sum, escalation
-from tcomodel.finance.model import QUARTERS_PER_YEAR, Section
+from tcomodel.finance.model import CHECK_DECIMALS, QUARTERS_PER_YEAR, Section
 from tcomodel.finance.options.common import (
-    category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
+    cash_pl_check, category_section, finish, frame, running_category, running_parts, self_hosted_load,
+    staff_and_licences,
 )
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, Const, Item, index, item, prev, timeline,
+    HOURS_PER_QUARTER, IF, MAX, MIN, MONTHS_PER_QUARTER, ROUND, Const, Item, index, inp, item, prev, timeline, total,
 )
 
 
@@ -42,9 +43,13 @@ def build(ctx: Context, oid: str, opt, capacity):
     econ_q = int(round(cx.economic_life_years * 4)) if cx.economic_life_years is not None else None
     life = reg.scalar(f"{cp}.book_life_quarters", life_q, f"{oid}: book life", "quarters",
                       cx.source, cx.cell("book_life_years") + " (years x 4)", "Financing")
+    # structural, not an input: it sets which vintages are replaced (a number cell the formulas reference)
+    econ = None if econ_q is None else item(
+        f"Economic life ({cx.cell('economic_life_years')} x 4; sets which vintages are replaced)", "quarters",
+        Const(econ_q))
     resale = resale_row(ctx, oid)
     growth = item("Replicas added (fleet growth)", "replicas", fleet - prev(fleet, 0))
-    v = vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, cx.depreciation_method, ccy)
+    v = vintages(n, growth, unit_cost, hardware, resale, salvage, life, (econ_q, econ), cx.depreciation_method, ccy)
     last = timeline("last_flag")
     retire_loss = item("Loss (gain) on hardware retired", ccy, v.book_retired - v.proceeds)
     end_loss = item("Loss (gain) on the horizon-end valuation (book value - market value)", ccy,
@@ -96,7 +101,19 @@ def build(ctx: Context, oid: str, opt, capacity):
     fr.sections.append(Section("Cost", [cash, pl, start_pay, carry, pv_basis]))
     category_section(fr, categories, cost_items)
     fr.sections.append(Section("Asset vintages: one corkscrew per purchase quarter", v.rows))
-    return finish(ctx, fr, "owned", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
+    # cash - P&L: market values (at retirement, at the horizon end) enter both and cancel; what is left is the
+    # capex not yet expensed as depreciation or written off at retirement, i.e. the book value at the end
+    nbv_end = index(v.nbv, inp("horizon_quarters"))
+    implied = total(v.capex) - total(v.depreciation) - total(v.book_retired) - nbv_end
+    # and the book values close: together the two say cash and P&L agree over the horizon
+    closes = item(f"Capex - depreciation - book value retired - book value at the horizon end, {oid}", ccy,
+                  ROUND(implied, CHECK_DECIMALS))
+    checks = [cash_pl_check(ctx, oid, cash, pl, implied,
+                            "capex - depreciation - book value retired - book value at the horizon end"),
+              (f"{oid}: book values close: capex - depreciation - book value retired = book value at the horizon "
+               "end", closes),
+              load.capacity_check]
+    return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
                   nbv_total=v.nbv, depreciation=v.depreciation, nbv_negative=v.negative, vintage_checks=v.checks,
@@ -148,34 +165,44 @@ class Vintages:
     negative: Item  # sum of negative book values over vintages (check)
 
 
-def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, method, ccy) -> Vintages:
+def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method, ccy) -> Vintages:
     """One corkscrew per purchase quarter (vintage), so every purchase has its own schedule.
 
     A vintage's units = replicas added that quarter + units of the vintage retired that quarter at the end of
     its economic life (replacement). Depreciation runs over the book life (an accounting choice). At retirement
     the hardware is sold at its market value (resale curve x the resaleable part of its cost) and its book value
     leaves the books; at the horizon end the vintages still in service are valued at market (deemed sale).
+    ``econ``: the economic life in quarters (sets which vintages are replaced) and its number-cell item, or
+    (None, None).
+
+    Each vintage's purchase quarter is a number in its own cell (the first row of its block), which its
+    formulas reference instead of typing the quarter.
     """
-    rows = []
+    econ_q, econ_life = econ
+    horizon = inp("horizon_quarters")
+    rows = [econ_life] if econ_life is not None else []
     units_by_v: dict[int, object] = {}
+    bought: dict[int, Item] = {}
     adds, deps, outs, procs, ends, nbvs, checks, blocks = [], [], [], [], [], [], [], []
     last = timeline("last_flag")
     for v in range(1, n + 1):
-        base_units = index(growth, v)
+        bought_q = item(f"Vintage {v}: purchase quarter", "quarter #", Const(v))
+        base_units = index(growth, bought_q)
         if econ_q is not None and v > econ_q:
             units_expr = base_units + units_by_v[v - econ_q]
         else:
             units_expr = base_units
         units = item(f"Vintage {v}: units bought", "replicas", units_expr)
         units_by_v[v] = units
+        bought[v] = bought_q
         cost_v = item(f"Vintage {v}: cost", ccy, units * unit_cost)
         salv_v = item(f"Vintage {v}: book salvage value", ccy, cost_v * salvage)
-        age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - (v - 1)), total=False)
+        age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - bought_q + 1), total=False)
         add = item(f"Vintage {v}: additions", ccy, cost_v * (age.eq(1)) * 1)
         in_life = (age >= 1) * (age <= life)
         retires_inside = econ_q is not None and econ_q <= n - v + 1
         if econ_q is not None:
-            in_life = in_life * (age <= econ_q)  # a retired vintage no longer depreciates
+            in_life = in_life * (age <= econ_life)  # a retired vintage no longer depreciates
         nbv_holder = item(f"Vintage {v}: net book value, closing", ccy, total=False)
         opening = prev(nbv_holder, 0) + add
         if method == "straight_line":
@@ -186,18 +213,19 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, meth
             dep_expr = in_life * IF(age >= life, opening - salv_v, MIN(opening * 2 / life, opening - salv_v))
         dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1)
         if retires_inside:
-            retire = age.eq(econ_q) * 1
+            retire = age.eq(econ_life) * 1
             out = item(f"Vintage {v}: book value retired", ccy, retire * (opening - dep))
             proc = item(f"Vintage {v}: resale proceeds at retirement", ccy,
-                        retire * units * hardware * index(resale, econ_q))
+                        retire * units * hardware * index(resale, econ_life))
             end = item(f"Vintage {v}: market value at horizon end", ccy, Const(0) * age)
         else:
             out = item(f"Vintage {v}: book value retired", ccy, Const(0) * age)
             proc = item(f"Vintage {v}: resale proceeds at retirement", ccy, Const(0) * age)
-            end = item(f"Vintage {v}: market value at horizon end", ccy, last * units * hardware * index(resale, n - v + 1))
+            end = item(f"Vintage {v}: market value at horizon end", ccy,
+                       last * units * hardware * index(resale, horizon - bought_q + 1))
         nbv_holder.define(opening - dep - out)
-        rows += [units, cost_v, salv_v, age, add, dep, out, proc, nbv_holder, end]
-        blocks.append((units, rows[-10:]))
+        rows += [bought_q, units, cost_v, salv_v, age, add, dep, out, proc, nbv_holder, end]
+        blocks.append((units, rows[-11:]))
         adds.append(add)
         deps.append(dep)
         outs.append(out)
@@ -206,7 +234,7 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ_q, meth
         nbvs.append(nbv_holder)
         checks.append((nbv_holder, salv_v))
     purchases = item("Replicas bought (growth + replacements)", "replicas",
-                     balanced_sum([units_by_v[v] * (timeline("qidx").eq(v)) * 1 for v in range(1, n + 1)]))
+                     balanced_sum([units_by_v[v] * (timeline("qidx").eq(bought[v])) for v in range(1, n + 1)]))
     # per vintage: a newer vintage must not hide an older one going negative
     neg = item("Negative net book value, any vintage (check)", ccy, balanced_sum([MAX(0, -1 * x) for x in nbvs]),
                total=True)

@@ -19,7 +19,8 @@ import math
 from tcomodel.finance.context import Context, balanced_sum, escalation
 from tcomodel.finance.model import Section
 from tcomodel.finance.options.common import (
-    category_section, finish, frame, running_category, running_parts, self_hosted_load, staff_and_licences,
+    cash_pl_check, category_section, finish, frame, running_category, running_parts, self_hosted_load,
+    staff_and_licences,
 )
 from tcomodel.sheet.expr import MAX, MONTHS_PER_QUARTER, Const, item, prev
 
@@ -62,7 +63,10 @@ def build(ctx: Context, oid: str, opt, capacity):
     fr.sections.append(Section("Costs", cost_items))
     fr.sections.append(Section("Cost", [cash, pl]))
     category_section(fr, categories, cost_items)
-    return finish(ctx, fr, "rented_server", cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
+    # as billed: fees, setup fees and the VAT not recovered are cash and P&L alike (nothing prepaid or capitalised)
+    checks = [cash_pl_check(ctx, oid, cash, pl, None, "0 (fees, setup and unrecovered VAT in both)"),
+              load.capacity_check]
+    return finish(ctx, fr, "rented_server", checks=checks, cash=cash, pl=pl, served_in=load.served_in, served_out=load.served_out,
                   categories=categories, fleet=load.fleet, utilization=load.utilization,
                   throughput_tok_s=load.throughput_tok_s, fee_units=fee_units, fee_input=fee_input,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm)
