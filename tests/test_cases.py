@@ -111,7 +111,7 @@ def test_case_switch_keeps_status_ok_and_an_input_edit_makes_it_stale(reports, s
     wb = openpyxl.load_workbook(paths["base"])
     ws = wb["Inputs"]
     row = find_row(ws, "A", "Discount rate")
-    assert ws[f"C{row}"].value == f"=E{row}"  # no range: Value used = Base
+    assert ws[f"C{row}"].value == f"=$E${row}"  # no range: Value used = Base
     status_ref = wb.defined_names["MasterStatus"].attr_text.replace("$", "")
     sheet, cell = status_ref.split("!")
     switched = set_case(paths["base"], tmp_path / "low.xlsx", "Low")
@@ -133,7 +133,7 @@ def test_every_input_has_a_defined_name_and_formulas_use_it(reports):
     assert names["Case"] == "Inputs!$C$3"
     fee = names["aarhusai.rental.fee_per_replica_per_month"]
     row = int(fee.split("$")[-1])
-    assert wb["Inputs"][f"C{row}"].value == f"=CHOOSE(CaseIndex,D{row},E{row},F{row})"
+    assert wb["Inputs"][f"C{row}"].value == f"=CHOOSE(CaseIndex,$D${row},$E${row},$F${row})"
     assert names["HoursPerQuarter"].startswith("Time!")
     formulas = read_formulas(paths["base"])
     by_ref = [k for k, f in formulas.items() if re.search(r"Inputs!\$C\$\d", f)]

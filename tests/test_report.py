@@ -20,7 +20,7 @@ from tests.helpers import sha256
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = sorted((ROOT / "assumptions").glob("*.xlsx"))
-EXPECTED_SHEETS = ["Cover", "Summary", "Inputs", "Time", "Roofline", "Demand", "aarhusai", "alternative",
+EXPECTED_SHEETS = ["Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand", "aarhusai", "alternative",
                    "alternative-owned", "cloud-h100-ondemand", "cloud-h100-mix", "api-claude-sonnet", "api-gemini-pro",
                    "api-gemini-flash-lite", "api-deepseek", "Comparison", "Annual", "Breakeven", "NPV_IRR", "Sensitivity",
                    "Checks", "Snapshot"]

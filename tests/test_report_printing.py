@@ -137,10 +137,10 @@ def test_empty_vintage_blocks_are_grouped_and_collapsed(report):
         v = int(label.split(":")[0].split()[1])
         dim = ws.row_dimensions[r]
         (hidden if dim.hidden else shown).setdefault(v, []).append((r, dim.outline_level, label))
-    # the default buys both servers in 2027Q1: vintage 1 shows, vintages 2..20 (10 rows each) are grouped
+    # the default buys both servers in 2027Q1: vintage 1 shows, vintages 2..20 (11 rows each, the purchase quarter included) are grouped
     assert sorted(shown) == [1]
     assert sorted(hidden) == list(range(2, 21))
-    assert sum(len(rows) for rows in hidden.values()) == 190
+    assert sum(len(rows) for rows in hidden.values()) == 19 * 11  # vintages 2..20, 11 rows each
     assert all(level == 1 for rows in hidden.values() for _, level, _ in rows)
     assert all(level == 0 for _, level, _ in shown[1])
     for v, rows in hidden.items():  # nothing bought in a hidden vintage

@@ -115,12 +115,12 @@ def test_verify_finds_formulas_typed_over_or_edited_with_their_values(report, tm
     """Each edit keeps every value consistent, so LibreOffice's recalculation agrees everywhere; only the
     formula manifest can tell. Before issue 11 verify said '... formula cells agree', exit 0."""
     e11 = _formula(report, "aarhusai", "E11")
-    row = re.fullmatch(r"=E10\*Inputs!E\$(\d+)\*Demand!\$C\$14", e11).group(1)  # a per-quarter input row
+    row = re.fullmatch(r"=E10\*InputsByQuarter!E\$(\d+)\*Demand!\$C\$14", e11).group(1)  # a per-quarter input
     v = _cached(report, "aarhusai", "E11")
     # Cover!B14 shows the master check (a leaf: nothing refers to it); edit formula and value together
     assert _formula(report, "Cover", "B14") == "=Checks!$C$6" and _cached(report, "Cover", "B14") == 0
     tampered = tmp_path / "tampered.xlsx"
-    _edit_cells(report, tampered, "aarhusai", {"E11": (None, v), "F11": (f"F10*Inputs!F${row}*Demand!$C$14*1", v)})
+    _edit_cells(report, tampered, "aarhusai", {"E11": (None, v), "F11": (f"F10*InputsByQuarter!F${row}*Demand!$C$14*1", v)})
     tampered2 = tmp_path / "tampered2.xlsx"
     _edit_cells(tampered, tampered2, "Cover", {"B14": ("Checks!$C$6*0", 0)})
 

@@ -91,7 +91,7 @@ def write_annual(ctx: ReportContext, lines: list[_Line]):
             _formula(ctx, ws, row.check, f.for_unit("check", row.unit))
             loc = ctx.L.scalars[row.check]
             ctx.ok_bad(ws, loc.row, loc.col)
-    ws.set_column(LABEL_COL, LABEL_COL, 46)
+    ws.set_column(LABEL_COL, LABEL_COL, 50)
     ws.set_column(UNIT_COL, UNIT_COL, 12)
     ws.set_column(TOTAL_COL, check_col, 16)
     ws.freeze_panes(QUARTERS_ROW + 1, FIRST_YEAR_COL)

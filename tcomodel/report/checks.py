@@ -63,7 +63,7 @@ def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | 
     ctx.ok_bad(ws, FIRST_ROW, 2)
     ws.conditional_format(FIRST_ROW + 2, 3, last, 3, {"type": "cell", "criteria": "==", "value": 1,
                                                       "format": f.get("bad")})
-    ws.set_column(0, 0, min(100, max([70] + [len(label) + 2 for label, _ in m.checks])))  # every check's name fits
+    ws.set_column(0, 0, min(125, max([70] + [len(label) + 2 for label, _ in m.checks])))  # every check's name fits
     ws.set_column(1, 3, 16)
     ws.freeze_panes(HEADER_ROW + 1, 1)
     r = _write_settings(ctx, ws)

@@ -65,7 +65,7 @@ def write_cover(ctx: ReportContext):
     r = _write_check_cells(ctx, ws, r + 1)
     r = _write_key_and_conventions(ctx, ws, r + 2)
     _write_sheet_index(ctx, ws, r + 2)
-    ws.set_column(0, 0, 40)
+    ws.set_column(0, 0, 46)
     ws.set_column(1, 1, 120)
 
 
@@ -117,7 +117,8 @@ def _write_sheet_index(ctx: ReportContext, ws, r):
               ("Time", "the quarterly timeline and flags"), ("Roofline", "memory fit, operating point, throughput vs batch, claims"),
               ("Demand", "tokens demanded, peak rate, discounting")]
     sheets += [(ctx.sheet_names[o], f"calculation sheet of option '{o}'") for o in ctx.m.options]
-    sheets += [("Comparison", "options side by side per quarter"), ("Breakeven", "breakeven fee, volume, utilization"),
+    sheets += [("Comparison", "options side by side per quarter"),
+               ("Annual", "cost, tokens, cash and savings per budget year"), ("Breakeven", "breakeven fee, volume, utilization"),
                ("NPV_IRR", "switching cash flows, NPV, IRR, payback"),
                ("Sensitivity", "tornado of key drivers; cheapest option by volume and API price"),
                ("Checks", "every check and the master check"),

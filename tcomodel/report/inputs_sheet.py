@@ -51,9 +51,11 @@ def write_inputs_sheet(ctx: ReportContext):
     ws.set_column(3, 5, 14)
     ws.set_column(SOURCE_COL, SOURCE_COL + SOURCE_COLS - 1, SOURCE_COL_WIDTH)
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    ws.repeat_rows(HEADER_ROW)  # the column headers on every printed page
     _write_scalar_inputs(ctx, ws, FIRST_ROW)
     q = ctx.ws[QUARTER_SHEET]
-    ctx.calc_columns(q, label_width=min(90, max([46] + [len(d.label) + 8 for d in ctx.m.row_inputs.values()])))
+    ctx.calc_columns(q, label_width=min(90, max([46] + [len(d.label) + 8 for d in ctx.m.row_inputs.values()])),
+                     unit_width=19)
     ctx.title_over_labels(q, "Inputs by quarter", "Every per-quarter input, with its origin. Blue on yellow: from "
                                                   "the scenario workbook; purple on lilac: engine-computed. A ranged "
                                                   "row is its Base row times the selected case's multiplier (Inputs!C3).")
@@ -154,7 +156,7 @@ def _write_row_inputs(ctx: ReportContext, ws, r):
             rr = r + k
             ws.write_string(rr, 0, f"   {d.label}: {label}")
             ws.write_string(rr, 1, unit, f.get("unit"))
-            ws.write_string(rr, 2, d.origin if key == "@base" else f"Ranges {', '.join(rng.ranges_cells)}",
+            ws.write_string(rr, 2, d.origin if key == "@base" else ", ".join(rng.ranges_cells),
                             f.get("source"))
             ctx.L.add_row(d.name + key, ws.name, rr)
             _constant_row(ctx, ws, rr, d.name + key, vals, f.for_unit("input", unit), f"{d.label}: {label}")

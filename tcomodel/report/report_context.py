@@ -28,7 +28,7 @@ class ReportContext:
         self.build_date = build_date
         self.wb = wb
         self.f = Formats(wb, self.ccy)
-        self.source_wrap = wb.add_format({"italic": True, "font_color": "#404040", "text_wrap": True,
+        self.source_wrap = wb.add_format({"italic": True, "font_color": "#404040", "text_wrap": True, "indent": 1,
                                           "valign": "top"})
         self.L = Layout(periods=self.n)
         self.values = run.values

@@ -21,7 +21,8 @@ STATUS = "checks.master_status"  # layout name of the master status cell
 def write_snapshot(ctx: ReportContext) -> list[Item]:
     """Write the copy and the per-row counts; returns the count items (for the guard)."""
     ws, f = ctx.ws[SHEET], ctx.f
-    widths = (46, 14, 20, 14)  # label | count | row | Low; then Base, High and the quarters as period columns
+    longest = max([40] + [len(e[2]) + 2 for e in ctx.snapshot])
+    widths = (min(100, longest), 14, 20, 14)  # label | count | row | Low; then Base, High and the quarters
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ctx.label_widths[SHEET] = widths  # prints pages across, like the calculation sheets
@@ -29,7 +30,11 @@ def write_snapshot(ctx: ReportContext) -> list[Item]:
                           "A copy of every constant input cell (Inputs, InputsByQuarter) when the engine computed the "
                           "roofline capacities and the Sensitivity sheet. Column B counts the cells of the row now "
                           "different; any difference makes the master status 'stale: rebuild'. Do not edit.")
-    for col, t in enumerate(("Input", "Cells changed", "Row on", "Low", "Base", "High")):
+    heads = ["Input", "Cells changed", "Row on", "Low"] + [str(q) for q in ctx.m.quarters]
+    heads[4] = f"Base | {heads[4]}"  # scalar rows: Low, Base, High; per-quarter rows: the quarters
+    if len(heads) > 5:
+        heads[5] = f"High | {heads[5]}"
+    for col, t in enumerate(heads):
         ws.write_string(HEADER_ROW, col, t, f.get("header_left" if col == 0 else "header"))
     counts = []
     for r, (kind, (sheet, row), label, cells) in enumerate(ctx.snapshot, start=FIRST_ROW):
@@ -38,12 +43,12 @@ def write_snapshot(ctx: ReportContext) -> list[Item]:
         diffs = []
         for name, value, col in cells:
             if kind == "scalar":
-                ws.write_number(r, col, float(value), f.get("engine", "General"))
+                ws.write_number(r, col, float(value), f.get("engine", "#,##0.00####"))
                 ctx.L.add_input(PREFIX + name, SHEET, (r, col))
                 diffs.append(inp(name).ne(inp(PREFIX + name)))
             else:
                 for p, v in enumerate(value):
-                    ws.write_number(r, ctx.L.period_col(p), v, f.get("engine", "General"))
+                    ws.write_number(r, ctx.L.period_col(p), v, f.get("engine", "#,##0.00####"))
                 ctx.L.add_row(PREFIX + name, SHEET, r)
                 diffs.append(count_different(row_input(name), row_input(PREFIX + name)))
         it = Item(f"Cells changed: {label}", "cells", balanced_sum(diffs))

@@ -8,6 +8,8 @@ import math
 import numpy as np
 
 from tcomodel.report.annual_sheet import write_annual_budget
+from tcomodel.report.inputs_sheet import CASE_INPUT
+from tcomodel.report.snapshot_sheet import STATUS
 from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import IF, IFERROR, Item, index, inp, row_max, text, timeline, total
 
@@ -18,6 +20,7 @@ def write_summary(ctx: ReportContext, kind_label: dict):
               f"{len(m.options)} options over {ctx.n} quarters ({m.quarters[0]}..{m.quarters[-1]}), {ctx.ccy}. "
               f"NPV, IRR and payback are of switching from the baseline '{m.baseline}'. Green cells link to the "
               f"calculation sheets.")
+    _write_case_and_status(ctx, ws, HEADER_ROW - 1)
     hr = _write_known_first(ctx, ws, HEADER_ROW)
     r = _write_options_table(ctx, ws, hr, kind_label)
     r = write_annual_budget(ctx, ws, r + 1)
@@ -35,6 +38,16 @@ def write_summary(ctx: ReportContext, kind_label: dict):
     ws.set_column(1, 1, 16)
     ws.set_column(2, 12, 15)
     ws.freeze_panes(hr + 1, 1)
+
+
+def _write_case_and_status(ctx: ReportContext, ws, r):
+    """Which case the figures are of, and whether they can be trusted (the Checks sheet's master status)."""
+    f = ctx.f
+    ws.write_string(r, 0, "Case shown (switch: Inputs!C3) and master status", f.get("label_bold"))
+    ctx.formula(ws, r, 1, inp(CASE_INPUT), f.get("check"), ctx.run.case_label, "Case")
+    master = float(ctx.values[ctx.m.master_check])
+    ctx.formula(ws, r, 2, inp(STATUS), f.get("check"), "OK" if master == 0 else "FAIL: see the checks below",
+                "Master status")
 
 
 def _irr_link(ctx: ReportContext, ws, r, c, irr_item: Item):

@@ -63,7 +63,7 @@ def write_time_sheet(ctx: ReportContext):
         ctx.define_name(name, "Time", r, 2)
         ctx.L.add_constant(const.name, "Time", (r, 2), defined_name=name)
         r += 1
-    ctx.calc_columns(ws)
+    ctx.calc_columns(ws, label_width=64)  # the year-key row's label fits
 
 
 def _write_year_labels(ctx: ReportContext, ws, r) -> int:

@@ -243,7 +243,7 @@ def finish(ctx: Context, fr: Frame, kind: str, *, cash: Item, pl: Item, served_i
 def category_section(fr: Frame, categories: dict, cost_items: list) -> None:
     extra = [c for c in categories.values() if c not in cost_items]
     if extra:
-        fr.sections.append(Section("Cost by category (P&L view)", extra))
+        fr.sections.append(Section("Cost by category (P&L view): the categories not already a row above", extra))
 
 
 __all__ = ["Frame", "Load", "Running", "cash_pl_check", "category_section", "finish", "frame", "self_hosted_load",
