@@ -237,23 +237,43 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
 
     ev = _Evaluator(values, P, batch)
     edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
+    # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
+    # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
+    # corkscrew. A group is evaluated as soon as something needs one of its items (or at the end).
+    pending: dict[tuple, list] = {}
+    pending_of: dict[Item, tuple] = {}  # item -> (shape, the group it waits in)
+
+    def need(refs):
+        for r in refs:
+            key, group = pending_of.get(r, (None, None))
+            if group is not None and pending.get(key) is group:
+                _step_group(ev, pending.pop(key))
+
     for comp in _sccs(all_items, edges):
         recurrent = len(comp) > 1 or any(r is comp[0] for r in edges[comp[0]])
         if not recurrent:
             it = comp[0]
+            need(edges[it])
             v = ev.ev(it.expr, None)
             if it.per_period or not it.is_scalar:
                 v = np.broadcast_to(v, v.shape[:-1] + (P,))
             ev.done[it] = v
             continue
         order = _topo_same_period(comp)
+        members = set(order)
+        need(r for it in order for r in edges[it] if r not in members)
+        if _running_max(ev, order):
+            continue
+        key, ext = _shape_of(order)
+        if key is None:
+            _step_group(ev, [(order, ext)])
+            continue
+        group = pending.setdefault(key, [])
+        group.append((order, ext))
         for it in order:
-            ev.buffer[it] = np.full(batch + (P,), np.nan)
-        for t in range(P):
-            for it in order:
-                ev.buffer[it][..., t:t + 1] = ev.ev(it.expr, t)
-        for it in order:
-            ev.done[it] = ev.buffer.pop(it)
+            pending_of[it] = (key, group)
+    for key in list(pending):
+        _step_group(ev, pending.pop(key))
 
     out: dict[Item, np.ndarray] = {}
     for it in all_items:
@@ -263,6 +283,104 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
         else:
             out[it] = np.array(np.broadcast_to(v[..., 0], batch))
     return out
+
+
+def _shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
+    """A recurrence's shape: its expressions with its own items numbered by position and the items it reads
+    from outside numbered by first use (``ext``). Two recurrences of the same shape are the same formulas
+    over different inputs, so they can be stepped together. None where a node is not one this knows."""
+    own = {it: i for i, it in enumerate(order)}
+    ext: list[Item] = []
+    slot: dict[Item, int] = {}
+
+    def sig(e):
+        if isinstance(e, Item):
+            if e in own:
+                return ("own", own[e])
+            if e not in slot:
+                slot[e] = len(ext)
+                ext.append(e)
+            return ("ext", slot[e])
+        if isinstance(e, Const):
+            return ("c", e.value) if e.value == e.value else None  # NaN never equals itself: no group
+        if isinstance(e, Input):
+            return ("in", e.name)
+        if isinstance(e, RowRef):
+            return ("row", e.name)
+        if isinstance(e, Prev):
+            return _all("prev", sig(e.item), sig(e.init))
+        if isinstance(e, BinOp):
+            return _all("bin", e.op, sig(e.a), sig(e.b))
+        if isinstance(e, Compare):
+            return _all("cmp", e.op, sig(e.a), sig(e.b))
+        if isinstance(e, Neg):
+            return _all("neg", sig(e.a))
+        if isinstance(e, Func):
+            return _all("f", e.name, *(sig(a) for a in e.args))
+        if isinstance(e, Aggregate):
+            return _all("agg", e.name, _all(*(sig(r) for r in e.rows)), _all(*(sig(x) for x in e.scalars)))
+        return None
+
+    parts = tuple((it.per_period, it.is_scalar, sig(it.expr)) for it in order)
+    if any(p[2] is None for p in parts):
+        return None, ext
+    return parts, ext
+
+
+def _all(*parts):
+    return None if any(p is None for p in parts) else parts
+
+
+def _running_max(ev: _Evaluator, order: list[Item]) -> bool:
+    """``x = MAX(prev(x, init), e)`` (a fleet that never shrinks) as a running maximum in one numpy call.
+    Exact: MAX is exact arithmetic, so this equals stepping period by period. False if not that form."""
+    if len(order) != 1:
+        return False
+    it = order[0]
+    e = it.expr
+    if not (isinstance(e, Func) and e.name == "MAX" and len(e.args) == 2 and isinstance(e.args[0], Prev)
+            and e.args[0].item is it and all(r is not it for r, _ in iter_refs(e.args[1]))
+            and all(r is not it for r, _ in iter_refs(e.args[0].init))):
+        return False
+    init = ev.ev(e.args[0].init, 0)[..., :1]
+    x = ev.ev(e.args[1], None)
+    shape = np.broadcast_shapes(ev.batch + (1,), init.shape, x.shape[:-1] + (1,))[:-1]
+    x = np.broadcast_to(x, shape + (ev.P,))
+    init = np.broadcast_to(init, shape + (1,))
+    # period t = max(max(init, x_0..x_t-1 ...)): the stepped recurrence; np.maximum propagates NaN as MAX does
+    ev.done[it] = np.maximum.accumulate(np.concatenate([init, x], axis=-1), axis=-1)[..., 1:]
+    return True
+
+
+def _step_group(ev: _Evaluator, group: list) -> None:
+    """The true recurrences: step period by period (a period needs the previous one's values). ``group``:
+    (items in same-period order, external items) of recurrences of one shape, stacked on a leading axis."""
+    if len(group) == 1:
+        order = group[0][0]
+        for it in order:
+            ev.buffer[it] = np.full(ev.batch + (ev.P,), np.nan)
+        for t in range(ev.P):
+            for it in order:
+                ev.buffer[it][..., t:t + 1] = ev.ev(it.expr, t)
+        for it in order:
+            ev.done[it] = ev.buffer.pop(it)
+        return
+    rep_order, rep_ext = group[0]
+    sub = _Evaluator(ev.values, ev.P, ev.batch)
+    for k, x in enumerate(rep_ext):
+        arrays = [ev.done[ext[k]] for _, ext in group]
+        last = max(a.shape[-1] for a in arrays)
+        sub.done[x] = np.stack([np.broadcast_to(a, ev.batch + (last,)) for a in arrays])
+    G = len(group)
+    for it in rep_order:
+        sub.buffer[it] = np.full((G,) + ev.batch + (ev.P,), np.nan)
+    for t in range(ev.P):
+        for it in rep_order:
+            sub.buffer[it][..., t:t + 1] = sub.ev(it.expr, t)
+    for i, it in enumerate(rep_order):
+        stacked = sub.buffer.pop(it)
+        for g, (order, _) in enumerate(group):
+            ev.done[order[i]] = stacked[g]
 
 
 def evaluate_over(expr, known: dict, periods: int, values: dict | None = None) -> np.ndarray:
