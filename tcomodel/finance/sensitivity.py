@@ -154,7 +154,8 @@ def tornado(run) -> Tornado:
                 vals[n][k] *= factor
             for n in drv.rows:
                 vals[n][k] *= factor
-    res = evaluate(_metric_items(run), vals, periods=len(m.quarters))
+    # only the metrics: intermediates are dropped as soon as nothing needs them (memory ~ live rows, not all)
+    res = evaluate(_metric_items(run), vals, periods=len(m.quarters), only=True)
     lev = {oid: res[om.levelized][1:].reshape(len(drivers), 2) for oid, om in m.options.items()}
     npv = {oid: res[c.npv][1:].reshape(len(drivers), 2) for oid, c in m.comparisons.items()}
     return Tornado(drivers, {oid: float(res[om.levelized][0]) for oid, om in m.options.items()},
@@ -175,7 +176,7 @@ def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FA
         vals["workload.requests"][k] *= v
         for n in api_inputs:
             vals[n][k] *= p
-    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters))
+    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters), only=True)
     shape = (len(volume_factors), len(price_factors))
     lev = {oid: res[om.levelized].reshape(shape) for oid, om in m.options.items()}
     ids = list(lev)

@@ -204,12 +204,14 @@ def _infer_periods(names, values) -> int | None:
     return None
 
 
-def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.ndarray]:
+def evaluate(items, values: dict, periods: int | None = None, *, only: bool = False) -> dict[Item, np.ndarray]:
     """Evaluate line items (and everything they reference).
 
     ``values`` maps input names to arrays: scalar inputs ``[...]``, row inputs and timeline rows
     ``[..., periods]``. Returns ``{item: array}`` with period items ``[..., periods]`` and scalar
     items ``[...]``, the leading axes being the broadcast of all inputs' leading axes.
+    ``only``: return just ``items`` and drop each intermediate result as soon as nothing left needs it,
+    so memory holds the live rows, not every row (many scenarios at once: tornado, grid, sweep).
     """
     if isinstance(items, Item):
         items = [items]
@@ -242,12 +244,32 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
     # corkscrew. A group is evaluated as soon as something needs one of its items (or at the end).
     pending: dict[tuple, list] = {}
     pending_of: dict[Item, tuple] = {}  # item -> (shape, the group it waits in)
+    wanted = set(items)
+    uses: dict[Item, int] = {}  # consumers not yet computed, per item (only=True)
+    if only:
+        for it in all_items:
+            for r in set(edges[it]):
+                uses[r] = uses.get(r, 0) + 1
+
+    def used(consumers):
+        """``consumers`` are computed: drop what nobody else needs."""
+        if not only:
+            return
+        for c in consumers:
+            for r in set(edges[c]):
+                uses[r] -= 1
+                if uses[r] == 0 and r not in wanted:
+                    ev.done.pop(r, None)
+
+    def step(group):
+        _step_group(ev, group)
+        used(it for order, _ in group for it in order)
 
     def need(refs):
         for r in refs:
             key, group = pending_of.get(r, (None, None))
             if group is not None and pending.get(key) is group:
-                _step_group(ev, pending.pop(key))
+                step(pending.pop(key))
 
     for comp in _sccs(all_items, edges):
         recurrent = len(comp) > 1 or any(r is comp[0] for r in edges[comp[0]])
@@ -258,25 +280,27 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
             if it.per_period or not it.is_scalar:
                 v = np.broadcast_to(v, v.shape[:-1] + (P,))
             ev.done[it] = v
+            used([it])
             continue
         order = _topo_same_period(comp)
         members = set(order)
         need(r for it in order for r in edges[it] if r not in members)
         if _running_max(ev, order):
+            used(order)
             continue
         key, ext = _shape_of(order)
         if key is None:
-            _step_group(ev, [(order, ext)])
+            step([(order, ext)])
             continue
         group = pending.setdefault(key, [])
         group.append((order, ext))
         for it in order:
             pending_of[it] = (key, group)
     for key in list(pending):
-        _step_group(ev, pending.pop(key))
+        step(pending.pop(key))
 
     out: dict[Item, np.ndarray] = {}
-    for it in all_items:
+    for it in (list(wanted) if only else all_items):
         v = ev.done[it]
         if it.per_period or not it.is_scalar:
             out[it] = np.array(np.broadcast_to(v, batch + (P,)))
