@@ -114,3 +114,16 @@ def test_owned_vintages_with_replacements_equal_each_vintage_stepped_alone(tmp_p
     only = evaluate(metrics, vals, periods=40, only=True)
     for m in metrics:
         np.testing.assert_array_equal(full[m], only[m])
+
+
+def test_irr_of_flows_that_never_change_sign_is_an_error_and_the_others_unchanged():
+    from tcomodel.sheet import excel_irr
+
+    rows = np.array([[-100.0, 60.0, 60.0], [-100.0, -5.0, -5.0], [100.0, 0.0, 0.0], [0.0, 0.0, 0.0],
+                     [-100.0, 110.0, 0.0]])
+    r = excel_irr(rows)[:, 0]
+    # -100 + 60/(1+r) + 60/(1+r)^2 = 0  ->  1 + r = (60 + sqrt(60^2 + 4*100*60)) / 200
+    np.testing.assert_allclose(r[0], (60 + np.sqrt(3600 + 24000)) / 200 - 1, rtol=1e-12)
+    assert np.isnan(r[1:4]).all()
+    np.testing.assert_allclose(r[4], 0.1, rtol=1e-12)
+    np.testing.assert_array_equal(excel_irr(rows[:1])[:, 0], r[:1])  # alone or in a batch: the same bits
