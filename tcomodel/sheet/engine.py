@@ -27,54 +27,63 @@ class _Evaluator:
         self.batch = batch
         self.done: dict[Item, np.ndarray] = {}
         self.buffer: dict[Item, np.ndarray] = {}
+        self.inputs: dict[str, np.ndarray] = {}
 
     # t is None: whole timeline ([..., P]); else one period ([..., 1])
     def ev(self, e: Expr, t: int | None) -> np.ndarray:
-        if isinstance(e, Const):
-            return np.array([e.value])
-        if isinstance(e, Input):
-            return np.asarray(self.values[e.name], dtype=float)[..., None]
-        if isinstance(e, RowRef):
-            v = np.asarray(self.values[e.name], dtype=float)
-            return v if t is None else v[..., t:t + 1]
-        if isinstance(e, Item):
-            return self._item(e, t, lag=0)
-        if isinstance(e, Prev):
-            return self._prev(e, t)
-        if isinstance(e, BinOp):
-            a, b = self.ev(e.a, t), self.ev(e.b, t)
-            with np.errstate(all="ignore"):
-                if e.op == "+":
-                    r = a + b
-                    r = np.where(approx_equal(a, -b), 0.0, r)
-                elif e.op == "-":
-                    r = a - b
-                    r = np.where(approx_equal(a, b), 0.0, r)
-                elif e.op == "*":
-                    r = a * b
-                elif e.op == "/":
-                    r = np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
-                elif e.op == "^":
-                    # an error stays an error: numpy's nan**0 and 1**nan are 1
-                    r = np.where(np.isnan(a) | np.isnan(b) | ((a == 0) & (b <= 0)), np.nan, np.power(a, b))
-                else:  # pragma: no cover
-                    raise SheetError(f"unknown operator {e.op}")
-            return clean(r)
-        if isinstance(e, Neg):
-            return -self.ev(e.a, t)
-        if isinstance(e, Compare):
-            a, b = self.ev(e.a, t), self.ev(e.b, t)
-            eq = approx_equal(a, b)
-            r = {
-                "=": eq, "<>": ~eq, ">": (a > b) & ~eq, ">=": (a > b) | eq,
-                "<": (a < b) & ~eq, "<=": (a < b) | eq,
-            }[e.op].astype(float)
-            return np.where(np.isnan(a) | np.isnan(b), np.nan, r)
-        if isinstance(e, Func):
-            return self._func(e, t)
-        if isinstance(e, Aggregate):
-            return self._aggregate(e)
-        raise SheetError(f"cannot evaluate {e!r}")  # pragma: no cover
+        try:
+            fn = _DISPATCH[type(e)]
+        except KeyError:  # pragma: no cover
+            raise SheetError(f"cannot evaluate {e!r}") from None
+        return fn(self, e, t)
+
+    def _const(self, e: Const, t):
+        return np.array([e.value])
+
+    def _input(self, e: Input, t):
+        v = self.inputs.get(e.name)
+        if v is None:  # converted once per evaluation, not at every reference
+            v = self.inputs[e.name] = np.asarray(self.values[e.name], dtype=float)[..., None]
+        return v
+
+    def _rowref(self, e: RowRef, t):
+        v = np.asarray(self.values[e.name], dtype=float)
+        return v if t is None else v[..., t:t + 1]
+
+    def _itemref(self, e: Item, t):
+        return self._item(e, t, lag=0)
+
+    def _binop(self, e: BinOp, t):
+        a, b = self.ev(e.a, t), self.ev(e.b, t)
+        with np.errstate(all="ignore"):
+            if e.op == "+":
+                r = a + b
+                r = np.where(approx_equal(a, -b), 0.0, r)
+            elif e.op == "-":
+                r = a - b
+                r = np.where(approx_equal(a, b), 0.0, r)
+            elif e.op == "*":
+                r = a * b
+            elif e.op == "/":
+                r = np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
+            elif e.op == "^":
+                # an error stays an error: numpy's nan**0 and 1**nan are 1
+                r = np.where(np.isnan(a) | np.isnan(b) | ((a == 0) & (b <= 0)), np.nan, np.power(a, b))
+            else:  # pragma: no cover
+                raise SheetError(f"unknown operator {e.op}")
+        return clean(r)
+
+    def _neg(self, e: Neg, t):
+        return -self.ev(e.a, t)
+
+    def _compare(self, e: Compare, t):
+        a, b = self.ev(e.a, t), self.ev(e.b, t)
+        eq = approx_equal(a, b)
+        r = {
+            "=": eq, "<>": ~eq, ">": (a > b) & ~eq, ">=": (a > b) | eq,
+            "<": (a < b) & ~eq, "<=": (a < b) | eq,
+        }[e.op].astype(float)
+        return np.where(np.isnan(a) | np.isnan(b), np.nan, r)
 
     def _func(self, e: Func, t):
         return FUNCTIONS[e.name].numpy(*(self.ev(a, t) for a in e.args))
@@ -85,7 +94,7 @@ class _Evaluator:
         v = self.ev(r, None)
         return np.broadcast_to(v, v.shape[:-1] + (self.P,))
 
-    def _aggregate(self, e: Aggregate):
+    def _aggregate(self, e: Aggregate, t=None):
         rows = [self._row(r) for r in e.rows]
         sc = [self.ev(s, None) for s in e.scalars]
         with np.errstate(all="ignore"):
@@ -114,6 +123,13 @@ class _Evaluator:
             return self.ev(e.init, 0)[..., :1]
         return self._item(e.item, t, lag=1)
 
+
+
+# node type -> the evaluator's method (a dict lookup instead of a chain of isinstance tests)
+_DISPATCH = {Const: _Evaluator._const, Input: _Evaluator._input, RowRef: _Evaluator._rowref,
+             Item: _Evaluator._itemref, Prev: lambda self, e, t: self._prev(e, t), BinOp: _Evaluator._binop,
+             Neg: _Evaluator._neg, Compare: _Evaluator._compare, Func: lambda self, e, t: self._func(e, t),
+             Aggregate: _Evaluator._aggregate}
 
 def collect_items(items) -> list[Item]:
     """Every item reachable from ``items`` (definitions of referenced items included)."""
