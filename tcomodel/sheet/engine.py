@@ -254,13 +254,27 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
     batch = np.broadcast_shapes(*shapes) if shapes else ()
 
     ev = _Evaluator(values, P, batch)
+    wanted = set(items)
+    _schedule(ev, all_items, wanted, only)
+
+    out: dict[Item, np.ndarray] = {}
+    for it in (list(dict.fromkeys(items)) if only else all_items):  # in the order asked
+        v = ev.done[it]
+        if it.per_period or not it.is_scalar:
+            out[it] = np.array(np.broadcast_to(v, batch + (P,)))
+        else:
+            out[it] = np.array(np.broadcast_to(v[..., 0], batch))
+    return out
+
+
+def _schedule(ev: _Evaluator, all_items: list[Item], wanted: set, only: bool) -> None:
+    """Evaluate ``all_items`` into ``ev.done``, dependencies first (see evaluate)."""
     edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
     # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
     # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
     # corkscrew. A group is evaluated as soon as something needs one of its items (or at the end).
     pending: dict[tuple, list] = {}
     pending_of: dict[Item, tuple] = {}  # item -> (shape, the group it waits in)
-    wanted = set(items)
     uses: dict[Item, int] = {}  # consumers not yet computed, per item (only=True)
     if only:
         for it in all_items:
@@ -294,7 +308,7 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
             need(edges[it])
             v = ev.ev(it.expr, None)
             if it.per_period or not it.is_scalar:
-                v = np.broadcast_to(v, v.shape[:-1] + (P,))
+                v = np.broadcast_to(v, v.shape[:-1] + (ev.P,))
             ev.done[it] = v
             used([it])
             continue
@@ -314,15 +328,6 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
             pending_of[it] = (key, group)
     for key in list(pending):
         step(pending.pop(key))
-
-    out: dict[Item, np.ndarray] = {}
-    for it in (list(wanted) if only else all_items):
-        v = ev.done[it]
-        if it.per_period or not it.is_scalar:
-            out[it] = np.array(np.broadcast_to(v, batch + (P,)))
-        else:
-            out[it] = np.array(np.broadcast_to(v[..., 0], batch))
-    return out
 
 
 def _shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
