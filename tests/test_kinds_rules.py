@@ -91,8 +91,8 @@ def test_kind_drivers_pick_the_options_own_inputs():
     names = ["a.capex.server_per_replica", "a.capex.install_one_off", "ab.capex.server_per_replica",
              "b.capex.gpu_per_replica", "a.capex.gpu_per_replica"]
 
-    def pick(pred):
-        return [n for n in names if pred(n, None)]
+    def pick(prefix, suffix):
+        return [n for n in names if n.startswith(prefix) and n.endswith(suffix)]
 
     capex, power, throughput, resale = KINDS["owned"].drivers
     d = _kind_driver(capex, "a", pick)

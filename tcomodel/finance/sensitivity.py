@@ -62,6 +62,19 @@ def _drivers(run) -> list[Driver]:
     def pick(pred):
         return [n for n in names if pred(n, m.inputs[n])]
 
+    # names by prefix (up to the second dot: "{oid}.api."), so a kind's drivers look at their option's inputs
+    # only: with many options, scanning every input per option grows with options squared
+    by_prefix: dict[str, list[str]] = {}
+    for n in names:
+        parts = n.split(".")
+        if len(parts) > 2:
+            by_prefix.setdefault(".".join(parts[:2]) + ".", []).append(n)
+
+    def pick_matching(prefix, suffix):
+        head = ".".join(prefix.split(".")[:2]) + "."
+        pool = by_prefix.get(head, []) if prefix.count(".") >= 2 and prefix.endswith(".") else names
+        return [n for n in pool if n.startswith(prefix) and n.endswith(suffix)]
+
     drivers = [Driver("Workload volume (requests)", [], ["workload.requests"], 1 - DEFAULT_SWING, 1 + DEFAULT_SWING,
                       "+/-20%")]
     # each option's drivers as its kind declares them; the late ones (resale) after every option's others
@@ -69,7 +82,7 @@ def _drivers(run) -> list[Driver]:
         for oid, om in m.options.items():
             for spec in KINDS[om.kind].drivers:
                 if spec.late == late and _kind_driver_applies(m, spec, oid):
-                    drivers.append(_kind_driver(spec, oid, pick))
+                    drivers.append(_kind_driver(spec, oid, pick_matching))
     # staff enters every option's cost: the loaded rates and the hours, each across all options
     drivers.append(Driver("Staff: loaded hourly rates", pick(lambda n, d: n.startswith("role.")
                                                              and n.endswith(".loaded_rate_per_hour")),
@@ -105,12 +118,12 @@ def _kind_driver_applies(m, spec, oid) -> bool:
     return all(r.format(oid=oid) in m.row_inputs and m.row_inputs[r.format(oid=oid)].values.any() for r in spec.rows)
 
 
-def _kind_driver(spec, oid, pick) -> Driver:
+def _kind_driver(spec, oid, pick_matching) -> Driver:
     """A kind's DriverSpec for option ``oid``: its named inputs, the inputs its pattern matches, its rows."""
     names = [n.format(oid=oid) for n in spec.inputs]
     if spec.matching is not None:
         prefix, suffix = (p.format(oid=oid) for p in spec.matching)
-        names += pick(lambda n, d: n.startswith(prefix) and n.endswith(suffix))
+        names += pick_matching(prefix, suffix)
     return Driver(f"{oid}: {spec.label}", names, [r.format(oid=oid) for r in spec.rows], 1 - DEFAULT_SWING,
                   1 + DEFAULT_SWING, "+/-20%")
 
@@ -154,7 +167,8 @@ def tornado(run) -> Tornado:
                 vals[n][k] *= factor
             for n in drv.rows:
                 vals[n][k] *= factor
-    res = evaluate(_metric_items(run), vals, periods=len(m.quarters))
+    # only the metrics: intermediates are dropped as soon as nothing needs them (memory ~ live rows, not all)
+    res = evaluate(_metric_items(run), vals, periods=len(m.quarters), only=True)
     lev = {oid: res[om.levelized][1:].reshape(len(drivers), 2) for oid, om in m.options.items()}
     npv = {oid: res[c.npv][1:].reshape(len(drivers), 2) for oid, c in m.comparisons.items()}
     return Tornado(drivers, {oid: float(res[om.levelized][0]) for oid, om in m.options.items()},
@@ -175,7 +189,7 @@ def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FA
         vals["workload.requests"][k] *= v
         for n in api_inputs:
             vals[n][k] *= p
-    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters))
+    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters), only=True)
     shape = (len(volume_factors), len(price_factors))
     lev = {oid: res[om.levelized].reshape(shape) for oid, om in m.options.items()}
     ids = list(lev)

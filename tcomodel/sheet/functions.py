@@ -103,7 +103,10 @@ def excel_irr(rows, guess=0.1, max_iter=100):
     t = np.arange(n, dtype=float)
     x = np.full(flat.shape[0], guess)
     ok = np.zeros(flat.shape[0], dtype=bool)
-    active = np.arange(flat.shape[0])  # only unconverged scenarios keep iterating
+    # only unconverged scenarios keep iterating. Flows that never change sign have no IRR (#NUM!): from the
+    # guess each Newton step raises the rate by at least (1 + rate) / n, so it can never converge; skip them
+    same_sign = np.all(flat >= 0, axis=1) | np.all(flat <= 0, axis=1)
+    active = np.flatnonzero(~same_sign)
     with np.errstate(all="ignore"):
         for _ in range(max_iter):
             if active.size == 0:

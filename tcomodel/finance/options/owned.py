@@ -177,6 +177,11 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
 
     Each vintage's purchase quarter is a number in its own cell (the first row of its block), which its
     formulas reference instead of typing the quarter.
+
+    Evaluation: the closing book value (with the book value retired, and declining-balance depreciation, which
+    read the opening balance) is a true recurrence, stepped period by period; the vintages share one shape, so
+    the engine steps them together as one purchase x period block (``sheet.engine._step_group``), one loop
+    over the periods for all vintages. Everything else here is evaluated row at a time.
     """
     econ_q, econ_life = econ
     horizon = inp("horizon_quarters")

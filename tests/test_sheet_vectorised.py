@@ -1,0 +1,129 @@
+"""The engine's vectorised recurrences (issue 14 item 1): corkscrews of one shape stepped together, running
+maxima in one numpy call, and evaluate(only=True); each must give exactly the values of stepping alone."""
+
+import copy
+
+import numpy as np
+
+import tcomodel.sheet.engine as engine
+from tcomodel.finance import run_model
+from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
+from tcomodel.inputs.cells import Quarter
+from tcomodel.sheet import MAX, MIN, IF, evaluate, inp, item, prev, row_input, timeline
+
+qidx = timeline("qidx")
+P = 8
+VALUES = {"qidx": np.arange(1.0, P + 1), "salvage": 0.1, "half": 0.5}
+
+
+def _vintage(v: int, cost: float):
+    """A declining-balance corkscrew bought in quarter v: opening = previous closing + cost in quarter v;
+    depreciation = MIN(half x opening, opening - salvage x cost)."""
+    cost_v = item(f"cost {v}", "DKK", cost)
+    add = item(f"add {v}", "DKK", cost_v * qidx.eq(v))
+    close = item(f"close {v}", "DKK")
+    opening = prev(close, 0) + add
+    dep = item(f"dep {v}", "DKK", IF(opening > 0, MIN(opening * inp("half"), opening - cost_v * inp("salvage")), 0))
+    close.define(opening - dep)
+    return close, dep
+
+
+def test_same_shape_corkscrews_are_stepped_together_with_the_values_of_each_alone(monkeypatch):
+    vintages = [_vintage(v, 1000.0 * v + 7) for v in range(1, 6)]
+    calls = []
+    real = engine._step_group
+    monkeypatch.setattr(engine, "_step_group", lambda ev, group: (calls.append(len(group)), real(ev, group)))
+    together = evaluate([x for pair in vintages for x in pair], VALUES)
+    assert calls == [5]  # one group of five, one loop over the periods
+    calls.clear()
+    for close, dep in vintages:
+        alone = evaluate([close, dep], VALUES)
+        np.testing.assert_array_equal(together[close], alone[close])  # bit for bit
+        np.testing.assert_array_equal(together[dep], alone[dep])
+    assert calls == [1] * 5
+    # by hand, vintage 1 (cost 1007, salvage 100.7): 1007 -> 503.5 -> 251.75 -> 125.875 -> 100.7 (floor) -> 100.7
+    np.testing.assert_allclose(together[vintages[0][0]][:6], [503.5, 251.75, 125.875, 100.7, 100.7, 100.7], rtol=0,
+                               atol=1e-12)
+    # vintage 3 is bought in quarter 3: nothing before, then half of 3007
+    np.testing.assert_array_equal(together[vintages[2][0]][:3], [0.0, 0.0, 1503.5])
+
+
+def test_stacked_corkscrews_over_a_scenario_axis():
+    vintages = [_vintage(v, 100.0 * v) for v in range(1, 4)]
+    vals = dict(VALUES, half=np.array([0.5, 0.25]))
+    together = evaluate([c for c, _ in vintages], vals)
+    for close, _ in vintages:
+        alone = evaluate([close], vals)
+        assert together[close].shape == (2, P)
+        np.testing.assert_array_equal(together[close], alone[close])
+    np.testing.assert_array_equal(together[vintages[0][0]][:, 0], [50.0, 75.0])
+
+
+def test_running_maximum_by_hand_and_as_stepped():
+    needed = row_input("needed")
+    fleet = item("Fleet", "replicas", lambda me: MAX(prev(me, inp("start")), needed))
+    stepped = item("Fleet, stepped", "replicas", lambda me: MAX(needed, prev(me, inp("start"))))  # not the fast form
+    vals = {"needed": np.array([[1.0, 3.0, 2.0, 5.0, 4.0], [1.0, np.nan, 2.0, 1.0, 0.0]]), "start": 2.0}
+    r = evaluate([fleet, stepped], vals)
+    np.testing.assert_array_equal(r[fleet][0], [2.0, 3.0, 3.0, 5.0, 5.0])
+    # an error (#N/A) stays an error in every later period, as MAX in Excel
+    np.testing.assert_array_equal(r[fleet][1], [2.0, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(r[fleet], r[stepped])
+
+
+def test_only_returns_the_items_asked_for_with_the_same_values():
+    vintages = [_vintage(v, 10.0 * v) for v in range(1, 5)]
+    total = item("Total closing", "DKK", vintages[0][0] + vintages[1][0] + vintages[2][0] + vintages[3][0])
+    full = evaluate([total], VALUES)
+    only = evaluate([total], VALUES, only=True)
+    assert list(only) == [total]
+    assert len(full) > 10
+    np.testing.assert_array_equal(only[total], full[total])
+
+
+def _owned_scenario(path, quarters: int, econ_years: float, method: str):
+    c = copy.deepcopy(default_content())
+    c["Scenario"] = [(k, quarters if k == "horizon_quarters" else v, *rest) for k, v, *rest in c["Scenario"]]
+    first = Quarter.parse(c["Workload"][0]["quarter"])
+    rows = c["Workload"][:quarters]
+    while len(rows) < quarters:
+        rows.append(dict(rows[-1], quarter=str(first + len(rows)), requests=rows[-1]["requests"] * 1.05))
+    c["Workload"] = rows
+    c["Capex"] = [dict(r, economic_life_years=econ_years, depreciation_method=method) for r in c["Capex"]]
+    write_scenario_workbook(path, c)
+    return load_scenario(path)
+
+
+def test_owned_vintages_with_replacements_equal_each_vintage_stepped_alone(tmp_path):
+    """40 quarters, a 3-year economic life (vintages replaced inside the horizon and not) and double declining
+    balance: the vintages are stepped in groups; each vintage stepped on its own gives the same bits."""
+    sc = _owned_scenario(tmp_path / "s.xlsx", 40, 3.0, "declining_balance")
+    run = run_model(sc)
+    om = run.model.options["alternative-owned"]
+    nbvs = [rows[9] for _, rows in om.vintage_blocks]
+    assert len(nbvs) == 40 and all("net book value" in it.label for it in nbvs)
+    vals = run.model.values()
+    bought = [float(run.values[units]) for units, _ in om.vintage_blocks]
+    assert sum(b > 0 for b in bought) >= 3  # growth and replacements: several vintages really hold hardware
+    for it in nbvs[::3]:
+        alone = evaluate([it], vals, periods=40)
+        np.testing.assert_array_equal(run.values[it], alone[it])
+    # and the tornado's metrics-only pass gives the values of a full evaluation
+    metrics = [om.levelized, run.model.comparisons["alternative-owned"].npv]
+    full = evaluate(metrics, vals, periods=40)
+    only = evaluate(metrics, vals, periods=40, only=True)
+    for m in metrics:
+        np.testing.assert_array_equal(full[m], only[m])
+
+
+def test_irr_of_flows_that_never_change_sign_is_an_error_and_the_others_unchanged():
+    from tcomodel.sheet import excel_irr
+
+    rows = np.array([[-100.0, 60.0, 60.0], [-100.0, -5.0, -5.0], [100.0, 0.0, 0.0], [0.0, 0.0, 0.0],
+                     [-100.0, 110.0, 0.0]])
+    r = excel_irr(rows)[:, 0]
+    # -100 + 60/(1+r) + 60/(1+r)^2 = 0  ->  1 + r = (60 + sqrt(60^2 + 4*100*60)) / 200
+    np.testing.assert_allclose(r[0], (60 + np.sqrt(3600 + 24000)) / 200 - 1, rtol=1e-12)
+    assert np.isnan(r[1:4]).all()
+    np.testing.assert_allclose(r[4], 0.1, rtol=1e-12)
+    np.testing.assert_array_equal(excel_irr(rows[:1])[:, 0], r[:1])  # alone or in a batch: the same bits
