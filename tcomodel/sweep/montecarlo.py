@@ -143,7 +143,6 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     sampler = Sampler(inputs, samples, seed, lhs=lhs, correlation=correlation)
     keep = samples if samples * max(1, len(inputs)) <= KEEP_DRAWS_VALUES else min(samples, KEEP_FIRST_SAMPLES)
     kept = np.empty((keep, len(inputs)))
-    draw_sums = np.zeros(len(inputs))
     base_values = m.values()
     lev = np.empty((samples, len(oids)))
     npv = np.zeros((samples, len(oids)))
@@ -152,7 +151,6 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         draws = sampler.values(sampler.probabilities(start, stop))
         if start < keep:
             kept[start:min(stop, keep)] = draws[:min(stop, keep) - start]
-        draw_sums += draws.sum(axis=0)
         vals = chunk_values(m, base_values, inputs, draws)
         res = evaluate(metrics, vals, periods=periods)  # one vectorised pass over the chunk's samples
         for i, oid in enumerate(oids):
@@ -162,7 +160,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         del vals, res
         if progress is not None:
             progress(stop, samples, time.perf_counter() - t0)
-    drivers = _drivers(sampler, inputs, oids, m.baseline, lev, npv, chunk_samples)
+    drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv)
     base_lev = {o: run.scalar(m.options[o].levelized) for o in oids}
     base_npv = {o: (run.scalar(m.comparisons[o].npv) if o in m.comparisons else 0.0) for o in oids}
     return SweepResult(
@@ -170,13 +168,14 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         options={o: (m.options[o].kind, m.options[o].label) for o in oids}, inputs=inputs, draws=kept,
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
         seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path),
-        draw_means=draw_sums / samples, lhs=lhs, correlations=pairs, drivers=drivers)
+        draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers)
 
 
-def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv, chunk: int) -> dict:
+def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, np.ndarray]:
     """Rank correlation of each input with each metric: Pearson of the input's marginal CDF value (its
-    population rank, uniform on 0..1) with the metric's sample rank. Regenerates the draws chunk by chunk, so
-    only one float32 rank column per metric is held. NaN where the input or the metric does not vary."""
+    population rank, uniform on 0..1) with the metric's sample rank; and each input's mean drawn value.
+    Regenerates the draws block by block (block-aligned, so sums do not depend on the chunk size), holding
+    one float32 rank column per metric. NaN where the input or the metric does not vary."""
     samples, k = lev.shape[0], len(inputs)
     cols = [("levelized", i, lev[:, i]) for i in range(len(oids))]
     cols += [("npv", i, npv[:, i]) for i, o in enumerate(oids) if o != baseline]
@@ -192,20 +191,27 @@ def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv, chunk: int) -> 
             scaled[ok, c] = (r - r.mean()) / sd
             counts[c] = ok.sum()
     acc = np.zeros((k, len(cols)))
-    if k and counts.any():
-        for start in range(0, samples, chunk):
-            stop = min(samples, start + chunk)
-            u = sampler.probabilities(start, stop)
-            acc += (u - 0.5).T @ scaled[start:stop].astype(np.float64)
-    varies = np.array([si.low != si.high for si in inputs], dtype=bool)
+    u_sum, u_sq, x_sum = np.zeros(k), np.zeros(k), np.zeros(k)
+    for start in range(0, samples, DRAW_BLOCK):
+        stop = min(samples, start + DRAW_BLOCK)
+        u = sampler.probabilities(start, stop)
+        x_sum += sampler.values(u).sum(axis=0)
+        uc = u - 0.5  # centred near 0 so the sums of squares keep their precision
+        u_sum += uc.sum(axis=0)
+        u_sq += (uc * uc).sum(axis=0)
+        if counts.any():
+            acc += uc.T @ scaled[start:stop].astype(np.float64)
+    u_sd = np.sqrt(np.clip(u_sq / samples - (u_sum / samples) ** 2, 0.0, None))
+    varies = np.array([si.low != si.high for si in inputs], dtype=bool) & (u_sd > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rho = acc / (np.sqrt(1.0 / 12.0) * counts)[None, :]
+        # the scaled ranks sum to 0, so the input's own mean drops out of the covariance
+        rho = acc / (u_sd[:, None] * counts[None, :])
     rho[~varies, :] = np.nan
     rho[:, counts == 0] = np.nan
     out = {"levelized": np.full((k, len(oids)), np.nan), "npv": np.full((k, len(oids)), np.nan)}
     for c, (metric, i, _) in enumerate(cols):
         out[metric][:, i] = np.clip(rho[:, c], -1.0, 1.0)
-    return out
+    return out, x_sum / samples
 
 
 def _num(x):
