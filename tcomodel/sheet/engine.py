@@ -204,12 +204,15 @@ def _infer_periods(names, values) -> int | None:
     return None
 
 
-def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.ndarray]:
+def evaluate(items, values: dict, periods: int | None = None, *,
+             only_requested: bool = False) -> dict[Item, np.ndarray]:
     """Evaluate line items (and everything they reference).
 
     ``values`` maps input names to arrays: scalar inputs ``[...]``, row inputs and timeline rows
     ``[..., periods]``. Returns ``{item: array}`` with period items ``[..., periods]`` and scalar
     items ``[...]``, the leading axes being the broadcast of all inputs' leading axes.
+    ``only_requested``: return just ``items``, not everything they reference (a sweep keeps only its
+    metrics, saving a full-size copy of every intermediate line item per chunk).
     """
     if isinstance(items, Item):
         items = [items]
@@ -256,7 +259,7 @@ def evaluate(items, values: dict, periods: int | None = None) -> dict[Item, np.n
             ev.done[it] = ev.buffer.pop(it)
 
     out: dict[Item, np.ndarray] = {}
-    for it in all_items:
+    for it in (items if only_requested else all_items):
         v = ev.done[it]
         if it.per_period or not it.is_scalar:
             out[it] = np.array(np.broadcast_to(v, batch + (P,)))

@@ -119,18 +119,22 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
 
 
 def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int | None = None,
-              progress=None, lhs: bool = False) -> SweepResult:
+              progress=None, lhs: bool = False, inputs: list[SampledInput] | None = None) -> SweepResult:
     """Monte Carlo of a model run over its scenario's Ranges (and Correlations) sheet.
 
     ``progress(done_samples, total_samples, elapsed_s)`` is called after each chunk. ``seed`` None
     draws a fresh seed, recorded in the result so the run can be repeated. ``lhs``: Latin hypercube draws.
+    ``inputs``: sample these instead of the Ranges sheet's rows (then no Correlations; benchmarks use it).
     """
     validate_samples(samples, seed)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     m, sc = run.model, run.scenario
-    inputs, notes = resolve_ranges(sc, m, monte_carlo=True)
-    pairs, correlation = resolve_correlations(sc, inputs)
+    if inputs is None:
+        inputs, notes = resolve_ranges(sc, m, monte_carlo=True)
+        pairs, correlation = resolve_correlations(sc, inputs)
+    else:
+        notes, pairs, correlation = ["inputs given by the caller, not the Ranges sheet"], [], None
     if not inputs:
         notes.append("the Ranges sheet samples nothing: every sample is the base case")
     oids = list(m.options)
@@ -152,7 +156,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         if start < keep:
             kept[start:min(stop, keep)] = draws[:min(stop, keep) - start]
         vals = chunk_values(m, base_values, inputs, draws)
-        res = evaluate(metrics, vals, periods=periods)  # one vectorised pass over the chunk's samples
+        res = evaluate(metrics, vals, periods=periods, only_requested=True)  # one vectorised pass per chunk
         for i, oid in enumerate(oids):
             lev[start:stop, i] = np.broadcast_to(res[m.options[oid].levelized], (stop - start,))
             if oid in m.comparisons:
