@@ -257,9 +257,10 @@ def to_json_dict(res: SweepResult) -> dict:
             "levelized_cost_per_mtok": {"base": _num(res.base_levelized[oid])} | {k: _num(v) for k, v in lev[oid].items()},
             "npv_vs_baseline": {"base": _num(res.base_npv[oid])} | {k: _num(v) for k, v in npv[oid].items()},
             "probability_cheapest": float(prob[oid]),
+            # rank correlation of each Ranges row with this option's results (no NPV for the baseline itself)
             "drivers": {metric: {si.ranges_cell: _num(float(res.drivers[metric][j, i]))
                                  for j, si in enumerate(res.inputs)}
-                        for metric, key in (("levelized", "levelized"), ("npv", "npv"))
+                        for metric in ("levelized", "npv")
                         if res.drivers and (metric == "levelized" or oid != res.baseline)},
         } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
