@@ -395,14 +395,18 @@ def compare(old, new, output, json_path, force):
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
               help="Excel workbook path [default: outputs/<scenario-name>-sweep-<yyyy-mm-dd>.xlsx]. " + LINK_NOTE)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
+@click.option("--lhs", is_flag=True, help="Latin hypercube sampling (each input's range cut into equal-probability "
+              "strata, each hit once per block of 65,536 samples) instead of independent draws.")
 @click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def sweep(scenario, samples, seed, output, json_path, force, quiet):
+def sweep(scenario, samples, seed, output, json_path, lhs, force, quiet):
     """Monte Carlo over the inputs with a range on SCENARIO's Ranges sheet (triangular with the base value
-    as mode, or uniform; Workload low/high are multipliers): P10/P50/P90 of levelized cost per Mtok and of
-    NPV vs the baseline per option, and the probability that each option is the cheapest, as an Excel
-    workbook (Summary, Histograms, Samples) and optionally JSON."""
+    as mode, or uniform; Workload, Utilization and Capacity low/high are multipliers), rank-correlated as
+    its Correlations sheet says: P10/P50/P90 of levelized cost per Mtok and of NPV vs the baseline per
+    option, the probability that each option is the cheapest and the inputs that drive the spread (rank
+    correlation with each option's NPV), as an Excel workbook (Summary with the drivers, Histograms, Samples) and
+    optionally JSON."""
     from tcomodel.fileio import check_target
     from tcomodel.sweep import default_output_path, sweep as sweep_api, validate_samples, write_outputs
 
@@ -411,7 +415,7 @@ def sweep(scenario, samples, seed, output, json_path, force, quiet):
         if p is not None:
             check_target(p, force_readonly=force, protect=[scenario])
     with Progress("sampling", quiet=quiet, after_s=1.0) as progress:
-        res = sweep_api(scenario, samples, seed, progress=progress)
+        res = sweep_api(scenario, samples, seed, progress=progress, lhs=lhs)
     xlsx_path = output or str(default_output_path(res.scenario_name))
 
     ccy = res.currency

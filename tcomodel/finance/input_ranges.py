@@ -5,6 +5,12 @@ InputDef whose ``origin`` is that cell (Scenario keys, FX, Options and the kind-
 the Workload row input whose origin range holds it. Workload low/high are multipliers of the
 quarter's value (row_id ``*`` = every quarter); every other sheet gives low/high as values.
 A row that drives no input the sweep can move is an InputError naming its Ranges cell.
+
+Rows the Monte Carlo alone samples (``MONTE_CARLO_SHEETS``; the report's Low/High cases and the tornado
+hold them at base): ``Inputs`` (row_id = any input id of the model, as on the report's Inputs sheet;
+values for a scalar, multipliers for a per-quarter input with field a quarter or blank/``*``),
+``Utilization`` (row_id = option, field = quarter or ``*``; multipliers kept within 0..1) and
+``Capacity`` (row_id = self-hosted option; a multiplier of its output tok/s per replica, every quarter).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ STRUCTURAL_SUFFIXES = ("start_qidx", "book_life_quarters", "gpus_per_replica", "
                        "minimum_term_months", "notice_months", "redundancy_replicas")
 # Workload fields the roofline reads when it picks each option's operating point.
 ROOFLINE_WORKLOAD_FIELDS = ("input_tokens_per_request", "output_tokens_per_request")
+MONTE_CARLO_SHEETS = ("Inputs", "Utilization", "Capacity")
 _PREFIX = {"Rental": "rental", "CloudRates": "cloud", "ApiPrices": "api", "Capex": "capex", "Opex": "opex"}
 
 
@@ -42,6 +49,9 @@ class SampledInput:
     distribution: str  # triangular | uniform
     clip_share: bool = False  # a share row scaled by a multiplier stays within [0, 1]
     source: str = ""
+    sheet: str = ""  # the Ranges row's sheet column
+    row_number: int | None = None  # the Ranges row's spreadsheet row (Correlations refer to it)
+    key: str = ""  # sheet/row_id/field, the other way Correlations refer to the row
 
     @property
     def unit(self) -> str:
@@ -57,10 +67,11 @@ def _base_cell(origin: str) -> str:
     return (origin or "").split(" ", 1)[0]
 
 
-def resolve_ranges(scenario, model) -> tuple[list[SampledInput], list[str]]:
+def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[SampledInput], list[str]]:
     """The sampled inputs of every Ranges row, and notes on what the sweep holds fixed.
 
-    Raises InputError listing every Ranges row that drives no model input.
+    Rows of ``MONTE_CARLO_SHEETS`` are resolved only with ``monte_carlo`` (else left out with a note: the
+    report's cases keep them at base). Raises InputError listing every Ranges row that drives no model input.
     """
     by_cell: dict[str, list[str]] = {}
     for name, d in model.inputs.items():
@@ -70,6 +81,9 @@ def resolve_ranges(scenario, model) -> tuple[list[SampledInput], list[str]]:
     out: list[SampledInput] = []
     seen: dict[str, str] = {}  # scalar input name -> Ranges cell that samples it
     for rec in scenario.ranges:
+        if rec.sheet in MONTE_CARLO_SHEETS and not monte_carlo:
+            notes.append(f"{rec.cell('low')}: {rec.sheet} rows are sampled by the Monte Carlo (sweep) only")
+            continue
         try:
             si = _resolve_one(scenario, model, rec, by_cell)
         except _Bad as bad:
@@ -108,8 +122,12 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
     sheet, row_id, fieldname = rec.sheet, rec.row_id, rec.field
     dist = rec.distribution or "triangular"
     ranges_cell = rec.cell("low")
+    row_number = int(ranges_cell.rsplit("!", 1)[-1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or 0) or None
+    key = "/".join(str(x).strip() for x in (sheet, row_id, fieldname) if x is not None and str(x).strip())
     common = dict(ranges_cell=ranges_cell, low=float(rec.low), high=float(rec.high), distribution=dist,
-                  source=rec.source or "")
+                  source=rec.source or "", sheet=str(sheet), row_number=row_number, key=key)
+    if sheet in MONTE_CARLO_SHEETS:
+        return _resolve_monte_carlo(scenario, model, rec, common)
     if sheet == "Workload":
         return _resolve_workload(scenario, model, rec, common)
     if sheet == "Scenario":
@@ -128,7 +146,8 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
                                 "base case; sample the option's throughput-driven costs instead")
         if sheet not in tables:
             raise _Bad("sheet", f"sheet '{sheet}' has no inputs the sweep can sample; use one of "
-                                f"Scenario, Workload, {', '.join(tables)}")
+                                f"Scenario, Workload, {', '.join(tables)}, or (Monte Carlo) "
+                                f"{', '.join(MONTE_CARLO_SHEETS)}")
         rows = tables[sheet]
         rec_row = rows.get(row_id)
         if rec_row is None and sheet == "FX" and row_id:
@@ -185,6 +204,60 @@ def _resolve_workload(scenario, model, rec, common) -> SampledInput:
 
     return SampledInput(label=label, target=target, names=rows, is_row=True, quarter_index=qi, mode=1.0,
                         clip_share=WORKLOAD.field(fieldname).kind == "share", **common)
+
+
+def _quarter_index(scenario, text, field: str) -> tuple[int | None, str]:
+    """(index, label) of a quarter named in a Ranges cell; blank or * = every quarter (None)."""
+    q = "" if text is None else str(text).strip()
+    if q in ("", "*"):
+        return None, "every quarter"
+    quarters = [str(w.quarter) for w in scenario.workload]
+    if q not in quarters:
+        raise _Bad(field, f"'{q}' is not a quarter of the horizon; use * (every quarter) or one of "
+                          f"{quarters[0]}..{quarters[-1]}")
+    return quarters.index(q), q
+
+
+def _resolve_monte_carlo(scenario, model, rec, common) -> SampledInput:
+    """Inputs (any input id), Utilization (option x quarter) and Capacity (option) rows."""
+    sheet = rec.sheet
+    row_id = "" if rec.row_id is None else str(rec.row_id).strip()
+    if sheet == "Inputs":
+        if row_id in model.inputs:
+            if row_id.rsplit(".", 1)[-1] in STRUCTURAL_SUFFIXES:
+                raise _Bad("row_id", f"{row_id} sets the model's structure; the sweep samples continuous inputs only")
+            if rec.field not in (None, "", "value"):
+                raise _Bad("field", f"{row_id} is one value: leave field blank")
+            d = model.inputs[row_id]
+            return SampledInput(label=f"Inputs {row_id}", target=_base_cell(d.origin) or row_id, names=[row_id],
+                                is_row=False, quarter_index=None, mode=float(d.value), **common)
+        if row_id in model.row_inputs:
+            qi, ql = _quarter_index(scenario, rec.field, "field")
+            d = model.row_inputs[row_id]
+            return SampledInput(label=f"Inputs {row_id} ({ql})", target=d.origin or row_id, names=[row_id],
+                                is_row=True, quarter_index=qi, mode=1.0,
+                                clip_share=row_id.endswith(("_share", ".utilization", "resale_share_by_age")),
+                                **common)
+        raise _Bad("row_id", f"'{row_id}' is not an input id of this scenario (the report's Inputs sheet lists "
+                             "them, e.g. discount_rate_annual or <option>.opex.pue)")
+    oid = row_id
+    if oid not in model.options:
+        raise _Bad("row_id", f"'{oid}' is not an option; known: {', '.join(model.options)}")
+    if sheet == "Capacity":
+        name = f"{oid}.capacity"
+        if name not in model.row_inputs:
+            raise _Bad("row_id", f"option '{oid}' is a hosted API: it has no self-hosted capacity to sample")
+        if rec.field not in (None, "", "*", "output_tok_s_per_replica"):
+            raise _Bad("field", "leave field blank (the capacity row is scaled in every quarter)")
+        return SampledInput(label=f"Capacity {oid} (output tok/s per replica, every quarter)",
+                            target=model.row_inputs[name].origin, names=[name], is_row=True, quarter_index=None,
+                            mode=1.0, **common)
+    name = f"{oid}.utilization"  # sheet == "Utilization"
+    if name not in model.row_inputs:
+        raise _Bad("row_id", f"option '{oid}' has no Utilization rows (its load follows the Workload sheet)")
+    qi, ql = _quarter_index(scenario, rec.field, "field")
+    return SampledInput(label=f"Utilization {oid} ({ql})", target=f"Utilization (option {oid})", names=[name],
+                        is_row=True, quarter_index=qi, mode=1.0, clip_share=True, **common)
 
 
 def apply_ranges(model, base_values: dict, inputs: list[SampledInput], draws: np.ndarray) -> dict:

@@ -336,3 +336,5 @@ RANGES = [
     {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
      "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
 ]
+
+CORRELATIONS: list = []  # optional; none in the default scenario (its sweep samples inputs independently)

@@ -88,6 +88,7 @@ class Scenario:
     utilization_rows: list = field(default_factory=list, compare=False, repr=False)
     hourly_profile: list = field(default_factory=list)  # HourlyProfile rows by hour (empty: no profile)
     roles: dict = field(default_factory=dict)  # role -> RolesRow
+    correlations: list = field(default_factory=list)  # Correlations rows (Monte Carlo rank correlations)
     staff: dict = field(default_factory=dict)  # option_id -> list of StaffRow
     resale: dict = field(default_factory=dict)  # option_id -> ResaleRows sorted by age
     pairs: list = field(default_factory=list)  # PairsRow
@@ -460,6 +461,6 @@ def _cross_check(path: str, kv, tables: dict, out: _Collector, missing_sheets: s
         path=path, settings=book.settings, fx=book.fx, hardware=book.hardware, models=book.models,
         options=book.options, capex=po["Capex"], opex=po["Opex"], rental=po["Rental"], cloud_rates=po["CloudRates"],
         api_prices=po["ApiPrices"], workload=book.workload, utilization=book.utilization,
-        claims=book.records("Claims"), ranges=book.records("Ranges"), fx_rows=book.fx_rows, hardware_rows=book.hw_rows,
+        claims=book.records("Claims"), ranges=book.records("Ranges"), correlations=book.records("Correlations"), fx_rows=book.fx_rows, hardware_rows=book.hw_rows,
         model_rows=book.model_rows, utilization_rows=list(book.util_seen.values()), **book.extras,
     )

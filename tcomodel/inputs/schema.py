@@ -422,7 +422,29 @@ RANGES = SheetSpec(
         C("distribution", DISTRIBUTIONS, "Distribution between low and high for Monte Carlo (triangular uses the base value as mode)", required=False),
         SOURCE,
     ),
-    "Optional: low and high values per input for sensitivity (tornado) and Monte Carlo.",
+    "Optional: low and high values per input for sensitivity (tornado) and Monte Carlo. Besides a cell of "
+    "Scenario, FX, Options, Capex, Opex, Rental, CloudRates, ApiPrices or Roles (low/high are values), a row may name: "
+    "Inputs with row_id an input id of the report's Inputs sheet (e.g. alternative-owned.opex.pue; low/high are "
+    "values, or multipliers for a per-quarter input such as workload.requests); Workload with a field and row_id a "
+    "quarter or * (multipliers); Utilization with row_id an option id and field a quarter or * (multipliers of the "
+    "utilization, kept within 0..1); Capacity with row_id a self-hosted option id (multipliers of its output tok/s "
+    "per replica in every quarter, i.e. of the roofline efficiency behind a bandwidth-bound operating point). The "
+    "Monte Carlo only: Capacity, Utilization and Inputs rows.",
+    required=False,
+)
+
+CORRELATIONS = SheetSpec(
+    "Correlations",
+    (
+        T("first", "A Ranges row: its row number on the Ranges sheet (e.g. 5) or sheet/row_id/field (e.g. "
+                   "Rental/alternative/fee_per_replica_per_month; Capacity/alternative)"),
+        T("second", "The other Ranges row, named the same way"),
+        N("rank_correlation", "rank correlation", "Target rank (Spearman) correlation between the two sampled "
+                                                  "inputs, -1 to 1", min=-1.0, max=1.0),
+        SOURCE,
+    ),
+    "Optional: rank correlations between Ranges rows for the Monte Carlo (Iman-Conover on a Gaussian copula); "
+    "unlisted pairs are independent. The implied matrix must be positive semi-definite.",
     required=False,
 )
 
@@ -526,5 +548,5 @@ def all_sheets() -> list[SheetSpec]:
     """Every sheet of the format, in workbook order."""
     hardware, models = catalogue_sheets()
     return [SCENARIO, FX, hardware, models, OPTIONS, CAPEX, OPEX, RENTAL, CLOUD_RATES, API_PRICES,
-            WORKLOAD, HOURLY_PROFILE, UTILIZATION, ROLES, STAFF, RESALE, PAIRS, CLAIMS, RANGES]
+            WORKLOAD, HOURLY_PROFILE, UTILIZATION, ROLES, STAFF, RESALE, PAIRS, CLAIMS, RANGES, CORRELATIONS]
 

@@ -164,6 +164,7 @@ def default_content() -> dict:
         "ApiPrices": defaults.API_PRICES, "Workload": defaults.WORKLOAD, "Utilization": defaults.UTILIZATION,
         "HourlyProfile": defaults.HOURLY_PROFILE, "Roles": defaults.ROLES, "Staff": defaults.STAFF,
         "Resale": defaults.RESALE, "Pairs": defaults.PAIRS, "Claims": defaults.CLAIMS, "Ranges": defaults.RANGES,
+        "Correlations": defaults.CORRELATIONS,
     }
 
 

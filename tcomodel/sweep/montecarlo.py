@@ -1,8 +1,11 @@
 """Monte Carlo over the Ranges sheet: draw every sampled input, evaluate the model once per chunk
 along the leading scenario axis, and summarise levelized cost and NPV per option.
 
-All draws are made up front from one seeded numpy Generator, in Ranges-row order, so results do not
-depend on the chunk size. Percentiles use linear interpolation (numpy's default, Excel's
+Draws come block by block from tcomodel.sweep.sampling (seeded per block, optionally a Latin hypercube and
+rank-correlated), so results do not depend on the chunk size and only the metrics are kept: memory is flat
+in the sample count apart from levelized cost and NPV per sample and option. Drivers: the rank correlation
+of each sampled input with each option's levelized cost and NPV, from a second pass that regenerates the
+draws. Percentiles use linear interpolation (numpy's default, Excel's
 PERCENTILE.INC); samples where a metric is #N/A are left out of its percentiles and counted.
 """
 
@@ -19,10 +22,13 @@ from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import collect_items
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
+from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
 
 MAX_SAMPLES = 10_000_000
 MAX_CHUNK_SAMPLES = 10_000
-CHUNK_MEMORY_BYTES = 400 * 2**20  # what one chunk's line items may hold (float64, [chunk, quarters] each)
+CHUNK_MEMORY_BYTES = 160 * 2**20  # what one chunk's line items may hold (float64, [chunk, quarters] each)
+KEEP_DRAWS_VALUES = 2_000_000  # keep every sample's draws up to samples x inputs of this (16 MB), else the first rows
+KEEP_FIRST_SAMPLES = 1_000  # the sweep workbook's Samples sheet shows these
 PERCENTILES = (10, 50, 90)
 
 
@@ -35,7 +41,9 @@ class SweepResult:
     seed: int
     options: dict  # option id -> (kind, label)
     inputs: list[SampledInput]
-    draws: np.ndarray  # [samples, inputs]: the value (or Workload multiplier) drawn per Ranges row
+    # [rows, inputs]: the value (or multiplier) drawn per Ranges row; every sample when samples x inputs <=
+    # KEEP_DRAWS_VALUES, else the first KEEP_FIRST_SAMPLES
+    draws: np.ndarray
     levelized: np.ndarray  # [samples, options], report currency per Mtok
     npv: np.ndarray  # [samples, options]: NPV vs the baseline (0 for the baseline itself)
     base_levelized: dict
@@ -44,6 +52,11 @@ class SweepResult:
     seconds: float = 0.0
     chunk_samples: int = 0
     scenario_file: str | None = None  # the workbook sampled (resolved path): outputs of another are not replaced
+    draw_means: np.ndarray | None = None  # [inputs] mean drawn value over every sample
+    lhs: bool = False
+    correlations: list = field(default_factory=list)  # sampling.Correlation pairs
+    # metric ("levelized" | "npv") -> [inputs, options] rank correlation of input and metric (NaN: undefined)
+    drivers: dict = field(default_factory=dict)
 
     @property
     def option_ids(self) -> list[str]:
@@ -87,17 +100,10 @@ def validate_samples(samples, seed) -> None:
         raise UsageError(f"--seed must be a whole number of at least 0 (got {seed!r})")
 
 
-def draw(inputs: list[SampledInput], samples: int, rng: np.random.Generator) -> np.ndarray:
-    """[samples, inputs]: one column per Ranges row. low = high gives that value exactly."""
-    out = np.empty((samples, len(inputs)))
-    for j, si in enumerate(inputs):
-        if si.low == si.high:
-            out[:, j] = si.low
-        elif si.distribution == "uniform":
-            out[:, j] = rng.uniform(si.low, si.high, samples)
-        else:
-            out[:, j] = rng.triangular(si.low, si.mode, si.high, samples)
-    return out
+def draw(inputs: list[SampledInput], samples: int, seed: int, *, lhs: bool = False, correlation=None) -> np.ndarray:
+    """[samples, inputs]: one column per Ranges row (all in memory: for tests and benchmarks)."""
+    sm = Sampler(inputs, samples, seed, lhs=lhs, correlation=correlation)
+    return sm.values(sm.probabilities(0, samples))
 
 
 def chunk_values(model, base_values: dict, inputs: list[SampledInput], draws: np.ndarray) -> dict:
@@ -105,18 +111,30 @@ def chunk_values(model, base_values: dict, inputs: list[SampledInput], draws: np
     return apply_ranges(model, base_values, inputs, draws)
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of x, ties given their average rank (Spearman's convention)."""
+    _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inv]
+
+
 def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int | None = None,
-              progress=None) -> SweepResult:
-    """Monte Carlo of a model run over its scenario's Ranges sheet.
+              progress=None, lhs: bool = False, inputs: list[SampledInput] | None = None) -> SweepResult:
+    """Monte Carlo of a model run over its scenario's Ranges (and Correlations) sheet.
 
     ``progress(done_samples, total_samples, elapsed_s)`` is called after each chunk. ``seed`` None
-    draws a fresh seed, recorded in the result so the run can be repeated.
+    draws a fresh seed, recorded in the result so the run can be repeated. ``lhs``: Latin hypercube draws.
+    ``inputs``: sample these instead of the Ranges sheet's rows (then no Correlations; benchmarks use it).
     """
     validate_samples(samples, seed)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     m, sc = run.model, run.scenario
-    inputs, notes = resolve_ranges(sc, m)
+    if inputs is None:
+        inputs, notes = resolve_ranges(sc, m, monte_carlo=True)
+        pairs, correlation = resolve_correlations(sc, inputs)
+    else:
+        notes, pairs, correlation = ["inputs given by the caller, not the Ranges sheet"], [], None
     if not inputs:
         notes.append("the Ranges sheet samples nothing: every sample is the base case")
     oids = list(m.options)
@@ -126,27 +144,78 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         per_sample = len(collect_items(metrics)) * periods * 8
         chunk_samples = int(max(256, min(MAX_CHUNK_SAMPLES, CHUNK_MEMORY_BYTES // per_sample)))
     t0 = time.perf_counter()
-    draws = draw(inputs, samples, np.random.default_rng(seed))
+    sampler = Sampler(inputs, samples, seed, lhs=lhs, correlation=correlation)
+    keep = samples if samples * max(1, len(inputs)) <= KEEP_DRAWS_VALUES else min(samples, KEEP_FIRST_SAMPLES)
+    kept = np.empty((keep, len(inputs)))
     base_values = m.values()
     lev = np.empty((samples, len(oids)))
     npv = np.zeros((samples, len(oids)))
     for start in range(0, samples, chunk_samples):
         stop = min(samples, start + chunk_samples)
-        vals = chunk_values(m, base_values, inputs, draws[start:stop])
-        res = evaluate(metrics, vals, periods=periods)  # one vectorised pass over the chunk's samples
+        draws = sampler.values(sampler.probabilities(start, stop))
+        if start < keep:
+            kept[start:min(stop, keep)] = draws[:min(stop, keep) - start]
+        vals = chunk_values(m, base_values, inputs, draws)
+        res = evaluate(metrics, vals, periods=periods, only=True)  # one vectorised pass per chunk
         for i, oid in enumerate(oids):
             lev[start:stop, i] = np.broadcast_to(res[m.options[oid].levelized], (stop - start,))
             if oid in m.comparisons:
                 npv[start:stop, i] = np.broadcast_to(res[m.comparisons[oid].npv], (stop - start,))
+        del vals, res
         if progress is not None:
             progress(stop, samples, time.perf_counter() - t0)
+    drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv)
     base_lev = {o: run.scalar(m.options[o].levelized) for o in oids}
     base_npv = {o: (run.scalar(m.comparisons[o].npv) if o in m.comparisons else 0.0) for o in oids}
     return SweepResult(
         scenario_name=sc.settings.scenario_name, currency=m.currency, baseline=m.baseline, samples=samples, seed=seed,
-        options={o: (m.options[o].kind, m.options[o].label) for o in oids}, inputs=inputs, draws=draws,
+        options={o: (m.options[o].kind, m.options[o].label) for o in oids}, inputs=inputs, draws=kept,
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
-        seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path))
+        seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path),
+        draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers)
+
+
+def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, np.ndarray]:
+    """Rank correlation of each input with each metric: Pearson of the input's marginal CDF value (its
+    population rank, uniform on 0..1) with the metric's sample rank; and each input's mean drawn value.
+    Regenerates the draws block by block (block-aligned, so sums do not depend on the chunk size), holding
+    one float32 rank column per metric. NaN where the input or the metric does not vary."""
+    samples, k = lev.shape[0], len(inputs)
+    cols = [("levelized", i, lev[:, i]) for i in range(len(oids))]
+    cols += [("npv", i, npv[:, i]) for i, o in enumerate(oids) if o != baseline]
+    scaled = np.zeros((samples, len(cols)), dtype=np.float32)  # centred ranks / sd; 0 where #N/A
+    counts = np.zeros(len(cols))
+    for c, (_, _, v) in enumerate(cols):
+        ok = np.isfinite(v)
+        if ok.sum() < 3:
+            continue
+        r = average_ranks(v[ok])
+        sd = r.std()
+        if sd > 0:
+            scaled[ok, c] = (r - r.mean()) / sd
+            counts[c] = ok.sum()
+    acc = np.zeros((k, len(cols)))
+    u_sum, u_sq, x_sum = np.zeros(k), np.zeros(k), np.zeros(k)
+    for start in range(0, samples, DRAW_BLOCK):
+        stop = min(samples, start + DRAW_BLOCK)
+        u = sampler.probabilities(start, stop)
+        x_sum += sampler.values(u).sum(axis=0)
+        uc = u - 0.5  # centred near 0 so the sums of squares keep their precision
+        u_sum += uc.sum(axis=0)
+        u_sq += (uc * uc).sum(axis=0)
+        if counts.any():
+            acc += uc.T @ scaled[start:stop].astype(np.float64)
+    u_sd = np.sqrt(np.clip(u_sq / samples - (u_sum / samples) ** 2, 0.0, None))
+    varies = np.array([si.low != si.high for si in inputs], dtype=bool) & (u_sd > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the scaled ranks sum to 0, so the input's own mean drops out of the covariance
+        rho = acc / (u_sd[:, None] * counts[None, :])
+    rho[~varies, :] = np.nan
+    rho[:, counts == 0] = np.nan
+    out = {"levelized": np.full((k, len(oids)), np.nan), "npv": np.full((k, len(oids)), np.nan)}
+    for c, (metric, i, _) in enumerate(cols):
+        out[metric][:, i] = np.clip(rho[:, c], -1.0, 1.0)
+    return out, x_sum / samples
 
 
 def _num(x):
@@ -163,7 +232,14 @@ def to_json_dict(res: SweepResult) -> dict:
         "samples": res.samples,
         "seed": res.seed,
         "method": {
-            "sampling": "numpy Generator (PCG64), one draw per Ranges row and sample, in Ranges-row order",
+            "sampling": ("Latin hypercube per block of {:,} samples (each stratum once per block)".format(DRAW_BLOCK)
+                         if res.lhs else "independent uniform probabilities")
+                        + "; numpy Generator (PCG64) seeded with (seed, block); values by inverse CDF",
+            "correlation": "Iman-Conover: correlated inputs reordered by the ranks of normal scores with Pearson "
+                           "2 sin(pi rho_s / 6), so their rank correlation is rho_s (Correlations sheet)",
+            "drivers": "rank correlation of each sampled input with the metric: Pearson of the input's marginal CDF "
+                       "value (its population rank) and the metric's sample rank (average ranks for ties); "
+                       "null where either does not vary",
             "triangular": "mode = the base value (Workload: multiplier 1); blank distribution = triangular",
             "percentiles": "linear interpolation (Excel PERCENTILE.INC); #N/A samples left out and counted",
             "cheapest": "lowest levelized cost per Mtok among all options, hosted APIs included",
@@ -171,14 +247,22 @@ def to_json_dict(res: SweepResult) -> dict:
         "sampled_inputs": [{
             "ranges_cell": si.ranges_cell, "label": si.label, "target": si.target, "inputs": si.names,
             "distribution": si.distribution, "low": si.low, "mode": si.mode, "high": si.high, "unit": si.unit,
-            "sample_mean": float(np.mean(res.draws[:, j])), "source": si.source,
+            "sample_mean": float(res.draw_means[j]), "source": si.source,
         } for j, si in enumerate(res.inputs)],
+        "lhs": res.lhs,
+        "correlations": [{"first": res.inputs[p.first].ranges_cell, "second": res.inputs[p.second].ranges_cell,
+                          "rank_correlation": p.rank_correlation, "cell": p.cell} for p in res.correlations],
         "options": {oid: {
             "kind": kind, "label": label,
             "levelized_cost_per_mtok": {"base": _num(res.base_levelized[oid])} | {k: _num(v) for k, v in lev[oid].items()},
             "npv_vs_baseline": {"base": _num(res.base_npv[oid])} | {k: _num(v) for k, v in npv[oid].items()},
             "probability_cheapest": float(prob[oid]),
-        } for oid, (kind, label) in res.options.items()},
+            # rank correlation of each Ranges row with this option's results (no NPV for the baseline itself)
+            "drivers": {metric: {si.ranges_cell: _num(float(res.drivers[metric][j, i]))
+                                 for j, si in enumerate(res.inputs)}
+                        for metric in ("levelized", "npv")
+                        if res.drivers and (metric == "levelized" or oid != res.baseline)},
+        } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
         "notes": list(res.notes),
     }

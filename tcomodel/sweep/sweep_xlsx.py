@@ -1,4 +1,4 @@
-"""The sweep workbook (xlsxwriter): Summary, Histograms (binned counts with column charts), Samples.
+"""The sweep workbook (xlsxwriter): Summary (with the drivers), Histograms (binned counts with column charts), Samples.
 
 All cells are values (a sweep has no formula lineage to show); #N/A where a metric is undefined.
 Formats are local: the core does not import tcomodel.report.
@@ -82,6 +82,7 @@ def _formats(wb):
         "mtok": wb.add_format({"num_format": "#,##0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "num": wb.add_format({"num_format": "#,##0.0000"}),
         "int": wb.add_format({"num_format": "#,##0"}),
+        "corr": wb.add_format({"num_format": "0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "pct": wb.add_format({"num_format": "0.0%", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
     }
 
@@ -114,7 +115,7 @@ def _summary(wb, f, res: SweepResult, today):
         for c, v in enumerate((si.low, si.mode, si.high), start=4):
             _put(ws, r, c, v, f["num"])
         ws.write(r, 7, si.unit)
-        _put(ws, r, 8, float(np.mean(res.draws[:, j])), f["num"])
+        _put(ws, r, 8, float(res.draw_means[j]), f["num"])
         ws.write(r, 9, si.source)
     if not res.inputs:
         r += 1
@@ -149,8 +150,13 @@ def _summary(wb, f, res: SweepResult, today):
         "and self-hosted options compete on the same workload.",
         "Percentiles by linear interpolation (Excel PERCENTILE.INC). Triangular distributions take the base value as "
         "mode; Workload low/high are multipliers.",
-        "Inputs not on the Ranges sheet, and each option's roofline throughput, stay at their base-case values.",
+        "Inputs not on the Ranges sheet stay at their base-case values; each option's roofline throughput too "
+        "unless a Capacity row scales it.",
+        ("Latin hypercube sampling (each stratum once per block of samples)." if res.lhs
+         else "Independent random draws (no --lhs)."),
     ]
+    notes += [f"{p.cell}: rank correlation {p.rank_correlation:g} between {res.inputs[p.first].ranges_cell} and "
+              f"{res.inputs[p.second].ranges_cell}" for p in res.correlations]
     if res.probability_no_cheapest():
         notes.append(f"No option has a defined levelized cost in {res.probability_no_cheapest():.2%} of samples.")
     for note in notes + list(res.notes):
@@ -170,6 +176,26 @@ def _summary(wb, f, res: SweepResult, today):
     chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": 120 + 30 * len(res.options)})  # room for every option's label
     ws.insert_chart(r + 1, 0, chart)
+    _drivers(ws, f, res, r + 3 + (120 + 30 * len(res.options)) // 20)
+
+
+def _drivers(ws, f, res: SweepResult, r: int):
+    """Below the Summary's chart: rank correlation of each sampled input with each option's NPV vs the baseline
+    (and levelized cost)."""
+    ws.write(r, 0, "Drivers of the spread: rank (Spearman) correlation of each sampled input with each option's "
+                   "result (engine-computed; #N/A where the input or the result does not vary)", f["bold"])
+    ids = res.option_ids
+    r += 2
+    for metric, title in (("npv", f"NPV vs {res.baseline}"), ("levelized", "Levelized cost per Mtok")):
+        cols = [i for i, oid in enumerate(ids) if metric == "levelized" or oid != res.baseline]
+        ws.write(r, 0, title, f["bold"])
+        ws.write_row(r + 1, 0, ["Ranges row", "Input"] + [ids[i] for i in cols], f["header"])
+        for j, si in enumerate(res.inputs):
+            ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label])
+            for c, i in enumerate(cols, start=2):
+                v = res.drivers[metric][j, i] if res.drivers else float("nan")
+                _put(ws, r + 2 + j, c, float(v), f["corr"])
+        r += len(res.inputs) + 4
 
 
 def _histograms(wb, f, res: SweepResult):

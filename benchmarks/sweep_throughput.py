@@ -1,0 +1,140 @@
+"""Benchmark: Monte Carlo samples per second with every input varied, and peak memory at a large sample count.
+
+    python benchmarks/sweep_throughput.py [--samples 100000] [--memory-samples 1000000] [--repeats 3] [--seed 1]
+
+Every scalar input of the default scenario that the sweep may move (structural ones aside: vintage counts,
+terms, quarter positions) gets a triangular +/-10% range around its base value, and every per-quarter input
+(the Workload rows, each self-hosted option's capacity, resale curves) a triangular 0.9..1.1 multiplier;
+inputs whose base is 0 are listed apart (a +/-10% range of 0 is 0). Two timings, medians of --repeats:
+
+- sweep: ``run_sweep`` end to end (draws, one evaluate per chunk of the line items the metrics need, the
+  drivers' second pass), samples per second;
+- every line item: the same draws, then one evaluate per chunk of every line item of the model.
+
+Peak memory: a child process runs the sweep at --memory-samples and reports its peak resident set (ru_maxrss).
+Prints figures and the ratio to the issue's target (100,000 samples/s); no assertions. Figures depend on the
+machine: the output names its CPU count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tcomodel.finance import run_model  # noqa: E402
+from tcomodel.finance.input_ranges import STRUCTURAL_SUFFIXES, SampledInput  # noqa: E402
+from tcomodel.inputs import load_scenario, write_scenario_workbook  # noqa: E402
+from tcomodel.sheet import evaluate  # noqa: E402
+from tcomodel.sheet.engine import collect_items  # noqa: E402
+from tcomodel.sweep import run_sweep  # noqa: E402
+from tcomodel.sweep.montecarlo import chunk_values  # noqa: E402
+from tcomodel.sweep.sampling import Sampler  # noqa: E402
+
+TARGET_SAMPLES_PER_S = 100_000
+SWING = 0.10
+
+
+def default_run():
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "default.xlsx"
+        write_scenario_workbook(path)  # what `tcomodel init` writes
+        return run_model(load_scenario(path))
+
+
+def every_input(model) -> tuple[list[SampledInput], list[str]]:
+    """A +/-10% triangular range on every continuous scalar input, a 0.9..1.1 multiplier on every row input."""
+    out, zero = [], []
+    for name, d in model.inputs.items():
+        if name.rsplit(".", 1)[-1] in STRUCTURAL_SUFFIXES:
+            continue
+        base = float(d.value)
+        if base == 0:
+            zero.append(name)
+            continue
+        lo, hi = sorted((base * (1 - SWING), base * (1 + SWING)))
+        out.append(SampledInput(f"bench!{name}", name, name, [name], False, None, lo, base, hi, "triangular"))
+    for name, d in model.row_inputs.items():
+        out.append(SampledInput(f"bench!{name}", name, name, [name], True, None, 1 - SWING, 1.0, 1 + SWING,
+                                "triangular", clip_share=name.endswith(("_share", "resale_share_by_age"))))
+    return out, zero
+
+
+def time_sweep(run, inputs, samples, seed, lhs=False) -> float:
+    t0 = time.perf_counter()
+    run_sweep(run, samples, seed, inputs=inputs, lhs=lhs)
+    return time.perf_counter() - t0
+
+
+def time_all_items(run, inputs, samples, seed, chunk) -> float:
+    m = run.model
+    items = m.all_items()
+    periods = len(m.quarters)
+    base = m.values()
+    sm = Sampler(inputs, samples, seed)
+    t0 = time.perf_counter()
+    for start in range(0, samples, chunk):
+        stop = min(samples, start + chunk)
+        evaluate(items, chunk_values(m, base, inputs, sm.values(sm.probabilities(start, stop))), periods=periods)
+    return time.perf_counter() - t0
+
+
+def memory_child(samples: int, seed: int) -> None:
+    run = default_run()
+    inputs, _ = every_input(run.model)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    run_sweep(run, samples, seed, inputs=inputs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{peak / 1024:.0f} {before / 1024:.0f} {time.perf_counter() - t0:.1f}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--samples", type=int, default=100_000)
+    ap.add_argument("--memory-samples", type=int, default=1_000_000, help="0 skips the memory run")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.memory_child is not None:
+        memory_child(a.memory_child, a.seed)
+        return
+
+    run = default_run()
+    m = run.model
+    inputs, zero = every_input(m)
+    oids = list(m.options)
+    metrics = [m.options[o].levelized for o in oids] + [m.comparisons[o].npv for o in oids if o in m.comparisons]
+    n_needed, n_all = len(collect_items(metrics)), len(collect_items(m.all_items()))
+    print(f"machine: {os.cpu_count()} CPUs (nproc), Python {sys.version.split()[0]}")
+    print(f"default scenario: {len(oids)} options, {len(m.quarters)} quarters; {len(inputs)} inputs varied "
+          f"({sum(not s.is_row for s in inputs)} scalars +/-10%, {sum(s.is_row for s in inputs)} per-quarter rows "
+          f"x 0.9..1.1); {len(zero)} scalars at 0 left out; line items: {n_needed} the metrics need, {n_all} in all")
+    sweep_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed) for _ in range(a.repeats))
+    lhs_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed, lhs=True) for _ in range(a.repeats))
+    chunk = run_sweep(run, 1, a.seed, inputs=inputs).chunk_samples
+    all_s = statistics.median(time_all_items(run, inputs, a.samples, a.seed, chunk) for _ in range(a.repeats))
+    for label, secs in (("sweep (metrics' line items, drivers)", sweep_s), ("sweep with --lhs", lhs_s),
+                        (f"every line item ({n_all}), chunk {chunk:,}", all_s)):
+        rate = a.samples / secs
+        print(f"{label:<44} {a.samples:>9,} samples in {secs:6.2f} s = {rate:>9,.0f} samples/s "
+              f"({rate / TARGET_SAMPLES_PER_S:.2f}x the {TARGET_SAMPLES_PER_S:,}/s target)")
+    if a.memory_samples:
+        out = subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_samples), "--seed", str(a.seed)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        peak, before, secs = float(out[0]), float(out[1]), float(out[2])
+        print(f"peak memory at {a.memory_samples:,} samples: {peak:,.0f} MiB (model loaded: {before:,.0f} MiB; "
+              f"sweep {secs:.1f} s); target 500 MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Draws for the Monte Carlo: marginals by inverse CDF, optional Latin hypercube strata, rank correlation by
+Iman-Conover (numpy only), generated block by block so memory stays flat in the sample count.
+
+Samples are drawn in fixed blocks of ``DRAW_BLOCK`` samples; block b uses its own generator seeded with
+(seed, b), so any sample range can be regenerated without the others and results do not depend on the
+evaluation chunk size. With ``lhs`` each block is a Latin hypercube: every input's range is cut into as
+many equal-probability strata as the block has samples and each stratum is hit exactly once per block.
+
+Correlation: within a block, the correlated inputs' values are reordered to follow the ranks of a multivariate
+normal with Pearson matrix 2 sin(pi rho_s / 6), whose rank correlation is the target rho_s (Iman and Conover
+1982). Reordering keeps each input's values (and so its marginal and LHS strata) unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcomodel.errors import InputError, Problem
+
+DRAW_BLOCK = 65_536
+PSD_TOLERANCE = 1e-10  # eigenvalues above -this count as zero (rounding), below it the matrix is refused
+
+
+@dataclass
+class Correlation:
+    first: int  # index into the sampled inputs
+    second: int
+    rank_correlation: float
+    cell: str  # Correlations!Cn of the coefficient
+
+
+def _ref_index(text, inputs, by_row: dict, by_key: dict) -> int | None:
+    t = "" if text is None else str(text).strip()
+    if t.lower().startswith("ranges!"):
+        t = t.split("!", 1)[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    try:
+        return by_row.get(int(float(t)))
+    except ValueError:
+        return by_key.get(t.replace(" ", "").lower().rstrip("/"))
+
+
+def resolve_correlations(scenario, inputs) -> tuple[list[Correlation], tuple | None]:
+    """The Correlations rows as pairs of sampled inputs, and the factor L (correlated inputs' normal scores
+    = standard normals @ L.T) as (columns, L), or None when nothing is correlated. InputError naming Correlations cells for an
+    unknown reference, a pair given twice or an input correlated with itself, or a matrix that is not positive
+    semi-definite."""
+    rows = getattr(scenario, "correlations", None) or []
+    by_row = {si.row_number: j for j, si in enumerate(inputs) if si.row_number is not None}
+    by_key = {si.key.replace(" ", "").lower(): j for j, si in enumerate(inputs)}
+    problems, pairs, seen = [], [], {}
+    for rec in rows:
+        idx = []
+        for fieldname in ("first", "second"):
+            j = _ref_index(getattr(rec, fieldname), inputs, by_row, by_key)
+            if j is None:
+                cell = rec.cell(fieldname).split("!", 1)[1]
+                problems.append(Problem("Correlations", cell,
+                                        f"'{getattr(rec, fieldname)}' names no sampled Ranges row; give its row number "
+                                        "on the Ranges sheet or sheet/row_id/field, e.g. "
+                                        f"{inputs[0].key if inputs else 'Rental/alternative/fee_per_replica_per_month'}"))
+            idx.append(j)
+        if None in idx:
+            continue
+        cell = rec.cell("rank_correlation")
+        a, b = idx
+        if a == b:
+            problems.append(Problem("Correlations", cell.split("!", 1)[1], "an input cannot be correlated with itself"))
+            continue
+        pair = (min(a, b), max(a, b))
+        if pair in seen:
+            problems.append(Problem("Correlations", cell.split("!", 1)[1],
+                                    f"this pair is already correlated at {seen[pair]}; give each pair once"))
+            continue
+        seen[pair] = cell
+        pairs.append(Correlation(a, b, float(rec.rank_correlation), cell))
+    if problems:
+        raise InputError(problems, path=str(scenario.path))
+    if not pairs:
+        return [], None
+    cols = sorted({p.first for p in pairs} | {p.second for p in pairs})
+    pos = {j: k for k, j in enumerate(cols)}
+    pearson = np.eye(len(cols))
+    for p in pairs:
+        r = 2.0 * math.sin(math.pi * p.rank_correlation / 6.0)  # normal scores' Pearson for the target Spearman
+        pearson[pos[p.first], pos[p.second]] = pearson[pos[p.second], pos[p.first]] = r
+    lam, vec = np.linalg.eigh(pearson)
+    if lam.min() < -PSD_TOLERANCE:
+        cells = ", ".join(p.cell for p in pairs)
+        raise InputError([Problem("Correlations", pairs[0].cell.split("!", 1)[1],
+                                  f"the rank correlations ({cells}) are inconsistent: their matrix is not positive "
+                                  f"semi-definite (smallest eigenvalue {lam.min():.3g}); e.g. A~B and B~C strongly "
+                                  "positive force A~C positive; weaken or drop a coefficient")], path=str(scenario.path))
+    factor = vec * np.sqrt(np.clip(lam, 0.0, None))  # L with L @ L.T = pearson; also for singular (|rho| = 1)
+    return pairs, (np.array(cols), factor)
+
+
+def inverse_cdf(u: np.ndarray, low: float, mode: float, high: float, distribution: str) -> np.ndarray:
+    """Values of a uniform or triangular(low, mode, high) at probabilities u in [0, 1)."""
+    if low == high:
+        return np.full(u.shape, low)
+    width = high - low
+    if distribution == "uniform":
+        return low + u * width
+    split = (mode - low) / width
+    left = low + np.sqrt(u * width * (mode - low))
+    right = high - np.sqrt((1.0 - u) * width * (high - mode))
+    return np.where(u < split, left, right)
+
+
+class Sampler:
+    """Draws of every sampled input for any sample range [start, stop); deterministic in (seed, lhs)."""
+
+    def __init__(self, inputs, samples: int, seed: int, *, lhs: bool = False, correlation=None):
+        self.inputs, self.samples, self.seed, self.lhs = inputs, int(samples), int(seed), lhs
+        self.correlation = correlation  # (columns, L) from resolve_correlations, or None
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def _block(self, b: int, n: int) -> np.ndarray:
+        """Probabilities u [n, inputs] of block b (each input's marginal CDF at its drawn value)."""
+        rng = np.random.default_rng([self.seed, b])
+        k = len(self.inputs)
+        if self.lhs:
+            u = np.empty((n, k))
+            for j in range(k):
+                u[:, j] = (rng.permutation(n) + rng.random(n)) / n
+        else:
+            u = rng.random((n, k))
+        if self.correlation is not None:
+            cols, factor = self.correlation
+            scores = rng.standard_normal((n, factor.shape[1])) @ factor.T
+            for c, j in enumerate(cols):
+                ranks = np.argsort(np.argsort(scores[:, c], kind="stable"), kind="stable")
+                u[:, j] = np.sort(u[:, j])[ranks]  # the same values, in the normal scores' rank order
+        return u
+
+    def probabilities(self, start: int, stop: int) -> np.ndarray:
+        parts = []
+        b = start // DRAW_BLOCK
+        while start < stop:
+            b0 = b * DRAW_BLOCK
+            if self._cache is None or self._cache[0] != b:
+                n = min(DRAW_BLOCK, self.samples - b0)  # the last block is shorter: its own strata
+                self._cache = (b, self._block(b, n))
+            end = min(stop, b0 + DRAW_BLOCK)
+            parts.append(self._cache[1][start - b0:end - b0])
+            start, b = end, b + 1
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """[n, inputs] drawn values (or multipliers) from probabilities u."""
+        out = np.empty_like(u)
+        for j, si in enumerate(self.inputs):
+            out[:, j] = inverse_cdf(u[:, j], si.low, si.mode, si.high, si.distribution)
+        return out
