@@ -86,7 +86,7 @@ def _fast_normalize(text: str) -> str | None:
         kind, value = m.lastgroup, m.group()
         if kind == "call":
             kind = "operand_call"
-        if prev == "operand" and kind in ("text", "operand"):
+        if prev == "operand" and kind in ("text", "operand", "operand_call"):
             return None  # openpyxl would join or reject these: leave it the odd case
         if kind == "text":
             out.append(value)
