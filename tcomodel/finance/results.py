@@ -17,7 +17,7 @@ from tcomodel.finance.line_items import line_items, row_total
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.provenance import scenario_file
-from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, price_volume_grid, tornado, tornado_tables
+from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, tornado_and_grid, tornado_tables
 from tcomodel.sheet import evaluate
 
 
@@ -99,9 +99,8 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date), case=case,
                    cases=cases, base_values=base_values)
     check_finite(run)  # before anything is written: every result a number, or an error at its input cells
-    run.tornado = tornado(run)
+    run.tornado, run.grid = tornado_and_grid(run)  # one evaluation for both
     run.tornado_tables = tornado_tables(run, run.tornado)
-    run.grid = price_volume_grid(run)
     run.decode_curves = decode_curves(scenario, ops)
     run.claim_checks = claim_checks(scenario)
     run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),

@@ -155,43 +155,58 @@ def _metric_items(run):
     return items
 
 
-def tornado(run) -> Tornado:
-    m = run.model
-    drivers = _drivers(run)
-    s = 1 + 2 * len(drivers)
-    vals = _batched_values(run, s)
+def _tornado_scenarios(run, vals: dict, drivers: list, offset: int) -> None:
+    """Move the inputs of scenarios offset + 1 .. offset + 2 * len(drivers) (offset: the base scenario)."""
     for i, drv in enumerate(drivers):
         for j, factor in enumerate((drv.low, drv.high)):
-            k = 1 + 2 * i + j
+            k = offset + 1 + 2 * i + j
             for n in drv.inputs:
                 vals[n][k] *= factor
             for n in drv.rows:
                 vals[n][k] *= factor
-    # only the metrics: intermediates are dropped as soon as nothing needs them (memory ~ live rows, not all)
-    res = evaluate(_metric_items(run), vals, periods=len(m.quarters), only=True)
-    lev = {oid: res[om.levelized][1:].reshape(len(drivers), 2) for oid, om in m.options.items()}
-    npv = {oid: res[c.npv][1:].reshape(len(drivers), 2) for oid, c in m.comparisons.items()}
-    return Tornado(drivers, {oid: float(res[om.levelized][0]) for oid, om in m.options.items()},
-                   {oid: float(res[c.npv][0]) for oid, c in m.comparisons.items()}, lev, npv)
+
+
+def _tornado_result(run, res: dict, drivers: list, offset: int) -> Tornado:
+    m = run.model
+    sl = slice(offset + 1, offset + 1 + 2 * len(drivers))
+    lev = {oid: res[om.levelized][sl].reshape(len(drivers), 2) for oid, om in m.options.items()}
+    npv = {oid: res[c.npv][sl].reshape(len(drivers), 2) for oid, c in m.comparisons.items()}
+    return Tornado(drivers, {oid: float(res[om.levelized][offset]) for oid, om in m.options.items()},
+                   {oid: float(res[c.npv][offset]) for oid, c in m.comparisons.items()}, lev, npv)
+
+
+def tornado(run) -> Tornado:
+    m = run.model
+    drivers = _drivers(run)
+    vals = _batched_values(run, 1 + 2 * len(drivers))
+    _tornado_scenarios(run, vals, drivers, 0)
+    res = evaluate(_metric_items(run), vals, periods=len(m.quarters), only=True)  # metrics only: flat memory
+    return _tornado_result(run, res, drivers, 0)
 
 
 VOLUME_FACTORS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 PRICE_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
-def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FACTORS) -> Grid:
-    """Cheapest option (levelized cost per Mtok) by workload volume and by API price level."""
+def _grid_cells(volume_factors, price_factors) -> list:
+    return [(v, p) for v in volume_factors for p in price_factors]
+
+
+def _grid_scenarios(run, vals: dict, cells: list, offset: int) -> None:
+    """Move the volume and the API prices of scenarios offset .. offset + len(cells) - 1."""
     m = run.model
-    cells = [(v, p) for v in volume_factors for p in price_factors]
-    vals = _batched_values(run, len(cells))
     api_inputs = [n for n in m.inputs if ".api." in n and n.endswith("_per_mtok")]
-    for k, (v, p) in enumerate(cells):
+    for k, (v, p) in enumerate(cells, start=offset):
         vals["workload.requests"][k] *= v
         for n in api_inputs:
             vals[n][k] *= p
-    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters), only=True)
+
+
+def _grid_result(run, res: dict, volume_factors, price_factors, offset: int) -> Grid:
+    m = run.model
     shape = (len(volume_factors), len(price_factors))
-    lev = {oid: res[om.levelized].reshape(shape) for oid, om in m.options.items()}
+    sl = slice(offset, offset + shape[0] * shape[1])
+    lev = {oid: res[om.levelized][sl].reshape(shape) for oid, om in m.options.items()}
     ids = list(lev)
     stack = np.stack([np.where(np.isnan(lev[o]), np.inf, lev[o]) for o in ids])
     best = np.argmin(stack, axis=0)
@@ -199,6 +214,32 @@ def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FA
     base_tokens = float(np.sum((run.base_values if run.base_values is not None else run.values)[m.options[m.baseline].tokens])) / (3 * len(m.quarters))
     monthly = [base_tokens * v for v in volume_factors]
     return Grid(list(volume_factors), monthly, list(price_factors), cheapest, lev)
+
+
+def price_volume_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FACTORS) -> Grid:
+    """Cheapest option (levelized cost per Mtok) by workload volume and by API price level."""
+    m = run.model
+    cells = _grid_cells(volume_factors, price_factors)
+    vals = _batched_values(run, len(cells))
+    _grid_scenarios(run, vals, cells, 0)
+    res = evaluate([om.levelized for om in m.options.values()], vals, periods=len(m.quarters), only=True)
+    return _grid_result(run, res, volume_factors, price_factors, 0)
+
+
+def tornado_and_grid(run, volume_factors=VOLUME_FACTORS, price_factors=PRICE_FACTORS) -> tuple[Tornado, Grid]:
+    """``(tornado(run), price_volume_grid(run))`` in one evaluation: the tornado's scenarios (the base, then
+    each driver low and high) and the grid's cells along one scenario axis. Each scenario is computed
+    element-wise along that axis, so the values are those of the two separate runs."""
+    m = run.model
+    drivers = _drivers(run)
+    cells = _grid_cells(volume_factors, price_factors)
+    n_tornado = 1 + 2 * len(drivers)
+    vals = _batched_values(run, n_tornado + len(cells))
+    _tornado_scenarios(run, vals, drivers, 0)
+    _grid_scenarios(run, vals, cells, n_tornado)
+    res = evaluate(_metric_items(run), vals, periods=len(m.quarters), only=True)  # metrics only: flat memory
+    return (_tornado_result(run, res, drivers, 0),
+            _grid_result(run, res, volume_factors, price_factors, n_tornado))
 
 
 MAX_TORNADO_ROWS = 12

@@ -10,6 +10,7 @@ import math
 from tcomodel.report.styles import Formats
 from tcomodel.sheet import IF, Item, Layout, absolute_ref, cached_value, render, text, write_block
 from tcomodel.sheet.engine import evaluate_over
+from tcomodel.sheet.render import render_periods
 
 PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
@@ -96,9 +97,8 @@ class ReportContext:
     def write_row_formula(self, ws, row, expr, fmt, values, label="formula", unit=""):
         """A period row holding ``expr`` in every period column, ``values`` cached."""
         it = Item(label, unit, expr)
-        for p in range(self.n):
-            ws.write_formula(row, self.L.period_col(p), render(it, p, self.L, ws.name), fmt,
-                             cached_value(values[p]))
+        for p, formula in enumerate(render_periods(it, self.L, ws.name)):
+            ws.write_formula(row, self.L.period_col(p), formula, fmt, cached_value(values[p]))
 
     def evaluated(self, ws, row, col, expr, fmt, label="formula", unit=""):
         """A scalar cell holding ``expr`` over the run's line items, its cached value evaluated by the

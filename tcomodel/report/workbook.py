@@ -16,6 +16,7 @@ import xlsxwriter
 
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
+from tcomodel.xlsxfast import FastWorksheet
 from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, record_formulas
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
 from tcomodel.report.annual_sheet import place_annual, write_annual
@@ -90,7 +91,7 @@ def _write(run, path: str, build_date: dt.date, progress=None):
             [ctx.sheet_names[o] for o in m.options] + ["Comparison", "Annual", "Breakeven", "NPV_IRR", "Sensitivity",
                                                        "Checks", "Snapshot"]
     for name in order:
-        ctx.ws[name] = ctx.wb.add_worksheet(name)
+        ctx.ws[name] = ctx.wb.add_worksheet(name, worksheet_class=FastWorksheet)
     # pass 1: place everything so any formula can reference any cell
     write_inputs_sheet(ctx)  # registers inputs and row inputs (writing constants is harmless)
     write_time_sheet(ctx)

@@ -149,6 +149,10 @@ class _Renderer:
             raise SheetError("a per-period reference inside a scalar formula")
         return self.L.period_col(self.p - lag)
 
+    def rel(self, row: int, lag: int, row_abs: bool) -> str:
+        """A reference to ``row`` in this period's column (``lag`` periods back): F12, or F$4 for ``row_abs``."""
+        return xl_rowcol_to_cell(row, self.col(lag), row_abs, False)
+
     def r(self, e: Expr) -> tuple[str, int]:
         """Formula text and its precedence."""
         L = self.L
@@ -173,7 +177,7 @@ class _Renderer:
             loc = L.rows.get(e.name)
             if loc is None:
                 raise SheetError(f"row {e.name!r} has no row in the layout")
-            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, self.col(), True, False), 6
+            return _prefix(loc.sheet, self.sheet) + self.rel(loc.row, 0, True), 6
         if isinstance(e, Item):
             return self.item_ref(e, 0), 6
         if isinstance(e, Prev):
@@ -243,7 +247,7 @@ class _Renderer:
         loc = L.items.get(it)
         if loc is None:
             raise SheetError(f"line item {it.label!r} is not placed in the layout")
-        return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, self.col(lag))
+        return _prefix(loc.sheet, self.sheet) + self.rel(loc.row, lag, False)
 
     def row_range(self, x) -> str:
         L = self.L
@@ -266,6 +270,42 @@ def render(it: Item | Expr, period_index: int | None, layout: Layout, sheet: str
     e = it.expr if isinstance(it, Item) else it
     scalar = it.is_scalar if not isinstance(it, Item) else (it.is_scalar and not it.per_period)
     return "=" + _Renderer(layout, sheet, None if scalar else period_index).r(e)[0]
+
+
+_COL = "\x00"  # marks a period column in a template; no formula text contains it
+
+
+class _TemplateRenderer(_Renderer):
+    """Renders a period formula once with its period columns left as marks: ``\x00lag\x00`` where the
+    column goes, so every later period is the template with column names filled in."""
+
+    def __init__(self, layout: Layout, sheet: str):
+        super().__init__(layout, sheet, 1)  # any period after the first: prev() references, not its init
+
+    def rel(self, row: int, lag: int, row_abs: bool) -> str:
+        return f"{_COL}{lag}{_COL}{'$' if row_abs else ''}{row + 1}"
+
+
+def render_periods(it: Item, layout: Layout, sheet: str) -> list[str]:
+    """``[render(it, p, layout, sheet) for p in range(layout.periods)]``, rendering the tree twice, not once
+    per period: the first period (where prev() gives its initial value) and a template for the others,
+    whose relative columns are then shifted. A period formula differs between periods only in those."""
+    n = layout.periods
+    if n == 0:
+        return []
+    first = render(it, 0, layout, sheet)
+    if n == 1 or (it.is_scalar and not it.per_period) or _COL in first:
+        return [first] + [render(it, p, layout, sheet) for p in range(1, n)]
+    parts = ("=" + _TemplateRenderer(layout, sheet).r(it.expr)[0]).split(_COL)
+    lits, lags = parts[0::2], [int(x) for x in parts[1::2]]
+    names = [xl_col_to_name(layout.period_col(p)) for p in range(n)]
+    out = [first]
+    for p in range(1, n):
+        cols = [names[p - lag] for lag in lags]
+        out.append("".join(x for pair in zip(lits, cols + [""]) for x in pair))
+    if out[1] != render(it, 1, layout, sheet):  # the template's own check: never write a wrong formula
+        return [render(it, p, layout, sheet) for p in range(n)]
+    return out
 
 
 def render_total(it: Item, layout: Layout, sheet: str) -> str:

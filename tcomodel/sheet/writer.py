@@ -17,7 +17,7 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
-from tcomodel.sheet.render import Layout, WrittenCell, render, render_total
+from tcomodel.sheet.render import Layout, WrittenCell, render, render_periods, render_total
 
 NA = "#N/A"
 
@@ -127,8 +127,8 @@ def write_block(ws, items: Iterable[Item], layout: Layout, values: Mapping, star
         if v.shape != (layout.periods,):
             raise SheetError(f"{it.label!r}: expected shape ({layout.periods},) for one scenario, got {v.shape}")
         fmt = _fmt(formats, it.style, "formula")
-        for p in range(layout.periods):
-            _formula(ws, layout, r, layout.period_col(p), render(it, p, layout, ws.name), v[p], fmt)
+        for p, formula in enumerate(render_periods(it, layout, ws.name)):
+            _formula(ws, layout, r, layout.period_col(p), formula, v[p], fmt)
         if it.total:
             tot = float(np.sum(v)) if np.all(np.isfinite(v)) else math.nan
             _formula(ws, layout, r, layout.total_col, render_total(it, layout, ws.name), tot,

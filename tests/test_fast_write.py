@@ -1,0 +1,190 @@
+"""Fast report writing (issue 14 item 4): each shortcut gives exactly what the slow path gives.
+
+FastWorksheet against xlsxwriter's own _prepare_formula, the manifest's fast normaliser against openpyxl's
+tokenizer, render_periods against a render per period, the combined tornado-and-grid evaluation against
+the two separate ones, and a whole report written with every shortcut against one written without any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from xlsxwriter.worksheet import Worksheet
+
+import tcomodel.report.report_context as report_context
+import tcomodel.sheet.writer as sheet_writer
+import tcomodel.xlsxmanifest as xlsxmanifest
+from tcomodel.finance import run_model
+from tcomodel.finance.sensitivity import price_volume_grid, tornado, tornado_and_grid
+from tcomodel.inputs import load_scenario
+from tcomodel.report import write_report
+from tcomodel.sheet import Layout, inp, item, prev, render, row_input, timeline
+from tcomodel.sheet.render import render_periods
+from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FastWorksheet
+from tcomodel.xlsxmanifest import _fast_normalize, normalize_formula, normalize_formula_openpyxl
+
+DEFAULT = Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx"
+BUILD_DATE = dt.date(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def run():
+    return run_model(load_scenario(DEFAULT), build_date=BUILD_DATE)
+
+
+# --- FastWorksheet ---------------------------------------------------------------------------------
+
+def test_guard_covers_every_function_xlsxwriter_prefixes():
+    """Every pattern xlsxwriter substitutes before its use_future_functions test names a guarded function."""
+    src = inspect.getsource(Worksheet._prepare_formula)
+    dynamic_part = src[:src.index("use_future_functions")]
+    names = re.findall(r'r"\\[bS]([A-Za-z0-9_.]+)\\\(', dynamic_part)
+    assert len(names) >= 29  # xlsxwriter 3.x lists 29
+    assert set(names) <= set(DYNAMIC_FUNCTIONS)
+
+
+def test_fast_worksheet_hand_cases():
+    fast = FastWorksheet()
+    assert fast._prepare_formula("=SUM(F12:G12)*Inputs!$C$3") == "SUM(F12:G12)*Inputs!$C$3"
+    assert fast._prepare_formula("=FILTER(A1:A3,B1:B3)") == "_xlfn._xlws.FILTER(A1:A3,B1:B3)"
+    assert fast._prepare_formula("=XLOOKUP(1,A:A,B:B)") == "_xlfn.XLOOKUP(1,A:A,B:B)"
+    assert fast._prepare_formula("{=A1:A2*2}") == "A1:A2*2"
+    # a future (not dynamic) function is only prefixed when the option asks for it, in both classes
+    assert fast._prepare_formula("=STDEV.S(A1:A3)") == "STDEV.S(A1:A3)"
+    assert fast._prepare_formula("=STDEV.S(A1:A3)", True) == "_xlfn.STDEV.S(A1:A3)"
+
+
+_FUNCS = list(DYNAMIC_FUNCTIONS) + ["SINGLE", "SUM", "IF", "NPV", "STDEV.S", "CONCAT", "_xlfn.SUM", "XSINGLE", "ASORT"]
+_formula_text = st.lists(st.one_of(st.sampled_from([f + "(" for f in _FUNCS]), st.sampled_from(list("A1$:!,()+-*/ \"'{}=")),
+                                   st.sampled_from(["F12", "Inputs!$C$3", "1E6", "sort(", "Filter ("])),
+                         max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_formula_text, st.booleans(), st.booleans())
+def test_fast_worksheet_equals_xlsxwriter(formula, future, expand):
+    fast, slow = FastWorksheet(), Worksheet()
+    fast.use_future_functions = slow.use_future_functions = future
+    assert fast._prepare_formula(formula, expand) == slow._prepare_formula(formula, expand)
+
+
+# --- the manifest's normaliser ---------------------------------------------------------------------
+
+def test_normalize_hand_cases():
+    assert normalize_formula("=sum( a1:a3 )*1E6") == "SUM( A1:A3 ) * 1000000.0"
+    assert normalize_formula("='my-sheet'!$c$3*1.5E-3") == "'MY-SHEET'!$C$3 * 0.0015"
+    assert normalize_formula('IF(a1>=0,"Keep Case",-b2)') == 'IF( A1 >= 0.0 , "Keep Case" , - B2 )'
+    assert _fast_normalize("=#N/A") is None and normalize_formula("=#N/A") == "#N/A"  # errors go to openpyxl
+    assert normalize_formula("=SUM(A1))") == "=SUM(A1))"  # unbalanced: compared as written, as before
+
+
+_ALPHABET = list("Aab1E5.$:!,()+-*/^&=<>% \"'#{}[];\n\t") + ["1E+", "1.5E-", "SUM(", "'x y'!", '""', "<>", "#N/A", "'", '"']
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET), max_size=16).map("".join), st.booleans())
+def test_fast_normalize_equals_openpyxl(text, with_eq):
+    text = ("=" + text) if with_eq else text
+    assert normalize_formula(text) == normalize_formula_openpyxl(text)
+
+
+def test_report_formulas_take_the_fast_path(run, tmp_path):
+    """Every formula of the default report is normalised by the fast scanner, to openpyxl's text."""
+    seen = []
+    original = xlsxmanifest.formula_hash
+
+    def spy(text):
+        seen.append(text)
+        return original(text)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(xlsxmanifest, "formula_hash", spy)
+    try:
+        write_report(run, tmp_path / "r.xlsx", build_date=BUILD_DATE)
+    finally:
+        mp.undo()
+    assert len(seen) > 10_000
+    for f in seen:
+        fast = _fast_normalize("=" + f)
+        assert fast is not None and fast == normalize_formula_openpyxl(f), f
+
+
+# --- render_periods --------------------------------------------------------------------------------
+
+def test_render_periods_shifts_columns_past_z():
+    L = Layout(periods=26)  # period columns E..AD: crosses Z -> AA
+    L.add_input("open", "Inputs", "C4")
+    L.add_row("flag", "Time", 3)
+    L.add_row("tokens", "Work load", 5)
+    adds = item("Additions", "DKK", row_input("tokens") * timeline("flag"))
+    close = item("Closing", "DKK", lambda s: prev(s, inp("open")) + adds)
+    L.place(adds, "Calc", 10)
+    L.place(close, "Calc", 11)
+    got = render_periods(close, L, "Calc")
+    assert got == [render(close, p, L, "Calc") for p in range(26)]
+    assert got[0] == "=Inputs!$C$4+E11"
+    assert got[22] == "=Z12+AA11" and got[25] == "=AC12+AD11"
+    assert render_periods(adds, L, "Other")[21] == "='Work load'!Z$6*Time!Z$4"
+
+
+def test_render_periods_on_the_whole_model(run, tmp_path):
+    """Every period line item of the default model, on its own sheet, as a render per period gives it."""
+    calls = []
+    mp = pytest.MonkeyPatch()
+    mp.setattr(sheet_writer, "render_periods", lambda it, L, sheet: calls.append((it, L, sheet)) or
+               render_periods(it, L, sheet))
+    try:
+        write_report(run, tmp_path / "r.xlsx", build_date=BUILD_DATE)
+    finally:
+        mp.undo()
+    assert len(calls) > 300
+    for it, L, sheet in calls:
+        assert render_periods(it, L, sheet) == [render(it, p, L, sheet) for p in range(L.periods)], it.label
+
+
+# --- the sensitivity in one evaluation ---------------------------------------------------------------
+
+def test_tornado_and_grid_together_equal_separately(run):
+    t, g = tornado_and_grid(run)
+    t1, g1 = tornado(run), price_volume_grid(run)
+    assert [d.label for d in t.drivers] == [d.label for d in t1.drivers]
+    assert t.base_npv == t1.base_npv and t.base_levelized == t1.base_levelized
+    for oid in t1.npv:
+        assert np.array_equal(t.npv[oid], t1.npv[oid], equal_nan=True)
+    for oid in t1.levelized:
+        assert np.array_equal(t.levelized[oid], t1.levelized[oid], equal_nan=True)
+        assert np.array_equal(g.levelized[oid], g1.levelized[oid], equal_nan=True)
+    assert g.cheapest == g1.cheapest and g.monthly_tokens == g1.monthly_tokens
+    assert g.levelized["aarhusai"].shape == (8, 6)
+
+
+# --- the whole report ------------------------------------------------------------------------------
+
+def _parts(path: Path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
+    fast = write_report(run, tmp_path / "fast.xlsx", build_date=BUILD_DATE)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(FastWorksheet, "_prepare_formula", Worksheet._prepare_formula)
+    mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)
+    slow_periods = (lambda it, L, sheet: [render(it, p, L, sheet) for p in range(L.periods)])
+    mp.setattr(sheet_writer, "render_periods", slow_periods)
+    mp.setattr(report_context, "render_periods", slow_periods)
+    try:
+        slow = write_report(run, tmp_path / "slow.xlsx", build_date=BUILD_DATE)
+    finally:
+        mp.undo()
+    a, b = _parts(fast), _parts(slow)
+    assert sorted(a) == sorted(b)
+    assert [n for n in a if a[n] != b[n]] == []
+    assert len(a["xl/worksheets/sheet8.xml"]) > 10_000  # an option sheet: the parts hold the formulas
