@@ -55,7 +55,9 @@ def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | 
         r = checks_rows[it]
         ws.write_string(r, 0, label)
         ws.write_string(r, 1, it.unit, f.get("unit"))
-        ws.write_formula(r, 2, render(it, None, ctx.L, "Checks"), f.get("scalar", "0.000000"),
+        # money to a millionth (a deviation shows); counts (quarters short, cells) as whole numbers
+        ws.write_formula(r, 2, render(it, None, ctx.L, "Checks"), f.get("scalar", "0.000000" if it.unit == ctx.ccy
+                                                                           else "#,##0"),
                          cached_value(ctx.values[it]))
         ws.write_formula(r, 3, render(flag, None, ctx.L, "Checks"), f.get("check", "0"),
                          cached_value(ctx.values[flag]))
