@@ -18,7 +18,6 @@ import os
 import secrets
 import signal
 import stat
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path

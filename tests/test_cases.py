@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -161,15 +160,19 @@ def test_verify_reports_an_input_that_differs_from_the_scenario(reports, soffice
     assert "Discount rate" in str(res.cases.input_differences[0])
 
 
-def test_verify_without_the_scenario_says_the_cases_were_not_checked(reports, soffice_available, tmp_path):
-    _, paths = reports
-    copy = tmp_path / "copy.xlsx"
-    copy.write_bytes(paths["base"].read_bytes())
-    with zipfile.ZipFile(copy) as zf:
-        assert "tcomodel_scenario_file" in zf.read("docProps/custom.xml").decode()
-    res = verify_report(copy, cases=False)
-    assert res.ok and res.cases is None
-    res = CliRunner().invoke(main, ["verify", str(copy), "--scenario", str(tmp_path / "missing.xlsx")])
+def test_verify_without_the_scenario_says_the_cases_were_not_checked(soffice_available, tmp_path):
+    """A report whose scenario file has gone: its own values are still verified, the cases are not, and it says so."""
+    scenario = tmp_path / "moved.xlsx"
+    scenario.write_bytes(DEFAULT.read_bytes())
+    report = tmp_path / "r.xlsx"
+    res = CliRunner().invoke(main, ["build", str(scenario), "-o", str(report), "-q"])
+    assert res.exit_code == 0, res.output
+    scenario.unlink()
+    res = verify_report(report)
+    assert res.ok and res.cases.checked == [] and res.cases.input_differences == []
+    assert "is not there; give --scenario" in res.cases.note
+    assert res.cases_summary().startswith("cases: not checked")
+    res = CliRunner().invoke(main, ["verify", str(report), "--scenario", str(tmp_path / "missing.xlsx")])
     assert res.exit_code == 2 and "file not found" in res.output
 
 

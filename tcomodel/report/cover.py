@@ -8,7 +8,7 @@ import os
 from tcomodel.version import __version__
 from tcomodel.report.checks import STALE_COUNT
 from tcomodel.report.inputs_sheet import CASE_INPUT
-from tcomodel.report.snapshot_sheet import STATUS
+from tcomodel.report.snapshot_sheet import STATUS, master_status_at_build
 from tcomodel.report.report_context import ReportContext
 from tcomodel.sheet import inp, quote_sheet
 
@@ -77,9 +77,7 @@ def _write_check_cells(ctx: ReportContext, ws, r) -> int:
     ctx.ok_bad(ws, r, 1)
     r += 1
     ws.write_string(r, 0, "Master status (OK, stale: rebuild, FAIL)", f.get("label_bold"))
-    master = float(ctx.values[ctx.m.master_check])
-    ctx.formula(ws, r, 1, inp(STATUS), f.get("check"), "OK" if master == 0 else "FAIL: see the checks below",
-                "Master status")
+    ctx.formula(ws, r, 1, inp(STATUS), f.get("check"), master_status_at_build(ctx), "Master status")
     r += 1
     ws.write_string(r, 0, "Case shown (switch: Inputs sheet, cell C3)", f.get("label_bold"))
     ctx.formula(ws, r, 1, inp(CASE_INPUT), f.get("check"), ctx.run.case_label, "Case")

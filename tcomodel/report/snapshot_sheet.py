@@ -61,6 +61,12 @@ def write_snapshot(ctx: ReportContext) -> list[Item]:
     return counts
 
 
+def master_status_at_build(ctx: ReportContext) -> str:
+    """The master status cell's cached value: at build no input differs from the Snapshot, so it follows the
+    engine's master check alone (the engine does not evaluate text, so the status is cached here, once)."""
+    return "OK" if float(ctx.values[ctx.m.master_check]) == 0 else "FAIL: see the checks below"
+
+
 def write_guard(ctx: ReportContext, ws, row: int, counts: list[Item], master_row: int, status_col: int, sum_cells):
     """On the Checks sheet: the count of changed input cells at ``row``, and the master status (OK, stale:
     rebuild, or FAIL) in the master check's row at ``status_col``."""
@@ -73,8 +79,7 @@ def write_guard(ctx: ReportContext, ws, row: int, counts: list[Item], master_row
     master = ctx.m.master_check
     status = Item("Master status", "", IF(guard > 0, text("stale: rebuild"),
                                           IF(master.eq(0), text("OK"), text("FAIL: see the checks below"))))
-    cached = "OK" if float(ctx.values[master]) == 0 else "FAIL: see the checks below"
-    ctx.cell(ws, master_row, status_col, status, f.get("check"), cached)
+    ctx.cell(ws, master_row, status_col, status, f.get("check"), master_status_at_build(ctx))
     ws.conditional_format(master_row, status_col, master_row, status_col,
                           {"type": "cell", "criteria": "==", "value": '"OK"', "format": f.get("ok")})
     ws.conditional_format(master_row, status_col, master_row, status_col,

@@ -9,7 +9,7 @@ import numpy as np
 
 from tcomodel.report.annual_sheet import write_annual_budget
 from tcomodel.report.inputs_sheet import CASE_INPUT
-from tcomodel.report.snapshot_sheet import STATUS
+from tcomodel.report.snapshot_sheet import STATUS, master_status_at_build
 from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
 from tcomodel.sheet import IF, IFERROR, Item, index, inp, row_max, text, timeline, total
 
@@ -45,9 +45,7 @@ def _write_case_and_status(ctx: ReportContext, ws, r):
     f = ctx.f
     ws.write_string(r, 0, "Case shown (switch: Inputs!C3) and master status", f.get("label_bold"))
     ctx.formula(ws, r, 1, inp(CASE_INPUT), f.get("check"), ctx.run.case_label, "Case")
-    master = float(ctx.values[ctx.m.master_check])
-    ctx.formula(ws, r, 2, inp(STATUS), f.get("check"), "OK" if master == 0 else "FAIL: see the checks below",
-                "Master status")
+    ctx.formula(ws, r, 2, inp(STATUS), f.get("check"), master_status_at_build(ctx), "Master status")
 
 
 def _irr_link(ctx: ReportContext, ws, r, c, irr_item: Item):

@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
 from tcomodel.errors import UsageError
 from tcomodel.finance.cases import CASE_LABEL, CASES
 from tcomodel.verify.case_switch import case_cell, has_case_switch, set_case
@@ -95,12 +97,16 @@ def check_cases(report: Path, scenario: Path, rel_tol: float, *, read_values, re
         mine = _constant_cells(here_values, here_formulas, switch)
         theirs = _constant_cells(base_values, read_formulas(refs[built_case]), switch)
         labels = {(s, c): v for (s, c), v in here_values.items() if s in INPUT_SHEETS and c.startswith("A")}
-        for key in sorted(set(mine) | set(theirs), key=lambda k: (k[0], int("".join(ch for ch in k[1] if ch.isdigit())), k[1])):
+
+        def where(key):  # (sheet, row, column) for reading order
+            col, row = coordinate_from_string(key[1])
+            return key[0], row, column_index_from_string(col)
+
+        for key in sorted(set(mine) | set(theirs), key=where):
             a, b = mine.get(key), theirs.get(key)
             if compare_values(a, b, rel_tol) is not None:
-                row = "".join(ch for ch in key[1] if ch.isdigit())
-                out.input_differences.append(InputDifference(key[0], key[1], str(labels.get((key[0], f"A{row}"), "")),
-                                                             a, b))
+                label = labels.get((key[0], f"A{where(key)[1]}"), "")
+                out.input_differences.append(InputDifference(key[0], key[1], str(label), a, b))
         if out.input_differences:
             out.note = "the report's inputs differ from the scenario workbook: cases not compared"
             return out
