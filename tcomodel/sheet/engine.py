@@ -228,22 +228,21 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
     items ``[...]``, the leading axes being the broadcast of all inputs' leading axes.
     ``only``: return just ``items`` and drop each intermediate result as soon as nothing left needs it,
     so memory holds the live rows, not every row (many scenarios at once: tornado, grid, sweep).
+
+    The items are compiled once into a flat program (see ``_Plan``) and the program is cached, so evaluating
+    the same items again (cases, tornado, every chunk of a sweep) only runs numpy.
     """
     if isinstance(items, Item):
         items = [items]
-    all_items = collect_items(items)
-    names = {}
-    for it in all_items:
-        for n in iter_names(it.expr):
-            names[(type(n), n.name)] = n
-    missing = sorted({n.name for n in names.values() if n.name not in values})
+    static = _static_of(tuple(items), only)
+    missing = sorted({n.name for n in static.names if n.name not in values})
     if missing:
         raise SheetError(f"no value given for input(s): {', '.join(missing)}")
-    P = periods if periods is not None else _infer_periods(names.values(), values)
+    P = periods if periods is not None else _infer_periods(static.names, values)
     if P is None:
         raise SheetError("cannot tell the number of periods: pass periods= or a row input")
     shapes = []
-    for n in names.values():
+    for n in static.names:
         s = np.shape(values[n.name])
         if isinstance(n, RowRef):
             if not s or s[-1] != P:
@@ -252,82 +251,387 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
         else:
             shapes.append(s)
     batch = np.broadcast_shapes(*shapes) if shapes else ()
+    plan = static.plans.get(P)
+    if plan is None:
+        plan = static.plans[P] = _Plan(static, P)
+    return plan.run(values, batch)
 
-    ev = _Evaluator(values, P, batch)
-    wanted = set(items)
-    _schedule(ev, all_items, wanted, only)
 
-    out: dict[Item, np.ndarray] = {}
-    for it in (list(dict.fromkeys(items)) if only else all_items):  # in the order asked
-        v = ev.done[it]
-        if it.per_period or not it.is_scalar:
-            out[it] = np.array(np.broadcast_to(v, batch + (P,)))
+# --- compiled evaluation --------------------------------------------------------------------------
+#
+# A plan is the schedule of one evaluation worked out once: the items dependencies-first, each expression
+# tree flattened into a list of numpy calls over numbered registers, identical sub-expressions computed once
+# (the same operation on the same registers), constant sub-expressions folded, and each register dropped
+# after its last reader. Recurrences still step period by period through the tree interpreter above
+# (``_step_group``, ``_running_max``), reading and writing the same registers. Every operation is the one the
+# interpreter would apply to the same arrays, so the numbers are the same to the bit.
+
+class _Static:
+    """What does not depend on the number of periods: the items, their inputs, the plans per period count."""
+
+    __slots__ = ("items", "only", "all_items", "names", "plans")
+
+    def __init__(self, items: tuple, only: bool):
+        self.items = items
+        self.only = only
+        self.all_items = collect_items(items)
+        names = {}
+        for it in self.all_items:
+            for n in iter_names(it.expr):
+                names[(type(n), n.name)] = n
+        self.names = list(names.values())
+        self.plans: dict[int, _Plan] = {}
+
+
+_STATIC_CACHE: dict[tuple, _Static] = {}
+_STATIC_CACHE_SIZE = 16  # a build evaluates a handful of item lists (model, metrics, levelized costs)
+
+
+def _static_of(items: tuple, only: bool) -> _Static:
+    key = (items, only)
+    s = _STATIC_CACHE.pop(key, None)
+    if s is None:
+        s = _Static(items, only)
+        while len(_STATIC_CACHE) >= _STATIC_CACHE_SIZE:
+            _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
+    _STATIC_CACHE[key] = s  # most recently used last
+    return s
+
+
+def _add(a, b):
+    r = a + b
+    # LibreOffice's approximate equality zeroes a + b where |a + b| < 2^-48 min(|a|, |b|) (or a = -b); where
+    # |a + b| >= 2^-48 |a| everywhere no element qualifies, so the full test runs only where one might
+    if (np.abs(r) < np.abs(a) * _E48).any():
+        return clean(np.where(approx_equal(a, -b), 0.0, r))
+    r += 0.0  # -0.0 + -0.0 is -0.0; the rule's 0 is +0.0
+    return clean(r)
+
+
+def _sub(a, b):
+    r = a - b
+    if (np.abs(r) < np.abs(a) * _E48).any():
+        return clean(np.where(approx_equal(a, b), 0.0, r))
+    r += 0.0
+    return clean(r)
+
+
+def _mul(a, b):
+    return clean(a * b)
+
+
+def _div(a, b):
+    return clean(np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b)))
+
+
+def _pow(a, b):
+    # an error stays an error: numpy's nan**0 and 1**nan are 1
+    return clean(np.where(np.isnan(a) | np.isnan(b) | ((a == 0) & (b <= 0)), np.nan, np.power(a, b)))
+
+
+def _compare_fn(op):
+    def f(a, b):
+        eq = approx_equal(a, b)
+        if op == "=":
+            r = eq
+        elif op == "<>":
+            r = ~eq
+        elif op == ">":
+            r = (a > b) & ~eq
+        elif op == ">=":
+            r = (a > b) | eq
+        elif op == "<":
+            r = (a < b) & ~eq
         else:
-            out[it] = np.array(np.broadcast_to(v[..., 0], batch))
-    return out
+            r = (a < b) | eq
+        return np.where(np.isnan(a) | np.isnan(b), np.nan, r.astype(float))
+    return f
 
 
-def _schedule(ev: _Evaluator, all_items: list[Item], wanted: set, only: bool) -> None:
-    """Evaluate ``all_items`` into ``ev.done``, dependencies first (see evaluate)."""
-    edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
-    # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
-    # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
-    # corkscrew. A group is evaluated as soon as something needs one of its items (or at the end).
-    pending: dict[tuple, list] = {}
-    pending_of: dict[Item, tuple] = {}  # item -> (shape, the group it waits in)
-    uses: dict[Item, int] = {}  # consumers not yet computed, per item (only=True)
-    if only:
-        for it in all_items:
-            for r in set(edges[it]):
-                uses[r] = uses.get(r, 0) + 1
+_BINOPS = {"+": _add, "-": _sub, "*": _mul, "/": _div, "^": _pow}
+_COMPARES = {op: _compare_fn(op) for op in ("=", "<>", ">", ">=", "<", "<=")}
+_E48 = 2.0 ** -48
 
-    def used(consumers):
-        """``consumers`` are computed: drop what nobody else needs."""
-        if not only:
-            return
-        for c in consumers:
-            for r in set(edges[c]):
-                uses[r] -= 1
-                if uses[r] == 0 and r not in wanted:
-                    ev.done.pop(r, None)
 
-    def step(group):
-        _step_group(ev, group)
-        used(it for order, _ in group for it in order)
+class _RegisterItems:
+    """The item store the tree interpreter sees (``_Evaluator.done``) over a plan's registers."""
 
-    def need(refs):
-        for r in refs:
-            key, group = pending_of.get(r, (None, None))
-            if group is not None and pending.get(key) is group:
-                step(pending.pop(key))
+    __slots__ = ("R", "regs")
 
-    for comp in _sccs(all_items, edges):
-        recurrent = len(comp) > 1 or any(r is comp[0] for r in edges[comp[0]])
-        if not recurrent:
-            it = comp[0]
-            need(edges[it])
-            v = ev.ev(it.expr, None)
-            if it.per_period or not it.is_scalar:
-                v = np.broadcast_to(v, v.shape[:-1] + (ev.P,))
-            ev.done[it] = v
-            used([it])
-            continue
-        order = _topo_same_period(comp)
-        members = set(order)
-        need(r for it in order for r in edges[it] if r not in members)
-        if _running_max(ev, order):
-            used(order)
-            continue
-        key, ext = _shape_of(order)
-        if key is None:
-            step([(order, ext)])
-            continue
-        group = pending.setdefault(key, [])
-        group.append((order, ext))
-        for it in order:
-            pending_of[it] = (key, group)
-    for key in list(pending):
-        step(pending.pop(key))
+    def __init__(self, R: list, regs: dict):
+        self.R, self.regs = R, regs
+
+    def __contains__(self, it):
+        r = self.regs.get(it)
+        return r is not None and self.R[r] is not None
+
+    def __getitem__(self, it):
+        v = self.R[self.regs[it]]
+        if v is None:
+            raise KeyError(it)
+        return v
+
+    def __setitem__(self, it, v):
+        self.R[self.regs[it]] = v
+
+    def pop(self, it, default=None):  # pragma: no cover - the plan frees registers itself
+        r = self.regs.get(it)
+        v = default if r is None else self.R[r]
+        if r is not None:
+            self.R[r] = None
+        return v
+
+
+# op kinds of a plan
+_CALL, _FREE, _TREE = 0, 1, 2
+
+
+class _Plan:
+    """One evaluation, compiled: see the comment above. ``run`` executes it."""
+
+    def __init__(self, static: _Static, P: int):
+        self.P = P
+        self.ops: list[tuple] = []  # (kind, fn, argument registers, output register)
+        self.reads: list[tuple] = []  # registers each op reads (for their lifetimes)
+        self.nregs = 0
+        self.consts: list[tuple[int, np.ndarray]] = []
+        self.loads: list[tuple[int, str, bool]] = []  # (register, input name, is a row)
+        self.item_reg: dict[Item, int] = {}
+        self._memo: dict[int, int] = {}  # id(node) -> register (a node object used twice)
+        self._cse: dict[tuple, int] = {}  # (operation, registers) -> register
+        self._const_of: dict[int, np.ndarray] = {}
+        self._names: dict[tuple, int] = {}
+        self._keep: list = []  # nodes whose id() is memoised stay alive with the plan
+        self._compile(static)
+        del self._memo, self._cse, self._names, self._keep
+
+    # --- registers --------------------------------------------------------------------------------
+    def _new(self) -> int:
+        self.nregs += 1
+        return self.nregs - 1
+
+    def _const(self, value: np.ndarray) -> int:
+        key = ("const", value.shape, value.tobytes())
+        r = self._cse.get(key)
+        if r is None:
+            r = self._cse[key] = self._new()
+            self.consts.append((r, value))
+            self._const_of[r] = value
+        return r
+
+    def _load(self, name: str, is_row: bool) -> int:
+        r = self._names.get((name, is_row))
+        if r is None:
+            r = self._names[(name, is_row)] = self._new()
+            self.loads.append((r, name, is_row))
+        return r
+
+    def _emit(self, key: tuple, fn, args: tuple, fold: bool = True) -> int:
+        """The register holding ``fn(*args)``: an earlier identical operation's, a folded constant's, or a new op's."""
+        r = self._cse.get(key)
+        if r is not None:
+            return r
+        if fold and all(a in self._const_of for a in args):
+            with np.errstate(all="ignore"):
+                value = np.asarray(fn(*(self._const_of[a] for a in args)), dtype=float)
+            r = self._const(value)
+        else:
+            r = self._new()
+            self.ops.append((_CALL, fn, args, r))
+            self.reads.append(args)
+        self._cse[key] = r
+        return r
+
+    # --- expressions ------------------------------------------------------------------------------
+    def _expr(self, e: Expr) -> int:
+        r = self._memo.get(id(e))
+        if r is not None:
+            return r
+        t = type(e)
+        if t is Const:
+            r = self._const(np.array([e.value]))
+        elif t is Input:
+            r = self._load(e.name, False)
+        elif t is RowRef:
+            r = self._load(e.name, True)
+        elif t is Item:
+            r = self.item_reg.get(e)
+            if r is None:  # pragma: no cover - the schedule computes references first
+                raise SheetError(f"line item {e.label!r} used before it is computed")
+        elif t is BinOp:
+            a, b = self._expr(e.a), self._expr(e.b)
+            fn = _BINOPS.get(e.op)
+            if fn is None:  # pragma: no cover
+                raise SheetError(f"unknown operator {e.op}")
+            r = self._emit(("bin", e.op, a, b), fn, (a, b))
+        elif t is Neg:
+            a = self._expr(e.a)
+            r = self._emit(("neg", a), np.negative, (a,))
+        elif t is Compare:
+            a, b = self._expr(e.a), self._expr(e.b)
+            r = self._emit(("cmp", e.op, a, b), _COMPARES[e.op], (a, b))
+        elif t is Func:
+            args = tuple(self._expr(a) for a in e.args)
+            r = self._emit(("f", e.name) + args, FUNCTIONS[e.name].numpy, args)
+        elif t is Aggregate:
+            rows = tuple(self._row(x) for x in e.rows)
+            scalars = tuple(self._expr(s) for s in e.scalars)
+            fn = _aggregate_fn(FUNCTIONS[e.name].numpy, len(rows), self.P)
+            r = self._emit(("agg", e.name) + rows + ("|",) + scalars, fn, rows + scalars, fold=False)
+        elif t is Prev:
+            x = self._expr(e.item)
+            init = self._expr(e.init)
+            r = self._emit(("prev", x, init), _prev_fn(self.P), (x, init), fold=False)
+        else:  # pragma: no cover
+            raise SheetError(f"cannot evaluate {e!r}")
+        self._memo[id(e)] = r
+        self._keep.append(e)
+        return r
+
+    def _row(self, x) -> int:
+        if isinstance(x, Item) and x not in self.item_reg:
+            raise SheetError(f"{x.label!r} is aggregated inside its own recurrence")
+        r = self._expr(x)
+        return self._emit(("row", r), _widen_fn(self.P), (r,), fold=False)
+
+    def _item(self, it: Item) -> None:
+        r = self._expr(it.expr)
+        if it.per_period or not it.is_scalar:
+            r = self._emit(("row", r), _widen_fn(self.P), (r,), fold=False)
+        self.item_reg[it] = r
+
+    def _tree(self, fn, reads: list[Item], writes: list[Item]) -> None:
+        """A step the tree interpreter runs (a recurrence): reads and writes item registers."""
+        for it in writes:
+            self.item_reg[it] = self._new()
+        self.ops.append((_TREE, fn, tuple(writes), None))
+        self.reads.append(tuple(self.item_reg[it] for it in reads))
+
+    # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
+    def _compile(self, static: _Static) -> None:
+        all_items, only = static.all_items, static.only
+        wanted = set(static.items)
+        edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
+        # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
+        # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
+        # corkscrew. A group is stepped as soon as something needs one of its items (or at the end).
+        pending: dict[tuple, list] = {}
+        pending_of: dict[Item, tuple] = {}
+
+        def step(group):
+            members = {it for order, _ in group for it in order}
+            reads = list(dict.fromkeys(r for order, _ in group for it in order for r in edges[it] if r not in members))
+            self._tree(lambda ev, group=group: _module_step_group(ev, group), reads,
+                       [it for order, _ in group for it in order])
+
+        def need(refs):
+            for r in refs:
+                key, group = pending_of.get(r, (None, None))
+                if group is not None and pending.get(key) is group:
+                    step(pending.pop(key))
+
+        for comp in _sccs(all_items, edges):
+            recurrent = len(comp) > 1 or any(r is comp[0] for r in edges[comp[0]])
+            if not recurrent:
+                it = comp[0]
+                need(edges[it])
+                self._item(it)
+                continue
+            order = _topo_same_period(comp)
+            members = set(order)
+            need(r for it in order for r in edges[it] if r not in members)
+            if _is_running_max(order):
+                self._tree(lambda ev, order=order: _running_max(ev, order), [r for r in edges[order[0]]
+                                                                               if r is not order[0]], order)
+                continue
+            key, ext = _shape_of(order)
+            if key is None:
+                step([(order, ext)])
+                continue
+            group = pending.setdefault(key, [])
+            group.append((order, ext))
+            for it in order:
+                pending_of[it] = (key, group)
+        for key in list(pending):
+            step(pending.pop(key))
+
+        self.outputs = [(it, self.item_reg[it], it.per_period or not it.is_scalar)
+                        for it in (list(dict.fromkeys(static.items)) if only else all_items)]
+        self._lifetimes({r for _, r, _ in self.outputs} | set(self._const_of))
+
+    def _lifetimes(self, keep: set) -> None:
+        """Insert a free after the last reader of each register (outputs and constants are kept)."""
+        last: dict[int, int] = {}
+        for k, (kind, _, args, out) in enumerate(self.ops):  # a result nobody reads goes right away
+            for r in ((out,) if kind == _CALL else tuple(self.item_reg[it] for it in args)):
+                last.setdefault(r, k)
+        for k, regs in enumerate(self.reads):
+            for r in regs:
+                last[r] = k
+        free_after: dict[int, list[int]] = {}
+        for r, k in last.items():
+            if r not in keep:
+                free_after.setdefault(k, []).append(r)
+        ops = []
+        for k, op in enumerate(self.ops):
+            ops.append(op)
+            if k in free_after:
+                ops.append((_FREE, None, tuple(free_after[k]), None))
+        self.ops = ops
+        del self.reads
+
+    # --- running ----------------------------------------------------------------------------------
+    def run(self, values: dict, batch: tuple) -> dict[Item, np.ndarray]:
+        R: list = [None] * self.nregs
+        for r, v in self.consts:
+            R[r] = v
+        for r, name, is_row in self.loads:
+            v = np.asarray(values[name], dtype=float)
+            R[r] = v if is_row else v[..., None]
+        ev = _Evaluator(values, self.P, batch)
+        ev.done = _RegisterItems(R, self.item_reg)
+        with np.errstate(all="ignore"):
+            for kind, fn, args, out in self.ops:
+                if kind == _CALL:
+                    R[out] = fn(*[R[a] for a in args])
+                elif kind == _FREE:
+                    for a in args:
+                        R[a] = None
+                else:
+                    fn(ev)
+        P = self.P
+        out = {}
+        for it, r, row in self.outputs:
+            v = R[r]
+            out[it] = np.array(np.broadcast_to(v, batch + (P,))) if row else np.array(np.broadcast_to(v[..., 0], batch))
+        return out
+
+
+def _widen_fn(P):
+    def widen(v):
+        return np.broadcast_to(v, v.shape[:-1] + (P,))
+    return widen
+
+
+def _aggregate_fn(numpy_fn, n_rows, P):
+    def agg(*args):
+        return numpy_fn(list(args[:n_rows]), list(args[n_rows:]), P)
+    return agg
+
+
+def _prev_fn(P):
+    def prev_row(x, init):
+        init = init[..., :1]
+        shape = np.broadcast_shapes(x.shape[:-1], init.shape[:-1])
+        x = np.broadcast_to(x, shape + (x.shape[-1],))
+        if x.shape[-1] == 1:  # a scalar item: constant over periods
+            x = np.broadcast_to(x, shape + (P,))
+        return np.concatenate([np.broadcast_to(init, shape + (1,)), x[..., :-1]], axis=-1)
+    return prev_row
+
+
+def _module_step_group(ev, group):
+    return _step_group(ev, group)  # looked up when run, so a test can watch the groups
 
 
 def _shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
@@ -376,17 +680,22 @@ def _all(*parts):
     return None if any(p is None for p in parts) else parts
 
 
-def _running_max(ev: _Evaluator, order: list[Item]) -> bool:
-    """``x = MAX(prev(x, init), e)`` (a fleet that never shrinks) as a running maximum in one numpy call.
-    Exact: MAX is exact arithmetic, so this equals stepping period by period. False if not that form."""
+def _is_running_max(order: list[Item]) -> bool:
+    """Is this recurrence ``x = MAX(prev(x, init), e)`` (a fleet that never shrinks)?"""
     if len(order) != 1:
         return False
     it = order[0]
     e = it.expr
-    if not (isinstance(e, Func) and e.name == "MAX" and len(e.args) == 2 and isinstance(e.args[0], Prev)
+    return (isinstance(e, Func) and e.name == "MAX" and len(e.args) == 2 and isinstance(e.args[0], Prev)
             and e.args[0].item is it and all(r is not it for r, _ in iter_refs(e.args[1]))
-            and all(r is not it for r, _ in iter_refs(e.args[0].init))):
-        return False
+            and all(r is not it for r, _ in iter_refs(e.args[0].init)))
+
+
+def _running_max(ev: _Evaluator, order: list[Item]) -> None:
+    """``x = MAX(prev(x, init), e)`` as a running maximum in one numpy call (see ``_is_running_max``).
+    Exact: MAX is exact arithmetic, so this equals stepping period by period."""
+    it = order[0]
+    e = it.expr
     init = ev.ev(e.args[0].init, 0)[..., :1]
     x = ev.ev(e.args[1], None)
     shape = np.broadcast_shapes(ev.batch + (1,), init.shape, x.shape[:-1] + (1,))[:-1]
@@ -394,7 +703,6 @@ def _running_max(ev: _Evaluator, order: list[Item]) -> bool:
     init = np.broadcast_to(init, shape + (1,))
     # period t = max(max(init, x_0..x_t-1 ...)): the stepped recurrence; np.maximum propagates NaN as MAX does
     ev.done[it] = np.maximum.accumulate(np.concatenate([init, x], axis=-1), axis=-1)[..., 1:]
-    return True
 
 
 def _step_group(ev: _Evaluator, group: list) -> None:
