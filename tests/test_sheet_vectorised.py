@@ -32,7 +32,8 @@ def test_same_shape_corkscrews_are_stepped_together_with_the_values_of_each_alon
     vintages = [_vintage(v, 1000.0 * v + 7) for v in range(1, 6)]
     calls = []
     real = engine._step_group
-    monkeypatch.setattr(engine, "_step_group", lambda ev, group: (calls.append(len(group)), real(ev, group)))
+    monkeypatch.setattr(engine, "_step_group",
+                        lambda state, R, group: (calls.append(len(group)), real(state, R, group)))
     together = evaluate([x for pair in vintages for x in pair], VALUES)
     assert calls == [5]  # one group of five, one loop over the periods
     calls.clear()

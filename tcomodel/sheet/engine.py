@@ -353,37 +353,8 @@ _COMPARES = {op: _compare_fn(op) for op in ("=", "<>", ">", ">=", "<", "<=")}
 _E48 = 2.0 ** -48
 
 
-class _RegisterItems:
-    """The item store the tree interpreter sees (``_Evaluator.done``) over a plan's registers."""
-
-    __slots__ = ("R", "regs")
-
-    def __init__(self, R: list, regs: dict):
-        self.R, self.regs = R, regs
-
-    def __contains__(self, it):
-        r = self.regs.get(it)
-        return r is not None and self.R[r] is not None
-
-    def __getitem__(self, it):
-        v = self.R[self.regs[it]]
-        if v is None:
-            raise KeyError(it)
-        return v
-
-    def __setitem__(self, it, v):
-        self.R[self.regs[it]] = v
-
-    def pop(self, it, default=None):  # pragma: no cover - the plan frees registers itself
-        r = self.regs.get(it)
-        v = default if r is None else self.R[r]
-        if r is not None:
-            self.R[r] = None
-        return v
-
-
 # op kinds of a plan
-_CALL, _FREE, _TREE = 0, 1, 2
+_CALL, _FREE, _CTX = 0, 1, 2  # fn(*registers); drop registers; fn(plan state, registers) (recurrences)
 
 
 class _Plan:
@@ -393,6 +364,7 @@ class _Plan:
         self.P = P
         self.ops: list[tuple] = []  # (kind, fn, argument registers, output register)
         self.reads: list[tuple] = []  # registers each op reads (for their lifetimes)
+        self.writes: list[tuple] = []  # registers each op writes
         self.nregs = 0
         self.consts: list[tuple[int, np.ndarray]] = []
         self.loads: list[tuple[int, str, bool]] = []  # (register, input name, is a row)
@@ -439,6 +411,7 @@ class _Plan:
             r = self._new()
             self.ops.append((_CALL, fn, args, r))
             self.reads.append(args)
+            self.writes.append((r,))
         self._cse[key] = r
         return r
 
@@ -500,12 +473,29 @@ class _Plan:
             r = self._emit(("row", r), _widen_fn(self.P), (r,), fold=False)
         self.item_reg[it] = r
 
-    def _tree(self, fn, reads: list[Item], writes: list[Item]) -> None:
-        """A step the tree interpreter runs (a recurrence): reads and writes item registers."""
-        for it in writes:
-            self.item_reg[it] = self._new()
-        self.ops.append((_TREE, fn, tuple(writes), None))
-        self.reads.append(tuple(self.item_reg[it] for it in reads))
+    def _ctx_op(self, fn, reads: tuple, writes: tuple) -> None:
+        """An op that reads and writes registers itself (a recurrence): ``fn(state, R)``."""
+        self.ops.append((_CTX, fn, None, None))
+        self.reads.append(tuple(reads))
+        self.writes.append(tuple(writes))
+
+    def _running_max(self, it: Item) -> None:
+        """``x = MAX(prev(x, init), e)`` (see ``_is_running_max``) as one running maximum: exact, since MAX is."""
+        e = it.expr
+        init = self._expr(e.args[0].init)  # its first period is the stepped recurrence's init
+        x = self._expr(e.args[1])
+        out = self.item_reg[it] = self._new()
+        P = self.P
+
+        def run(state, R):
+            i = R[init][..., :1]
+            v = R[x]
+            shape = np.broadcast_shapes(state.batch + (1,), i.shape, v.shape[:-1] + (1,))[:-1]
+            v = np.broadcast_to(v, shape + (P,))
+            i = np.broadcast_to(i, shape + (1,))
+            # period t = max(init, x_0..x_t-1, x_t): np.maximum propagates NaN as MAX does
+            R[out] = np.maximum.accumulate(np.concatenate([i, v], axis=-1), axis=-1)[..., 1:]
+        self._ctx_op(run, (init, x), (out,))
 
     # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
     def _compile(self, static: _Static) -> None:
@@ -519,10 +509,8 @@ class _Plan:
         pending_of: dict[Item, tuple] = {}
 
         def step(group):
-            members = {it for order, _ in group for it in order}
-            reads = list(dict.fromkeys(r for order, _ in group for it in order for r in edges[it] if r not in members))
-            self._tree(lambda ev, group=group: _module_step_group(ev, group), reads,
-                       [it for order, _ in group for it in order])
+            g = _Group(self, group)
+            self._ctx_op(lambda state, R, g=g: _step_group(state, R, g), g.reads, g.writes)
 
         def need(refs):
             for r in refs:
@@ -541,8 +529,7 @@ class _Plan:
             members = set(order)
             need(r for it in order for r in edges[it] if r not in members)
             if _is_running_max(order):
-                self._tree(lambda ev, order=order: _running_max(ev, order), [r for r in edges[order[0]]
-                                                                               if r is not order[0]], order)
+                self._running_max(order[0])
                 continue
             key, ext = _shape_of(order)
             if key is None:
@@ -562,8 +549,8 @@ class _Plan:
     def _lifetimes(self, keep: set) -> None:
         """Insert a free after the last reader of each register (outputs and constants are kept)."""
         last: dict[int, int] = {}
-        for k, (kind, _, args, out) in enumerate(self.ops):  # a result nobody reads goes right away
-            for r in ((out,) if kind == _CALL else tuple(self.item_reg[it] for it in args)):
+        for k, regs in enumerate(self.writes):  # a result nobody reads goes right away
+            for r in regs:
                 last.setdefault(r, k)
         for k, regs in enumerate(self.reads):
             for r in regs:
@@ -578,7 +565,7 @@ class _Plan:
             if k in free_after:
                 ops.append((_FREE, None, tuple(free_after[k]), None))
         self.ops = ops
-        del self.reads
+        del self.reads, self.writes
 
     # --- running ----------------------------------------------------------------------------------
     def run(self, values: dict, batch: tuple) -> dict[Item, np.ndarray]:
@@ -588,8 +575,7 @@ class _Plan:
         for r, name, is_row in self.loads:
             v = np.asarray(values[name], dtype=float)
             R[r] = v if is_row else v[..., None]
-        ev = _Evaluator(values, self.P, batch)
-        ev.done = _RegisterItems(R, self.item_reg)
+        state = _RunState(batch, self.P)
         with np.errstate(all="ignore"):
             for kind, fn, args, out in self.ops:
                 if kind == _CALL:
@@ -598,7 +584,7 @@ class _Plan:
                     for a in args:
                         R[a] = None
                 else:
-                    fn(ev)
+                    fn(state, R)
         P = self.P
         out = {}
         for it, r, row in self.outputs:
@@ -630,8 +616,192 @@ def _prev_fn(P):
     return prev_row
 
 
-def _module_step_group(ev, group):
-    return _step_group(ev, group)  # looked up when run, so a test can watch the groups
+class _RunState:
+    __slots__ = ("batch", "P")
+
+    def __init__(self, batch: tuple, P: int):
+        self.batch, self.P = batch, P
+
+
+_STEP_CALL, _STEP_T, _STEP_STORE = 0, 1, 2  # in a group's period step: fn(*R); fn(t, buffers, *R); buffer <- R
+
+
+class _Group:
+    """Recurrences of one shape, compiled: the expressions of one period as a program over registers, where an
+    item of the recurrence reads its buffer at period t (or t - 1 for prev), an item from outside its value at t,
+    and operations that do not depend on t run once before the loop. ``group``: (items in same-period order,
+    external items) per recurrence; several are stacked on a leading axis and stepped together. The operations
+    are those of the tree interpreter (``_Evaluator.ev`` at period t) on the same arrays."""
+
+    def __init__(self, plan: _Plan, group: list):
+        self.plan = plan
+        self.G = len(group)
+        rep_order, rep_ext = group[0]
+        self.items = [[order[i] for order, _ in group] for i in range(len(rep_order))]  # position -> item per g
+        self.own = {it: i for i, it in enumerate(rep_order)}
+        self.stack: list[tuple[int, list[int]]] = []  # (register, the external items' registers per g)
+        self.ext: dict[Item, tuple[int, bool]] = {}  # external item -> (register, a row in some recurrence)
+        self.local: set[int] = set()
+        reads: dict[int, None] = {}
+        for k, x in enumerate(rep_ext):
+            per_g = [ext[k] for _, ext in group]
+            row = any(it.per_period or not it.is_scalar for it in per_g)
+            if self.G == 1:
+                self.ext[x] = (plan.item_reg[x], row)
+                reads[plan.item_reg[x]] = None
+            else:
+                r = self._new()
+                self.stack.append((r, [plan.item_reg[it] for it in per_g]))
+                self.ext[x] = (r, row)
+                reads.update(dict.fromkeys(plan.item_reg[it] for it in per_g))
+        self.pre: list[tuple] = []  # once, before the loop
+        self.step: list[tuple] = []  # every period
+        self._memo: dict[int, int] = {}
+        self._cse: dict[tuple, int] = {}
+        self._fixed: set[int] = set()  # registers that do not depend on t
+        self._keep: list = []
+        for i, it in enumerate(rep_order):
+            self.step.append((_STEP_STORE, None, (self._expr(it.expr),), i))
+        for op in self.pre + self.step:
+            reads.update(dict.fromkeys(a for a in op[2] if a not in self.local))
+        self.reads = tuple(reads)
+        self.writes = tuple(plan.item_reg.setdefault(it, plan._new()) for items in self.items for it in items)
+        del self._memo, self._cse, self._fixed, self._keep
+
+    def __len__(self):
+        return self.G
+
+    def _new(self) -> int:
+        r = self.plan._new()
+        self.local.add(r)
+        return r
+
+    def _op(self, key: tuple, kind: int, fn, args: tuple) -> int:
+        r = self._cse.get(key)
+        if r is not None:
+            return r
+        r = self._cse[key] = self._new()
+        fixed = kind == _STEP_CALL and all(a in self._fixed for a in args)
+        (self.pre if fixed else self.step).append((kind, fn, args, r))
+        if fixed:
+            self._fixed.add(r)
+        return r
+
+    def _leaf(self, r: int) -> int:
+        self._fixed.add(r)
+        return r
+
+    def _expr(self, e: Expr) -> int:
+        r = self._memo.get(id(e))
+        if r is not None:
+            return r
+        plan, t = self.plan, type(e)
+        if t is Const:
+            r = self._leaf(plan._const(np.array([e.value])))
+        elif t is Input:
+            r = self._leaf(plan._load(e.name, False))
+        elif t is RowRef:
+            r = self._op(("at", plan._load(e.name, True)), _STEP_T, _at_row, (plan._load(e.name, True),))
+        elif t is Item:
+            r = self._item(e, 0)
+        elif t is Prev:
+            init = self._expr(e.init)
+            if e.item in self.own:
+                i = self.own[e.item]
+                r = self._op(("prev", init, "buf", i), _STEP_T, lambda t, B, v, i=i: v[..., :1] if t == 0
+                             else B[i][..., t - 1:t], (init,))
+            elif e.item in self.ext:
+                x, _ = self.ext[e.item]
+                r = self._op(("prev", init, x), _STEP_T, _prev_at, (init, x))
+            else:  # pragma: no cover - a recurrence's items are its own or outside it
+                raise SheetError(f"line item {e.item.label!r} used before it is computed")
+        elif t is BinOp:
+            a, b = self._expr(e.a), self._expr(e.b)
+            r = self._op(("bin", e.op, a, b), _STEP_CALL, _BINOPS[e.op], (a, b))
+        elif t is Neg:
+            a = self._expr(e.a)
+            r = self._op(("neg", a), _STEP_CALL, np.negative, (a,))
+        elif t is Compare:
+            a, b = self._expr(e.a), self._expr(e.b)
+            r = self._op(("cmp", e.op, a, b), _STEP_CALL, _COMPARES[e.op], (a, b))
+        elif t is Func:
+            args = tuple(self._expr(a) for a in e.args)
+            r = self._op(("f", e.name) + args, _STEP_CALL, FUNCTIONS[e.name].numpy, args)
+        elif t is Aggregate:  # whole rows of items from outside (the interpreter evaluates them at t = None)
+            rows = []
+            for x in e.rows:
+                if isinstance(x, Item):
+                    if x not in self.ext:
+                        raise SheetError(f"{x.label!r} is aggregated inside its own recurrence")
+                    src = self._leaf(self.ext[x][0])
+                else:
+                    src = self._leaf(plan._load(x.name, True))
+                rows.append(self._op(("row", src), _STEP_CALL, _widen_fn(plan.P), (src,)))
+            scalars = tuple(self._expr(s) for s in e.scalars)
+            fn = _aggregate_fn(FUNCTIONS[e.name].numpy, len(rows), plan.P)
+            r = self._op(("agg", e.name) + tuple(rows) + ("|",) + scalars, _STEP_CALL, fn, tuple(rows) + scalars)
+        else:  # pragma: no cover
+            raise SheetError(f"cannot evaluate {e!r}")
+        self._memo[id(e)] = r
+        self._keep.append(e)
+        return r
+
+    def _item(self, it: Item, lag: int) -> int:
+        if it in self.own:
+            i = self.own[it]
+            return self._op(("buf", i), _STEP_T, lambda t, B, i=i: B[i][..., t:t + 1], ())
+        if it not in self.ext:  # pragma: no cover
+            raise SheetError(f"line item {it.label!r} used before it is computed")
+        x, row = self.ext[it]
+        if not row:  # a scalar item is the same every period
+            return self._leaf(x)
+        return self._op(("at", x), _STEP_T, _at_item, (x,))
+
+
+def _at_row(t, B, v):
+    return v[..., t:t + 1]
+
+
+def _at_item(t, B, v):
+    return v if v.shape[-1] == 1 else v[..., t:t + 1]
+
+
+def _prev_at(t, B, init, v):
+    if t == 0:
+        return init[..., :1]
+    return v if v.shape[-1] == 1 else v[..., t - 1:t]
+
+
+def _step_group(state: _RunState, R: list, group: _Group) -> None:
+    """The true recurrences: step period by period (a period needs the previous one's values); ``group``'s
+    recurrences (``len(group)`` of them) stacked on a leading axis, one loop over the periods for all."""
+    batch, P, G = state.batch, state.P, group.G
+    for r, regs in group.stack:
+        arrays = [R[x] for x in regs]
+        last = max(a.shape[-1] for a in arrays)
+        R[r] = np.stack([np.broadcast_to(a, batch + (last,)) for a in arrays])
+    lead = ((G,) if G > 1 else ()) + batch
+    B = [np.full(lead + (P,), np.nan) for _ in group.items]
+    for _, fn, args, out in group.pre:
+        R[out] = fn(*[R[a] for a in args])
+    step = group.step
+    for t in range(P):
+        for kind, fn, args, out in step:
+            if kind == _STEP_CALL:
+                R[out] = fn(*[R[a] for a in args])
+            elif kind == _STEP_T:
+                R[out] = fn(t, B, *[R[a] for a in args])
+            else:
+                B[out][..., t:t + 1] = R[args[0]]
+    reg = group.plan.item_reg
+    for i, items in enumerate(group.items):
+        if G == 1:
+            R[reg[items[0]]] = B[i]
+        else:
+            for g, it in enumerate(items):
+                R[reg[it]] = B[i][g]
+    for r in group.local:
+        R[r] = None
 
 
 def _shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
@@ -689,51 +859,6 @@ def _is_running_max(order: list[Item]) -> bool:
     return (isinstance(e, Func) and e.name == "MAX" and len(e.args) == 2 and isinstance(e.args[0], Prev)
             and e.args[0].item is it and all(r is not it for r, _ in iter_refs(e.args[1]))
             and all(r is not it for r, _ in iter_refs(e.args[0].init)))
-
-
-def _running_max(ev: _Evaluator, order: list[Item]) -> None:
-    """``x = MAX(prev(x, init), e)`` as a running maximum in one numpy call (see ``_is_running_max``).
-    Exact: MAX is exact arithmetic, so this equals stepping period by period."""
-    it = order[0]
-    e = it.expr
-    init = ev.ev(e.args[0].init, 0)[..., :1]
-    x = ev.ev(e.args[1], None)
-    shape = np.broadcast_shapes(ev.batch + (1,), init.shape, x.shape[:-1] + (1,))[:-1]
-    x = np.broadcast_to(x, shape + (ev.P,))
-    init = np.broadcast_to(init, shape + (1,))
-    # period t = max(max(init, x_0..x_t-1 ...)): the stepped recurrence; np.maximum propagates NaN as MAX does
-    ev.done[it] = np.maximum.accumulate(np.concatenate([init, x], axis=-1), axis=-1)[..., 1:]
-
-
-def _step_group(ev: _Evaluator, group: list) -> None:
-    """The true recurrences: step period by period (a period needs the previous one's values). ``group``:
-    (items in same-period order, external items) of recurrences of one shape, stacked on a leading axis."""
-    if len(group) == 1:
-        order = group[0][0]
-        for it in order:
-            ev.buffer[it] = np.full(ev.batch + (ev.P,), np.nan)
-        for t in range(ev.P):
-            for it in order:
-                ev.buffer[it][..., t:t + 1] = ev.ev(it.expr, t)
-        for it in order:
-            ev.done[it] = ev.buffer.pop(it)
-        return
-    rep_order, rep_ext = group[0]
-    sub = _Evaluator(ev.values, ev.P, ev.batch)
-    for k, x in enumerate(rep_ext):
-        arrays = [ev.done[ext[k]] for _, ext in group]
-        last = max(a.shape[-1] for a in arrays)
-        sub.done[x] = np.stack([np.broadcast_to(a, ev.batch + (last,)) for a in arrays])
-    G = len(group)
-    for it in rep_order:
-        sub.buffer[it] = np.full((G,) + ev.batch + (ev.P,), np.nan)
-    for t in range(ev.P):
-        for it in rep_order:
-            sub.buffer[it][..., t:t + 1] = sub.ev(it.expr, t)
-    for i, it in enumerate(rep_order):
-        stacked = sub.buffer.pop(it)
-        for g, (order, _) in enumerate(group):
-            ev.done[order[i]] = stacked[g]
 
 
 def evaluate_over(expr, known: dict, periods: int, values: dict | None = None) -> np.ndarray:
