@@ -28,15 +28,19 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tcomodel.finance import run_model  # noqa: E402
 from tcomodel.finance.input_ranges import STRUCTURAL_SUFFIXES, SampledInput  # noqa: E402
 from tcomodel.inputs import load_scenario, write_scenario_workbook  # noqa: E402
 from tcomodel.sheet import evaluate  # noqa: E402
-from tcomodel.sheet.engine import collect_items  # noqa: E402
+from tcomodel.sheet.engine import collect_items, live_rows  # noqa: E402
 from tcomodel.sweep import run_sweep  # noqa: E402
-from tcomodel.sweep.montecarlo import chunk_values  # noqa: E402
+from tcomodel.sweep.montecarlo import (  # noqa: E402
+    CHUNK_MEMORY_BYTES, MAX_CHUNK_SAMPLES, chunk_values, default_workers, map_chunks,
+)
 from tcomodel.sweep.sampling import Sampler  # noqa: E402
 
 TARGET_SAMPLES_PER_S = 100_000
@@ -68,22 +72,36 @@ def every_input(model) -> tuple[list[SampledInput], list[str]]:
     return out, zero
 
 
-def time_sweep(run, inputs, samples, seed, lhs=False) -> float:
+def time_sweep(run, inputs, samples, seed, lhs=False, workers=None) -> float:
     t0 = time.perf_counter()
-    run_sweep(run, samples, seed, inputs=inputs, lhs=lhs)
+    run_sweep(run, samples, seed, inputs=inputs, lhs=lhs, workers=workers)
     return time.perf_counter() - t0
 
 
-def time_all_items(run, inputs, samples, seed, chunk) -> float:
-    m = run.model
-    items = m.all_items()
-    periods = len(m.quarters)
-    base = m.values()
-    sm = Sampler(inputs, samples, seed)
+class EveryItem:
+    """A chunk's draws and one evaluate of every line item of the model; keeps each item's mean over the chunk
+    (a sweep that looks at every line item, not only the metrics)."""
+
+    def __init__(self, run, inputs, samples, seed):
+        self.m = run.model
+        self.items = self.m.all_items()
+        self.base = self.m.values()
+        self.inputs = inputs
+        self.sm = Sampler(inputs, samples, seed)
+
+    def __call__(self, bounds):
+        start, stop = bounds
+        vals = chunk_values(self.m, self.base, self.inputs, self.sm.values(self.sm.probabilities(start, stop)))
+        res = evaluate(self.items, vals, periods=len(self.m.quarters), only=True)
+        return start, stop, [float(np.mean(v)) for v in res.values()]
+
+
+def time_all_items(run, inputs, samples, seed, chunk, workers) -> float:
+    job = EveryItem(run, inputs, samples, seed)
+    bounds = [(s, min(samples, s + chunk)) for s in range(0, samples, chunk)]
     t0 = time.perf_counter()
-    for start in range(0, samples, chunk):
-        stop = min(samples, start + chunk)
-        evaluate(items, chunk_values(m, base, inputs, sm.values(sm.probabilities(start, stop))), periods=periods)
+    for _ in map_chunks(job, bounds, workers):
+        pass
     return time.perf_counter() - t0
 
 
@@ -103,6 +121,7 @@ def main(argv=None):
     ap.add_argument("--memory-samples", type=int, default=1_000_000, help="0 skips the memory run")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=default_workers(), help="worker processes [default: one per CPU]")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.memory_child is not None:
@@ -119,15 +138,21 @@ def main(argv=None):
     print(f"default scenario: {len(oids)} options, {len(m.quarters)} quarters; {len(inputs)} inputs varied "
           f"({sum(not s.is_row for s in inputs)} scalars +/-10%, {sum(s.is_row for s in inputs)} per-quarter rows "
           f"x 0.9..1.1); {len(zero)} scalars at 0 left out; line items: {n_needed} the metrics need, {n_all} in all")
-    sweep_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed) for _ in range(a.repeats))
-    lhs_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed, lhs=True) for _ in range(a.repeats))
-    chunk = run_sweep(run, 1, a.seed, inputs=inputs).chunk_samples
-    all_s = statistics.median(time_all_items(run, inputs, a.samples, a.seed, chunk) for _ in range(a.repeats))
-    for label, secs in (("sweep (metrics' line items, drivers)", sweep_s), ("sweep with --lhs", lhs_s),
-                        (f"every line item ({n_all}), chunk {chunk:,}", all_s)):
+    w = a.workers
+    sweep_1 = statistics.median(time_sweep(run, inputs, a.samples, a.seed, workers=1) for _ in range(a.repeats))
+    sweep_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed, workers=w) for _ in range(a.repeats))
+    lhs_s = statistics.median(time_sweep(run, inputs, a.samples, a.seed, lhs=True, workers=w) for _ in range(a.repeats))
+    items = m.all_items()
+    chunk = int(max(256, min(MAX_CHUNK_SAMPLES, CHUNK_MEMORY_BYTES // (live_rows(items, len(m.quarters))
+                                                                          * len(m.quarters) * 8 * w))))
+    all_s = statistics.median(time_all_items(run, inputs, a.samples, a.seed, chunk, w) for _ in range(a.repeats))
+    for label, secs in (("sweep, 1 process", sweep_1), (f"sweep, {w} worker processes", sweep_s),
+                        (f"sweep --lhs, {w} workers", lhs_s),
+                        (f"every line item ({n_all}), chunk {chunk:,}, {w} workers", all_s)):
         rate = a.samples / secs
-        print(f"{label:<44} {a.samples:>9,} samples in {secs:6.2f} s = {rate:>9,.0f} samples/s "
+        print(f"{label:<48} {a.samples:>9,} samples in {secs:6.2f} s = {rate:>9,.0f} samples/s "
               f"({rate / TARGET_SAMPLES_PER_S:.2f}x the {TARGET_SAMPLES_PER_S:,}/s target)")
+    print(f"ratio {w} workers / 1 process: {sweep_1 / sweep_s:.2f}x")
     if a.memory_samples:
         out = subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_samples), "--seed", str(a.seed)],
                              capture_output=True, text=True, check=True).stdout.split()

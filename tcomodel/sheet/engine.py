@@ -10,6 +10,8 @@ apply (a - b is 0 when a and b agree to ~15 digits), so balances that close show
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from tcomodel.sheet.expr import (
@@ -255,6 +257,16 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
     if plan is None:
         plan = static.plans[P] = _Plan(static, P)
     return plan.run(values, batch)
+
+
+def live_rows(items, periods: int) -> int:
+    """At most how many arrays ``evaluate(items, ..., periods, only=True)`` holds at once (each at most one
+    row per scenario): a chunk's memory is about this x periods x 8 bytes per scenario."""
+    static = _static_of(tuple(items), True)
+    plan = static.plans.get(periods)
+    if plan is None:
+        plan = static.plans[periods] = _Plan(static, periods)
+    return plan.max_live
 
 
 # --- compiled evaluation --------------------------------------------------------------------------
@@ -542,9 +554,14 @@ class _Plan:
         for key in list(pending):
             step(pending.pop(key))
 
-        self.outputs = [(it, self.item_reg[it], it.per_period or not it.is_scalar)
-                        for it in (list(dict.fromkeys(static.items)) if only else all_items)]
-        self._lifetimes({r for _, r, _ in self.outputs} | set(self._const_of))
+        outs = list(dict.fromkeys(static.items)) if only else all_items
+        regs = [self.item_reg[it] for it in outs]
+        # an output computed into an array of its own is handed out as it is; one shared (two items of the same
+        # expression, a constant, an input) is copied
+        shared = {r for r, n in collections.Counter(regs).items() if n > 1}
+        own = {op[3] for op in self.ops if op[0] == _CALL} - set(self._const_of) - shared
+        self.outputs = [(it, r, it.per_period or not it.is_scalar, r in own) for it, r in zip(outs, regs)]
+        self._lifetimes({r for _, r, _, _ in self.outputs} | set(self._const_of))
 
     def _lifetimes(self, keep: set) -> None:
         """Insert a free after the last reader of each register (outputs and constants are kept)."""
@@ -560,10 +577,15 @@ class _Plan:
             if r not in keep:
                 free_after.setdefault(k, []).append(r)
         ops = []
+        live = {r for r, _ in self.consts} | {r for r, _, _ in self.loads}
+        self.max_live = len(live)  # registers alive at once, at most (a recurrence's own ones aside)
         for k, op in enumerate(self.ops):
             ops.append(op)
+            live.update(self.writes[k])
+            self.max_live = max(self.max_live, len(live))
             if k in free_after:
                 ops.append((_FREE, None, tuple(free_after[k]), None))
+                live.difference_update(free_after[k])
         self.ops = ops
         del self.reads, self.writes
 
@@ -587,9 +609,14 @@ class _Plan:
                     fn(state, R)
         P = self.P
         out = {}
-        for it, r, row in self.outputs:
+        for it, r, row, own in self.outputs:
             v = R[r]
-            out[it] = np.array(np.broadcast_to(v, batch + (P,))) if row else np.array(np.broadcast_to(v[..., 0], batch))
+            if row:
+                full = batch + (P,)
+                out[it] = v if own and v.base is None and v.shape == full else np.array(np.broadcast_to(v, full))
+            else:
+                out[it] = (v.reshape(batch) if own and v.base is None and v.shape == batch + (1,)
+                           else np.array(np.broadcast_to(v[..., 0], batch)))
         return out
 
 

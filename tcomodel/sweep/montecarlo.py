@@ -12,6 +12,8 @@ PERCENTILE.INC); samples where a metric is #N/A are left out of its percentiles 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +22,7 @@ import numpy as np
 from tcomodel.errors import UsageError
 from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
-from tcomodel.sheet.engine import collect_items
+from tcomodel.sheet.engine import live_rows
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
 from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
 
@@ -118,13 +120,25 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     return (ends - (counts - 1) / 2.0)[inv]
 
 
+def default_workers() -> int:
+    """The CPUs this process may run on (the sweep's chunks are evaluated one per worker process)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int | None = None,
-              progress=None, lhs: bool = False, inputs: list[SampledInput] | None = None) -> SweepResult:
+              progress=None, lhs: bool = False, inputs: list[SampledInput] | None = None,
+              workers: int | None = None) -> SweepResult:
     """Monte Carlo of a model run over its scenario's Ranges (and Correlations) sheet.
 
     ``progress(done_samples, total_samples, elapsed_s)`` is called after each chunk. ``seed`` None
     draws a fresh seed, recorded in the result so the run can be repeated. ``lhs``: Latin hypercube draws.
     ``inputs``: sample these instead of the Ranges sheet's rows (then no Correlations; benchmarks use it).
+    ``workers``: processes evaluating chunks side by side (default: one per CPU; 1 = in this process). Each
+    chunk's draws depend only on the seed and the sample positions, so the results are identical for any
+    number of workers and any chunk size.
     """
     validate_samples(samples, seed)
     if seed is None:
@@ -140,9 +154,16 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     oids = list(m.options)
     metrics = [m.options[o].levelized for o in oids] + [m.comparisons[o].npv for o in oids if o in m.comparisons]
     periods = len(m.quarters)
+    workers = default_workers() if workers is None else int(workers)
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1 (got {workers})")
     if chunk_samples is None:
-        per_sample = len(collect_items(metrics)) * periods * 8
-        chunk_samples = int(max(256, min(MAX_CHUNK_SAMPLES, CHUNK_MEMORY_BYTES // per_sample)))
+        per_sample = live_rows(metrics, periods) * periods * 8  # the evaluation's live arrays, at most
+        # the memory budget is shared by the workers; with several, at least two chunks each (while a chunk is
+        # at least 1,024 samples long: numpy's per-call cost is paid once per chunk)
+        chunk_samples = int(max(256, min(MAX_CHUNK_SAMPLES, CHUNK_MEMORY_BYTES // (per_sample * workers))))
+        if workers > 1:
+            chunk_samples = max(min(chunk_samples, 1024), min(chunk_samples, -(-samples // (2 * workers))))
     t0 = time.perf_counter()
     sampler = Sampler(inputs, samples, seed, lhs=lhs, correlation=correlation)
     keep = samples if samples * max(1, len(inputs)) <= KEEP_DRAWS_VALUES else min(samples, KEEP_FIRST_SAMPLES)
@@ -150,18 +171,14 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     base_values = m.values()
     lev = np.empty((samples, len(oids)))
     npv = np.zeros((samples, len(oids)))
-    for start in range(0, samples, chunk_samples):
-        stop = min(samples, start + chunk_samples)
-        draws = sampler.values(sampler.probabilities(start, stop))
-        if start < keep:
-            kept[start:min(stop, keep)] = draws[:min(stop, keep) - start]
-        vals = chunk_values(m, base_values, inputs, draws)
-        res = evaluate(metrics, vals, periods=periods, only=True)  # one vectorised pass per chunk
-        for i, oid in enumerate(oids):
-            lev[start:stop, i] = np.broadcast_to(res[m.options[oid].levelized], (stop - start,))
-            if oid in m.comparisons:
-                npv[start:stop, i] = np.broadcast_to(res[m.comparisons[oid].npv], (stop - start,))
-        del vals, res
+    job = _Chunks(m, base_values, inputs, sampler, metrics, periods, oids, keep)
+    starts = range(0, samples, chunk_samples)
+    bounds = [(s, min(samples, s + chunk_samples)) for s in starts]
+    for start, stop, lev_c, npv_c, draws in map_chunks(job, bounds, workers):
+        lev[start:stop] = lev_c
+        npv[start:stop] = npv_c
+        if draws is not None:
+            kept[start:start + len(draws)] = draws
         if progress is not None:
             progress(stop, samples, time.perf_counter() - t0)
     drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv)
@@ -173,6 +190,52 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
         seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path),
         draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers)
+
+
+class _Chunks:
+    """One chunk's work: its draws, one vectorised evaluate of the metrics, their values per option."""
+
+    def __init__(self, model, base_values, inputs, sampler, metrics, periods, oids, keep):
+        self.model, self.base_values, self.inputs, self.sampler = model, base_values, inputs, sampler
+        self.metrics, self.periods, self.oids, self.keep = metrics, periods, oids, keep
+
+    def __call__(self, bounds: tuple[int, int]):
+        start, stop = bounds
+        m, n = self.model, stop - start
+        draws = self.sampler.values(self.sampler.probabilities(start, stop))
+        vals = chunk_values(m, self.base_values, self.inputs, draws)
+        res = evaluate(self.metrics, vals, periods=self.periods, only=True)  # one vectorised pass per chunk
+        lev = np.empty((n, len(self.oids)))
+        npv = np.zeros((n, len(self.oids)))
+        for i, oid in enumerate(self.oids):
+            lev[:, i] = np.broadcast_to(res[m.options[oid].levelized], (n,))
+            if oid in m.comparisons:
+                npv[:, i] = np.broadcast_to(res[m.comparisons[oid].npv], (n,))
+        kept = draws[:min(stop, self.keep) - start] if start < self.keep else None
+        return start, stop, lev, npv, kept
+
+
+_JOB = None  # a forked worker's job, inherited from the parent (nothing is pickled but bounds)
+
+
+def _run_inherited(bounds):
+    return _JOB(bounds)
+
+
+def map_chunks(job, bounds: list, workers: int):
+    """``job(bounds)`` for each chunk's (start, stop), the results in order: in this process, or in ``workers`` forked processes (where the platform
+    forks; elsewhere, and for a single chunk, in this process)."""
+    global _JOB
+    workers = min(workers, len(bounds))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(job, bounds)
+        return
+    _JOB = job
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_run_inherited, bounds)
+    finally:
+        _JOB = None
 
 
 def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, np.ndarray]:
