@@ -666,27 +666,21 @@ class _Group:
         rep_order, rep_ext = group[0]
         self.items = [[order[i] for order, _ in group] for i in range(len(rep_order))]  # position -> item per g
         self.own = {it: i for i, it in enumerate(rep_order)}
-        self.stack: list[tuple[int, list[int]]] = []  # (register, the external items' registers per g)
-        self.ext: dict[Item, tuple[int, bool]] = {}  # external item -> (register, a row in some recurrence)
+        # (register, the external items' registers per g, periods first): their values stacked on a leading axis
+        self.stack: list[tuple[int, list[int], bool]] = []
+        self.ext: dict[Item, tuple[list[int], bool]] = {}  # external item -> (registers per g, a row in some g)
         self.local: set[int] = set()
-        reads: dict[int, None] = {}
-        for k, x in enumerate(rep_ext):
-            per_g = [ext[k] for _, ext in group]
-            row = any(it.per_period or not it.is_scalar for it in per_g)
-            if self.G == 1:
-                self.ext[x] = (plan.item_reg[x], row)
-                reads[plan.item_reg[x]] = None
-            else:
-                r = self._new()
-                self.stack.append((r, [plan.item_reg[it] for it in per_g]))
-                self.ext[x] = (r, row)
-                reads.update(dict.fromkeys(plan.item_reg[it] for it in per_g))
+        self._fixed: set[int] = set()  # registers that do not depend on t
         self.pre: list[tuple] = []  # once, before the loop
         self.step: list[tuple] = []  # every period
         self._memo: dict[int, int] = {}
         self._cse: dict[tuple, int] = {}
-        self._fixed: set[int] = set()  # registers that do not depend on t
         self._keep: list = []
+        reads: dict[int, None] = {}
+        for k, x in enumerate(rep_ext):
+            per_g = [ext[k] for _, ext in group]
+            self.ext[x] = ([plan.item_reg[it] for it in per_g], any(it.per_period or not it.is_scalar for it in per_g))
+            reads.update(dict.fromkeys(self.ext[x][0]))
         for i, it in enumerate(rep_order):
             self.step.append((_STEP_STORE, None, (self._expr(it.expr),), i))
         for op in self.pre + self.step:
@@ -697,6 +691,28 @@ class _Group:
 
     def __len__(self):
         return self.G
+
+    def _ext_value(self, x: Item) -> int:
+        """An external item's register as it is ([..., P] or [..., 1]); several recurrences' stacked."""
+        regs, _ = self.ext[x]
+        if self.G == 1:
+            return self._leaf(regs[0])
+        return self._stacked(regs, False)
+
+    def _ext_periods_first(self, x: Item) -> int:
+        """An external row's values periods first (see ``_periods_first``); several recurrences' stacked."""
+        regs, _ = self.ext[x]
+        if self.G == 1:
+            return self._periods_first(self._leaf(regs[0]))
+        return self._stacked(regs, True)
+
+    def _stacked(self, regs: list[int], periods_first: bool) -> int:
+        key = ("stack", tuple(regs), periods_first)
+        r = self._cse.get(key)
+        if r is None:
+            r = self._cse[key] = self._leaf(self._new())
+            self.stack.append((r, regs, periods_first))
+        return r
 
     def _new(self) -> int:
         r = self.plan._new()
@@ -728,7 +744,8 @@ class _Group:
         elif t is Input:
             r = self._leaf(plan._load(e.name, False))
         elif t is RowRef:
-            r = self._op(("at", plan._load(e.name, True)), _STEP_T, _at_row, (plan._load(e.name, True),))
+            x = self._periods_first(self._leaf(plan._load(e.name, True)))
+            r = self._op(("at", x), _STEP_T, _at_row, (x,))
         elif t is Item:
             r = self._item(e, 0)
         elif t is Prev:
@@ -736,10 +753,14 @@ class _Group:
             if e.item in self.own:
                 i = self.own[e.item]
                 r = self._op(("prev", init, "buf", i), _STEP_T, lambda t, B, v, i=i: v[..., :1] if t == 0
-                             else B[i][..., t - 1:t], (init,))
+                             else B[i][t - 1], (init,))
             elif e.item in self.ext:
-                x, _ = self.ext[e.item]
-                r = self._op(("prev", init, x), _STEP_T, _prev_at, (init, x))
+                if self.ext[e.item][1]:
+                    x = self._ext_periods_first(e.item)
+                    r = self._op(("prev", init, x), _STEP_T, _prev_row_at, (init, x))
+                else:
+                    x = self._ext_value(e.item)
+                    r = self._op(("prev", init, x), _STEP_T, _prev_scalar_at, (init, x))
             else:  # pragma: no cover - a recurrence's items are its own or outside it
                 raise SheetError(f"line item {e.item.label!r} used before it is computed")
         elif t is BinOp:
@@ -760,7 +781,7 @@ class _Group:
                 if isinstance(x, Item):
                     if x not in self.ext:
                         raise SheetError(f"{x.label!r} is aggregated inside its own recurrence")
-                    src = self._leaf(self.ext[x][0])
+                    src = self._ext_value(x)
                 else:
                     src = self._leaf(plan._load(x.name, True))
                 rows.append(self._op(("row", src), _STEP_CALL, _widen_fn(plan.P), (src,)))
@@ -776,39 +797,52 @@ class _Group:
     def _item(self, it: Item, lag: int) -> int:
         if it in self.own:
             i = self.own[it]
-            return self._op(("buf", i), _STEP_T, lambda t, B, i=i: B[i][..., t:t + 1], ())
+            return self._op(("buf", i), _STEP_T, lambda t, B, i=i: B[i][t], ())
         if it not in self.ext:  # pragma: no cover
             raise SheetError(f"line item {it.label!r} used before it is computed")
-        x, row = self.ext[it]
-        if not row:  # a scalar item is the same every period
-            return self._leaf(x)
-        return self._op(("at", x), _STEP_T, _at_item, (x,))
+        if not self.ext[it][1]:  # a scalar item is the same every period
+            return self._ext_value(it)
+        x = self._ext_periods_first(it)
+        return self._op(("at", x), _STEP_T, _at_row, (x,))
+
+    def _periods_first(self, r: int) -> int:
+        """``r``'s rows with the period axis first (once, before the loop), so that period t is one contiguous
+        block: stepping reads it period by period, and a strided slice per period is several times slower."""
+        return self._op(("periods first", r), _STEP_CALL, _periods_first, (r,))
 
 
-def _at_row(t, B, v):
-    return v[..., t:t + 1]
+def _periods_first(v):
+    """[..., P] -> [P, ..., 1]: ``_periods_first(v)[t]`` has the values of ``v[..., t:t + 1]``."""
+    return np.ascontiguousarray(np.moveaxis(v, -1, 0))[..., None]
 
 
-def _at_item(t, B, v):
-    return v if v.shape[-1] == 1 else v[..., t:t + 1]
+def _at_row(t, B, vt):
+    return vt[t]
 
 
-def _prev_at(t, B, init, v):
-    if t == 0:
-        return init[..., :1]
-    return v if v.shape[-1] == 1 else v[..., t - 1:t]
+def _prev_row_at(t, B, init, vt):
+    return init[..., :1] if t == 0 else vt[t - 1]
+
+
+def _prev_scalar_at(t, B, init, v):
+    return init[..., :1] if t == 0 else v
 
 
 def _step_group(state: _RunState, R: list, group: _Group) -> None:
     """The true recurrences: step period by period (a period needs the previous one's values); ``group``'s
     recurrences (``len(group)`` of them) stacked on a leading axis, one loop over the periods for all."""
     batch, P, G = state.batch, state.P, group.G
-    for r, regs in group.stack:
+    for r, regs, periods_first in group.stack:
         arrays = [R[x] for x in regs]
-        last = max(a.shape[-1] for a in arrays)
-        R[r] = np.stack([np.broadcast_to(a, batch + (last,)) for a in arrays])
+        if periods_first:  # stacked and turned in one copy
+            s = R[r] = np.empty((P, G) + batch + (1,))
+            for g, a in enumerate(arrays):
+                s[:, g, ..., 0] = np.moveaxis(np.broadcast_to(a, batch + (P,)), -1, 0)
+        else:
+            last = max(a.shape[-1] for a in arrays)
+            R[r] = np.stack([np.broadcast_to(a, batch + (last,)) for a in arrays])
     lead = ((G,) if G > 1 else ()) + batch
-    B = [np.full(lead + (P,), np.nan) for _ in group.items]
+    B = [np.full((P,) + lead + (1,), np.nan) for _ in group.items]  # period first: see _periods_first
     for _, fn, args, out in group.pre:
         R[out] = fn(*[R[a] for a in args])
     step = group.step
@@ -819,14 +853,15 @@ def _step_group(state: _RunState, R: list, group: _Group) -> None:
             elif kind == _STEP_T:
                 R[out] = fn(t, B, *[R[a] for a in args])
             else:
-                B[out][..., t:t + 1] = R[args[0]]
+                B[out][t] = R[args[0]]
     reg = group.plan.item_reg
     for i, items in enumerate(group.items):
+        b = np.ascontiguousarray(np.moveaxis(B[i][..., 0], 0, -1))  # back to [..., P]
         if G == 1:
-            R[reg[items[0]]] = B[i]
+            R[reg[items[0]]] = b
         else:
             for g, it in enumerate(items):
-                R[reg[it]] = B[i][g]
+                R[reg[it]] = b[g]
     for r in group.local:
         R[r] = None
 
