@@ -16,6 +16,7 @@ This is a check against accidental edits, not a signature: anyone can rewrite th
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 
 MANIFEST_SHEET = "tcomodel_formulas"
@@ -36,7 +37,9 @@ def normalize_formula(text: str) -> str:
     back to openpyxl.
     """
     text = text if text.startswith("=") else "=" + text
-    out = _fast_normalize(text)
+    out = _simple_normalize(text)
+    if out is None:
+        out = _fast_normalize(text)
     return out if out is not None else normalize_formula_openpyxl(text)
 
 
@@ -114,6 +117,38 @@ def _fast_normalize(text: str) -> str | None:
     return " ".join(out)
 
 
+# The formulas a report writes, most of them: no text, no quoted sheet name, no space, no number with a signed
+# exponent. Then every token is an operand (with its call parenthesis) or one of these characters, uppercasing
+# the whole text uppercases the operands, and the tokens come from one findall.
+_SIMPLE_TEXT = re.compile(r"=[A-Za-z0-9_.$!:+\-*/^&=<>(),]*")
+_SIMPLE_TOKEN = re.compile(r"[A-Z0-9_.$!:]+\(?|>=|<=|<>|[+\-*/^&=<>(),]")
+_SIGNED_EXPONENT = re.compile(r"[Ee][+-]")
+_PAREN_DEPTH = {"(": 1, ")": -1}
+
+
+def _simple_normalize(text: str) -> str | None:
+    """``_fast_normalize(text)`` for formulas of the simple shape above (C-speed tokens), else None."""
+    if _SIMPLE_TEXT.fullmatch(text) is None or _SIGNED_EXPONENT.search(text) is not None:
+        return None
+    tokens = _SIMPLE_TOKEN.findall(text.upper(), 1)
+    parens = [t[-1] for t in tokens if t[-1] in "()"]
+    if parens and min(itertools.accumulate(_PAREN_DEPTH[p] for p in parens)) < 0:
+        return None  # a ')' with nothing open: openpyxl's case
+    return " ".join([_number_or(t) if t[0] in _NUMBER_STARTS else t for t in tokens])
+
+
+_NUMBER_STARTS = frozenset("0123456789.IN")  # float() also reads INF, INFINITY and NAN
+
+
+def _number_or(token: str) -> str:
+    if token[-1] == "(":
+        return token
+    try:
+        return repr(float(token))
+    except ValueError:
+        return token
+
+
 def formula_hash(text: str) -> str:
     return hashlib.sha256(normalize_formula(text).encode("utf-8")).hexdigest()[:HASH_CHARS]
 
@@ -132,11 +167,12 @@ def record_formulas(wb, kind: str) -> int:
     Reads xlsxwriter's cell table (``Worksheet.table``: row -> col -> cell tuple), so it must be
     called after the last write and before ``wb.close()``; not for constant_memory workbooks.
     """
-    from xlsxwriter.utility import xl_rowcol_to_cell
+    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     entries, runs = [], []  # runs: (sheet, row, first col, [hashes])
+    col_names: dict[int, str] = {}  # column letters, worked out once per column
     for ws in wb.worksheets():
         if ws.constant_memory:
             raise ValueError("record_formulas needs the whole cell table: constant_memory workbooks are not supported")
@@ -147,7 +183,10 @@ def record_formulas(wb, kind: str) -> int:
                 if type(cell).__name__ not in ("Formula", "ArrayFormula"):
                     continue
                 digest = formula_hash(cell.formula)
-                entries.append((ws.name, xl_rowcol_to_cell(r, c), digest))
+                col = col_names.get(c)
+                if col is None:
+                    col = col_names[c] = xl_col_to_name(c)
+                entries.append((ws.name, f"{col}{r + 1}", digest))
                 last = runs[-1] if runs else None
                 if (last and last[0] == ws.name and last[1] == r and last[2] + len(last[3]) == c
                         and len(last[3]) < MAX_RUN_CELLS):

@@ -95,6 +95,19 @@ def test_fast_normalize_equals_openpyxl(text, with_eq):
     assert normalize_formula(text) == normalize_formula_openpyxl(text)
 
 
+_SIMPLE_ALPHABET = list("AaEeIiNnFf1059._$:!,()+-*/^&=<>") + ["SUM(", "inf", "NaN", "1e5", "E12", "Inputs!$C$3", ">=", "))", "(("]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_SIMPLE_ALPHABET), max_size=14).map("".join))
+def test_simple_normalize_equals_the_scanner(text):
+    """The findall tier gives the scanner's text wherever it answers (and the scanner equals openpyxl, above)."""
+    simple = xlsxmanifest._simple_normalize("=" + text)
+    if simple is not None:
+        assert simple == _fast_normalize("=" + text)
+        assert simple == normalize_formula_openpyxl("=" + text)
+
+
 def test_report_formulas_take_the_fast_path(run, tmp_path):
     """Every formula of the default report is normalised by the fast scanner, to openpyxl's text."""
     seen = []

@@ -153,8 +153,10 @@ def _open_workbooks(path: Path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            values = load_workbook(p, data_only=True)
             formulas = load_workbook(p, data_only=False)
+            # without a formula anywhere the cached-values view is the same workbook: read the file once
+            has_formula = any(c.data_type == "f" for ws in formulas.worksheets for c in ws._cells.values())
+            values = load_workbook(p, data_only=True) if has_formula else formulas
     except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
         raise WorkbookFileError.at(None, None, f"{p} cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})", path=p) from None
     return values, formulas
