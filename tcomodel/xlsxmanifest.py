@@ -16,7 +16,6 @@ This is a check against accidental edits, not a signature: anyone can rewrite th
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 
 MANIFEST_SHEET = "tcomodel_formulas"
@@ -123,7 +122,7 @@ def _fast_normalize(text: str) -> str | None:
 _SIMPLE_TEXT = re.compile(r"=[A-Za-z0-9_.$!:+\-*/^&=<>(),]*")
 _SIMPLE_TOKEN = re.compile(r"[A-Z0-9_.$!:]+\(?|>=|<=|<>|[+\-*/^&=<>(),]")
 _SIGNED_EXPONENT = re.compile(r"[Ee][+-]")
-_PAREN_DEPTH = {"(": 1, ")": -1}
+_ONLY_PARENS = {c: None for c in range(128) if chr(c) not in "()"}  # str.translate: keep the parentheses
 
 
 def _simple_normalize(text: str) -> str | None:
@@ -131,9 +130,11 @@ def _simple_normalize(text: str) -> str | None:
     if _SIMPLE_TEXT.fullmatch(text) is None or _SIGNED_EXPONENT.search(text) is not None:
         return None
     tokens = _SIMPLE_TOKEN.findall(text.upper(), 1)
-    parens = [t[-1] for t in tokens if t[-1] in "()"]
-    if parens and min(itertools.accumulate(_PAREN_DEPTH[p] for p in parens)) < 0:
-        return None  # a ')' with nothing open: openpyxl's case
+    parens = text.translate(_ONLY_PARENS)
+    while "()" in parens:  # matched pairs out; a ')' left before every '(' had nothing open: openpyxl's case
+        parens = parens.replace("()", "")
+    if ")" in parens:
+        return None
     return " ".join([_number_or(t) if t[0] in _NUMBER_STARTS else t for t in tokens])
 
 
@@ -167,12 +168,13 @@ def record_formulas(wb, kind: str) -> int:
     Reads xlsxwriter's cell table (``Worksheet.table``: row -> col -> cell tuple), so it must be
     called after the last write and before ``wb.close()``; not for constant_memory workbooks.
     """
-    from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    from tcomodel.sheet.render import col_letters
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     entries, runs = [], []  # runs: (sheet, row, first col, [hashes])
-    col_names: dict[int, str] = {}  # column letters, worked out once per column
     for ws in wb.worksheets():
         if ws.constant_memory:
             raise ValueError("record_formulas needs the whole cell table: constant_memory workbooks are not supported")
@@ -183,10 +185,7 @@ def record_formulas(wb, kind: str) -> int:
                 if type(cell).__name__ not in ("Formula", "ArrayFormula"):
                     continue
                 digest = formula_hash(cell.formula)
-                col = col_names.get(c)
-                if col is None:
-                    col = col_names[c] = xl_col_to_name(c)
-                entries.append((ws.name, f"{col}{r + 1}", digest))
+                entries.append((ws.name, f"{col_letters(c)}{r + 1}", digest))
                 last = runs[-1] if runs else None
                 if (last and last[0] == ws.name and last[1] == r and last[2] + len(last[3]) == c
                         and len(last[3]) < MAX_RUN_CELLS):

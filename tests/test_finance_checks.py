@@ -296,7 +296,9 @@ def test_default_report_formulas_type_no_number_but_0_and_1(default_report):
     r7 = labels["Vintage 7: purchase quarter"]
     assert owned.cell(r7, 3).value == 7
     assert owned.cell(labels["Vintage 7: units bought"], 3).value.endswith(f",$C${r7})")
-    assert f"-$C${r7}+1)" in owned.cell(labels["Vintage 7: age"], 5).value
+    # vintage 7's rows start in its purchase quarter, the 7th period column (E is the first); before it, blank
+    assert owned.cell(labels["Vintage 7: age"], 5 + 5).value is None
+    assert f"-$C${r7}+1)" in owned.cell(labels["Vintage 7: age"], 5 + 6).value
     be = wb["Breakeven"]
     shares = [be.cell(r, 3).value for r in range(1, be.max_row + 1)
               if str(be.cell(r, 1).value).startswith("Fee level ")]

@@ -483,6 +483,9 @@ class _Plan:
         r = self._expr(it.expr)
         if it.per_period or not it.is_scalar:
             r = self._emit(("row", r), _widen_fn(self.P), (r,), fold=False)
+            first, stop = it.blank(self.P)
+            if (first, stop) != (0, self.P):
+                r = self._emit(("blank", r, first, stop), _blank_outside_fn(first, stop), (r,), fold=False)
         self.item_reg[it] = r
 
     def _ctx_op(self, fn, reads: tuple, writes: tuple) -> None:
@@ -507,6 +510,9 @@ class _Plan:
             i = np.broadcast_to(i, shape + (1,))
             # period t = max(init, x_0..x_t-1, x_t): np.maximum propagates NaN as MAX does
             R[out] = np.maximum.accumulate(np.concatenate([i, v], axis=-1), axis=-1)[..., 1:]
+            first, stop = it.blank(P)
+            if (first, stop) != (0, P):
+                R[out] = _blank_outside_fn(first, stop)(R[out])
         self._ctx_op(run, (init, x), (out,))
 
     # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
@@ -620,6 +626,16 @@ class _Plan:
         return out
 
 
+def _blank_outside_fn(first, stop):
+    """A row with the periods outside first..stop-1 set to 0: what a blank cell reads as (``Item.first_period``)."""
+    def blank_outside(v):
+        v = np.array(v)  # the value may be a view or shared
+        v[..., :first] = 0.0
+        v[..., stop:] = 0.0
+        return v
+    return blank_outside
+
+
 def _widen_fn(P):
     def widen(v):
         return np.broadcast_to(v, v.shape[:-1] + (P,))
@@ -665,6 +681,13 @@ class _Group:
         self.G = len(group)
         rep_order, rep_ext = group[0]
         self.items = [[order[i] for order, _ in group] for i in range(len(rep_order))]  # position -> item per g
+        # position -> per g, True where the item's cell at period t is blank (Item.first_period), [P, G]; None: none
+        self.blank = []
+        for items in self.items:
+            spans = [it.blank(plan.P) for it in items]
+            t = np.arange(plan.P)[:, None]
+            mask = (t < np.array([a for a, _ in spans])) | (t >= np.array([b for _, b in spans]))
+            self.blank.append(mask if mask.any() else None)
         self.own = {it: i for i, it in enumerate(rep_order)}
         # (register, the external items' registers per g, periods first): their values stacked on a leading axis
         self.stack: list[tuple[int, list[int], bool]] = []
@@ -845,7 +868,7 @@ def _step_group(state: _RunState, R: list, group: _Group) -> None:
     B = [np.full((P,) + lead + (1,), np.nan) for _ in group.items]  # period first: see _periods_first
     for _, fn, args, out in group.pre:
         R[out] = fn(*[R[a] for a in args])
-    step = group.step
+    step, blank = group.step, group.blank
     for t in range(P):
         for kind, fn, args, out in step:
             if kind == _STEP_CALL:
@@ -854,6 +877,12 @@ def _step_group(state: _RunState, R: list, group: _Group) -> None:
                 R[out] = fn(t, B, *[R[a] for a in args])
             else:
                 B[out][t] = R[args[0]]
+                if blank[out] is not None:  # a blank cell of the item reads as 0
+                    if G == 1:
+                        if blank[out][t, 0]:
+                            B[out][t] = 0.0
+                    else:
+                        B[out][t][blank[out][t]] = 0.0
     reg = group.plan.item_reg
     for i, items in enumerate(group.items):
         b = np.ascontiguousarray(np.moveaxis(B[i][..., 0], 0, -1))  # back to [..., P]

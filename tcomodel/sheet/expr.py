@@ -278,20 +278,35 @@ class Item(Expr):
     As a node inside another expression it means "this item's value in the same period".
     """
 
-    __slots__ = ("label", "unit", "_expr", "name", "total", "per_period", "style", "_scalar")
+    __slots__ = ("label", "unit", "_expr", "name", "total", "per_period", "style", "_scalar", "first_period", "last_period")
 
     def __init__(self, label: str, unit: str, expr=None, *, name: str | None = None,
-                 total: bool = True, per_period: bool = False, style: str | None = None):
+                 total: bool = True, per_period: bool = False, style: str | None = None, first_period: int = 0,
+                 last_period: int | None = None):
         self.label = label
         self.unit = unit
         self.name = name or label
         self.total = total  # write SUM of the row in the total column (False for balances, rates)
         self.per_period = per_period  # force a row even when the expression is scalar
         self.style = style  # key into the writer's formats for the value cells
+        # periods before first_period and after last_period (0-based) are empty by construction (a purchase
+        # quarter's schedule before the purchase, additions after it): the report leaves those cells blank, and
+        # the engine holds 0 there, as Excel reads a blank cell. last_period < first_period: no cell at all
+        for k in (first_period, last_period):
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+                raise SheetError(f"line item {label!r}: first_period and last_period must be whole numbers >= 0")
+        self.first_period = first_period
+        self.last_period = last_period
         self._expr = None
         self._scalar = None
         if expr is not None:
             self.define(expr)
+
+    def blank(self, periods: int) -> tuple[int, int]:
+        """(first, stop): the periods first..stop-1 hold cells; the others are blank (see first_period)."""
+        first = min(self.first_period, periods)
+        stop = periods if self.last_period is None else min(periods, self.last_period + 1)
+        return first, max(stop, first)
 
     def define(self, expr: "Expr | Number | Callable[[Item], Expr]") -> "Item":
         if self._expr is not None:

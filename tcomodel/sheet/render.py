@@ -7,6 +7,7 @@ differs in the first period, where it renders its initial value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -27,6 +28,12 @@ class CellLoc(NamedTuple):
 class RowLoc(NamedTuple):
     sheet: str
     row: int  # 0-based
+
+
+@functools.lru_cache(maxsize=None)
+def col_letters(col: int) -> str:
+    """Column letters of a 0-based column (xlsxwriter's xl_col_to_name, worked out once per column)."""
+    return xl_col_to_name(col)
 
 
 class WrittenCell(NamedTuple):
@@ -298,11 +305,13 @@ def render_periods(it: Item, layout: Layout, sheet: str) -> list[str]:
         return [first] + [render(it, p, layout, sheet) for p in range(1, n)]
     parts = ("=" + _TemplateRenderer(layout, sheet).r(it.expr)[0]).split(_COL)
     lits, lags = parts[0::2], [int(x) for x in parts[1::2]]
-    names = [xl_col_to_name(layout.period_col(p)) for p in range(n)]
+    names = [col_letters(layout.period_col(p)) for p in range(n)]
     out = [first]
+    slots = [None] * (2 * len(lits) - 1)  # literal, column, literal, ..., literal
+    slots[0::2] = lits
     for p in range(1, n):
-        cols = [names[p - lag] for lag in lags]
-        out.append("".join(x for pair in zip(lits, cols + [""]) for x in pair))
+        slots[1::2] = [names[p - lag] for lag in lags]
+        out.append("".join(slots))
     if out[1] != render(it, 1, layout, sheet):  # the template's own check: never write a wrong formula
         return [render(it, p, layout, sheet) for p in range(n)]
     return out

@@ -17,7 +17,7 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
-from tcomodel.sheet.render import Layout, WrittenCell, render, render_periods, render_total
+from tcomodel.sheet.render import Layout, WrittenCell, col_letters, render, render_periods, render_total
 
 NA = "#N/A"
 
@@ -39,7 +39,7 @@ def cached_value(v) -> float | str:
 def _formula(ws, layout: Layout, row: int, col: int, formula: str, value, fmt) -> None:
     cached = cached_value(value)
     ws.write_formula(row, col, formula, fmt, cached)
-    wc = WrittenCell(ws.name, xl_rowcol_to_cell(row, col), formula, cached)
+    wc = WrittenCell(ws.name, f"{col_letters(col)}{row + 1}", formula, cached)
     layout.written.append(wc)
     if cached == NA:
         layout.errors.append(wc)
@@ -127,8 +127,10 @@ def write_block(ws, items: Iterable[Item], layout: Layout, values: Mapping, star
         if v.shape != (layout.periods,):
             raise SheetError(f"{it.label!r}: expected shape ({layout.periods},) for one scenario, got {v.shape}")
         fmt = _fmt(formats, it.style, "formula")
+        first, stop = it.blank(layout.periods)  # the other periods are empty by construction: left blank
         for p, formula in enumerate(render_periods(it, layout, ws.name)):
-            _formula(ws, layout, r, layout.period_col(p), formula, v[p], fmt)
+            if first <= p < stop:
+                _formula(ws, layout, r, layout.period_col(p), formula, v[p], fmt)
         if it.total:
             tot = float(np.sum(v)) if np.all(np.isfinite(v)) else math.nan
             _formula(ws, layout, r, layout.total_col, render_total(it, layout, ws.name), tot,

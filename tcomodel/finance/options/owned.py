@@ -202,13 +202,20 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
         bought[v] = bought_q
         cost_v = item(f"Vintage {v}: cost", ccy, units * unit_cost)
         salv_v = item(f"Vintage {v}: book salvage value", ccy, cost_v * salvage)
-        age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - bought_q + 1), total=False)
-        add = item(f"Vintage {v}: additions", ccy, cost_v * (age.eq(1)) * 1)
+        # a vintage's rows are 0 by construction before its purchase quarter (age 0), its additions after it, its
+        # retirement rows outside its retirement quarter and its horizon-end value before the last quarter: the
+        # report leaves those cells blank (Item.first_period); what is left grows about linearly with the horizon
+        first = v - 1
+        retire_q = v - 1 + econ_q - 1 if econ_q is not None else None  # 0-based quarter its economic life ends
+        never = n  # no cell at all
+        age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - bought_q + 1), total=False,
+                   first_period=first)
+        add = item(f"Vintage {v}: additions", ccy, cost_v * (age.eq(1)) * 1, first_period=first, last_period=first)
         in_life = (age >= 1) * (age <= life)
         retires_inside = econ_q is not None and econ_q <= n - v + 1
         if econ_q is not None:
             in_life = in_life * (age <= econ_life)  # a retired vintage no longer depreciates
-        nbv_holder = item(f"Vintage {v}: net book value, closing", ccy, total=False)
+        nbv_holder = item(f"Vintage {v}: net book value, closing", ccy, total=False, first_period=first)
         opening = prev(nbv_holder, 0) + add
         if method == "straight_line":
             dep_expr = in_life * (cost_v - salv_v) / life
@@ -216,18 +223,19 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
             dep_expr = in_life * (cost_v - salv_v) * (life - age + 1) * 2 / (life * (life + 1))
         else:  # declining_balance: double declining (Excel DDB), the last year takes the rest down to salvage
             dep_expr = in_life * IF(age >= life, opening - salv_v, MIN(opening * 2 / life, opening - salv_v))
-        dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1)
+        dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1, first_period=first)
         if retires_inside:
             retire = age.eq(econ_life) * 1
-            out = item(f"Vintage {v}: book value retired", ccy, retire * (opening - dep))
+            out = item(f"Vintage {v}: book value retired", ccy, retire * (opening - dep), first_period=retire_q,
+                       last_period=retire_q)
             proc = item(f"Vintage {v}: resale proceeds at retirement", ccy,
-                        retire * units * hardware * index(resale, econ_life))
-            end = item(f"Vintage {v}: market value at horizon end", ccy, Const(0) * age)
+                        retire * units * hardware * index(resale, econ_life), first_period=retire_q, last_period=retire_q)
+            end = item(f"Vintage {v}: market value at horizon end", ccy, Const(0) * age, first_period=never)
         else:
-            out = item(f"Vintage {v}: book value retired", ccy, Const(0) * age)
-            proc = item(f"Vintage {v}: resale proceeds at retirement", ccy, Const(0) * age)
+            out = item(f"Vintage {v}: book value retired", ccy, Const(0) * age, first_period=never)
+            proc = item(f"Vintage {v}: resale proceeds at retirement", ccy, Const(0) * age, first_period=never)
             end = item(f"Vintage {v}: market value at horizon end", ccy,
-                       last * units * hardware * index(resale, horizon - bought_q + 1))
+                       last * units * hardware * index(resale, horizon - bought_q + 1), first_period=n - 1)
         nbv_holder.define(opening - dep - out)
         rows += [bought_q, units, cost_v, salv_v, age, add, dep, out, proc, nbv_holder, end]
         blocks.append((units, rows[-11:]))
