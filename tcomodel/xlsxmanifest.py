@@ -121,15 +121,17 @@ def _fast_normalize(text: str) -> str | None:
 # the whole text uppercases the operands, and the tokens come from one findall.
 _SIMPLE_TEXT = re.compile(r"=[A-Za-z0-9_.$!:+\-*/^&=<>(),]*")
 _SIMPLE_TOKEN = re.compile(r"[A-Z0-9_.$!:]+\(?|>=|<=|<>|[+\-*/^&=<>(),]")
-_SIGNED_EXPONENT = re.compile(r"[Ee][+-]")
 _ONLY_PARENS = {c: None for c in range(128) if chr(c) not in "()"}  # str.translate: keep the parentheses
 
 
 def _simple_normalize(text: str) -> str | None:
     """``_fast_normalize(text)`` for formulas of the simple shape above (C-speed tokens), else None."""
-    if _SIMPLE_TEXT.fullmatch(text) is None or _SIGNED_EXPONENT.search(text) is not None:
+    if _SIMPLE_TEXT.fullmatch(text) is None:
         return None
-    tokens = _SIMPLE_TOKEN.findall(text.upper(), 1)
+    upper = text.upper()
+    if "E+" in upper or "E-" in upper:  # a signed exponent (1E+6): the scanner's case
+        return None
+    tokens = _SIMPLE_TOKEN.findall(upper, 1)
     parens = text.translate(_ONLY_PARENS)
     while "()" in parens:  # matched pairs out; a ')' left before every '(' had nothing open: openpyxl's case
         parens = parens.replace("()", "")
