@@ -128,3 +128,20 @@ def test_irr_of_flows_that_never_change_sign_is_an_error_and_the_others_unchange
     assert np.isnan(r[1:4]).all()
     np.testing.assert_allclose(r[4], 0.1, rtol=1e-12)
     np.testing.assert_array_equal(excel_irr(rows[:1])[:, 0], r[:1])  # alone or in a batch: the same bits
+
+
+def test_results_are_arrays_of_their_own():
+    """evaluate hands out its own result arrays without copying them, but never an input's array, a constant, or
+    one array for two items (SUM of one row returns its argument; two items of one expression share a register)."""
+    from tcomodel.sheet import SUM
+    x = np.arange(1.0, P + 1)
+    a = item("a", "u", SUM(row_input("x")))
+    b = item("b", "u", row_input("x") * inp("half"))
+    c = item("c", "u", row_input("x") * inp("half"))
+    k = item("k", "u", 0.0, per_period=True)
+    res = evaluate([a, b, c, k], {"x": x, "half": np.array(0.5)})
+    assert res[a] is not x and np.shares_memory(res[a], x) is False
+    assert res[b] is not res[c] and not np.shares_memory(res[b], res[c])
+    np.testing.assert_array_equal(res[b], x * 0.5)
+    res[k][0] = 7.0  # writable, and not the engine's constant: a second evaluation still gives 0
+    np.testing.assert_array_equal(evaluate([k], {}, periods=P)[k], np.zeros(P))

@@ -481,8 +481,9 @@ class _Plan:
 
     def _item(self, it: Item) -> None:
         r = self._expr(it.expr)
+        if it.per_period and it.expr.is_scalar:  # a row item of a one-cell expression: spread over the periods
+            r = self._emit(("spread", r), _spread_fn(self.P), (r,), fold=False)
         if it.per_period or not it.is_scalar:
-            r = self._emit(("row", r), _widen_fn(self.P), (r,), fold=False)
             first, stop = it.blank(self.P)
             if (first, stop) != (0, self.P):
                 r = self._emit(("blank", r, first, stop), _blank_outside_fn(first, stop), (r,), fold=False)
@@ -615,14 +616,18 @@ class _Plan:
                     fn(state, R)
         P = self.P
         out = {}
+        # an array is handed out as it is once at most, and never an input's or a constant's (a function may
+        # return its argument: SUM of one row)
+        handed = {id(v) for v in values.values()} | {id(v) for _, v in self.consts}
         for it, r, row, own in self.outputs:
             v = R[r]
+            mine = own and v.base is None and id(v) not in handed
+            handed.add(id(v))
             if row:
                 full = batch + (P,)
-                out[it] = v if own and v.base is None and v.shape == full else np.array(np.broadcast_to(v, full))
+                out[it] = v if mine and v.shape == full else np.array(np.broadcast_to(v, full))
             else:
-                out[it] = (v.reshape(batch) if own and v.base is None and v.shape == batch + (1,)
-                           else np.array(np.broadcast_to(v[..., 0], batch)))
+                out[it] = v.reshape(batch) if mine and v.shape == batch + (1,) else np.array(np.broadcast_to(v[..., 0], batch))
         return out
 
 
@@ -637,9 +642,23 @@ def _blank_outside_fn(first, stop):
 
 
 def _widen_fn(P):
+    """A row of P periods from a value that may be one cell ([..., 1]); a row is read as it is."""
+    ones = np.ones(P)
+
     def widen(v):
-        return np.broadcast_to(v, v.shape[:-1] + (P,))
+        if v.shape[-1] == P:
+            return v
+        return v * ones  # x * 1.0 is x, bit for bit (-0.0 and NaN included); cheaper than np.broadcast_to
     return widen
+
+
+def _spread_fn(P):
+    """A one-cell value ([..., 1]) over P periods, as an array of its own."""
+    ones = np.ones(P)
+
+    def spread(v):
+        return v * ones
+    return spread
 
 
 def _aggregate_fn(numpy_fn, n_rows, P):
