@@ -64,9 +64,11 @@ def plans(ctx: ReportContext, kind_label: dict) -> list[SheetPlan]:
     demand.sections(m.general)
     out = [demand]
     for oid, om in m.options.items():
+        blank = (" In the asset vintages a blank cell is 0 by construction (before the purchase quarter, additions "
+                 "after it, retirement rows outside the retirement quarter)." if om.kind == "owned" else "")
         p = SheetPlan(ctx.sheet_names[oid], f"{om.label}",
                       f"Option '{oid}', {kind_label[om.kind]}. Quarterly cost is the P&L view; TCO is the cash "
-                      f"view. Money in {ctx.ccy}.")
+                      f"view. Money in {ctx.ccy}.{blank}")
         p.sections(om.sections)
         out.append(p)
     cmp = SheetPlan("Comparison", "Options side by side", "Links to each option's sheet (green), per quarter.")
