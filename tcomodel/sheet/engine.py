@@ -1,4 +1,8 @@
-"""numpy interpreter for line items (worksheet functions: ``sheet/functions.py``).
+"""numpy evaluation of line items (worksheet functions: ``sheet/functions.py``).
+
+``evaluate`` compiles the items once into a flat, cached program of numpy calls (``_Plan``; recurrences step
+period by period, ``_Group``). ``evaluate_over`` (a report cell's value over evaluated items) walks the tree
+(``_Evaluator``); the two apply the same operations and agree to the bit (tests/test_sheet_vectorised.py).
 
 Every value is held with a trailing period axis: rows as ``[..., P]``, scalars as ``[..., 1]``, so
 numpy broadcasting does the rest and a leading scenario axis costs nothing extra. Excel errors
@@ -28,11 +32,10 @@ class _Evaluator:
         self.P = periods
         self.batch = batch
         self.done: dict[Item, np.ndarray] = {}
-        self.buffer: dict[Item, np.ndarray] = {}
         self.inputs: dict[str, np.ndarray] = {}
 
-    # t is None: whole timeline ([..., P]); else one period ([..., 1])
-    def ev(self, e: Expr, t: int | None) -> np.ndarray:
+    # the whole timeline ([..., P]; one-cell values [..., 1]); t is None (periods one at a time: the compiled plan)
+    def ev(self, e: Expr, t: None = None) -> np.ndarray:
         try:
             fn = _DISPATCH[type(e)]
         except KeyError:  # pragma: no cover
@@ -49,11 +52,10 @@ class _Evaluator:
         return v
 
     def _rowref(self, e: RowRef, t):
-        v = np.asarray(self.values[e.name], dtype=float)
-        return v if t is None else v[..., t:t + 1]
+        return np.asarray(self.values[e.name], dtype=float)
 
     def _itemref(self, e: Item, t):
-        return self._item(e, t, lag=0)
+        return self._item(e)
 
     def _binop(self, e: BinOp, t):
         a, b = self.ev(e.a, t), self.ev(e.b, t)
@@ -102,28 +104,19 @@ class _Evaluator:
         with np.errstate(all="ignore"):
             return FUNCTIONS[e.name].numpy(rows, sc, self.P)
 
-    def _item(self, it: Item, t, lag: int):
+    def _item(self, it: Item):
         if it in self.done:
-            v = self.done[it]
-            if v.shape[-1] == 1 or t is None:
-                return v
-            return v[..., t - lag:t - lag + 1]
-        if it in self.buffer and t is not None:
-            return self.buffer[it][..., t - lag:t - lag + 1]
-        raise SheetError(f"line item {it.label!r} used before it is computed")  # pragma: no cover
+            return self.done[it]
+        raise SheetError(f"line item {it.label!r} used before it is computed")
 
     def _prev(self, e: Prev, t):
-        if t is None:
-            x = self._item(e.item, None, 0)
-            init = self.ev(e.init, None)[..., :1]
-            shape = np.broadcast_shapes(x.shape[:-1], init.shape[:-1])
-            x = np.broadcast_to(x, shape + (x.shape[-1],))
-            if x.shape[-1] == 1:  # a scalar item: constant over periods
-                x = np.broadcast_to(x, shape + (self.P,))
-            return np.concatenate([np.broadcast_to(init, shape + (1,)), x[..., :-1]], axis=-1)
-        if t == 0:
-            return self.ev(e.init, 0)[..., :1]
-        return self._item(e.item, t, lag=1)
+        x = self._item(e.item)
+        init = self.ev(e.init, None)[..., :1]
+        shape = np.broadcast_shapes(x.shape[:-1], init.shape[:-1])
+        x = np.broadcast_to(x, shape + (x.shape[-1],))
+        if x.shape[-1] == 1:  # a scalar item: constant over periods
+            x = np.broadcast_to(x, shape + (self.P,))
+        return np.concatenate([np.broadcast_to(init, shape + (1,)), x[..., :-1]], axis=-1)
 
 
 
@@ -519,7 +512,6 @@ class _Plan:
     # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
     def _compile(self, static: _Static) -> None:
         all_items, only = static.all_items, static.only
-        wanted = set(static.items)
         edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
         # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
         # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
@@ -973,8 +965,9 @@ def _is_running_max(order: list[Item]) -> bool:
 
 def evaluate_over(expr, known: dict, periods: int, values: dict | None = None) -> np.ndarray:
     """Value of ``expr`` whose line items are all in ``known`` (an evaluation's results, e.g. a report
-    cell summarizing computed rows): the same evaluator, so a report's cached value is never worked out
-    a second way by hand. ``values``: inputs and rows the expression reads directly (e.g. a timeline row)."""
+    cell summarizing computed rows): the engine's operations, so a report's cached value is never worked out
+    a second way by hand (the tree interpreter: to the bit what ``evaluate`` computes, tested on every line
+    item). ``values``: inputs and rows the expression reads directly (e.g. a timeline row)."""
     ev = _Evaluator(values or {}, periods, ())
     for ref, _ in iter_refs(expr):
         v = np.asarray(known[ref], dtype=float)
