@@ -510,6 +510,30 @@ class _Plan:
         self._ctx_op(run, (init, x), (out,))
 
     # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
+    def _running_sum(self, order: list[Item], ext: list[Item]) -> None:
+        """``x = prev(x, init) + e`` (a cumulative cash row) as one cumulative sum, where it is exact: numpy's
+        cumsum adds in the same order as the steps, so it is the stepped row unless a step would meet the
+        approximate-equality rule (a sum that cancels to ~0) or a non-finite value; then the steps run."""
+        it = order[0]
+        e = it.expr
+        prev_first = isinstance(e.a, Prev) and e.a.item is it
+        p, other = (e.a, e.b) if prev_first else (e.b, e.a)
+        init, x = self._expr(p.init), self._expr(other)
+        g = _Group(self, [(order, ext)])  # the steps, where the cumulative sum is not exact
+        out = self.item_reg[it]
+        P = self.P
+
+        def run(state, R):
+            i, v = R[init][..., :1], R[x]
+            shape = np.broadcast_shapes(state.batch + (1,), i.shape, v.shape[:-1] + (1,))[:-1]
+            v = np.broadcast_to(v, shape + (P,))
+            c = np.cumsum(np.concatenate([np.broadcast_to(i, shape + (1,)), v], axis=-1), axis=-1)
+            if np.isfinite(c).all() and not approx_equal(c[..., :-1], -v).any():
+                R[out] = c[..., 1:] + 0.0  # the steps' zeros are +0.0
+            else:
+                _step_group(state, R, g)
+        self._ctx_op(run, (init, x) + g.reads, g.writes)
+
     def _compile(self, static: _Static) -> None:
         all_items, only = static.all_items, static.only
         edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
@@ -543,6 +567,9 @@ class _Plan:
                 self._running_max(order[0])
                 continue
             key, ext = _shape_of(order)
+            if _is_running_sum(order):
+                self._running_sum(order, ext)
+                continue
             if key is None:
                 step([(order, ext)])
                 continue
@@ -950,6 +977,22 @@ def _shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
 
 def _all(*parts):
     return None if any(p is None for p in parts) else parts
+
+
+def _is_running_sum(order: list[Item]) -> bool:
+    """Is this recurrence ``x = prev(x, init) + e`` (or ``e + prev(x, init)``), e and init not reading x, with
+    no blank periods?"""
+    if len(order) != 1:
+        return False
+    it = order[0]
+    e = it.expr
+    if not (isinstance(e, BinOp) and e.op == "+") or it.first_period or it.last_period is not None:
+        return False
+    for p, other in ((e.a, e.b), (e.b, e.a)):
+        if (isinstance(p, Prev) and p.item is it and all(r is not it for r, _ in iter_refs(other))
+                and all(r is not it for r, _ in iter_refs(p.init))):
+            return True
+    return False
 
 
 def _is_running_max(order: list[Item]) -> bool:

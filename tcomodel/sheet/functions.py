@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import math
+
 import numpy as np
 
 _E48 = 2.0 ** -48  # LibreOffice rtl::math::approxEqual tolerance
@@ -45,8 +47,11 @@ def clean(x) -> np.ndarray:
 
 
 def approx_equal(a, b):
+    """LibreOffice's rtl::math::approxEqual: a == b, or |a - b| < 2^-48 |a| and < 2^-48 |b|, written with one
+    comparison: x * 2^-48 is monotone, so the two bounds' minimum is the bound of the smaller magnitude (NaN stays
+    unequal: np.minimum keeps NaN)."""
     d = np.abs(a - b)
-    return (a == b) | ((d < np.abs(a) * _E48) & (d < np.abs(b) * _E48))
+    return (a == b) | (d < np.minimum(np.abs(a), np.abs(b)) * _E48)
 
 
 def _approx_round15(x):
@@ -107,21 +112,28 @@ def excel_irr(rows, guess=0.1, max_iter=100):
     # guess each Newton step raises the rate by at least (1 + rate) / n, so it can never converge; skip them
     same_sign = np.all(flat >= 0, axis=1) | np.all(flat <= 0, axis=1)
     active = np.flatnonzero(~same_sign)
+    neg_t = -t
+    xa, ra = x[active], flat[active]
+    tra = neg_t * ra  # -t * flows: the derivative's weights, as long as the same scenarios iterate
     with np.errstate(all="ignore"):
         for _ in range(max_iter):
             if active.size == 0:
                 break
-            xa, ra = x[active], flat[active]
-            disc = (1.0 + xa)[:, None] ** -t
+            disc = (1.0 + xa)[:, None] ** neg_t
             f = np.sum(ra * disc, axis=1)
-            df = np.sum(-t * ra * disc, axis=1) / (1.0 + xa)
+            df = np.sum(tra * disc, axis=1) / (1.0 + xa)
             x_new = xa - f / df
             x[active] = x_new
             # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
             conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
             bad = ~np.isfinite(x_new) | (x_new <= -1.0)
+            going = ~conv & ~bad
+            if going.all():
+                xa = x_new
+                continue
             ok[active[conv & ~bad]] = True
-            active = active[~conv & ~bad]
+            active = active[going]
+            xa, ra, tra = x_new[going], ra[going], tra[going]
     x = np.where(ok & (x > -1.0), x, np.nan)
     return x.reshape(lead + (1,))
 
@@ -172,6 +184,14 @@ def _sumproduct(rows, sc, periods):
 
 
 def _index(rows, sc, periods):
+    if np.size(sc[0]) == 1:  # one position for every scenario: a slice, in the shape the general case gives
+        pos = float(np.ravel(sc[0])[0])
+        k = math.trunc(pos) if math.isfinite(pos) else 0
+        row = rows[0]
+        shape = np.broadcast_shapes(row.shape[:-1] + (1,), np.shape(sc[0]))
+        if not 1 <= k <= periods:
+            return np.full(shape, np.nan)
+        return np.array(np.broadcast_to(row[..., k - 1:k], shape))
     row, k = np.broadcast_arrays(rows[0], np.trunc(sc[0]))  # k broadcast over periods
     k = k[..., :1]
     ok = (k >= 1) & (k <= periods)
