@@ -306,19 +306,22 @@ def _static_of(items: tuple, only: bool) -> _Static:
 def _add(a, b):
     r = a + b
     # LibreOffice's approximate equality zeroes a + b where |a + b| < 2^-48 min(|a|, |b|) (or a = -b); where
-    # |a + b| >= 2^-48 |a| everywhere no element qualifies, so the full test runs only where one might
-    if (np.abs(r) < np.abs(a) * _E48).any():
+    # |a + b| >= 2^-48 |a| everywhere no element qualifies, so the full test runs only where one might.
+    # (Operands are finite or NaN: inputs come from cells, which cannot hold an infinity, and results are cleaned.)
+    m = np.abs(r)
+    if (m < np.abs(a) * _E48).any():
         return clean(np.where(approx_equal(a, -b), 0.0, r))
     r += 0.0  # -0.0 + -0.0 is -0.0; the rule's 0 is +0.0
-    return clean(r)
+    return r if m.max(initial=0.0) < np.inf else clean(r)  # no overflow, no NaN: nothing to clean
 
 
 def _sub(a, b):
     r = a - b
-    if (np.abs(r) < np.abs(a) * _E48).any():
+    m = np.abs(r)
+    if (m < np.abs(a) * _E48).any():
         return clean(np.where(approx_equal(a, b), 0.0, r))
     r += 0.0
-    return clean(r)
+    return r if m.max(initial=0.0) < np.inf else clean(r)
 
 
 def _mul(a, b):
@@ -336,7 +339,8 @@ def _pow(a, b):
 
 def _compare_fn(op):
     def f(a, b):
-        eq = approx_equal(a, b)
+        diff = a - b  # NaN exactly where a or b is (operands are finite or NaN)
+        eq = (a == b) | (np.abs(diff) < np.minimum(np.abs(a), np.abs(b)) * _E48)  # approx_equal, its a - b shared
         if op == "=":
             r = eq
         elif op == "<>":
@@ -349,7 +353,7 @@ def _compare_fn(op):
             r = (a < b) & ~eq
         else:
             r = (a < b) | eq
-        return np.where(np.isnan(a) | np.isnan(b), np.nan, r.astype(float))
+        return np.where(np.isnan(diff), np.nan, r.astype(float))
     return f
 
 

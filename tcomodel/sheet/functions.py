@@ -123,17 +123,18 @@ def excel_irr(rows, guess=0.1, max_iter=100):
             f = np.sum(ra * disc, axis=1)
             df = np.sum(tra * disc, axis=1) / (1.0 + xa)
             x_new = xa - f / df
-            x[active] = x_new
             # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
             conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
             bad = ~np.isfinite(x_new) | (x_new <= -1.0)
-            going = ~conv & ~bad
+            going = ~(conv | bad)
             if going.all():
                 xa = x_new
                 continue
+            x[active] = x_new  # written when some scenarios stop (and for the rest after the loop)
             ok[active[conv & ~bad]] = True
             active = active[going]
             xa, ra, tra = x_new[going], ra[going], tra[going]
+        x[active] = xa
     x = np.where(ok & (x > -1.0), x, np.nan)
     return x.reshape(lead + (1,))
 
