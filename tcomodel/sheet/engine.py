@@ -329,7 +329,8 @@ def _mul(a, b):
 
 
 def _div(a, b):
-    return clean(np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b)))
+    # x / 0 is ±inf or NaN (0 / 0), which clean() makes NaN (#DIV/0!): the same as testing b == 0 first
+    return clean(a / b)
 
 
 def _pow(a, b):
@@ -357,8 +358,39 @@ def _compare_fn(op):
     return f
 
 
+def _compare_zero_fn(op):
+    """a compared with 0: approximate equality with 0 is a == 0 (the bound 2^-48 min(|a|, 0) is 0), so the IEEE
+    comparison is the spreadsheet's."""
+    cmp = {"=": np.equal, "<>": np.not_equal, ">": np.greater, ">=": np.greater_equal, "<": np.less,
+           "<=": np.less_equal}[op]
+
+    def f(a, b):
+        return np.where(np.isnan(a), np.nan, cmp(a, 0.0).astype(float))
+    return f
+
+
 _BINOPS = {"+": _add, "-": _sub, "*": _mul, "/": _div, "^": _pow}
 _COMPARES = {op: _compare_fn(op) for op in ("=", "<>", ">", ">=", "<", "<=")}
+_COMPARES_ZERO = {op: _compare_zero_fn(op) for op in _COMPARES}
+
+
+def _is_const(consts: dict, r: int, value: float) -> bool:
+    v = consts.get(r)
+    return v is not None and v.shape == (1,) and v[0] == value and not np.signbit(v[0])
+
+
+def _unit_operand(consts: dict, op: str, a: int, b: int) -> int | None:
+    """x * 1 and 1 * x are x, bit for bit (the model writes * 1 to keep a formula's shape): x's register."""
+    if op == "*":
+        if _is_const(consts, b, 1.0):
+            return a
+        if _is_const(consts, a, 1.0):
+            return b
+    return None
+
+
+def _compare_for(consts: dict, op: str, b: int):
+    return _COMPARES_ZERO[op] if _is_const(consts, b, 0.0) else _COMPARES[op]
 _E48 = 2.0 ** -48
 
 
@@ -445,13 +477,14 @@ class _Plan:
             fn = _BINOPS.get(e.op)
             if fn is None:  # pragma: no cover
                 raise SheetError(f"unknown operator {e.op}")
-            r = self._emit(("bin", e.op, a, b), fn, (a, b))
+            one = _unit_operand(self._const_of, e.op, a, b)
+            r = one if one is not None else self._emit(("bin", e.op, a, b), fn, (a, b))
         elif t is Neg:
             a = self._expr(e.a)
             r = self._emit(("neg", a), np.negative, (a,))
         elif t is Compare:
             a, b = self._expr(e.a), self._expr(e.b)
-            r = self._emit(("cmp", e.op, a, b), _COMPARES[e.op], (a, b))
+            r = self._emit(("cmp", e.op, a, b), _compare_for(self._const_of, e.op, b), (a, b))
         elif t is Func:
             args = tuple(self._expr(a) for a in e.args)
             r = self._emit(("f", e.name) + args, FUNCTIONS[e.name].numpy, args)
@@ -830,13 +863,14 @@ class _Group:
                 raise SheetError(f"line item {e.item.label!r} used before it is computed")
         elif t is BinOp:
             a, b = self._expr(e.a), self._expr(e.b)
-            r = self._op(("bin", e.op, a, b), _STEP_CALL, _BINOPS[e.op], (a, b))
+            one = _unit_operand(plan._const_of, e.op, a, b)
+            r = one if one is not None else self._op(("bin", e.op, a, b), _STEP_CALL, _BINOPS[e.op], (a, b))
         elif t is Neg:
             a = self._expr(e.a)
             r = self._op(("neg", a), _STEP_CALL, np.negative, (a,))
         elif t is Compare:
             a, b = self._expr(e.a), self._expr(e.b)
-            r = self._op(("cmp", e.op, a, b), _STEP_CALL, _COMPARES[e.op], (a, b))
+            r = self._op(("cmp", e.op, a, b), _STEP_CALL, _compare_for(plan._const_of, e.op, b), (a, b))
         elif t is Func:
             args = tuple(self._expr(a) for a in e.args)
             r = self._op(("f", e.name) + args, _STEP_CALL, FUNCTIONS[e.name].numpy, args)

@@ -119,17 +119,19 @@ def excel_irr(rows, guess=0.1, max_iter=100):
         for _ in range(max_iter):
             if active.size == 0:
                 break
-            disc = (1.0 + xa)[:, None] ** neg_t
-            f = np.sum(ra * disc, axis=1)
-            df = np.sum(tra * disc, axis=1) / (1.0 + xa)
+            one_x = 1.0 + xa
+            disc = one_x[:, None] ** neg_t
+            f = np.add.reduce(ra * disc, axis=1)  # np.sum's own reduction, without its wrapper
+            df = np.add.reduce(tra * disc, axis=1) / one_x
             x_new = xa - f / df
             # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
             conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
             bad = ~np.isfinite(x_new) | (x_new <= -1.0)
-            going = ~(conv | bad)
-            if going.all():
+            stop = conv | bad
+            if not stop.any():
                 xa = x_new
                 continue
+            going = ~stop
             x[active] = x_new  # written when some scenarios stop (and for the rest after the loop)
             ok[active[conv & ~bad]] = True
             active = active[going]
