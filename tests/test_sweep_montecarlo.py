@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tcomodel.cli import main
+from tcomodel.errors import UsageError
 from tcomodel.finance import run_model
 from tcomodel.inputs import load_scenario
 from tcomodel.sweep import run_sweep
@@ -91,6 +92,23 @@ def test_a_fixed_seed_reproduces_results_exactly_whatever_the_chunk_size(default
     assert np.array_equal(a.draws, b.draws) and np.array_equal(a.levelized, b.levelized)
     assert np.array_equal(a.npv, b.npv)
     assert not np.array_equal(a.draws, c.draws)
+
+
+def test_worker_processes_give_the_results_of_one_process_exactly(default_run):
+    """Chunks in forked workers and the drivers' blocks in workers (two blocks of 65,536 draws here): every
+    result equal to one process's, bit for bit, whatever the number of workers and the chunk size."""
+    one = run_sweep(default_run, 70_000, seed=5, workers=1, chunk_samples=9_000)
+    two = run_sweep(default_run, 70_000, seed=5, workers=2)
+    three = run_sweep(default_run, 70_000, seed=5, workers=3, chunk_samples=4_000)
+    assert one.chunk_samples != two.chunk_samples
+    for other in (two, three):
+        for name in ("draws", "levelized", "npv", "draw_means"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(other, name), err_msg=name)
+        for metric in ("levelized", "npv"):
+            np.testing.assert_array_equal(one.drivers[metric], other.drivers[metric], err_msg=metric)
+    assert np.isfinite(one.drivers["npv"]).sum() > 0
+    with pytest.raises(UsageError, match="workers must be at least 1"):
+        run_sweep(default_run, 10, seed=1, workers=0)
 
 
 def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):

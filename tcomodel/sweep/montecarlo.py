@@ -181,7 +181,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
             kept[start:start + len(draws)] = draws
         if progress is not None:
             progress(stop, samples, time.perf_counter() - t0)
-    drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv)
+    drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv, workers)
     base_lev = {o: run.scalar(m.options[o].levelized) for o in oids}
     base_npv = {o: (run.scalar(m.comparisons[o].npv) if o in m.comparisons else 0.0) for o in oids}
     return SweepResult(
@@ -238,7 +238,7 @@ def map_chunks(job, bounds: list, workers: int):
         _JOB = None
 
 
-def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, np.ndarray]:
+def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv, workers: int = 1) -> tuple[dict, np.ndarray]:
     """Rank correlation of each input with each metric: Pearson of the input's marginal CDF value (its
     population rank, uniform on 0..1) with the metric's sample rank; and each input's mean drawn value.
     Regenerates the draws block by block (block-aligned, so sums do not depend on the chunk size), holding
@@ -259,15 +259,15 @@ def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, 
             counts[c] = ok.sum()
     acc = np.zeros((k, len(cols)))
     u_sum, u_sq, x_sum = np.zeros(k), np.zeros(k), np.zeros(k)
-    for start in range(0, samples, DRAW_BLOCK):
-        stop = min(samples, start + DRAW_BLOCK)
-        u = sampler.probabilities(start, stop)
-        x_sum += sampler.values(u).sum(axis=0)
-        uc = u - 0.5  # centred near 0 so the sums of squares keep their precision
-        u_sum += uc.sum(axis=0)
-        u_sq += (uc * uc).sum(axis=0)
-        if counts.any():
-            acc += uc.T @ scaled[start:stop].astype(np.float64)
+    blocks = [(s, min(samples, s + DRAW_BLOCK)) for s in range(0, samples, DRAW_BLOCK)]
+    # each block's sums (in worker processes when there are several blocks), added up in block order: the same
+    # additions in the same order as one pass
+    for xs, us, uq, ac in map_chunks(_DriverBlock(sampler, scaled, counts.any()), blocks, workers):
+        x_sum += xs
+        u_sum += us
+        u_sq += uq
+        if ac is not None:
+            acc += ac
     u_sd = np.sqrt(np.clip(u_sq / samples - (u_sum / samples) ** 2, 0.0, None))
     varies = np.array([si.low != si.high for si in inputs], dtype=bool) & (u_sd > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -279,6 +279,20 @@ def _drivers(sampler: Sampler, inputs, oids, baseline, lev, npv) -> tuple[dict, 
     for c, (metric, i, _) in enumerate(cols):
         out[metric][:, i] = np.clip(rho[:, c], -1.0, 1.0)
     return out, x_sum / samples
+
+
+class _DriverBlock:
+    """One block of draws regenerated: the sums the drivers need (see ``_drivers``)."""
+
+    def __init__(self, sampler: Sampler, scaled: np.ndarray, ranks: bool):
+        self.sampler, self.scaled, self.ranks = sampler, scaled, ranks
+
+    def __call__(self, bounds):
+        start, stop = bounds
+        u = self.sampler.probabilities(start, stop)
+        uc = u - 0.5  # centred near 0 so the sums of squares keep their precision
+        acc = uc.T @ self.scaled[start:stop].astype(np.float64) if self.ranks else None
+        return self.sampler.values(u).sum(axis=0), uc.sum(axis=0), (uc * uc).sum(axis=0), acc
 
 
 def _num(x):
