@@ -397,10 +397,13 @@ def compare(old, new, output, json_path, force):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the results as JSON here.")
 @click.option("--lhs", is_flag=True, help="Latin hypercube sampling (each input's range cut into equal-probability "
               "strata, each hit once per block of 65,536 samples) instead of independent draws.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes evaluating chunks of samples side by side [default: one per CPU]. The results "
+              "are the same for any number.")
 @click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors
-def sweep(scenario, samples, seed, output, json_path, lhs, force, quiet):
+def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet):
     """Monte Carlo over the inputs with a range on SCENARIO's Ranges sheet (triangular with the base value
     as mode, or uniform; Workload, Utilization and Capacity low/high are multipliers), rank-correlated as
     its Correlations sheet says: P10/P50/P90 of levelized cost per Mtok and of NPV vs the baseline per
@@ -415,7 +418,7 @@ def sweep(scenario, samples, seed, output, json_path, lhs, force, quiet):
         if p is not None:
             check_target(p, force_readonly=force, protect=[scenario])
     with Progress("sampling", quiet=quiet, after_s=1.0) as progress:
-        res = sweep_api(scenario, samples, seed, progress=progress, lhs=lhs)
+        res = sweep_api(scenario, samples, seed, progress=progress, lhs=lhs, workers=workers)
     xlsx_path = output or str(default_output_path(res.scenario_name))
 
     ccy = res.currency

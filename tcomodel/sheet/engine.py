@@ -516,7 +516,7 @@ class _Plan:
         if it.per_period or not it.is_scalar:
             first, stop = it.blank(self.P)
             if (first, stop) != (0, self.P):
-                r = self._emit(("blank", r, first, stop), _blank_outside_fn(first, stop), (r,), fold=False)
+                r = self._emit(("blank", r, first, stop), _blank_outside_fn(first, stop, self.P), (r,), fold=False)
         self.item_reg[it] = r
 
     def _ctx_op(self, fn, reads: tuple, writes: tuple) -> None:
@@ -543,7 +543,7 @@ class _Plan:
             R[out] = np.maximum.accumulate(np.concatenate([i, v], axis=-1), axis=-1)[..., 1:]
             first, stop = it.blank(P)
             if (first, stop) != (0, P):
-                R[out] = _blank_outside_fn(first, stop)(R[out])
+                R[out] = _blank_outside_fn(first, stop, P)(R[out])
         self._ctx_op(run, (init, x), (out,))
 
     # --- the schedule (what ``evaluate`` did item by item, now once) ------------------------------
@@ -687,13 +687,13 @@ class _Plan:
         return out
 
 
-def _blank_outside_fn(first, stop):
+def _blank_outside_fn(first, stop, P):
     """A row with the periods outside first..stop-1 set to 0: what a blank cell reads as (``Item.first_period``)."""
+    keep = np.zeros(P, dtype=bool)
+    keep[first:stop] = True
+
     def blank_outside(v):
-        v = np.array(v)  # the value may be a view or shared
-        v[..., :first] = 0.0
-        v[..., stop:] = 0.0
-        return v
+        return np.where(keep, v, 0.0)  # a new array: the value may be a view or shared
     return blank_outside
 
 

@@ -15,9 +15,10 @@ from tcomodel.sweep.sweep_xlsx import default_output_path, write_sweep_xlsx
 
 def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = None, *,
           xlsx_path: str | os.PathLike | None = None, json_path: str | os.PathLike | None = None,
-          progress=None, force: bool = False, lhs: bool = False) -> SweepResult:
+          progress=None, force: bool = False, lhs: bool = False, workers: int | None = None) -> SweepResult:
     """Load a scenario, run the Monte Carlo and optionally write the workbook and the JSON.
 
+    ``workers``: processes evaluating chunks side by side (default: one per CPU); the results do not depend on it.
     Both outputs are checked before the run (``force`` replaces read-only targets) and renamed into
     place together at the end, so a failed or interrupted sweep leaves neither.
     """
@@ -28,7 +29,8 @@ def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = Non
     for p in (xlsx_path, json_path):
         if p is not None:
             check_target(p, force_readonly=force, protect=[scenario_path])
-    res = run_sweep(run_model(load_scenario(scenario_path)), samples, seed, progress=progress, lhs=lhs)
+    res = run_sweep(run_model(load_scenario(scenario_path)), samples, seed, progress=progress, lhs=lhs,
+                    workers=workers)
     write_outputs(res, xlsx_path=xlsx_path, json_path=json_path, protect=[scenario_path], force=force)
     return res
 
