@@ -274,14 +274,16 @@ def live_rows(items, periods: int) -> int:
 class _Static:
     """What does not depend on the number of periods: the items, their inputs, the plans per period count."""
 
-    __slots__ = ("items", "only", "all_items", "names", "plans")
+    __slots__ = ("items", "only", "all_items", "names", "plans", "edges")
 
     def __init__(self, items: tuple, only: bool):
         self.items = items
         self.only = only
         self.all_items = collect_items(items)
         names = {}
+        self.edges = {}  # item -> the items its expression reads
         for it in self.all_items:
+            self.edges[it] = [r for r, _ in iter_refs(it.expr)]
             for n in iter_names(it.expr):
                 names[(type(n), n.name)] = n
         self.names = list(names.values())
@@ -573,7 +575,7 @@ class _Plan:
 
     def _compile(self, static: _Static) -> None:
         all_items, only = static.all_items, static.only
-        edges = {it: [r for r, _ in iter_refs(it.expr)] for it in all_items}
+        edges = static.edges
         # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
         # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
         # corkscrew. A group is stepped as soon as something needs one of its items (or at the end).
@@ -640,15 +642,15 @@ class _Plan:
             if r not in keep:
                 free_after.setdefault(k, []).append(r)
         ops = []
-        live = {r for r, _ in self.consts} | {r for r, _, _ in self.loads}
-        self.max_live = len(live)  # registers alive at once, at most (a recurrence's own ones aside)
+        live = len(self.consts) + len(self.loads)  # each register is written once, freed once at most
+        self.max_live = live  # registers alive at once, at most (a recurrence's own ones aside)
         for k, op in enumerate(self.ops):
             ops.append(op)
-            live.update(self.writes[k])
-            self.max_live = max(self.max_live, len(live))
+            live += len(self.writes[k])
+            self.max_live = max(self.max_live, live)
             if k in free_after:
                 ops.append((_FREE, None, tuple(free_after[k]), None))
-                live.difference_update(free_after[k])
+                live -= len(free_after[k])
         self.ops = ops
         del self.reads, self.writes
 
