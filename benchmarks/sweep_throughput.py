@@ -105,14 +105,15 @@ def time_all_items(run, inputs, samples, seed, chunk, workers) -> float:
     return time.perf_counter() - t0
 
 
-def memory_child(samples: int, seed: int) -> None:
+def memory_child(samples: int, seed: int, workers: int) -> None:
     run = default_run()
     inputs, _ = every_input(run.model)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    run_sweep(run, samples, seed, inputs=inputs)
+    run_sweep(run, samples, seed, inputs=inputs, workers=workers)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{peak / 1024:.0f} {before / 1024:.0f} {time.perf_counter() - t0:.1f}")
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker (forked: shares pages)
+    print(f"{peak / 1024:.0f} {before / 1024:.0f} {time.perf_counter() - t0:.1f} {child / 1024:.0f}")
 
 
 def main(argv=None):
@@ -123,9 +124,10 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=default_workers(), help="worker processes [default: one per CPU]")
     ap.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--memory-workers", type=int, default=1, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.memory_child is not None:
-        memory_child(a.memory_child, a.seed)
+        memory_child(a.memory_child, a.seed, a.memory_workers)
         return
 
     run = default_run()
@@ -154,11 +156,16 @@ def main(argv=None):
               f"({rate / TARGET_SAMPLES_PER_S:.2f}x the {TARGET_SAMPLES_PER_S:,}/s target)")
     print(f"ratio {w} workers / 1 process: {sweep_1 / sweep_s:.2f}x")
     if a.memory_samples:
-        out = subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_samples), "--seed", str(a.seed)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        peak, before, secs = float(out[0]), float(out[1]), float(out[2])
-        print(f"peak memory at {a.memory_samples:,} samples: {peak:,.0f} MiB (model loaded: {before:,.0f} MiB; "
-              f"sweep {secs:.1f} s); target 500 MB")
+        # one process: the whole run's memory; with workers, the parent and the largest worker (a forked worker's
+        # resident set counts the pages it shares with the parent, so the two overlap)
+        for workers in sorted({1, w}):
+            out = subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_samples), "--seed",
+                                  str(a.seed), "--memory-workers", str(workers)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            peak, before, secs, child = (float(x) for x in out[:4])
+            print(f"peak memory at {a.memory_samples:,} samples, {workers} process(es): {peak:,.0f} MiB "
+                  f"(model loaded: {before:,.0f} MiB; sweep {secs:.1f} s)"
+                  + (f"; largest worker {child:,.0f} MiB resident" if workers > 1 else "") + "; target 500 MB")
 
 
 if __name__ == "__main__":
