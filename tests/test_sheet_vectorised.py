@@ -222,3 +222,13 @@ def test_approx_equal_with_one_comparison_equals_the_rule(a, ulps, scale):
             b = np.nextafter(b, np.inf if ulps > 0 else -np.inf)
         x, y = np.array([a, b, -a]), np.array([b, a, b])
         np.testing.assert_array_equal(approx_equal(x, y), _approx_equal_two_bounds(x, y))
+
+
+def test_an_infinite_input_is_an_error_like_any_other():
+    """No spreadsheet cell holds an infinity: an infinite input is #NUM! (NaN) from the start, so inf - inf is an
+    error too (never the 0 an approximate comparison of inf with inf would give)."""
+    a, b = inp("a"), inp("b")
+    d = item("d", "u", a - b)
+    s = item("s", "u", a + b)
+    res = evaluate([d, s], {"a": np.array([np.inf, 1.0]), "b": np.array([np.inf, -np.inf])}, periods=P)
+    assert np.isnan(res[d]).all() and np.isnan(res[s]).all()

@@ -48,11 +48,11 @@ class _Evaluator:
     def _input(self, e: Input, t):
         v = self.inputs.get(e.name)
         if v is None:  # converted once per evaluation, not at every reference
-            v = self.inputs[e.name] = np.asarray(self.values[e.name], dtype=float)[..., None]
+            v = self.inputs[e.name] = clean(self.values[e.name])[..., None]  # an infinity is an error (see _Plan.run)
         return v
 
     def _rowref(self, e: RowRef, t):
-        return np.asarray(self.values[e.name], dtype=float)
+        return clean(self.values[e.name])
 
     def _itemref(self, e: Item, t):
         return self._item(e)
@@ -309,7 +309,7 @@ def _add(a, b):
     r = a + b
     # LibreOffice's approximate equality zeroes a + b where |a + b| < 2^-48 min(|a|, |b|) (or a = -b); where
     # |a + b| >= 2^-48 |a| everywhere no element qualifies, so the full test runs only where one might.
-    # (Operands are finite or NaN: inputs come from cells, which cannot hold an infinity, and results are cleaned.)
+    # (Operands are finite or NaN: an infinite input is made NaN when it is loaded, and every result is cleaned.)
     m = np.abs(r)
     if (m < np.abs(a) * _E48).any():
         return clean(np.where(approx_equal(a, -b), 0.0, r))
@@ -661,6 +661,8 @@ class _Plan:
             R[r] = v
         for r, name, is_row in self.loads:
             v = np.asarray(values[name], dtype=float)
+            if not np.isfinite(v).all():  # an infinity is an error, as in a spreadsheet (no cell holds one)
+                v = clean(v)
             R[r] = v if is_row else v[..., None]
         state = _RunState(batch, self.P)
         with np.errstate(all="ignore"):
