@@ -267,9 +267,9 @@ def live_rows(items, periods: int) -> int:
 # A plan is the schedule of one evaluation worked out once: the items dependencies-first, each expression
 # tree flattened into a list of numpy calls over numbered registers, identical sub-expressions computed once
 # (the same operation on the same registers), constant sub-expressions folded, and each register dropped
-# after its last reader. Recurrences still step period by period through the tree interpreter above
-# (``_step_group``, ``_running_max``), reading and writing the same registers. Every operation is the one the
-# interpreter would apply to the same arrays, so the numbers are the same to the bit.
+# after its last reader. A recurrence is compiled to one period's program and stepped over the periods
+# (``_Group``, ``_step_group``); a running maximum or a running sum is one numpy call where that is exact.
+# Every operation gives what the tree interpreter above gives on the same arrays, to the bit.
 
 class _Static:
     """What does not depend on the number of periods: the items, their inputs, the plans per period count."""
@@ -290,6 +290,7 @@ class _Static:
         self.plans: dict[int, _Plan] = {}
 
 
+_E48 = 2.0 ** -48  # LibreOffice's approximate-equality tolerance (functions.approx_equal)
 _STATIC_CACHE: dict[tuple, _Static] = {}
 _STATIC_CACHE_SIZE = 16  # a build evaluates a handful of item lists (model, metrics, levelized costs)
 
@@ -393,7 +394,6 @@ def _unit_operand(consts: dict, op: str, a: int, b: int) -> int | None:
 
 def _compare_for(consts: dict, op: str, b: int):
     return _COMPARES_ZERO[op] if _is_const(consts, b, 0.0) else _COMPARES[op]
-_E48 = 2.0 ** -48
 
 
 # op kinds of a plan
@@ -416,7 +416,7 @@ class _Plan:
         self._cse: dict[tuple, int] = {}  # (operation, registers) -> register
         self._const_of: dict[int, np.ndarray] = {}
         self._names: dict[tuple, int] = {}
-        self._keep: list = []  # nodes whose id() is memoised stay alive with the plan
+        self._keep: list = []  # nodes whose id() is memoised stay alive while compiling
         self._compile(static)
         del self._memo, self._cse, self._names, self._keep
 
