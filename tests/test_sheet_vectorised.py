@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 import tcomodel.sheet.engine as engine
+import tcomodel.sheet.plan as plan
 from tcomodel.finance import run_model
 from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
 from tcomodel.inputs.cells import Quarter
@@ -34,8 +35,8 @@ def _vintage(v: int, cost: float):
 def test_same_shape_corkscrews_are_stepped_together_with_the_values_of_each_alone(monkeypatch):
     vintages = [_vintage(v, 1000.0 * v + 7) for v in range(1, 6)]
     calls = []
-    real = engine._step_group
-    monkeypatch.setattr(engine, "_step_group",
+    real = plan.step_group
+    monkeypatch.setattr(plan, "step_group",
                         lambda state, R, group: (calls.append(len(group)), real(state, R, group)))
     together = evaluate([x for pair in vintages for x in pair], VALUES)
     assert calls == [5]  # one group of five, one loop over the periods

@@ -180,7 +180,7 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
 
     Evaluation: the closing book value (with the book value retired, and declining-balance depreciation, which
     read the opening balance) is a true recurrence, stepped period by period; the vintages share one shape, so
-    the engine steps them together as one purchase x period block (``sheet.engine._step_group``), one loop
+    the engine steps them together as one purchase x period block (``sheet.plan.step_group``), one loop
     over the periods for all vintages. Everything else here is evaluated row at a time.
     """
     econ_q, econ_life = econ
