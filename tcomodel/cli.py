@@ -398,8 +398,8 @@ def compare(old, new, output, json_path, force):
 @click.option("--lhs", is_flag=True, help="Latin hypercube sampling (each input's range cut into equal-probability "
               "strata, each hit once per block of 65,536 samples) instead of independent draws.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes evaluating chunks of samples side by side [default: one per CPU]. The results "
-              "are the same for any number.")
+              help="Worker processes evaluating chunks of samples side by side [default: one per CPU, at most 4]. "
+              "The results are the same for any number; each worker adds memory (about 150 MiB at 1M samples).")
 @click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors

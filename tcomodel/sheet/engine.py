@@ -1,8 +1,9 @@
 """numpy evaluation of line items (worksheet functions: ``sheet/functions.py``).
 
 ``evaluate`` compiles the items once into a flat, cached program of numpy calls (``sheet/plan.py``; the
-order of evaluation: ``sheet/schedule.py``). ``evaluate_over`` (a report cell's value over evaluated items) walks the tree
-(``_Evaluator``); the two apply the same operations and agree to the bit (tests/test_sheet_vectorised.py).
+order of evaluation: ``sheet/schedule.py``). ``evaluate_over`` (a report cell's value over evaluated items)
+walks the tree (``_Evaluator``); the two apply the same operations and agree to the bit
+(tests/test_sheet_vectorised.py).
 
 Every value is held with a trailing period axis: rows as ``[..., P]``, scalars as ``[..., 1]``, so
 numpy broadcasting does the rest and a leading scenario axis costs nothing extra. Excel errors

@@ -436,7 +436,8 @@ class Plan:
                 full = batch + (P,)
                 out[it] = v if mine and v.shape == full else np.array(np.broadcast_to(v, full))
             else:
-                out[it] = v.reshape(batch) if mine and v.shape == batch + (1,) else np.array(np.broadcast_to(v[..., 0], batch))
+                one = mine and v.shape == batch + (1,)
+                out[it] = v.reshape(batch) if one else np.array(np.broadcast_to(v[..., 0], batch))
         return out
 
 

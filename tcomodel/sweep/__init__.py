@@ -18,7 +18,8 @@ def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = Non
           progress=None, force: bool = False, lhs: bool = False, workers: int | None = None) -> SweepResult:
     """Load a scenario, run the Monte Carlo and optionally write the workbook and the JSON.
 
-    ``workers``: processes evaluating chunks side by side (default: one per CPU); the results do not depend on it.
+    ``workers``: processes evaluating chunks side by side (default: one per CPU, at most 4); the results do not
+    depend on it.
     Both outputs are checked before the run (``force`` replaces read-only targets) and renamed into
     place together at the end, so a failed or interrupted sweep leaves neither.
     """

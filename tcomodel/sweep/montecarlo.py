@@ -120,12 +120,16 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     return (ends - (counts - 1) / 2.0)[inv]
 
 
+DEFAULT_MAX_WORKERS = 4  # each worker holds its chunk and the model pages it touches (~150 MiB at 1M samples)
+
+
 def default_workers() -> int:
-    """The CPUs this process may run on (the sweep's chunks are evaluated one per worker process)."""
+    """One worker process per CPU this process may run on, at most DEFAULT_MAX_WORKERS."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, DEFAULT_MAX_WORKERS))
 
 
 def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int | None = None,
@@ -136,7 +140,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     ``progress(done_samples, total_samples, elapsed_s)`` is called after each chunk. ``seed`` None
     draws a fresh seed, recorded in the result so the run can be repeated. ``lhs``: Latin hypercube draws.
     ``inputs``: sample these instead of the Ranges sheet's rows (then no Correlations; benchmarks use it).
-    ``workers``: processes evaluating chunks side by side (default: one per CPU; 1 = in this process). Each
+    ``workers``: processes evaluating chunks side by side (default: one per CPU, at most 4; 1: in this process). Each
     chunk's draws depend only on the seed and the sample positions, so the results are identical for any
     number of workers and any chunk size.
     """
@@ -223,8 +227,8 @@ def _run_inherited(bounds):
 
 
 def map_chunks(job, bounds: list, workers: int):
-    """``job(bounds)`` for each chunk's (start, stop), the results in order: in this process, or in ``workers`` forked processes (where the platform
-    forks; elsewhere, and for a single chunk, in this process)."""
+    """``job(bounds)`` for each chunk's (start, stop), the results in order: in ``workers`` forked processes, or
+    in this process (one worker or one chunk, or a platform that does not fork)."""
     global _JOB
     workers = min(workers, len(bounds))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
