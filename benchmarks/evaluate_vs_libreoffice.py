@@ -37,6 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from timing import median_time  # noqa: E402  (benchmarks/timing.py, next to this script)
+
 from tcomodel.finance import run_model  # noqa: E402
 from tcomodel.inputs import load_scenario, write_scenario_workbook  # noqa: E402
 from tcomodel.report import write_report  # noqa: E402
@@ -45,15 +47,6 @@ from tcomodel.verify.recalc import _XCU, find_soffice  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 NO_RECALC_XCU = _XCU.replace("<value>0</value>", "<value>1</value>")  # 1: never recalculate on load
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def uno_python() -> str | None:

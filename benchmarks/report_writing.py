@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
-import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import median_time  # noqa: E402  (benchmarks/timing.py, next to this script)
 
 from xlsxwriter.worksheet import Worksheet  # noqa: E402
 
@@ -58,15 +58,6 @@ def slow_path():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def parts(path: Path) -> dict:

@@ -175,7 +175,7 @@ def test_compiled_engine_equals_the_tree_interpreter_on_every_line_item():
     assert checked == len(values) > 900
 
 
-def test_running_sum_equals_its_steps_including_cancellation_and_errors():
+def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):
     """x = prev(x, init) + e is one cumulative sum where that is exact, else the steps: the same row, bit for bit,
     as a recurrence the shortcut does not take, ((prev(x) + e) + 0), over rows that cancel to ~0 (the approximate-
     equality rule zeroes 0.1 + 0.2 - 0.3), carry an error (NaN), or overflow."""
@@ -199,6 +199,14 @@ def test_running_sum_equals_its_steps_including_cancellation_and_errors():
                 assert not np.signbit(res[it][res[it] == 0]).any(), name  # +0.0, as the steps give
     res = evaluate([fast], {"e": np.array(rows["cancels"]), "init": np.array(0.0)})
     assert res[fast][2] == 0.0  # 0.1 + 0.2 - 0.3 is 5.6e-17 in binary; the spreadsheet rule makes it 0
+    # the shortcut is taken where exact and falls back to the steps where not
+    stepped = []
+    real = plan.step_group
+    monkeypatch.setattr(plan, "step_group", lambda state, R, group: (stepped.append(1), real(state, R, group)))
+    for name, steps in (("plain", 0), ("cancels", 1), ("error", 1), ("overflow", 1)):
+        stepped.clear()
+        evaluate([fast], {"e": np.array(rows[name]), "init": np.array(0.0)})
+        assert len(stepped) == steps, name
     # over a scenario axis too
     many = {"e": np.array([rows["plain"], rows["cancels"], rows["error"]]), "init": np.array([0.0, 1.0, 2.0])}
     res = evaluate([fast, slow], many)

@@ -21,13 +21,13 @@ item's quarters in order and then its total; the IRR's horizon-end flow follows 
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tcomodel.finance.model import Section, TcoModel
 from tcomodel.sheet.expr import Item
+from tcomodel.sheet.functions import row_total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,12 +35,6 @@ if TYPE_CHECKING:
 COLUMNS = ["option", "section", "line_item", "unit", "period", "value"]
 TOTAL = "total"
 GENERAL, COMPARISON, BREAKEVEN, CHECKS = "(general)", "(comparison)", "(breakeven)", "(checks)"
-
-
-def row_total(values) -> float:
-    """A period row's total as the report's total column caches it: the sum, NaN if any period is undefined."""
-    v = np.asarray(values, dtype=float)
-    return float(np.sum(v)) if np.all(np.isfinite(v)) else math.nan
 
 
 def switching_label(from_id: str, to_id: str) -> str:

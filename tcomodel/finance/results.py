@@ -13,12 +13,13 @@ from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.cases import CASE_LABEL, CaseTable, case_table, check_case
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
 from tcomodel.finance.finite import check_finite
-from tcomodel.finance.line_items import line_items, row_total
+from tcomodel.finance.line_items import line_items
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.provenance import scenario_file
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, tornado_and_grid, tornado_tables
 from tcomodel.sheet import evaluate
+from tcomodel.sheet.functions import row_total
 
 
 @dataclass

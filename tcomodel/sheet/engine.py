@@ -164,20 +164,21 @@ def evaluate(items, values: dict, periods: int | None = None, *, only: bool = Fa
         else:
             shapes.append(s)
     batch = np.broadcast_shapes(*shapes) if shapes else ()
-    plan = static.plans.get(P)
-    if plan is None:
-        plan = static.plans[P] = Plan(static, P)
-    return plan.run(values, batch)
+    return _plan_of(static, P).run(values, batch)
 
 
 def live_rows(items, periods: int) -> int:
     """At most how many arrays ``evaluate(items, ..., periods, only=True)`` holds at once (each at most one
     row per scenario): a chunk's memory is about this x periods x 8 bytes per scenario."""
-    static = static_of(tuple(items), True)
+    return _plan_of(static_of(tuple(items), True), periods).max_live
+
+
+def _plan_of(static, periods: int) -> Plan:
+    """The items' compiled plan for this many periods, compiled at its first use."""
     plan = static.plans.get(periods)
     if plan is None:
         plan = static.plans[periods] = Plan(static, periods)
-    return plan.max_live
+    return plan
 
 
 def evaluate_over(expr, known: dict, periods: int, values: dict | None = None) -> np.ndarray:

@@ -173,6 +173,13 @@ def _total(rows, sc, periods):
     return clean(np.sum(rows[0], axis=-1, keepdims=True))
 
 
+def row_total(values) -> float:
+    """One period row's SUM, as the TOTAL function evaluates it (NaN, #N/A, if any period is undefined): the value
+    the report caches in a row's total column and the export lists as its total."""
+    v = np.asarray(values, dtype=float)
+    return float(_total([v], (), v.shape[-1])[..., 0])
+
+
 def _irr_tail(rows, sc, periods):
     row, tail = np.broadcast_arrays(rows[0], sc[0])  # tail broadcast over periods
     return excel_irr(np.concatenate([row, tail[..., :1]], axis=-1))

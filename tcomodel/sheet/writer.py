@@ -17,6 +17,7 @@ import numpy as np
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
+from tcomodel.sheet.functions import row_total
 from tcomodel.sheet.render import Layout, WrittenCell, col_letters, render, render_periods, render_total
 
 NA = "#N/A"
@@ -132,7 +133,7 @@ def write_block(ws, items: Iterable[Item], layout: Layout, values: Mapping, star
             if first <= p < stop:
                 _formula(ws, layout, r, layout.period_col(p), formula, v[p], fmt)
         if it.total:
-            tot = float(np.sum(v)) if np.all(np.isfinite(v)) else math.nan
+            tot = row_total(v)
             _formula(ws, layout, r, layout.total_col, render_total(it, layout, ws.name), tot,
                      _fmt(formats, None, "total"))
     return start_row + len(items)
