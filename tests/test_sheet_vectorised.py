@@ -134,6 +134,54 @@ def test_irr_of_flows_that_never_change_sign_is_an_error_and_the_others_unchange
     np.testing.assert_array_equal(excel_irr(rows[:1])[:, 0], r[:1])  # alone or in a batch: the same bits
 
 
+def _escaping_flows(rng, count, n):
+    """Cash flows like the comparisons': a zero first quarter, then savings with a few negative quarters (a sign
+    change, yet no rate where Newton from 0.1 converges: it runs off to an infinite rate), mixed with flows that
+    have an IRR (an outlay, then returns) and random-sign ones."""
+    rows = rng.uniform(1e3, 9e4, (count, n))
+    rows[:, 0] = 0.0
+    kind = rng.integers(0, 3, count)
+    for i in np.flatnonzero(kind == 0):  # savings with a few loss quarters
+        rows[i, rng.integers(2, n, 3)] *= -rng.uniform(0.1, 2.0)
+    rows[kind == 1, 1] = -rng.uniform(1e5, 1e6, (kind == 1).sum())  # an outlay, then returns
+    rows[kind == 2] *= rng.choice([-1.0, 1.0], ((kind == 2).sum(), n))
+    return rows
+
+
+def test_irr_escape_test_changes_no_result():
+    """excel_irr drops Newton iterates that have escaped to an infinite rate (they can only end #NUM!) instead of
+    running them to the 100th iteration: the results equal the full iteration's to the bit, and the escape test
+    does fire on such flows."""
+    import tcomodel.sheet.functions as functions
+
+    rng = np.random.default_rng(7)
+    rows = _escaping_flows(rng, 20_000, 21)
+    fast = functions.excel_irr(rows)
+    full = functions.excel_irr(rows, escapes=False)
+    np.testing.assert_array_equal(fast, full)  # NaN where NaN, the same bits elsewhere
+    assert 1_000 < np.isnan(full).sum() < 19_000 and np.isfinite(full).sum() > 1_000
+
+    escaped = []
+    gone = functions._Escape.gone
+    try:
+        functions._Escape.gone = lambda self, x: escaped.append(int(gone(self, x).sum())) or gone(self, x)
+        functions.excel_irr(rows)
+    finally:
+        functions._Escape.gone = gone
+    assert sum(escaped) > 1_000  # the test runs, and drops scenarios
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(3, 30), st.integers(0, 2**32 - 1), st.floats(1e-3, 1e6))
+def test_irr_escape_test_changes_no_result_on_any_flows(n, seed, scale):
+    import tcomodel.sheet.functions as functions
+
+    rng = np.random.default_rng(seed)
+    rows = _escaping_flows(rng, 64, n) * scale / 1e4
+    rows[rng.random(rows.shape) < 0.1] = 0.0  # zero quarters anywhere, leading ones too
+    np.testing.assert_array_equal(functions.excel_irr(rows), functions.excel_irr(rows, escapes=False))
+
+
 def test_results_are_arrays_of_their_own():
     """evaluate hands out its own result arrays without copying them, but never an input's array, a constant, or
     one array for two items (SUM of one row returns its argument; two items of one expression share a register)."""

@@ -98,10 +98,11 @@ def excel_npv(rate, rows):
         return clean(np.sum(rows / disc, axis=-1, keepdims=True))
 
 
-def excel_irr(rows, guess=0.1, max_iter=100):
+def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
     """IRR by Newton from Excel's default guess 0.1, vectorised over leading axes; NaN (#NUM!)
     where it does not converge. Iterates to machine precision (Excel/LibreOffice stop near 1e-7
-    step size, which already puts them within ~1e-12 of the root)."""
+    step size, which already puts them within ~1e-12 of the root). ``escapes=False`` runs every
+    scenario to the end (see ``_Escape``: the same results, slower; the tests compare the two)."""
     rows = np.asarray(rows, dtype=float)
     lead, n = rows.shape[:-1], rows.shape[-1]
     flat = rows.reshape(-1, n)
@@ -115,8 +116,9 @@ def excel_irr(rows, guess=0.1, max_iter=100):
     neg_t = -t
     xa, ra = x[active], flat[active]
     tra = neg_t * ra  # -t * flows: the derivative's weights, as long as the same scenarios iterate
+    escape = _Escape(ra)
     with np.errstate(all="ignore"):
-        for _ in range(max_iter):
+        for i in range(max_iter):
             if active.size == 0:
                 break
             one_x = 1.0 + xa
@@ -128,6 +130,8 @@ def excel_irr(rows, guess=0.1, max_iter=100):
             conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
             bad = ~np.isfinite(x_new) | (x_new <= -1.0)
             stop = conv | bad
+            if escapes and i in _ESCAPE_CHECKS:  # a scenario that has escaped to infinity ends #NUM! whatever it does next
+                stop = stop | escape.gone(x_new)
             if not stop.any():
                 xa = x_new
                 continue
@@ -136,9 +140,46 @@ def excel_irr(rows, guess=0.1, max_iter=100):
             ok[active[conv & ~bad]] = True
             active = active[going]
             xa, ra, tra = x_new[going], ra[going], tra[going]
+            escape = escape.keep(going)
         x[active] = xa
     x = np.where(ok & (x > -1.0), x, np.nan)
     return x.reshape(lead + (1,))
+
+
+_ESCAPE_CHECKS = frozenset({3, 7, 15, 31, 63})  # the iterations after which excel_irr looks for escapes
+
+
+class _Escape:
+    """Newton iterates that can no longer converge: they run off to an infinite rate.
+
+    With v = 1/(1 + x), the flows' value is g(v) = sum_t c_t v^t; k >= 1 is the first period with a nonzero
+    flow. Where x > 0 and the later flows weigh little beside c_k, W(v) = sum_{t>k} t |c_t| v^(t-k) <=
+    |c_k| k / 4, both g and v g'(v) keep c_k's sign within a factor 3/4..5/4 of c_k v^k and k c_k v^k, so
+    the Newton step x -> x + g / (v^2 g') is at least 0.6 (1 + x) / k: the rate grows by at least 2.6% of
+    itself, and never by less than the convergence test's 1e-13. W only falls as x grows, so the same holds
+    at every later iterate: the scenario can only end #NUM! (or step to a non-finite rate, also #NUM!).
+    The margins (1/4 against a rounding error near 1e-15) keep the test safe in floating point. Dropping
+    such scenarios early gives the same result as the 100 iterations, at a fraction of the cost."""
+
+    def __init__(self, flows):
+        n = flows.shape[1]
+        nonzero = flows != 0
+        self.k = np.argmax(nonzero, axis=1)
+        rows = np.arange(flows.shape[0])
+        self.limit = np.abs(flows[rows, self.k]) * self.k / 4  # 0 where k = 0: never an escape
+        later = np.arange(n)[None, :] > self.k[:, None]
+        self.weights = np.where(later, np.arange(n) * np.abs(flows), 0.0)  # t |c_t| for t > k
+        self.power = np.where(later, np.arange(n)[None, :] - self.k[:, None], 0).astype(float)
+
+    def gone(self, x):
+        v = 1.0 / (1.0 + x)
+        w = np.add.reduce(self.weights * v[:, None] ** self.power, axis=1)
+        return (x > 0) & (self.k >= 1) & (w <= self.limit)
+
+    def keep(self, mask):
+        self.k, self.limit = self.k[mask], self.limit[mask]
+        self.weights, self.power = self.weights[mask], self.power[mask]
+        return self
 
 
 # --- elementwise ---------------------------------------------------------------------------------
