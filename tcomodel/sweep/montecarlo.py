@@ -24,7 +24,7 @@ from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
-from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
+from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, inverse_cdf, resolve_correlations
 
 MAX_SAMPLES = 10_000_000
 MAX_CHUNK_SAMPLES = 10_000
@@ -293,10 +293,20 @@ class _DriverBlock:
 
     def __call__(self, bounds):
         start, stop = bounds
-        u = self.sampler.probabilities(start, stop)
-        uc = u - 0.5  # centred near 0 so the sums of squares keep their precision
+        u = self.sampler.block(start // DRAW_BLOCK)  # this block's own copy, not the sampler's cache: worked in place
+        if start % DRAW_BLOCK or len(u) != stop - start:
+            raise ValueError(f"driver blocks are whole draw blocks, not samples {start}..{stop}")
+        # one [block, inputs] array (56 MB for 100 inputs) at a time: a worker's peak memory
+        if u.shape[1] > 1:  # each column summed in row order, as numpy's sum over axis 0 of [block, inputs] adds
+            xs = np.array([np.add.accumulate(inverse_cdf(u[:, j], si.low, si.mode, si.high, si.distribution))[-1]
+                           for j, si in enumerate(self.sampler.inputs)])
+        else:
+            xs = self.sampler.values(u).sum(axis=0)
+        uc = np.subtract(u, 0.5, out=u)  # centred near 0 so the sums of squares keep their precision
         acc = uc.T @ self.scaled[start:stop].astype(np.float64) if self.ranks else None
-        return self.sampler.values(u).sum(axis=0), uc.sum(axis=0), (uc * uc).sum(axis=0), acc
+        us = uc.sum(axis=0)
+        np.multiply(uc, uc, out=uc)  # the squares, in place: the same products as uc * uc
+        return xs, us, uc.sum(axis=0), acc
 
 
 def _num(x):

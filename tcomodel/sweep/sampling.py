@@ -136,6 +136,10 @@ class Sampler:
                 u[:, j] = np.sort(u[:, j])[ranks]  # the same values, in the normal scores' rank order
         return u
 
+    def block(self, b: int) -> np.ndarray:
+        """Probabilities of block b (samples b x DRAW_BLOCK onward), a new array (not cached)."""
+        return self._block(b, min(DRAW_BLOCK, self.samples - b * DRAW_BLOCK))
+
     def probabilities(self, start: int, stop: int) -> np.ndarray:
         parts = []
         b = start // DRAW_BLOCK
@@ -143,6 +147,7 @@ class Sampler:
             b0 = b * DRAW_BLOCK
             if self._cache is None or self._cache[0] != b:
                 n = min(DRAW_BLOCK, self.samples - b0)  # the last block is shorter: its own strata
+                self._cache = None  # the old block goes before the new one is drawn: one block in memory
                 self._cache = (b, self._block(b, n))
             end = min(stop, b0 + DRAW_BLOCK)
             parts.append(self._cache[1][start - b0:end - b0])
