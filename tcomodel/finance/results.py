@@ -20,6 +20,7 @@ from tcomodel.provenance import scenario_file
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, tornado_and_grid, tornado_tables
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.functions import row_total
+from tcomodel.gcpause import gc_paused
 
 
 @dataclass
@@ -84,6 +85,7 @@ class ModelRun:
         return None if math.isnan(v) else v
 
 
+@gc_paused
 def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base") -> ModelRun:
     """Operating points, line items and their values in ``case`` (low, base or high: the Ranges sheet's
     low or high value for every input that has one); price ages are measured at ``build_date`` (default

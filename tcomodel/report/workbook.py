@@ -30,6 +30,7 @@ from tcomodel.report.sensitivity_sheet import write_sensitivity
 from tcomodel.report.snapshot_sheet import write_snapshot
 from tcomodel.report.summary import write_summary
 from tcomodel.report.time_sheet import write_time_sheet
+from tcomodel.gcpause import gc_paused
 from tcomodel.xlsxprint import print_one_page_wide, print_periods_across
 
 FIXED_SHEETS = ("Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand", "Comparison", "Annual",
@@ -49,6 +50,7 @@ def _option_sheet_names(option_ids) -> dict:
     return out
 
 
+@gc_paused
 def write_report(run, path: str | os.PathLike, *, protect=(), build_date: dt.date | None = None,
                  force: bool = False, atomic: bool = True, progress=None) -> Path:
     """Write the formatted report for a model run, atomically. Returns the path.
