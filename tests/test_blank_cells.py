@@ -1,6 +1,6 @@
 """Cells that are empty by construction (Item.first_period / last_period): a vintage's rows before its purchase
-quarter, its additions after it, its retirement rows outside its retirement quarter, its horizon-end value before
-the last quarter. The report leaves them blank and the engine holds 0 there, as Excel and LibreOffice read a
+quarter, its additions after it, its depreciation after its book life or retirement, its retirement rows outside
+its retirement quarter, its horizon-end value before the last quarter. The report leaves them blank and the engine holds 0 there, as Excel and LibreOffice read a
 blank cell, so that even an error value cannot make the two disagree.
 """
 
@@ -109,6 +109,47 @@ def test_retiring_vintages_with_declining_balance_agree_with_libreoffice(tmp_pat
     assert [p for p, c in enumerate(cells) if c is not None] == [v - 1 + 4 - 1]  # one formula cell
     adds = [ws.cell(labels[f"Vintage {v}: additions"], first + p).value for p in range(20)]
     assert [p for p, c in enumerate(adds) if c is not None] == [v - 1]
+    deps = [ws.cell(labels[f"Vintage {v}: depreciation"], first + p).value for p in range(20)]
+    # retired after 4 quarters, inside its 16-quarter book life: it depreciates only until then
+    assert [p for p, c in enumerate(deps) if c is not None] == list(range(v - 1, v - 1 + 4))
     res = verify_report(report, scenario=scenario)
     assert res.formula_cells > 10000
     assert res.ok, (res.mismatches[:5], res.formula_changes[:5], res.cases_summary())
+
+
+def test_depreciation_after_the_book_life_is_blank_and_a_book_life_edit_is_stale(tmp_path, soffice_available):
+    """The default's owned option: straight line over 16 quarters inside a 20-quarter horizon, no economic life.
+    Vintage 1's depreciation has cells in quarters 1-16 only, and they add up to its cost less its salvage value
+    (the straight-line identity); the engine holds 0 after them. As the blank span follows the book life, the
+    book life is structural: edited on the report's Inputs sheet it turns the master status to stale."""
+    from tcomodel.verify.case_switch import set_cell
+    from tcomodel.verify.recalc import recalculate
+    from tests.helpers import find_row
+
+    run = run_model(load_scenario(DEFAULT), build_date=dt.date(2026, 12, 1))
+    assert float(run.model.inputs["alternative-owned.capex.book_life_quarters"].value) == 16
+    om = run.model.options["alternative-owned"]
+    items = {it.label: it for s in om.sections for it in s.items}
+    dep = np.asarray(run.values[items["Vintage 1: depreciation"]])
+    cost = float(run.values[items["Vintage 1: cost"]])
+    salvage = float(run.values[items["Vintage 1: book salvage value"]])
+    assert cost > 0
+    np.testing.assert_allclose(dep[:16], (cost - salvage) / 16, rtol=1e-12)
+    np.testing.assert_array_equal(dep[16:], 0.0)
+    report = tmp_path / "default.xlsx"
+    write_report(run, report, build_date=dt.date(2026, 12, 1))
+    wb = openpyxl.load_workbook(report)
+    ws = wb["alternative-owned"]
+    row = find_row(ws, "A", "Vintage 1: depreciation")
+    cells = [ws.cell(row, 5 + p).value for p in range(20)]
+    assert [p for p, c in enumerate(cells) if c is not None] == list(range(16))
+    # the book life on the Inputs sheet: edited, the report says it must be rebuilt
+    inputs = wb["Inputs"]
+    life_row = next(r for r in range(1, inputs.max_row + 1)
+                    if "book life" in str(inputs.cell(r, 1).value or "") and "alternative-owned" in
+                    str(inputs.cell(r, 1).value or ""))
+    status_ref = wb.defined_names["MasterStatus"].attr_text.replace("$", "")
+    sheet, cell = status_ref.split("!")
+    edited = set_cell(report, tmp_path / "edited.xlsx", "Inputs", f"E{life_row}", 20)
+    recalculated = openpyxl.load_workbook(recalculate(edited, tmp_path / "recalc"), data_only=True)
+    assert recalculated[sheet][cell].value == "stale: rebuild"

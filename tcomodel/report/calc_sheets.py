@@ -65,7 +65,8 @@ def plans(ctx: ReportContext, kind_label: dict) -> list[SheetPlan]:
     out = [demand]
     for oid, om in m.options.items():
         blank = (" In the asset vintages a blank cell is 0 by construction (before the purchase quarter, additions "
-                 "after it, retirement rows outside the retirement quarter)." if om.kind == "owned" else "")
+                 "after it, depreciation after the book life or retirement, retirement rows outside the retirement "
+                 "quarter); editing the book life here needs a rebuild (Checks: stale)." if om.kind == "owned" else "")
         p = SheetPlan(ctx.sheet_names[oid], f"{om.label}",
                       f"Option '{oid}', {kind_label[om.kind]}. Quarterly cost is the P&L view; TCO is the cash "
                       f"view. Money in {ctx.ccy}.{blank}")

@@ -49,7 +49,8 @@ def build(ctx: Context, oid: str, opt, capacity):
         Const(econ_q))
     resale = resale_row(ctx, oid)
     growth = item("Replicas added (fleet growth)", "replicas", fleet - prev(fleet, 0))
-    v = vintages(n, growth, unit_cost, hardware, resale, salvage, life, (econ_q, econ), cx.depreciation_method, ccy)
+    v = vintages(n, growth, unit_cost, hardware, resale, salvage, (life_q, life), (econ_q, econ), cx.depreciation_method,
+                 ccy)
     last = timeline("last_flag")
     retire_loss = item("Loss (gain) on hardware retired", ccy, v.book_retired - v.proceeds)
     end_loss = item("Loss (gain) on the horizon-end valuation (book value - market value)", ccy,
@@ -172,8 +173,9 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
     its economic life (replacement). Depreciation runs over the book life (an accounting choice). At retirement
     the hardware is sold at its market value (resale curve x the resaleable part of its cost) and its book value
     leaves the books; at the horizon end the vintages still in service are valued at market (deemed sale).
-    ``econ``: the economic life in quarters (sets which vintages are replaced) and its number-cell item, or
-    (None, None).
+    ``life``: the book life in quarters and its input item (structural: the sweep and the cases never vary it, and
+    the report's stale-input guard asks for a rebuild if it is edited there). ``econ``: the economic life in
+    quarters (sets which vintages are replaced) and its number-cell item, or (None, None).
 
     Each vintage's purchase quarter is a number in its own cell (the first row of its block), which its
     formulas reference instead of typing the quarter.
@@ -184,6 +186,7 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
     over the periods for all vintages. Everything else here is evaluated row at a time.
     """
     econ_q, econ_life = econ
+    life_q, life = life
     horizon = inp("horizon_quarters")
     rows = [econ_life] if econ_life is not None else []
     units_by_v: dict[int, object] = {}
@@ -203,10 +206,11 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
         cost_v = item(f"Vintage {v}: cost", ccy, units * unit_cost)
         salv_v = item(f"Vintage {v}: book salvage value", ccy, cost_v * salvage)
         # a vintage's rows are 0 by construction before its purchase quarter (age 0), its additions after it, its
-        # retirement rows outside its retirement quarter and its horizon-end value before the last quarter: the
-        # report leaves those cells blank (Item.first_period); what is left grows about linearly with the horizon
+        # depreciation after its book life or retirement, its retirement rows outside its retirement quarter and
+        # its horizon-end value before the last quarter: the report leaves those cells blank (Item.first_period)
         first = v - 1
         retire_q = v - 1 + econ_q - 1 if econ_q is not None else None  # 0-based quarter its economic life ends
+        dep_last = first + life_q - 1  # its last quarter of book life (age = life)
         never = n  # no cell at all
         age = item(f"Vintage {v}: age", "quarters", MAX(0, timeline("qidx") - bought_q + 1), total=False,
                    first_period=first)
@@ -223,7 +227,9 @@ def vintages(n, growth, unit_cost, hardware, resale, salvage, life, econ, method
             dep_expr = in_life * (cost_v - salv_v) * (life - age + 1) * 2 / (life * (life + 1))
         else:  # declining_balance: double declining (Excel DDB), the last year takes the rest down to salvage
             dep_expr = in_life * IF(age >= life, opening - salv_v, MIN(opening * 2 / life, opening - salv_v))
-        dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1, first_period=first)
+        if retires_inside:
+            dep_last = min(dep_last, retire_q)  # a retired vintage no longer depreciates
+        dep = item(f"Vintage {v}: depreciation", ccy, dep_expr * 1, first_period=first, last_period=dep_last)
         if retires_inside:
             retire = age.eq(econ_life) * 1
             out = item(f"Vintage {v}: book value retired", ccy, retire * (opening - dep), first_period=retire_q,
