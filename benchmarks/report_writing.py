@@ -3,9 +3,9 @@ run, and the build split into its model and writing parts.
 
     python benchmarks/report_writing.py [--repeats 7]
 
-"Before" writes with the three shortcuts switched off (what the report writer did until issue 14):
-xlsxwriter's own ``_prepare_formula`` (29 ``re.sub`` per formula), every period formula rendered from
-its expression tree, the formula manifest normalised by openpyxl's tokenizer. "After" is the code as it
+"Before" writes with the shortcuts switched off (what the report writer did until issue 14): xlsxwriter's
+own ``_prepare_formula`` (29 ``re.sub`` per formula), ``_write_formula`` and XML escaping, every period
+formula rendered from its expression tree, the formula manifest normalised by openpyxl's tokenizer. "After" is the code as it
 is. Both write the same bytes (tests/test_fast_write.py checks it; this script checks it again). Then
 the build of the default scenario beyond imports: load_scenario, run_model and write_report, medians.
 No assertions on time.
@@ -46,12 +46,15 @@ def slow_path():
     def per_period(it, layout, sheet):
         return [render(it, p, layout, sheet) for p in range(layout.periods)]
 
-    saved = [(FastWorksheet, "_prepare_formula", FastWorksheet.__dict__["_prepare_formula"]),
-             (xlsxmanifest, "_fast_normalize", xlsxmanifest._fast_normalize),
-             (sheet_writer, "render_periods", sheet_writer.render_periods),
-             (report_context, "render_periods", report_context.render_periods)]
-    FastWorksheet._prepare_formula = Worksheet._prepare_formula
-    xlsxmanifest._fast_normalize = lambda text: None
+    fast_methods = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data")
+    saved = [(FastWorksheet, name, FastWorksheet.__dict__[name]) for name in fast_methods]
+    saved += [(xlsxmanifest, "_simple_normalize", xlsxmanifest._simple_normalize),
+              (xlsxmanifest, "_fast_normalize", xlsxmanifest._fast_normalize),
+              (sheet_writer, "render_periods", sheet_writer.render_periods),
+              (report_context, "render_periods", report_context.render_periods)]
+    for name in fast_methods:
+        setattr(FastWorksheet, name, getattr(Worksheet, name))
+    xlsxmanifest._simple_normalize = xlsxmanifest._fast_normalize = lambda text: None
     sheet_writer.render_periods = report_context.render_periods = per_period
     try:
         yield

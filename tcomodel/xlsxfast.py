@@ -8,6 +8,11 @@ leading '=' (what the 29 substitutions would leave). Anything else (a dynamic fu
 ``use_future_functions`` option, the prefixing xlsxwriter does for tables and conditional formats) goes
 to xlsxwriter's own method, so the file written is the same byte for byte.
 
+The same goes for ``_write_formula``, which runs xlsxwriter's dynamic-array regex on every formula before
+``_prepare_formula``: with the guard above not matching, neither can that regex, so the cell is stored directly.
+And the XML escaping of each cell's attributes and text, which xlsxwriter does with a regex search (and, for
+the numeric style index, a caught TypeError) per value, takes plain substring tests here.
+
 Use it through xlsxwriter's documented hook: ``workbook.add_worksheet(name, worksheet_class=FastWorksheet)``
 (or ``Workbook.worksheet_class``).
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 # The names xlsxwriter 3.x's _prepare_formula prefixes before its use_future_functions test. "INGLE"
 # for SINGLE: its pattern is r"\SINGLE\(" (any non-space character then INGLE), so the guard matches
@@ -45,3 +50,25 @@ class FastWorksheet(Worksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+    def _write_formula(self, row, col, formula, cell_format=None, value=0):
+        # xlsxwriter's own method wherever it might do more than store the formula (dynamic or future functions,
+        # array braces, an empty formula, constant_memory); otherwise its steps without the regex searches
+        if (self.use_future_functions or self.constant_memory or not formula or formula[0] == "{"
+                or formula[-1] == "}" or "_xlfn." in formula or _MAY_NEED_PREFIX.search(formula)):
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellFormulaTuple(formula[1:] if formula[0] == "=" else formula, cell_format, value)
+        return 0
+
+    def _escape_attributes(self, attribute):
+        if not isinstance(attribute, str) or not ('"' in attribute or "&" in attribute or "<" in attribute
+                                                  or ">" in attribute or "\n" in attribute):
+            return attribute  # what xlsxwriter returns: a number as it is, text with nothing to escape
+        return super()._escape_attributes(attribute)
+
+    def _escape_data(self, data):
+        if not isinstance(data, str) or not ('"' in data or "&" in data or "<" in data or ">" in data or "\n" in data):
+            return data
+        return super()._escape_data(data)

@@ -50,6 +50,37 @@ def test_guard_covers_every_function_xlsxwriter_prefixes():
     assert set(names) <= set(DYNAMIC_FUNCTIONS)
 
 
+def test_guard_covers_every_dynamic_function_xlsxwriter_looks_for():
+    """_write_formula skips xlsxwriter's dynamic-array search where the guard does not match: each name it
+    searches for is guarded."""
+    from xlsxwriter.worksheet import re_dynamic_function
+
+    names = re.findall(r"\\b([A-Z0-9_.]+)\\\(", re_dynamic_function.pattern)
+    assert len(names) >= 29
+    assert all(any(g in n for g in DYNAMIC_FUNCTIONS) for n in names)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(["FILTER(", "SUM(", "XLOOKUP(", "_xlfn.SUM(", "SINGLE(", "IF("]),
+    st.sampled_from(list("A1$:!,()+-*/ \"'{}=")), st.sampled_from(["F12", "Inputs!$C$3", "1E6"])),
+    max_size=10).map("".join), st.sampled_from([None, 0.5, "", "#N/A", "text", True]), st.booleans())
+def test_fast_write_formula_stores_what_xlsxwriter_stores(formula, value, future):
+    fast, slow = FastWorksheet(), Worksheet()
+    fast.use_future_functions = slow.use_future_functions = future
+    assert fast._write_formula(3, 2, formula, None, value) == slow._write_formula(3, 2, formula, None, value)
+    assert dict(fast.table) == dict(slow.table)
+    assert (fast.dim_rowmin, fast.dim_colmax) == (slow.dim_rowmin, slow.dim_colmax)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet="ab&<>\"'\n x1", max_size=12), st.integers(0, 500), st.floats(allow_nan=False)))
+def test_fast_escapes_equal_xlsxwriter(value):
+    fast, slow = FastWorksheet(), Worksheet()
+    assert fast._escape_attributes(value) == slow._escape_attributes(value)
+    assert fast._escape_data(value) == slow._escape_data(value)
+
+
 def test_fast_worksheet_hand_cases():
     fast = FastWorksheet()
     assert fast._prepare_formula("=SUM(F12:G12)*Inputs!$C$3") == "SUM(F12:G12)*Inputs!$C$3"
@@ -188,7 +219,9 @@ def _parts(path: Path) -> dict:
 def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
     fast = write_report(run, tmp_path / "fast.xlsx", build_date=BUILD_DATE)
     mp = pytest.MonkeyPatch()
-    mp.setattr(FastWorksheet, "_prepare_formula", Worksheet._prepare_formula)
+    for name in ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data"):
+        mp.setattr(FastWorksheet, name, getattr(Worksheet, name))
+    mp.setattr(xlsxmanifest, "_simple_normalize", lambda text: None)
     mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)
     slow_periods = (lambda it, L, sheet: [render(it, p, L, sheet) for p in range(L.periods)])
     mp.setattr(sheet_writer, "render_periods", slow_periods)
