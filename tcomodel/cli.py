@@ -399,7 +399,7 @@ def compare(old, new, output, json_path, force):
               "strata, each hit once per block of 65,536 samples) instead of independent draws.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes evaluating chunks of samples side by side [default: one per CPU, at most 4]. "
-              "The results are the same for any number; each worker adds memory (about 150 MiB at 1M samples).")
+              "The results are the same for any number; each worker adds memory (about 70 MiB with 100 inputs sampled).")
 @click.option("--force", is_flag=True, help=FORCE_HELP_SCENARIO)
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @handle_errors

@@ -130,7 +130,7 @@ def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
             conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
             bad = ~np.isfinite(x_new) | (x_new <= -1.0)
             stop = conv | bad
-            if escapes and i in _ESCAPE_CHECKS:  # a scenario that has escaped to infinity ends #NUM! whatever it does next
+            if escapes and i in _ESCAPE_CHECKS:  # a scenario escaped to an infinite rate ends #NUM! whatever it does
                 stop = stop | escape.gone(x_new)
             if not stop.any():
                 xa = x_new

@@ -120,7 +120,7 @@ def average_ranks(x: np.ndarray) -> np.ndarray:
     return (ends - (counts - 1) / 2.0)[inv]
 
 
-DEFAULT_MAX_WORKERS = 4  # each worker holds its chunk and the model pages it touches (~150 MiB at 1M samples)
+DEFAULT_MAX_WORKERS = 4  # each worker holds its chunk, a block of draws and the model pages it touches (~70 MiB)
 
 
 def default_workers() -> int:

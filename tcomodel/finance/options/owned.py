@@ -49,8 +49,8 @@ def build(ctx: Context, oid: str, opt, capacity):
         Const(econ_q))
     resale = resale_row(ctx, oid)
     growth = item("Replicas added (fleet growth)", "replicas", fleet - prev(fleet, 0))
-    v = vintages(n, growth, unit_cost, hardware, resale, salvage, (life_q, life), (econ_q, econ), cx.depreciation_method,
-                 ccy)
+    v = vintages(n, growth, unit_cost, hardware, resale, salvage, (life_q, life), (econ_q, econ),
+                 cx.depreciation_method, ccy)
     last = timeline("last_flag")
     retire_loss = item("Loss (gain) on hardware retired", ccy, v.book_retired - v.proceeds)
     end_loss = item("Loss (gain) on the horizon-end valuation (book value - market value)", ccy,
