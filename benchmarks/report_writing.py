@@ -46,7 +46,7 @@ def slow_path():
     def per_period(it, layout, sheet):
         return [render(it, p, layout, sheet) for p in range(layout.periods)]
 
-    fast_methods = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data")
+    fast_methods = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_cell")
     saved = [(FastWorksheet, name, FastWorksheet.__dict__[name]) for name in fast_methods]
     saved += [(xlsxmanifest, "_simple_normalize", xlsxmanifest._simple_normalize),
               (xlsxmanifest, "_fast_normalize", xlsxmanifest._fast_normalize),

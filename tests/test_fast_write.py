@@ -81,6 +81,38 @@ def test_fast_escapes_equal_xlsxwriter(value):
     assert fast._escape_data(value) == slow._escape_data(value)
 
 
+def _cells_workbook(path, worksheet_class):
+    """Every kind of cell, with and without a format, through xlsxwriter's documented worksheet_class hook."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("s", worksheet_class=worksheet_class)
+    fmt, bold = wb.add_format({"num_format": "0.00"}), wb.add_format({"bold": True})
+    ws.set_row(7, None, bold)  # a row format, used by cells without their own
+    ws.set_column(5, 5, None, bold)
+    values = [0.1, 2, -3.5e-12, 1e300, "#N/A", "", "text", True, False]
+    for r, v in enumerate(values):
+        for c, f in enumerate((fmt, None)):
+            ws.write_formula(r, c, "=A1+1&\"<b>\"", f, v)
+            ws.write_number(r, c + 2, r / 3 - 0.25, f)  # 16 significant digits
+            ws.write_string(r, c + 4, f"label {r} & <{c}>", f)
+            ws.write_formula(r + 10, c + 5, "=SUM(B1:B2)", f, v)
+    ws.write_blank(12, 0, None, fmt)
+    ws.write_boolean(13, 0, True, fmt)
+    ws.write_rich_string(14, 0, bold, "rich", " text", fmt)
+    ws.write_array_formula(15, 0, 15, 1, "{=A1:B1*2}", fmt, 3.0)
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_fast_write_cell_writes_xlsxwriters_xml(tmp_path):
+    fast = _cells_workbook(tmp_path / "fast.xlsx", FastWorksheet)
+    slow = _cells_workbook(tmp_path / "slow.xlsx", Worksheet)
+    assert fast == slow
+    assert fast.count(b"<f>") >= 30 and b"&amp;" in fast  # formulas written, escaping exercised
+
+
 def test_fast_worksheet_hand_cases():
     fast = FastWorksheet()
     assert fast._prepare_formula("=SUM(F12:G12)*Inputs!$C$3") == "SUM(F12:G12)*Inputs!$C$3"
@@ -219,7 +251,7 @@ def _parts(path: Path) -> dict:
 def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
     fast = write_report(run, tmp_path / "fast.xlsx", build_date=BUILD_DATE)
     mp = pytest.MonkeyPatch()
-    for name in ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data"):
+    for name in ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_cell"):
         mp.setattr(FastWorksheet, name, getattr(Worksheet, name))
     mp.setattr(xlsxmanifest, "_simple_normalize", lambda text: None)
     mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)
