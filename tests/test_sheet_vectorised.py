@@ -182,6 +182,33 @@ def test_irr_escape_test_changes_no_result_on_any_flows(n, seed, scale):
     np.testing.assert_array_equal(functions.excel_irr(rows), functions.excel_irr(rows, escapes=False))
 
 
+_EDGE_FLOATS = st.one_of(
+    st.floats(allow_infinity=False, allow_nan=False, width=64),
+    st.sampled_from([0.0, -0.0, float("nan"), 1.0, -1.0, 1e308, -1e308, 5e-324, 2.0 ** -48, 3.0, 0.1]),
+)
+
+
+def _same_bits(x: float, y: float) -> bool:
+    return (np.isnan(x) and np.isnan(y)) or (x == y and np.signbit(x) == np.signbit(y))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_EDGE_FLOATS, _EDGE_FLOATS, st.integers(-3, 3), st.booleans())
+def test_one_cell_operations_equal_the_array_code(x, y, ulps, near):
+    """+ - * / and the comparisons on one-cell operands (one scenario's scalars) take Python floats; each equals
+    the array code (run here on a [1, 1] operand) to the bit, the sign of zero included, near-cancelling pairs
+    (y = -x or x moved by a few units in the last place: the approximate-equality rule) included."""
+    if near and np.isfinite(x):
+        y = float(-np.nextafter(x, np.inf * np.sign(ulps or 1), dtype=float) if ulps else -x)
+        y = float(y if ulps >= 0 else -y)  # both a - b and a + b near zero
+    ops = [plan._add, plan._sub, plan._mul, plan._div] + [plan._COMPARES[op] for op in plan._COMPARES]
+    for fn in ops:
+        one = fn(np.array([x]), np.array([y]))
+        arr = fn(np.array([[x]]), np.array([[y]]))
+        assert one.shape == (1,) and arr.shape == (1, 1)
+        assert _same_bits(float(one[0]), float(arr[0, 0])), (fn, x, y, one, arr)
+
+
 def test_results_are_arrays_of_their_own():
     """evaluate hands out its own result arrays without copying them, but never an input's array, a constant, or
     one array for two items (SUM of one row returns its argument; two items of one expression share a register)."""

@@ -11,6 +11,7 @@ Every operation gives what the tree interpreter (``sheet.engine._Evaluator``) gi
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 
@@ -55,7 +56,22 @@ def static_of(items: tuple, only: bool) -> Static:
     return s
 
 
+# One scenario's scalars are one-cell arrays. numpy costs about a microsecond a call whatever the size, and + and -
+# make eight calls for their approximate-equality screen, so one-cell operands take Python floats: IEEE + - * /
+# are correctly rounded in both, and each branch below is the array code's, so the bits are the same
+# (tests/test_sheet_vectorised.py compares the two on random and edge-case operands).
+_ONE = (1,)
+_NAN = float("nan")
+_isfinite = math.isfinite
+
+
+def _one(x: float) -> np.ndarray:
+    return np.array((x if _isfinite(x) else _NAN,))  # clean(): an infinity is an error
+
+
 def _add(a, b):
+    if a.shape == _ONE and b.shape == _ONE:
+        return _one(_add_floats(float(a[0]), float(b[0])))
     r = a + b
     # LibreOffice's approximate equality zeroes a + b where |a + b| < 2^-48 min(|a|, |b|) (or a = -b); where
     # |a + b| >= 2^-48 |a| everywhere no element qualifies, so the full test runs only where one might.
@@ -67,7 +83,16 @@ def _add(a, b):
     return r if m.max(initial=0.0) < np.inf else clean(r)  # no overflow, no NaN: nothing to clean
 
 
+def _add_floats(x: float, y: float) -> float:
+    r = x + y
+    if abs(r) < abs(x) * _E48:  # False for NaN: x and y are numbers here
+        return 0.0 if _approx_equal_floats(x, -y) else r
+    return r + 0.0
+
+
 def _sub(a, b):
+    if a.shape == _ONE and b.shape == _ONE:
+        return _one(_sub_floats(float(a[0]), float(b[0])))
     r = a - b
     m = np.abs(r)
     if (m < np.abs(a) * _E48).any():
@@ -76,11 +101,28 @@ def _sub(a, b):
     return r if m.max(initial=0.0) < np.inf else clean(r)
 
 
+def _sub_floats(x: float, y: float) -> float:
+    r = x - y
+    if abs(r) < abs(x) * _E48:
+        return 0.0 if _approx_equal_floats(x, y) else r
+    return r + 0.0
+
+
+def _approx_equal_floats(x: float, y: float) -> bool:
+    """functions.approx_equal of two numbers (not NaN: Python's min() would not keep it as np.minimum does)."""
+    return x == y or abs(x - y) < min(abs(x), abs(y)) * _E48
+
+
 def _mul(a, b):
+    if a.shape == _ONE and b.shape == _ONE:
+        return _one(float(a[0]) * float(b[0]))
     return clean(a * b)
 
 
 def _div(a, b):
+    if a.shape == _ONE and b.shape == _ONE:
+        y = float(b[0])
+        return _one(float(a[0]) / y if y != 0.0 else _NAN)  # x / 0: #DIV/0!
     # x / 0 is ±inf or NaN (0 / 0), which clean() makes NaN (#DIV/0!): the same as testing b == 0 first
     return clean(a / b)
 
@@ -90,8 +132,20 @@ def _pow(a, b):
     return clean(np.where(np.isnan(a) | np.isnan(b) | ((a == 0) & (b <= 0)), np.nan, np.power(a, b)))
 
 
+_FLOAT_COMPARES = {"=": lambda x, y, eq: eq, "<>": lambda x, y, eq: not eq, ">": lambda x, y, eq: x > y and not eq,
+                   ">=": lambda x, y, eq: x > y or eq, "<": lambda x, y, eq: x < y and not eq,
+                   "<=": lambda x, y, eq: x < y or eq}
+
+
 def _compare_fn(op):
+    one_cell = _FLOAT_COMPARES[op]
+
     def f(a, b):
+        if a.shape == _ONE and b.shape == _ONE:
+            x, y = float(a[0]), float(b[0])
+            if x != x or y != y:  # an error compared is an error
+                return np.array((_NAN,))
+            return np.array((1.0 if one_cell(x, y, _approx_equal_floats(x, y)) else 0.0,))
         diff = a - b  # NaN exactly where a or b is (operands are finite or NaN)
         eq = (a == b) | (np.abs(diff) < np.minimum(np.abs(a), np.abs(b)) * _E48)  # approx_equal, its a - b shared
         if op == "=":
