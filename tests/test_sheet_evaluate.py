@@ -109,6 +109,21 @@ def test_aggregates():
     assert math.isnan(r[miss])
 
 
+@pytest.mark.parametrize("pos", [0.0, 1.0, 2.7, 4.0, 5.0, -1.0, float("nan")])
+def test_index_of_one_scenario_equals_the_batch(pos):
+    """INDEX at one position: one scenario's slice (its own fast path) and a batch of two give the same values,
+    #REF! (NaN) outside 1..periods, the position truncated as Excel does."""
+    cf = item("CF", "DKK", row_input("t"))
+    ix = item("At k", "DKK", index(cf, inp("k")))
+    row = [1.0, 2.0, 4.0, 8.0]
+    one = evaluate([ix], {"t": row, "k": pos})[ix]
+    batch = evaluate([ix], {"t": np.array([row, row]), "k": np.array([pos, pos])})[ix]
+    k = int(pos) if math.isfinite(pos) else 0
+    expect = row[k - 1] if 1 <= k <= 4 else np.nan
+    np.testing.assert_array_equal(np.ravel(one), [expect])
+    np.testing.assert_array_equal(batch, [expect, expect])
+
+
 @pytest.mark.parametrize("rate", [0.0, 0.02, 0.1])
 def test_npv_follows_excel_convention(rate):
     cfs = [-100.0, 30.0, 40.0, 50.0, 20.0]

@@ -239,6 +239,8 @@ def _index(rows, sc, periods):
         pos = float(np.ravel(sc[0])[0])
         k = math.trunc(pos) if math.isfinite(pos) else 0
         row = rows[0]
+        if row.ndim == 1 and np.shape(sc[0]) == (1,):  # one scenario: its row and a one-cell position
+            return row[k - 1:k].copy() if 1 <= k <= periods else np.array((np.nan,))
         shape = np.broadcast_shapes(row.shape[:-1] + (1,), np.shape(sc[0]))
         if not 1 <= k <= periods:
             return np.full(shape, np.nan)
