@@ -35,7 +35,7 @@ from tcomodel.finance import run_model  # noqa: E402
 from tcomodel.inputs import load_scenario, write_scenario_workbook  # noqa: E402
 from tcomodel.report import write_report  # noqa: E402
 from tcomodel.sheet import render  # noqa: E402
-from tcomodel.xlsxfast import FastWorksheet  # noqa: E402
+from tcomodel.xlsxfast import FAST_METHODS, FastWorksheet  # noqa: E402
 
 BUILD_DATE = dt.date(2026, 1, 1)
 
@@ -46,13 +46,12 @@ def slow_path():
     def per_period(it, layout, sheet):
         return [render(it, p, layout, sheet) for p in range(layout.periods)]
 
-    fast_methods = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_cell")
-    saved = [(FastWorksheet, name, FastWorksheet.__dict__[name]) for name in fast_methods]
+    saved = [(FastWorksheet, name, FastWorksheet.__dict__[name]) for name in FAST_METHODS]
     saved += [(xlsxmanifest, "_simple_normalize", xlsxmanifest._simple_normalize),
               (xlsxmanifest, "_fast_normalize", xlsxmanifest._fast_normalize),
               (sheet_writer, "render_periods", sheet_writer.render_periods),
               (report_context, "render_periods", report_context.render_periods)]
-    for name in fast_methods:
+    for name in FAST_METHODS:
         setattr(FastWorksheet, name, getattr(Worksheet, name))
     xlsxmanifest._simple_normalize = xlsxmanifest._fast_normalize = lambda text: None
     sheet_writer.render_periods = report_context.render_periods = per_period

@@ -27,7 +27,7 @@ from tcomodel.inputs import load_scenario
 from tcomodel.report import write_report
 from tcomodel.sheet import Layout, inp, item, prev, render, row_input, timeline
 from tcomodel.sheet.render import render_periods
-from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FastWorksheet
+from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FAST_METHODS, FastWorksheet
 from tcomodel.xlsxmanifest import _fast_normalize, normalize_formula, normalize_formula_openpyxl
 
 DEFAULT = Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx"
@@ -251,7 +251,7 @@ def _parts(path: Path) -> dict:
 def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
     fast = write_report(run, tmp_path / "fast.xlsx", build_date=BUILD_DATE)
     mp = pytest.MonkeyPatch()
-    for name in ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_cell"):
+    for name in FAST_METHODS:
         mp.setattr(FastWorksheet, name, getattr(Worksheet, name))
     mp.setattr(xlsxmanifest, "_simple_normalize", lambda text: None)
     mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)

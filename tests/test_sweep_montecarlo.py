@@ -217,3 +217,18 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     doc = json.loads(js.read_text())
     assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 9
     assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 12)]
+
+
+@pytest.mark.parametrize("k", [1, 2, 7])
+def test_value_sums_equal_the_sum_of_the_values_array(k):
+    """The drivers' pass sums each input's drawn values column by column (no [block, inputs] array of values):
+    the same bits as summing the whole array over axis 0, with one input and with several."""
+    from tcomodel.finance.input_ranges import SampledInput
+    from tcomodel.sweep.sampling import Sampler
+
+    inputs = [SampledInput(f"t!{j}", f"x{j}", f"x{j}", [f"x{j}"], False, None, 1.0 + j, 2.0 + j, 5.0 + 3 * j,
+                           "triangular" if j % 2 else "uniform") for j in range(k)]
+    sampler = Sampler(inputs, 70_000, seed=3)
+    u = sampler.block(0)
+    assert u.shape == (65_536, k)
+    np.testing.assert_array_equal(sampler.value_sums(u), sampler.values(u).sum(axis=0))

@@ -85,7 +85,7 @@ def _add(a, b):
 
 def _add_floats(x: float, y: float) -> float:
     r = x + y
-    if abs(r) < abs(x) * _E48:  # False for NaN: x and y are numbers here
+    if abs(r) < abs(x) * _E48:  # False where r is NaN: in this branch x and y are numbers
         return 0.0 if _approx_equal_floats(x, -y) else r
     return r + 0.0
 

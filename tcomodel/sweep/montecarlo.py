@@ -24,7 +24,7 @@ from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
-from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, inverse_cdf, resolve_correlations
+from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
 
 MAX_SAMPLES = 10_000_000
 MAX_CHUNK_SAMPLES = 10_000
@@ -297,11 +297,7 @@ class _DriverBlock:
         if start % DRAW_BLOCK or len(u) != stop - start:
             raise ValueError(f"driver blocks are whole draw blocks, not samples {start}..{stop}")
         # one [block, inputs] array (56 MB for 100 inputs) at a time: a worker's peak memory
-        if u.shape[1] > 1:  # each column summed in row order, as numpy's sum over axis 0 of [block, inputs] adds
-            xs = np.array([np.add.accumulate(inverse_cdf(u[:, j], si.low, si.mode, si.high, si.distribution))[-1]
-                           for j, si in enumerate(self.sampler.inputs)])
-        else:
-            xs = self.sampler.values(u).sum(axis=0)
+        xs = self.sampler.value_sums(u)
         uc = np.subtract(u, 0.5, out=u)  # centred near 0 so the sums of squares keep their precision
         acc = uc.T @ self.scaled[start:stop].astype(np.float64) if self.ranks else None
         us = uc.sum(axis=0)

@@ -157,6 +157,17 @@ class Sampler:
     def values(self, u: np.ndarray) -> np.ndarray:
         """[n, inputs] drawn values (or multipliers) from probabilities u."""
         out = np.empty_like(u)
-        for j, si in enumerate(self.inputs):
-            out[:, j] = inverse_cdf(u[:, j], si.low, si.mode, si.high, si.distribution)
+        for j in range(len(self.inputs)):
+            out[:, j] = self._column(u, j)
         return out
+
+    def value_sums(self, u: np.ndarray) -> np.ndarray:
+        """``values(u).sum(axis=0)`` without the [n, inputs] array of values: one column at a time, each summed in
+        row order, the order numpy's axis-0 sum of a [n, inputs] array adds in when there are several inputs."""
+        if u.shape[1] <= 1:  # one column: numpy sums it pairwise, as a plain row
+            return self.values(u).sum(axis=0)
+        return np.array([np.add.accumulate(self._column(u, j))[-1] for j in range(len(self.inputs))])
+
+    def _column(self, u: np.ndarray, j: int) -> np.ndarray:
+        si = self.inputs[j]
+        return inverse_cdf(u[:, j], si.low, si.mode, si.high, si.distribution)
