@@ -43,18 +43,18 @@ BUILD_DATE = dt.date(2026, 1, 1)
 @contextmanager
 def slow_path():
     """The writer as it was: no FastWorksheet fast path, no render templates, openpyxl's tokenizer."""
-    def per_period(it, layout, sheet):
-        return [render(it, p, layout, sheet) for p in range(layout.periods)]
+    def per_period(it, layout, sheet):  # no template: every period rendered, every formula hashed on its own
+        return [render(it, p, layout, sheet) for p in range(layout.periods)], None
 
     saved = [(FastWorksheet, name, FastWorksheet.__dict__[name]) for name in FAST_METHODS]
     saved += [(xlsxmanifest, "_simple_normalize", xlsxmanifest._simple_normalize),
               (xlsxmanifest, "_fast_normalize", xlsxmanifest._fast_normalize),
-              (sheet_writer, "render_periods", sheet_writer.render_periods),
-              (report_context, "render_periods", report_context.render_periods)]
+              (sheet_writer, "render_periods_template", sheet_writer.render_periods_template),
+              (report_context, "render_periods_template", report_context.render_periods_template)]
     for name in FAST_METHODS:
         setattr(FastWorksheet, name, getattr(Worksheet, name))
     xlsxmanifest._simple_normalize = xlsxmanifest._fast_normalize = lambda text: None
-    sheet_writer.render_periods = report_context.render_periods = per_period
+    sheet_writer.render_periods_template = report_context.render_periods_template = per_period
     try:
         yield
     finally:

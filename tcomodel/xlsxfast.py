@@ -42,6 +42,12 @@ _MAY_NEED_PREFIX = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
 class FastWorksheet(Worksheet):
     """xlsxwriter's Worksheet with a one-regex fast path through ``_prepare_formula``."""
 
+    def __init__(self):
+        super().__init__()
+        # formula text (without '=') -> its manifest hash, where a writer worked it out from a row's template
+        # (xlsxmanifest.template_hashes); the manifest hashes every other formula itself
+        self.formula_hashes: dict[str, str] = {}
+
     def _prepare_formula(self, formula, expand_future_functions=False):
         if self.use_future_functions or expand_future_functions or "_xlfn." in formula \
                 or _MAY_NEED_PREFIX.search(formula):
@@ -79,6 +85,11 @@ class FastWorksheet(Worksheet):
 
     def _write_cell(self, row, col, cell):
         kind = type(cell)
+        if (cell.format is None and kind is CellStringTuple and not self.constant_memory
+                and row not in self.row_info and col not in self.col_info):
+            # a shared string with no format of its own, its row's or its column's (the manifest's cells)
+            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" t="s"><v>{cell.string}</v></c>')
+            return
         if cell.format is None or self.constant_memory or kind not in _FAST_CELLS:
             return super()._write_cell(row, col, cell)
         ref = xl_rowcol_to_cell_fast(row, col)

@@ -156,6 +156,35 @@ def formula_hash(text: str) -> str:
     return hashlib.sha256(normalize_formula(text).encode("utf-8")).hexdigest()[:HASH_CHARS]
 
 
+_MARK = "QXZJ"  # stands for a period column while a template is normalised: operand letters, no real column
+
+
+def template_hashes(template, formulas: list[str], start: int, stop: int) -> dict[str, str]:
+    """``{formula text without its '=': formula_hash}`` for ``formulas[start:stop]`` (start >= 1), the period
+    formulas ``render.render_periods_template`` filled from ``template``, normalising the template once
+    instead of each formula.
+
+    Normalising spaces tokens apart, upper-cases them and rewrites numbers; a period column's letters sit
+    inside a reference token (F12, Time!F$4) whatever they are, so the normalised template with the columns
+    filled in is each formula's normal form. Checked against the first and last formula; {} where that or
+    the template's own form does not hold (the manifest then normalises those formulas one by one).
+    """
+    from tcomodel.sheet.render import fill_periods
+
+    if start >= stop:
+        return {}
+    if start < 1 or any(_MARK in lit for lit in template.lits):
+        return {}
+    pieces = normalize_formula(_MARK.join(template.lits)).split(_MARK)
+    if len(pieces) != len(template.lits):
+        return {}
+    normal = fill_periods(template._replace(lits=pieces), start, stop)
+    if normal[0] != normalize_formula(formulas[start]) or normal[-1] != normalize_formula(formulas[stop - 1]):
+        return {}
+    return {f[1:]: hashlib.sha256(t.encode("utf-8")).hexdigest()[:HASH_CHARS]
+            for f, t in zip(formulas[start:stop], normal)}
+
+
 def manifest_digest(entries) -> str:
     """sha256 over the manifest rows in order: catches an edited or truncated manifest sheet."""
     h = hashlib.sha256()
@@ -171,38 +200,48 @@ def record_formulas(wb, kind: str) -> int:
     called after the last write and before ``wb.close()``; not for constant_memory workbooks.
     """
     from xlsxwriter.utility import xl_rowcol_to_cell
+    from xlsxwriter.worksheet import CellArrayFormulaTuple, CellFormulaTuple
 
     from tcomodel.sheet.render import col_letters
+    from tcomodel.xlsxfast import FastWorksheet
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    entries, runs = [], []  # runs: (sheet, row, first col, [hashes])
+    formula_cells = (CellFormulaTuple, CellArrayFormulaTuple)
+    listed, runs = [], []  # listed: each entry as manifest_digest hashes it; runs: (sheet, row, first col, [hashes])
     for ws in wb.worksheets():
         if ws.constant_memory:
             raise ValueError("record_formulas needs the whole cell table: constant_memory workbooks are not supported")
-        for r in sorted(ws.table):
-            cols = ws.table[r]
+        known = getattr(ws, "formula_hashes", None) or {}  # what the writer worked out from row templates
+        sheet, table = ws.name, ws.table
+        for r in sorted(table):
+            cols, run, next_col = table[r], None, None
             for c in sorted(cols):
                 cell = cols[c]
-                if type(cell).__name__ not in ("Formula", "ArrayFormula"):
+                if type(cell) not in formula_cells:
                     continue
-                digest = formula_hash(cell.formula)
-                entries.append((ws.name, f"{col_letters(c)}{r + 1}", digest))
-                last = runs[-1] if runs else None
-                if (last and last[0] == ws.name and last[1] == r and last[2] + len(last[3]) == c
-                        and len(last[3]) < MAX_RUN_CELLS):
-                    last[3].append(digest)
+                digest = known.get(cell.formula) or formula_hash(cell.formula)
+                listed.append(f"{sheet}\x1f{col_letters(c)}{r + 1}\x1f{digest}\x1e")
+                if c == next_col and len(run[3]) < MAX_RUN_CELLS:
+                    run[3].append(digest)
                 else:
-                    runs.append((ws.name, r, c, [digest]))
-    ws = wb.add_worksheet(MANIFEST_SHEET)
+                    run = (sheet, r, c, [digest])
+                    runs.append(run)
+                next_col = c + 1
+    ws = wb.add_worksheet(MANIFEST_SHEET, worksheet_class=FastWorksheet)
     ws.write_row(0, 0, ["sheet", "first cell", "last cell", f"formula hashes ({HASH_CHARS} hex digits per cell)"])
+    write = ws.write_string
     for i, (sheet, r, c, hashes) in enumerate(runs, start=1):
-        ws.write_row(i, 0, [sheet, xl_rowcol_to_cell(r, c), xl_rowcol_to_cell(r, c + len(hashes) - 1), "".join(hashes)])
+        write(i, 0, sheet)
+        write(i, 1, xl_rowcol_to_cell(r, c))
+        write(i, 2, xl_rowcol_to_cell(r, c + len(hashes) - 1))
+        write(i, 3, "".join(hashes))
     ws.very_hidden()  # not listed in Excel's Unhide dialog: it is for verify, not for readers
     wb.set_custom_property(KIND_PROPERTY, kind)
-    wb.set_custom_property(COUNT_PROPERTY, str(len(entries)))
-    wb.set_custom_property(DIGEST_PROPERTY, manifest_digest(entries))
-    return len(entries)
+    wb.set_custom_property(COUNT_PROPERTY, str(len(listed)))
+    # manifest_digest's sha256 fed the entries in one piece rather than one by one: the same bytes, the same hash
+    wb.set_custom_property(DIGEST_PROPERTY, hashlib.sha256("".join(listed).encode("utf-8")).hexdigest())
+    return len(listed)
 
 
 class NotATcomodelWorkbook(Exception):

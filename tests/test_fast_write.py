@@ -1,7 +1,8 @@
 """Fast report writing (issue 14 item 4): each shortcut gives exactly what the slow path gives.
 
 FastWorksheet against xlsxwriter's own _prepare_formula, the manifest's fast normaliser against openpyxl's
-tokenizer, render_periods against a render per period, the combined tornado-and-grid evaluation against
+tokenizer, render_periods against a render per period, the manifest hashes worked out from a row's template
+against each formula's own, the combined tornado-and-grid evaluation against
 the two separate ones, and a whole report written with every shortcut against one written without any.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import hashlib
 import re
 import zipfile
 from pathlib import Path
@@ -19,6 +21,7 @@ from hypothesis import given, settings, strategies as st
 from xlsxwriter.worksheet import Worksheet
 
 import tcomodel.report.report_context as report_context
+import tcomodel.report.workbook as report_workbook
 import tcomodel.sheet.writer as sheet_writer
 import tcomodel.xlsxmanifest as xlsxmanifest
 from tcomodel.finance import run_model
@@ -26,9 +29,11 @@ from tcomodel.finance.sensitivity import price_volume_grid, tornado, tornado_and
 from tcomodel.inputs import load_scenario
 from tcomodel.report import write_report
 from tcomodel.sheet import Layout, inp, item, prev, render, row_input, timeline
-from tcomodel.sheet.render import render_periods
+from tcomodel.sheet.render import fill_periods, render_periods, render_periods_template
 from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FAST_METHODS, FastWorksheet
-from tcomodel.xlsxmanifest import _fast_normalize, normalize_formula, normalize_formula_openpyxl
+from tcomodel.xlsxmanifest import (
+    _fast_normalize, formula_hash, normalize_formula, normalize_formula_openpyxl, template_hashes,
+)
 
 DEFAULT = Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx"
 BUILD_DATE = dt.date(2026, 1, 1)
@@ -97,6 +102,7 @@ def _cells_workbook(path, worksheet_class):
             ws.write_number(r, c + 2, r / 3 - 0.25, f)  # 16 significant digits
             ws.write_string(r, c + 4, f"label {r} & <{c}>", f)
             ws.write_formula(r + 10, c + 5, "=SUM(B1:B2)", f, v)
+        ws.write_string(r, 8, f"plain {r}")  # no format of its own, of its column, or (but row 8) of its row
     ws.write_blank(12, 0, None, fmt)
     ws.write_boolean(13, 0, True, fmt)
     ws.write_rich_string(14, 0, bold, "rich", " text", fmt)
@@ -111,6 +117,7 @@ def test_fast_write_cell_writes_xlsxwriters_xml(tmp_path):
     slow = _cells_workbook(tmp_path / "slow.xlsx", Worksheet)
     assert fast == slow
     assert fast.count(b"<f>") >= 30 and b"&amp;" in fast  # formulas written, escaping exercised
+    assert b'<c r="I1" t="s">' in fast and b'<c r="I8" s="' in fast  # a bare string; one taking its row's format
 
 
 def test_fast_worksheet_hand_cases():
@@ -171,25 +178,53 @@ def test_simple_normalize_equals_the_scanner(text):
         assert simple == normalize_formula_openpyxl("=" + text)
 
 
-def test_report_formulas_take_the_fast_path(run, tmp_path):
-    """Every formula of the default report is normalised by the fast scanner, to openpyxl's text."""
-    seen = []
-    original = xlsxmanifest.formula_hash
-
-    def spy(text):
-        seen.append(text)
-        return original(text)
-
+def test_report_formula_hashes_equal_openpyxls(run, tmp_path):
+    """Every formula of the default report: the manifest hash its row's template gave (most period cells) or
+    the fast scanner's (every other formula, none left to openpyxl) is the hash of openpyxl's normal form."""
+    books, seen = [], []
+    original_record, original_hash = report_workbook.record_formulas, xlsxmanifest.formula_hash
     mp = pytest.MonkeyPatch()
-    mp.setattr(xlsxmanifest, "formula_hash", spy)
+    mp.setattr(report_workbook, "record_formulas", lambda wb, kind: books.append(wb) or original_record(wb, kind))
+    mp.setattr(xlsxmanifest, "formula_hash", lambda text: seen.append(text) or original_hash(text))
     try:
         write_report(run, tmp_path / "r.xlsx", build_date=BUILD_DATE)
     finally:
         mp.undo()
-    assert len(seen) > 10_000
-    for f in seen:
+    from_templates = 0
+    for ws in books[0].worksheets():
+        for cols in ws.table.values():
+            for cell in cols.values():
+                if type(cell).__name__ != "Formula":
+                    continue
+                want = hashlib.sha256(normalize_formula_openpyxl(cell.formula).encode()).hexdigest()[:8]
+                if cell.formula in ws.formula_hashes:
+                    from_templates += 1
+                    assert ws.formula_hashes[cell.formula] == want, cell.formula
+    assert from_templates > 5_000 and len(seen) > 1_000
+    for f in seen:  # the rest: the fast scanner's text is openpyxl's
         fast = _fast_normalize("=" + f)
         assert fast is not None and fast == normalize_formula_openpyxl(f), f
+
+
+def test_template_hashes_hand_case():
+    """A template whose columns cross Z -> AA, with a lagged column and a sheet prefix: the hashes are those of
+    each formula on its own; a template that would hold the mark is left to the manifest."""
+    L = Layout(periods=26)
+    L.add_row("flag", "Time", 3)
+    adds = item("Additions", "DKK", timeline("flag") * 1E6)
+    close = item("Closing", "DKK", lambda s: prev(s, 0) + adds)
+    L.place(adds, "Calc", 10)
+    L.place(close, "Calc", 11)
+    formulas, template = render_periods_template(close, L, "Calc")
+    assert template is not None and formulas[25] == "=AC12+AD11"
+    got = template_hashes(template, formulas, 1, 26)
+    assert got == {f[1:]: formula_hash(f) for f in formulas[1:]} and len(got) == 25
+    assert template_hashes(template, formulas, 3, 3) == {}
+    formulas, template = render_periods_template(adds, L, "Calc")
+    assert normalize_formula(formulas[7]) == "TIME!L$4 * 1000000.0"
+    assert template_hashes(template, formulas, 5, 9) == {f[1:]: formula_hash(f) for f in formulas[5:9]}
+    marked = template._replace(lits=[lit + "+QXZJ1" for lit in template.lits])
+    assert template_hashes(marked, formulas, 1, 26) == {}
 
 
 # --- render_periods --------------------------------------------------------------------------------
@@ -214,15 +249,22 @@ def test_render_periods_on_the_whole_model(run, tmp_path):
     """Every period line item of the default model, on its own sheet, as a render per period gives it."""
     calls = []
     mp = pytest.MonkeyPatch()
-    mp.setattr(sheet_writer, "render_periods", lambda it, L, sheet: calls.append((it, L, sheet)) or
-               render_periods(it, L, sheet))
+    mp.setattr(sheet_writer, "render_periods_template", lambda it, L, sheet: calls.append((it, L, sheet)) or
+               render_periods_template(it, L, sheet))
     try:
         write_report(run, tmp_path / "r.xlsx", build_date=BUILD_DATE)
     finally:
         mp.undo()
     assert len(calls) > 300
+    templates = 0
     for it, L, sheet in calls:
-        assert render_periods(it, L, sheet) == [render(it, p, L, sheet) for p in range(L.periods)], it.label
+        formulas, template = render_periods_template(it, L, sheet)
+        assert formulas == render_periods(it, L, sheet) == [render(it, p, L, sheet) for p in range(L.periods)], it.label
+        if template is not None:
+            templates += 1
+            assert fill_periods(template, 0, L.periods)[1:] == formulas[1:]
+            assert template_hashes(template, formulas, 1, L.periods) == {f[1:]: formula_hash(f) for f in formulas[1:]}
+    assert templates > 300
 
 
 # --- the sensitivity in one evaluation ---------------------------------------------------------------
@@ -255,9 +297,9 @@ def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
         mp.setattr(FastWorksheet, name, getattr(Worksheet, name))
     mp.setattr(xlsxmanifest, "_simple_normalize", lambda text: None)
     mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)
-    slow_periods = (lambda it, L, sheet: [render(it, p, L, sheet) for p in range(L.periods)])
-    mp.setattr(sheet_writer, "render_periods", slow_periods)
-    mp.setattr(report_context, "render_periods", slow_periods)
+    slow_periods = (lambda it, L, sheet: ([render(it, p, L, sheet) for p in range(L.periods)], None))  # no templates
+    mp.setattr(sheet_writer, "render_periods_template", slow_periods)
+    mp.setattr(report_context, "render_periods_template", slow_periods)
     try:
         slow = write_report(run, tmp_path / "slow.xlsx", build_date=BUILD_DATE)
     finally:

@@ -10,7 +10,8 @@ import math
 from tcomodel.report.styles import Formats
 from tcomodel.sheet import IF, Item, Layout, absolute_ref, cached_value, render, text, write_block
 from tcomodel.sheet.engine import evaluate_over
-from tcomodel.sheet.render import render_periods
+from tcomodel.sheet.render import render_periods_template
+from tcomodel.sheet.writer import note_template_hashes
 
 PERIOD_COL_WIDTH = 16  # 100 billion tokens with separators fit
 HEADER_ROW = 3  # 0-based row of the period header on every calculation sheet
@@ -97,7 +98,9 @@ class ReportContext:
     def write_row_formula(self, ws, row, expr, fmt, values, label="formula", unit=""):
         """A period row holding ``expr`` in every period column, ``values`` cached."""
         it = Item(label, unit, expr)
-        for p, formula in enumerate(render_periods(it, self.L, ws.name)):
+        formulas, template = render_periods_template(it, self.L, ws.name)
+        note_template_hashes(ws, template, formulas, 0, len(formulas))
+        for p, formula in enumerate(formulas):
             ws.write_formula(row, self.L.period_col(p), formula, fmt, cached_value(values[p]))
 
     def evaluated(self, ws, row, col, expr, fmt, label="formula", unit=""):

@@ -293,27 +293,48 @@ class _TemplateRenderer(_Renderer):
         return f"{_COL}{lag}{_COL}{'$' if row_abs else ''}{row + 1}"
 
 
+class PeriodTemplate(NamedTuple):
+    """A period formula as literal text between its period columns: period p's formula is
+    ``lits[0] + names[p - lags[0]] + lits[1] + ...``."""
+    lits: list[str]
+    lags: list[int]  # how many periods back each column points
+    names: list[str]  # the column letters of every period
+
+
 def render_periods(it: Item, layout: Layout, sheet: str) -> list[str]:
     """``[render(it, p, layout, sheet) for p in range(layout.periods)]``, rendering the tree twice, not once
     per period: the first period (where prev() gives its initial value) and a template for the others,
     whose relative columns are then shifted. A period formula differs between periods only in those."""
+    return render_periods_template(it, layout, sheet)[0]
+
+
+def render_periods_template(it: Item, layout: Layout, sheet: str) -> tuple[list[str], PeriodTemplate | None]:
+    """``render_periods``' formulas and the template periods 1.. were filled from (None where each period
+    was rendered on its own)."""
     n = layout.periods
     if n == 0:
-        return []
+        return [], None
     first = render(it, 0, layout, sheet)
     if n == 1 or (it.is_scalar and not it.per_period) or _COL in first:
-        return [first] + [render(it, p, layout, sheet) for p in range(1, n)]
+        return [first] + [render(it, p, layout, sheet) for p in range(1, n)], None
     parts = ("=" + _TemplateRenderer(layout, sheet).r(it.expr)[0]).split(_COL)
-    lits, lags = parts[0::2], [int(x) for x in parts[1::2]]
-    names = [col_letters(layout.period_col(p)) for p in range(n)]
-    out = [first]
+    template = PeriodTemplate(parts[0::2], [int(x) for x in parts[1::2]],
+                              [col_letters(layout.period_col(p)) for p in range(n)])
+    out = [first] + fill_periods(template, 1, n)
+    if out[1] != render(it, 1, layout, sheet):  # the template's own check: never write a wrong formula
+        return [render(it, p, layout, sheet) for p in range(n)], None
+    return out, template
+
+
+def fill_periods(template: PeriodTemplate, start: int, stop: int) -> list[str]:
+    """The template's text for periods ``start`` to ``stop - 1``."""
+    lits, lags, names = template
     slots = [None] * (2 * len(lits) - 1)  # literal, column, literal, ..., literal
     slots[0::2] = lits
-    for p in range(1, n):
+    out = []
+    for p in range(start, stop):
         slots[1::2] = [names[p - lag] for lag in lags]
         out.append("".join(slots))
-    if out[1] != render(it, 1, layout, sheet):  # the template's own check: never write a wrong formula
-        return [render(it, p, layout, sheet) for p in range(n)]
     return out
 
 

@@ -18,7 +18,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
 from tcomodel.sheet.functions import row_total
-from tcomodel.sheet.render import Layout, WrittenCell, col_letters, render, render_periods, render_total
+from tcomodel.sheet.render import Layout, WrittenCell, col_letters, render, render_periods_template, render_total
+from tcomodel.xlsxmanifest import template_hashes
 
 NA = "#N/A"
 
@@ -129,14 +130,23 @@ def write_block(ws, items: Iterable[Item], layout: Layout, values: Mapping, star
             raise SheetError(f"{it.label!r}: expected shape ({layout.periods},) for one scenario, got {v.shape}")
         fmt = _fmt(formats, it.style, "formula")
         first, stop = it.blank(layout.periods)  # the other periods are empty by construction: left blank
-        for p, formula in enumerate(render_periods(it, layout, ws.name)):
-            if first <= p < stop:
-                _formula(ws, layout, r, layout.period_col(p), formula, v[p], fmt)
+        formulas, template = render_periods_template(it, layout, ws.name)
+        note_template_hashes(ws, template, formulas, first, stop)
+        for p in range(first, stop):
+            _formula(ws, layout, r, layout.period_col(p), formulas[p], v[p], fmt)
         if it.total:
             tot = row_total(v)
             _formula(ws, layout, r, layout.total_col, render_total(it, layout, ws.name), tot,
                      _fmt(formats, None, "total"))
     return start_row + len(items)
+
+
+def note_template_hashes(ws, template, formulas: list[str], first: int, stop: int) -> None:
+    """Give a worksheet that keeps them (xlsxfast.FastWorksheet.formula_hashes) the manifest hashes of the
+    period formulas ``formulas[first:stop]`` filled from ``template``, worked out once for the row."""
+    hashes = getattr(ws, "formula_hashes", None)
+    if template is not None and hashes is not None:
+        hashes.update(template_hashes(template, formulas, max(first, 1), stop))
 
 
 def write_scalar(ws, it: Item, layout: Layout, values: Mapping, row: int, col: int, fmt=None) -> None:
