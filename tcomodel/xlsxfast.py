@@ -72,6 +72,23 @@ class FastWorksheet(Worksheet):
         self.table[row][col] = CellFormulaTuple(formula[1:] if formula[0] == "=" else formula, cell_format, value)
         return 0
 
+    def write_formula_row(self, row, col, formulas, cell_format=None, values=()):
+        """``write_formula(row, col + i, formulas[i], cell_format, values[i])`` for each formula (a row's
+        period cells) with the dimensions checked once, for the row's first and last cell, and the prefix
+        guard run once over the row's text. Returns 0, or the first nonzero status write_formula gave."""
+        n = len(formulas)
+        whole = "\n".join(formulas)  # no guarded name spans a line break: one search for the row
+        if (n == 0 or self.use_future_functions or self.constant_memory or not all(formulas)
+                or "_xlfn." in whole or "{" in whole or "}" in whole or _MAY_NEED_PREFIX.search(whole)
+                or self._check_dimensions(row, col + n - 1) or self._check_dimensions(row, col)):
+            statuses = [self.write_formula(row, col + i, f, cell_format, v)
+                        for i, (f, v) in enumerate(zip(formulas, values))]
+            return next((s for s in statuses if s), 0)
+        cells = self.table[row]
+        for i, (f, v) in enumerate(zip(formulas, values)):
+            cells[col + i] = CellFormulaTuple(f[1:] if f[0] == "=" else f, cell_format, v)
+        return 0
+
     def _escape_attributes(self, attribute):
         if not isinstance(attribute, str) or not ('"' in attribute or "&" in attribute or "<" in attribute
                                                   or ">" in attribute or "\n" in attribute):

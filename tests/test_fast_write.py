@@ -138,6 +138,23 @@ _formula_text = st.lists(st.one_of(st.sampled_from([f + "(" for f in _FUNCS]), s
 
 
 @settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_formula_text, st.sampled_from(["=E12+F12", "=Time!G$4*2", "={=A1}", "=SORT(A1:A3)"])),
+                max_size=5),
+       st.sampled_from([0, 4, 16_381, 16_383, 16_384]), st.booleans())
+def test_write_formula_row_equals_write_formula_cell_by_cell(formulas, col, future):
+    """A row written at once stores what xlsxwriter stores cell by cell, with the same dimensions and status
+    (off the sheet's last column, an empty or a dynamic-array formula included)."""
+    row, cell_by_cell = FastWorksheet(), Worksheet()
+    row.use_future_functions = cell_by_cell.use_future_functions = future
+    values = [0.5 * i for i in range(len(formulas))]
+    statuses = [cell_by_cell.write_formula(7, col + i, f, None, v) for i, (f, v) in enumerate(zip(formulas, values))]
+    assert row.write_formula_row(7, col, formulas, None, values) == next((s for s in statuses if s), 0)
+    assert dict(row.table) == dict(cell_by_cell.table)
+    assert ((row.dim_rowmin, row.dim_rowmax, row.dim_colmin, row.dim_colmax)
+            == (cell_by_cell.dim_rowmin, cell_by_cell.dim_rowmax, cell_by_cell.dim_colmin, cell_by_cell.dim_colmax))
+
+
+@settings(max_examples=400, deadline=None)
 @given(_formula_text, st.booleans(), st.booleans())
 def test_fast_worksheet_equals_xlsxwriter(formula, future, expand):
     fast, slow = FastWorksheet(), Worksheet()

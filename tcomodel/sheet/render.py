@@ -43,6 +43,20 @@ class WrittenCell(NamedTuple):
     value: object  # the cached value written (float, str, or '#N/A')
 
 
+class WrittenRow(NamedTuple):
+    """A row's period formula cells from column ``col`` on, as written: listed cell by cell on demand."""
+    sheet: str
+    row: int  # 0-based
+    col: int  # 0-based, the first cell's
+    formulas: list[str]
+    values: list  # the cached values written
+
+    def cells(self) -> list[WrittenCell]:
+        row_name = str(self.row + 1)
+        return [WrittenCell(self.sheet, col_letters(self.col + i) + row_name, f, v)
+                for i, (f, v) in enumerate(zip(self.formulas, self.values))]
+
+
 @dataclass
 class Layout:
     """Where everything lives. Rows/columns are 0-based (xlsxwriter's convention).
@@ -63,7 +77,7 @@ class Layout:
     constants: dict[str, CellLoc] = field(default_factory=dict)  # named unit constants shown in a cell
     input_names: dict[str, str] = field(default_factory=dict)  # input -> the workbook's defined name of its cell
     constant_names: dict[str, str] = field(default_factory=dict)  # Const.name -> defined name
-    written: list[WrittenCell] = field(default_factory=list)
+    written: list[WrittenCell | WrittenRow] = field(default_factory=list)  # in order; written_cells() lists them
     errors: list[WrittenCell] = field(default_factory=list)  # cells written with a #N/A cached value
 
     @staticmethod

@@ -18,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
 from tcomodel.sheet.functions import row_total
-from tcomodel.sheet.render import Layout, WrittenCell, col_letters, render, render_periods_template, render_total
+from tcomodel.sheet.render import Layout, WrittenCell, WrittenRow, col_letters, render, render_periods_template, render_total
 from tcomodel.xlsxmanifest import template_hashes
 
 NA = "#N/A"
@@ -45,6 +45,23 @@ def _formula(ws, layout: Layout, row: int, col: int, formula: str, value, fmt) -
     layout.written.append(wc)
     if cached == NA:
         layout.errors.append(wc)
+
+
+def _formula_row(ws, layout: Layout, row: int, first: int, formulas: list[str], values, fmt) -> None:
+    """``_formula`` for a row's period cells from period ``first`` on, in one call where the worksheet
+    has one for a row (xlsxfast.FastWorksheet.write_formula_row)."""
+    write_row = getattr(ws, "write_formula_row", None)
+    if write_row is None:
+        for p, (formula, value) in enumerate(zip(formulas, values), start=first):
+            _formula(ws, layout, row, layout.period_col(p), formula, value, fmt)
+        return
+    cached = [cached_value(v) for v in values]
+    col = layout.period_col(first)
+    write_row(row, col, formulas, fmt, cached)
+    written = WrittenRow(ws.name, row, col, formulas, cached)
+    layout.written.append(written)  # its cells listed when asked for (written_cells)
+    if NA in cached:
+        layout.errors.extend(w for w in written.cells() if w.value == NA)
 
 
 def _number(ws, layout: Layout, row: int, col: int, value, fmt) -> None:
@@ -132,8 +149,7 @@ def write_block(ws, items: Iterable[Item], layout: Layout, values: Mapping, star
         first, stop = it.blank(layout.periods)  # the other periods are empty by construction: left blank
         formulas, template = render_periods_template(it, layout, ws.name)
         note_template_hashes(ws, template, formulas, first, stop)
-        for p in range(first, stop):
-            _formula(ws, layout, r, layout.period_col(p), formulas[p], v[p], fmt)
+        _formula_row(ws, layout, r, first, formulas[first:stop], v[first:stop], fmt)
         if it.total:
             tot = row_total(v)
             _formula(ws, layout, r, layout.total_col, render_total(it, layout, ws.name), tot,
@@ -158,4 +174,10 @@ def write_scalar(ws, it: Item, layout: Layout, values: Mapping, row: int, col: i
 
 def written_cells(layout: Layout, formulas_only: bool = False) -> list[WrittenCell]:
     """Every (sheet, cell, formula, cached value) written through this layout, in order."""
-    return [w for w in layout.written if w.formula is not None or not formulas_only]
+    cells = []
+    for w in layout.written:
+        if type(w) is WrittenRow:
+            cells.extend(w.cells())
+        elif w.formula is not None or not formulas_only:
+            cells.append(w)
+    return cells
