@@ -199,10 +199,9 @@ def record_formulas(wb, kind: str) -> int:
     Reads xlsxwriter's cell table (``Worksheet.table``: row -> col -> cell tuple), so it must be
     called after the last write and before ``wb.close()``; not for constant_memory workbooks.
     """
-    from xlsxwriter.utility import xl_rowcol_to_cell
     from xlsxwriter.worksheet import CellArrayFormulaTuple, CellFormulaTuple
 
-    from tcomodel.sheet.render import col_letters
+    from tcomodel.sheet.render import cell_ref, col_letters
     from tcomodel.xlsxfast import FastWorksheet
 
     if kind not in KINDS:
@@ -233,8 +232,8 @@ def record_formulas(wb, kind: str) -> int:
     write = ws.write_string
     for i, (sheet, r, c, hashes) in enumerate(runs, start=1):
         write(i, 0, sheet)
-        write(i, 1, xl_rowcol_to_cell(r, c))
-        write(i, 2, xl_rowcol_to_cell(r, c + len(hashes) - 1))
+        write(i, 1, cell_ref(r, c))
+        write(i, 2, cell_ref(r, c + len(hashes) - 1))
         write(i, 3, "".join(hashes))
     ws.very_hidden()  # not listed in Excel's Unhide dialog: it is for verify, not for readers
     wb.set_custom_property(KIND_PROPERTY, kind)

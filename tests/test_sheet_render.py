@@ -6,6 +6,7 @@ Workload row 6 tokens; Calc rows 11.. the items in order.
 """
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tcomodel.sheet import (
     CEILING, HOURS_PER_QUARTER, IF, IFERROR, MAX, MIN, NA, ROUND, SUM, Layout, SheetError, index,
@@ -151,3 +152,17 @@ def test_function_table_is_the_one_place(layout, monkeypatch):
         Func("NPV", a)  # an aggregate is not a per-period function
     with pytest.raises(SheetError, match="not an elementwise"):
         Func("XLOOKUP", a)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(-2, 1_048_576), st.integers(-2, 20_000), st.booleans(), st.booleans())
+def test_cell_ref_is_xlsxwriters(row, col, row_abs, col_abs):
+    import warnings
+
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    from tcomodel.sheet.render import cell_ref
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # xlsxwriter warns of a negative row or column, and returns ''
+        assert cell_ref(row, col, row_abs, col_abs) == xl_rowcol_to_cell(row, col, row_abs, col_abs)

@@ -36,6 +36,14 @@ def col_letters(col: int) -> str:
     return xl_col_to_name(col)
 
 
+def cell_ref(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    """``xl_rowcol_to_cell`` for a cell on the sheet (0-based row and column), its column letters worked out
+    once per column."""
+    if row < 0 or col < 0:
+        return xl_rowcol_to_cell(row, col, row_abs, col_abs)  # xlsxwriter's warning, and ''
+    return f"{'$' if col_abs else ''}{col_letters(col)}{'$' if row_abs else ''}{row + 1}"
+
+
 class WrittenCell(NamedTuple):
     sheet: str
     cell: str  # A1
@@ -132,9 +140,10 @@ class Layout:
 
 
 def _a1(loc: CellLoc) -> str:
-    return f"{loc.sheet}!{xl_rowcol_to_cell(loc.row, loc.col)}"
+    return f"{loc.sheet}!{cell_ref(loc.row, loc.col)}"
 
 
+@functools.lru_cache(maxsize=4096)
 def quote_sheet(name: str) -> str:
     """A sheet name as a formula or hyperlink writes it: quoted where Excel needs it ('My sheet'), else bare."""
     return quote_sheetname(name)
@@ -142,7 +151,7 @@ def quote_sheet(name: str) -> str:
 
 def absolute_ref(sheet: str, row: int, col: int) -> str:
     """``=Sheet!$C$3``: what a defined name refers to (0-based row and column)."""
-    return f"={quote_sheet(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
+    return f"={quote_sheet(sheet)}!{cell_ref(row, col, True, True)}"
 
 
 def _prefix(target_sheet: str, here: str) -> str:
@@ -172,7 +181,7 @@ class _Renderer:
 
     def rel(self, row: int, lag: int, row_abs: bool) -> str:
         """A reference to ``row`` in this period's column (``lag`` periods back): F12, or F$4 for ``row_abs``."""
-        return xl_rowcol_to_cell(row, self.col(lag), row_abs, False)
+        return cell_ref(row, self.col(lag), row_abs, False)
 
     def r(self, e: Expr) -> tuple[str, int]:
         """Formula text and its precedence."""
@@ -182,7 +191,7 @@ class _Renderer:
             if e.name in L.constant_names:
                 return L.constant_names[e.name], 6
             if loc is not None:
-                return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
+                return _prefix(loc.sheet, self.sheet) + cell_ref(loc.row, loc.col, True, True), 6
             s = format_number(e.value)
             return s, (_PREC["neg"] if e.value < 0 else _PREC["atom"])
         if isinstance(e, Text):
@@ -193,7 +202,7 @@ class _Renderer:
             loc = L.inputs.get(e.name)
             if loc is None:
                 raise SheetError(f"input {e.name!r} has no cell in the layout")
-            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True), 6
+            return _prefix(loc.sheet, self.sheet) + cell_ref(loc.row, loc.col, True, True), 6
         if isinstance(e, RowRef):
             loc = L.rows.get(e.name)
             if loc is None:
@@ -253,8 +262,8 @@ class _Renderer:
         if (row_loc is None or tail_loc is None or tail_loc.sheet != row_loc.sheet
                 or tail_loc.row != row_loc.row or tail_loc.col != self.L.last_col + 1):
             raise SheetError(f"IRR tail {e.scalars[0]!r} must sit right after the last period of its row")
-        a = xl_rowcol_to_cell(row_loc.row, self.L.first_col, True, True)
-        b = xl_rowcol_to_cell(row_loc.row, self.L.last_col + 1, True, True)
+        a = cell_ref(row_loc.row, self.L.first_col, True, True)
+        b = cell_ref(row_loc.row, self.L.last_col + 1, True, True)
         return f"{_prefix(row_loc.sheet, self.sheet)}{a}:{b}"
 
     def scalar(self, e: Expr) -> str:
@@ -264,7 +273,7 @@ class _Renderer:
         L = self.L
         if it in L.scalars:
             loc = L.scalars[it]
-            return _prefix(loc.sheet, self.sheet) + xl_rowcol_to_cell(loc.row, loc.col, True, True)
+            return _prefix(loc.sheet, self.sheet) + cell_ref(loc.row, loc.col, True, True)
         loc = L.items.get(it)
         if loc is None:
             raise SheetError(f"line item {it.label!r} is not placed in the layout")
@@ -280,8 +289,8 @@ class _Renderer:
             loc = L.rows.get(x.name)
             if loc is None:
                 raise SheetError(f"row {x.name!r} has no row in the layout")
-        a = xl_rowcol_to_cell(loc.row, L.first_col, True, True)
-        b = xl_rowcol_to_cell(loc.row, L.last_col, True, True)
+        a = cell_ref(loc.row, L.first_col, True, True)
+        b = cell_ref(loc.row, L.last_col, True, True)
         return f"{_prefix(loc.sheet, self.sheet)}{a}:{b}"
 
 
@@ -355,8 +364,8 @@ def fill_periods(template: PeriodTemplate, start: int, stop: int) -> list[str]:
 def render_total(it: Item, layout: Layout, sheet: str) -> str:
     """``=SUM(E12:AF12)`` for the total column of a period item's row."""
     loc = layout.items[it]
-    a = xl_rowcol_to_cell(loc.row, layout.first_col)
-    b = xl_rowcol_to_cell(loc.row, layout.last_col)
+    a = cell_ref(loc.row, layout.first_col)
+    b = cell_ref(loc.row, layout.last_col)
     return f"=SUM({_prefix(loc.sheet, sheet)}{a}:{b})"
 
 

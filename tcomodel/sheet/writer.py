@@ -18,7 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
 from tcomodel.sheet.functions import row_total
-from tcomodel.sheet.render import Layout, WrittenCell, WrittenRow, col_letters, render, render_periods_template, render_total
+from tcomodel.sheet.render import Layout, WrittenCell, WrittenRow, cell_ref, col_letters, render, render_periods_template, render_total
 from tcomodel.xlsxmanifest import template_hashes
 
 NA = "#N/A"
@@ -69,7 +69,7 @@ def _number(ws, layout: Layout, row: int, col: int, value, fmt) -> None:
     if not math.isfinite(v):
         raise SheetError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: input value {value!r} is not finite")
     ws.write_number(row, col, v, fmt)
-    layout.written.append(WrittenCell(ws.name, xl_rowcol_to_cell(row, col), None, v))
+    layout.written.append(WrittenCell(ws.name, cell_ref(row, col), None, v))
 
 
 def write_inputs(ws, layout: Layout, rows: Iterable, start_row: int, formats: Mapping | None = None) -> int:
