@@ -11,10 +11,11 @@ to xlsxwriter's own method, so the file written is the same byte for byte.
 The same goes for ``_write_formula``, which runs xlsxwriter's dynamic-array regex on every formula before
 ``_prepare_formula``: with the guard above not matching, neither can that regex, so the cell is stored directly.
 And the XML escaping of each cell's attributes and text, which xlsxwriter does with a regex search (and, for
-the numeric style index, a caught TypeError) per value, takes plain substring tests here. ``_write_cell``
-writes the three commonest cells of a report (a formula with a numeric cached value, a number, a shared
-string, each with its own format) in one f-string, the XML xlsxwriter writes for them; any other cell goes to
-xlsxwriter.
+the numeric style index, a caught TypeError) per value, takes plain substring tests here. ``_write_rows``
+visits a row's cells in column order (xlsxwriter tests every column of the sheet's width) and writes the
+commonest cells of a report (a formula with a numeric cached value, a number, a shared string, each with its
+own format, and a bare shared string) in one f-string, the XML xlsxwriter writes for them; any other cell goes
+to xlsxwriter's ``_write_cell``. ``write_formula_row`` writes a row's period formulas in one call.
 
 Use it through xlsxwriter's documented hook: ``workbook.add_worksheet(name, worksheet_class=FastWorksheet)``
 (or ``Workbook.worksheet_class``).
@@ -24,8 +25,9 @@ from __future__ import annotations
 
 import re
 
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+from tcomodel.sheet.render import col_letters
 
 # The names xlsxwriter 3.x's _prepare_formula prefixes before its use_future_functions test. "INGLE"
 # for SINGLE: its pattern is r"\SINGLE\(" (any non-space character then INGLE), so the guard matches
@@ -100,28 +102,52 @@ class FastWorksheet(Worksheet):
             return data
         return super()._escape_data(data)
 
-    def _write_cell(self, row, col, cell):
-        kind = type(cell)
-        if (cell.format is None and kind is CellStringTuple and not self.constant_memory
-                and row not in self.row_info and col not in self.col_info):
-            # a shared string with no format of its own, its row's or its column's (the manifest's cells)
-            self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}" t="s"><v>{cell.string}</v></c>')
-            return
-        if cell.format is None or self.constant_memory or kind not in _FAST_CELLS:
-            return super()._write_cell(row, col, cell)
-        ref = xl_rowcol_to_cell_fast(row, col)
-        xf = cell.format._get_xf_index()
-        if kind is CellFormulaTuple:
-            value = cell.value
-            if type(value) is not float and type(value) is not int:  # text, an error, a bool: xlsxwriter's types
-                return super()._write_cell(row, col, cell)
-            self.fh.write(f'<c r="{ref}" s="{xf}"><f>{self._escape_data(cell.formula)}</f><v>{value}</v></c>')
-        elif kind is CellNumberTuple:
-            self.fh.write(f'<c r="{ref}" s="{xf}"><v>{cell.number:.16G}</v></c>')
-        else:  # a shared string: its index
-            self.fh.write(f'<c r="{ref}" s="{xf}" t="s"><v>{cell.string}</v></c>')
+    def _write_rows(self):
+        # xlsxwriter's row loop (the same rows, spans and row elements), with the cells of a row visited in
+        # column order (xlsxwriter tests every column of the sheet's width) and the common cells written inline
+        if self.constant_memory:
+            return super()._write_rows()
+        self._calculate_spans()
+        table, row_info, comments, spans, fh = self.table, self.row_info, self.comments, self.row_spans, self.fh
+        col_info = self.col_info
+        first_col, last_col = self.dim_colmin, self.dim_colmax
+        write_cell = self._write_cell
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cols = table[row_num]
+            if not (row_num in row_info or row_num in comments or cols):
+                continue
+            span = spans.get(int(row_num / 16))
+            if not cols:
+                self._write_empty_row(row_num, span, row_info.get(row_num))
+                continue
+            if row_num not in row_info:
+                self._write_row(row_num, span)
+            else:
+                self._write_row(row_num, span, row_info[row_num])
+            row_name, bare_row = str(row_num + 1), row_num not in row_info  # bare: no row format to inherit
+            for col_num in sorted(cols):
+                if not first_col <= col_num <= last_col:
+                    continue
+                cell = cols[col_num]
+                kind, fmt = type(cell), cell.format
+                if fmt is None and kind is CellStringTuple and bare_row and col_num not in col_info:
+                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" t="s"><v>{cell.string}</v></c>')
+                elif fmt is None or kind not in _FAST_CELLS:
+                    write_cell(row_num, col_num, cell)
+                elif kind is CellFormulaTuple:
+                    value = cell.value
+                    if type(value) is not float and type(value) is not int:
+                        write_cell(row_num, col_num, cell)
+                        continue
+                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}">'
+                             f'<f>{self._escape_data(cell.formula)}</f><v>{value}</v></c>')
+                elif kind is CellNumberTuple:
+                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+                else:
+                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}" t="s"><v>{cell.string}</v></c>')
+            fh.write("</row>")
 
 
 _FAST_CELLS = frozenset({CellFormulaTuple, CellNumberTuple, CellStringTuple})
 # the xlsxwriter methods FastWorksheet replaces: the identity test and benchmark put xlsxwriter's back to compare
-FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_cell")
+FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_rows")

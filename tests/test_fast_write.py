@@ -107,6 +107,9 @@ def _cells_workbook(path, worksheet_class):
     ws.write_boolean(13, 0, True, fmt)
     ws.write_rich_string(14, 0, bold, "rich", " text", fmt)
     ws.write_array_formula(15, 0, 15, 1, "{=A1:B1*2}", fmt, 3.0)
+    ws.set_row(40, 30, bold)  # a row with a format and no cells
+    ws.write_comment(41, 2, "a comment in an empty row")
+    ws.write_comment(2, 3, "a comment by a cell")
     wb.close()
     with zipfile.ZipFile(path) as z:
         return z.read("xl/worksheets/sheet1.xml")
@@ -118,6 +121,7 @@ def test_fast_write_cell_writes_xlsxwriters_xml(tmp_path):
     assert fast == slow
     assert fast.count(b"<f>") >= 30 and b"&amp;" in fast  # formulas written, escaping exercised
     assert b'<c r="I1" t="s">' in fast and b'<c r="I8" s="' in fast  # a bare string; one taking its row's format
+    assert b'<row r="41"' in fast and b'<row r="42"' in fast  # the empty rows with a format, with a comment
 
 
 def test_fast_worksheet_hand_cases():
