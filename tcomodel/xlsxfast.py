@@ -102,6 +102,31 @@ class FastWorksheet(Worksheet):
             return data
         return super()._escape_data(data)
 
+    def _calculate_spans(self):
+        # xlsxwriter's spans (the first and last column used in each block of 16 rows, cells and comments)
+        # from each row's smallest and largest column rather than a test of every column of the sheet's width
+        spans, span_min, span_max = {}, None, None
+        table, comments, lo, hi = self.table, self.comments, self.dim_colmin, self.dim_colmax
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            for cols in (table.get(row_num), comments.get(row_num)):
+                if not cols:
+                    continue
+                first, last = min(cols), max(cols)
+                if first < lo or last > hi:  # a column outside the sheet's dimensions: xlsxwriter skips it
+                    inside = [c for c in cols if lo <= c <= hi]
+                    if not inside:
+                        continue
+                    first, last = min(inside), max(inside)
+                if span_min is None:
+                    span_min, span_max = first, last
+                else:
+                    span_min, span_max = min(span_min, first), max(span_max, last)
+            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
+                if span_min is not None:
+                    spans[int(row_num / 16)] = f"{span_min + 1}:{span_max + 1}"
+                    span_min = None
+        self.row_spans = spans
+
     def _write_rows(self):
         # xlsxwriter's row loop (the same rows, spans and row elements), with the cells of a row visited in
         # column order (xlsxwriter tests every column of the sheet's width) and the common cells written inline
@@ -150,4 +175,5 @@ class FastWorksheet(Worksheet):
 
 _FAST_CELLS = frozenset({CellFormulaTuple, CellNumberTuple, CellStringTuple})
 # the xlsxwriter methods FastWorksheet replaces: the identity test and benchmark put xlsxwriter's back to compare
-FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_write_rows")
+FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_calculate_spans",
+                "_write_rows")
