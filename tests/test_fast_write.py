@@ -28,7 +28,7 @@ from tcomodel.finance import run_model
 from tcomodel.finance.sensitivity import price_volume_grid, tornado, tornado_and_grid
 from tcomodel.inputs import load_scenario
 from tcomodel.report import write_report
-from tcomodel.sheet import Layout, inp, item, prev, render, row_input, timeline
+from tcomodel.sheet import Layout, SheetError, inp, item, prev, render, row_input, timeline
 from tcomodel.sheet.render import fill_periods, render_periods, render_periods_template
 from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FAST_METHODS, FastWorksheet
 from tcomodel.xlsxmanifest import (
@@ -241,7 +241,10 @@ def test_template_hashes_hand_case():
     got = template_hashes(template, formulas, 1, 26)
     assert got == {f[1:]: formula_hash(f) for f in formulas[1:]} and len(got) == 25
     assert template_hashes(template, formulas, 3, 3) == {}
+    with pytest.raises(SheetError, match="no column 1 periods back"):
+        fill_periods(template, 0, 26)  # the first period's prev() is its initial value, not a column
     formulas, template = render_periods_template(adds, L, "Calc")
+    assert fill_periods(template, 0, 26) == formulas  # no prev(): the first period fills in too
     assert normalize_formula(formulas[7]) == "TIME!L$4 * 1000000.0"
     assert template_hashes(template, formulas, 5, 9) == {f[1:]: formula_hash(f) for f in formulas[5:9]}
     marked = template._replace(lits=[lit + "+QXZJ1" for lit in template.lits])
@@ -283,7 +286,8 @@ def test_render_periods_on_the_whole_model(run, tmp_path):
         assert formulas == render_periods(it, L, sheet) == [render(it, p, L, sheet) for p in range(L.periods)], it.label
         if template is not None:
             templates += 1
-            assert fill_periods(template, 0, L.periods)[1:] == formulas[1:]
+            assert fill_periods(template, 1, L.periods) == formulas[1:]
+            assert fill_periods(template, 2, 4) == formulas[2:4] and fill_periods(template, 3, 3) == []
             assert template_hashes(template, formulas, 1, L.periods) == {f[1:]: formula_hash(f) for f in formulas[1:]}
     assert templates > 300
 

@@ -8,6 +8,7 @@ differs in the first period, where it renders its initial value.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -350,15 +351,16 @@ def render_periods_template(it: Item, layout: Layout, sheet: str) -> tuple[list[
 
 
 def fill_periods(template: PeriodTemplate, start: int, stop: int) -> list[str]:
-    """The template's text for periods ``start`` to ``stop - 1``."""
+    """The template's text for periods ``start`` to ``stop - 1`` (each column at least 0: ``start`` >= every lag)."""
     lits, lags, names = template
-    slots = [None] * (2 * len(lits) - 1)  # literal, column, literal, ..., literal
-    slots[0::2] = lits
-    out = []
-    for p in range(start, stop):
-        slots[1::2] = [names[p - lag] for lag in lags]
-        out.append("".join(slots))
-    return out
+    if start >= stop:
+        return []
+    if any(lag > start for lag in lags):
+        raise SheetError(f"period {start} has no column {max(lags)} periods back")
+    columns = [itertools.repeat(lits[0])]  # literal, the column of each period, literal, ..., literal
+    for lag, lit in zip(lags, lits[1:]):
+        columns += [names[start - lag:stop - lag], itertools.repeat(lit)]
+    return ["".join(parts) for parts in zip(*columns)]
 
 
 def render_total(it: Item, layout: Layout, sheet: str) -> str:
