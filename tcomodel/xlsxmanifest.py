@@ -121,17 +121,29 @@ def _fast_normalize(text: str) -> str | None:
 # the whole text uppercases the operands, and the tokens come from one findall.
 _SIMPLE_TEXT = re.compile(r"=[A-Za-z0-9_.$!:+\-*/^&=<>(),]*")
 _SIMPLE_TOKEN = re.compile(r"[A-Z0-9_.$!:]+\(?|>=|<=|<>|[+\-*/^&=<>(),]")
+# The same with 'quoted sheet'! prefixes (letters, digits, _ . - and spaces, no quote), each starting an operand: the
+# quote not after an operand character, the tokens checked to cover the whole text.
+_SIMPLE_QUOTED_TEXT = re.compile(r"=(?:[A-Za-z0-9_.$!:+\-*/^&=<>(),]|'[A-Za-z0-9_. \-]*'!)*")
+_SIMPLE_QUOTED_TOKEN = re.compile(r"(?:'[A-Z0-9_. \-]*'!)?[A-Z0-9_.$!:]+\(?|>=|<=|<>|[+\-*/^&=<>(),]")
+_QUOTE_AFTER_OPERAND = re.compile(r"[A-Za-z0-9_.$!:]'[A-Za-z0-9_. \-]*'!")  # (a closing quote is followed by '!')
 _ONLY_PARENS = {c: None for c in range(128) if chr(c) not in "()"}  # str.translate: keep the parentheses
 
 
 def _simple_normalize(text: str) -> str | None:
     """``_fast_normalize(text)`` for formulas of the simple shape above (C-speed tokens), else None."""
-    if _SIMPLE_TEXT.fullmatch(text) is None:
+    quoted = _SIMPLE_TEXT.fullmatch(text) is None
+    if quoted and ("'" not in text or _SIMPLE_QUOTED_TEXT.fullmatch(text) is None
+                   or _QUOTE_AFTER_OPERAND.search(text) is not None):
         return None
     upper = text.upper()
     if "E+" in upper or "E-" in upper:  # a signed exponent (1E+6): the scanner's case
         return None
-    tokens = _SIMPLE_TOKEN.findall(upper, 1)
+    if quoted:
+        tokens = _SIMPLE_QUOTED_TOKEN.findall(upper, 1)
+        if "".join(tokens) != upper[1:]:  # a character no token took: the scanner's case
+            return None
+    else:
+        tokens = _SIMPLE_TOKEN.findall(upper, 1)
     parens = text.translate(_ONLY_PARENS)
     while "()" in parens:  # matched pairs out; a ')' left before every '(' had nothing open: openpyxl's case
         parens = parens.replace("()", "")

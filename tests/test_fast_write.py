@@ -174,6 +174,11 @@ def test_normalize_hand_cases():
     assert normalize_formula('IF(a1>=0,"Keep Case",-b2)') == 'IF( A1 >= 0.0 , "Keep Case" , - B2 )'
     assert _fast_normalize("=#N/A") is None and normalize_formula("=#N/A") == "#N/A"  # errors go to openpyxl
     assert normalize_formula("=SUM(A1))") == "=SUM(A1))"  # unbalanced: compared as written, as before
+    # quoted sheet names take the findall tier; a quote right after an operand is left to the scanner
+    assert xlsxmanifest._simple_normalize("='api-copy-001'!F12*2+'Work load'!Z$6") == \
+        "'API-COPY-001'!F12 * 2.0 + 'WORK LOAD'!Z$6"
+    assert xlsxmanifest._simple_normalize("=A1'b'!C1") is None and xlsxmanifest._simple_normalize("='a'!") is None
+    assert normalize_formula("=A1'b'!C1") == normalize_formula_openpyxl("=A1'b'!C1")
 
 
 _ALPHABET = list("Aab1E5.$:!,()+-*/^&=<>% \"'#{}[];\n\t") + ["1E+", "1.5E-", "SUM(", "'x y'!", '""', "<>", "#N/A", "'", '"']
@@ -186,7 +191,8 @@ def test_fast_normalize_equals_openpyxl(text, with_eq):
     assert normalize_formula(text) == normalize_formula_openpyxl(text)
 
 
-_SIMPLE_ALPHABET = list("AaEeIiNnFf1059._$:!,()+-*/^&=<>") + ["SUM(", "inf", "NaN", "1e5", "E12", "Inputs!$C$3", ">=", "))", "(("]
+_SIMPLE_ALPHABET = list("AaEeIiNnFf1059._$:!,()+-*/^&=<>' ") + [
+    "SUM(", "inf", "NaN", "1e5", "E12", "Inputs!$C$3", ">=", "))", "((", "'api-copy-001'!", "'Work load'!", "'a''b'!", "'e-1'!"]
 
 
 @settings(max_examples=3000, deadline=None)
