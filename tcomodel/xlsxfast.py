@@ -136,7 +136,7 @@ class FastWorksheet(Worksheet):
         table, row_info, comments, spans, fh = self.table, self.row_info, self.comments, self.row_spans, self.fh
         col_info = self.col_info
         first_col, last_col = self.dim_colmin, self.dim_colmax
-        write_cell = self._write_cell
+        write_cell, letters = self._write_cell, col_letters
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cols = table[row_num]
             if not (row_num in row_info or row_num in comments or cols):
@@ -150,30 +150,41 @@ class FastWorksheet(Worksheet):
             else:
                 self._write_row(row_num, span, row_info[row_num])
             row_name, bare_row = str(row_num + 1), row_num not in row_info  # bare: no row format to inherit
+            parts = []  # the row's inline cells, written before any cell xlsxwriter writes and at the row's end
             for col_num in sorted(cols):
                 if not first_col <= col_num <= last_col:
                     continue
                 cell = cols[col_num]
                 kind, fmt = type(cell), cell.format
-                if fmt is None and kind is CellStringTuple and bare_row and col_num not in col_info:
-                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" t="s"><v>{cell.string}</v></c>')
-                elif fmt is None or kind not in _FAST_CELLS:
-                    write_cell(row_num, col_num, cell)
+                if fmt is None:
+                    if kind is CellStringTuple and bare_row and col_num not in col_info:
+                        parts.append(f'<c r="{letters(col_num)}{row_name}" t="s"><v>{cell.string}</v></c>')
+                        continue
                 elif kind is CellFormulaTuple:
                     value = cell.value
-                    if type(value) is not float and type(value) is not int:
-                        write_cell(row_num, col_num, cell)
+                    if type(value) is float or type(value) is int:
+                        formula = cell.formula
+                        if '"' in formula or "&" in formula or "<" in formula or ">" in formula or "\n" in formula:
+                            formula = self._escape_data(formula)
+                        parts.append(f'<c r="{letters(col_num)}{row_name}" s="{fmt._get_xf_index()}">'
+                                     f'<f>{formula}</f><v>{value}</v></c>')
                         continue
-                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}">'
-                             f'<f>{self._escape_data(cell.formula)}</f><v>{value}</v></c>')
                 elif kind is CellNumberTuple:
-                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
-                else:
-                    fh.write(f'<c r="{col_letters(col_num)}{row_name}" s="{fmt._get_xf_index()}" t="s"><v>{cell.string}</v></c>')
-            fh.write("</row>")
+                    parts.append(f'<c r="{letters(col_num)}{row_name}" s="{fmt._get_xf_index()}">'
+                                 f'<v>{cell.number:.16G}</v></c>')
+                    continue
+                elif kind is CellStringTuple:
+                    parts.append(f'<c r="{letters(col_num)}{row_name}" s="{fmt._get_xf_index()}" t="s">'
+                                 f'<v>{cell.string}</v></c>')
+                    continue
+                if parts:  # any other cell: xlsxwriter's own, after the cells before it
+                    fh.write("".join(parts))
+                    parts = []
+                write_cell(row_num, col_num, cell)
+            parts.append("</row>")
+            fh.write("".join(parts))
 
 
-_FAST_CELLS = frozenset({CellFormulaTuple, CellNumberTuple, CellStringTuple})
 # the xlsxwriter methods FastWorksheet replaces: the identity test and benchmark put xlsxwriter's back to compare
 FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_calculate_spans",
                 "_write_rows")
