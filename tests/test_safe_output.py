@@ -463,3 +463,37 @@ def test_compare_says_row_removed_and_row_added(default, tmp_path):
     out = _cli("compare", fewer, default, "-o", tmp_path / "c2.xlsx")
     lines = [ln for ln in out.output.splitlines() if "api-deepseek: row on sheet" in ln]
     assert len(lines) == 2 and all(ln.endswith(": row added") for ln in lines)
+
+
+def test_manifest_runs_split_at_gaps_and_at_their_length_limit(tmp_path):
+    """Runs of adjacent formula cells: a gap starts a new run, so does a run's 2,000th cell; every cell reads back
+    with its own hash, and a hash the writer gave (FastWorksheet.formula_hashes) is the one recorded."""
+    import openpyxl
+    import xlsxwriter
+
+    from tcomodel.xlsxfast import FastWorksheet
+    from tcomodel.xlsxmanifest import MAX_RUN_CELLS, record_formulas
+
+    path = tmp_path / "runs.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Calc", worksheet_class=FastWorksheet)
+    want = {}
+    for c in (0, 1, 2, 4, 5):
+        ws.write_formula(0, c, f"=1+{c}", None, 1 + c)
+        want[("Calc", f"{'ABCDEF'[c]}1")] = formula_hash(f"=1+{c}")
+    ws.write_string(0, 3, "not a formula")
+    for c in range(MAX_RUN_CELLS + 1):
+        ws.write_formula(1, c, f"=A1*{c}", None, 0)
+        want[("Calc", f"{xlsxwriter.utility.xl_col_to_name(c)}2")] = formula_hash(f"=A1*{c}")
+    ws.formula_hashes["A1*7"] = "0badc0de"  # what a row template would have given: recorded as given
+    want[("Calc", "H2")] = "0badc0de"
+    assert record_formulas(wb, "build") == len(want) == 5 + MAX_RUN_CELLS + 1
+    wb.close()
+    kind, recorded, intact = read_manifest(path)
+    assert kind == "build" and intact and recorded == want
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = [r[:3] for r in book[MANIFEST_SHEET].iter_rows(min_row=2, values_only=True)]
+    finally:
+        book.close()
+    assert rows == [("Calc", "A1", "C1"), ("Calc", "E1", "F1"), ("Calc", "A2", "BXX2"), ("Calc", "BXY2", "BXY2")]
