@@ -42,7 +42,8 @@ _MAY_NEED_PREFIX = re.compile("(?:" + "|".join(DYNAMIC_FUNCTIONS) + r")\(")
 
 
 class FastWorksheet(Worksheet):
-    """xlsxwriter's Worksheet with a one-regex fast path through ``_prepare_formula``."""
+    """xlsxwriter's Worksheet with fast paths for the formulas and cells a report writes (the module's docstring
+    lists them); it writes the same bytes."""
 
     def __init__(self):
         super().__init__()

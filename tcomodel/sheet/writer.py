@@ -18,7 +18,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tcomodel.sheet.expr import Item, SheetError
 from tcomodel.sheet.functions import row_total
-from tcomodel.sheet.render import Layout, WrittenCell, WrittenRow, cell_ref, col_letters, render, render_periods_template, render_total
+from tcomodel.sheet.render import (
+    Layout, WrittenCell, WrittenRow, cell_ref, col_letters, render, render_periods_template, render_total,
+)
 from tcomodel.xlsxmanifest import template_hashes
 
 NA = "#N/A"
