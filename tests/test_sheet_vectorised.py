@@ -5,6 +5,7 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import tcomodel.sheet.engine as engine
@@ -12,7 +13,10 @@ import tcomodel.sheet.plan as plan
 from tcomodel.finance import run_model
 from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
 from tcomodel.inputs.cells import Quarter
-from tcomodel.sheet import MAX, MIN, IF, evaluate, inp, item, prev, row_input, timeline
+from tcomodel.sheet import (
+    IF, IFERROR, MAX, MILLION, MIN, NA, SUM, Const, SheetError, evaluate, inp, item, prev, row_input, sumifs, timeline,
+    total,
+)
 
 DEFAULT = Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx"
 qidx = timeline("qidx")
@@ -248,6 +252,43 @@ def test_compiled_engine_equals_the_tree_interpreter_on_every_line_item():
         np.testing.assert_array_equal(out, values[it], err_msg=it.label)
         checked += 1
     assert checked == len(values) > 900
+
+
+def test_cells_evaluated_together_equal_each_cell_alone():
+    """evaluate_over_items stacks the cells of one formula over different items: each value is evaluate_over's
+    of that cell alone, bit for bit, where cells read cells before them (levels), rows and one-cell items mix, a
+    constant's sign makes two formulas (0.0 and -0.0), a cell reads no item at all, and errors propagate."""
+    year = timeline("year")
+    rows = [item(f"r{i}", "u", row_input("x") * inp(f"k{i}") - i) for i in range(4)]
+    one = item("one", "u", inp("k1") * 2.5)
+    values = {"x": np.array([1.5, -2.0, 3.25, 0.1, 0.2, -0.3, 7.0, 1e300]), "year": np.repeat([2027.0, 2028.0], 4),
+              "k0": 1.0, "k1": -3.0, "k2": np.nan, "k3": 1e10}
+    known = evaluate(rows + [one], values, periods=P)
+    cells = []
+    years = [[item(f"y{i} {y}", "u", sumifs(r, year, Const(y))) for y in (2027.0, 2028.0)] for i, r in enumerate(rows)]
+    for ys in years:
+        cells += ys
+    for i, (r, ys) in enumerate(zip(rows, years)):
+        tot = item(f"tot{i}", "u", SUM(*ys))
+        cum = item(f"cum{i} 2027", "u", ys[0] * 1)
+        cells += [tot, item(f"check{i}", "u", total(r) - tot), cum, item(f"cum{i} 2028", "u", cum + ys[1]),
+                  item(f"per{i}", "u", IFERROR(ys[0] / years[(i + 1) % 4][0] * MILLION, NA())),
+                  item(f"zero{i}", "u", ys[1] * (Const(0.0) if i % 2 else Const(-0.0))),
+                  item(f"scaled{i}", "u", (ys[0] + one) * inp("k0")),
+                  item(f"row{i}", "u", prev(r, 0) + rows[0]), item(f"cmp{i}", "u", ys[0] > ys[1])]
+    cells.append(item("no item", "u", Const(2.0) * 3))
+    got = engine.evaluate_over_items(cells, known, P, values)
+    alone = dict(known)
+    for it in cells:
+        v = engine.evaluate_over(it.expr, alone, P, values)
+        alone[it] = v if (it.per_period or not it.is_scalar) else v.reshape(())
+        assert got[it].shape == alone[it].shape and got[it].tobytes() == alone[it].tobytes(), it.label
+    assert list(got) != cells and set(got) == set(cells)  # grouped by formula, not in the given order
+    assert np.isnan(got[years[2][0]]) and got[cells[-1]] == 6.0
+    assert np.signbit(got[next(c for c in cells if c.label == "zero0")])
+    tot0 = next(c for c in cells if c.label == "tot0")
+    with pytest.raises(SheetError, match="'y0 2027.0' used before it is computed"):
+        engine.evaluate_over_items([tot0] + cells, known, P, values)
 
 
 def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):
