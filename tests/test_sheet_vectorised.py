@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import tcomodel.sheet.engine as engine
 import tcomodel.sheet.plan as plan
+from tcomodel.sheet.expr import iter_names, iter_refs
 from tcomodel.finance import run_model
 from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
 from tcomodel.inputs.cells import Quarter
@@ -289,6 +290,20 @@ def test_cells_evaluated_together_equal_each_cell_alone():
     tot0 = next(c for c in cells if c.label == "tot0")
     with pytest.raises(SheetError, match="'y0 2027.0' used before it is computed"):
         engine.evaluate_over_items([tot0] + cells, known, P, values)
+
+
+def test_an_items_kept_reads_are_what_walking_its_expression_gives():
+    """Item.reads (one walk, kept for the schedules) lists the references and the inputs iter_refs and iter_names
+    give, in their order, on every line item of the default model (prev, aggregates over rows and row inputs)."""
+    m = run_model(load_scenario(DEFAULT)).model
+    items = engine.collect_items(m.all_items())
+    kinds = set()
+    for it in items:
+        refs, names = it.reads
+        assert refs == tuple(iter_refs(it.expr)) and names == tuple(iter_names(it.expr)), it.label
+        assert it.reads is it.reads
+        kinds.update(how for _, how in refs)
+    assert kinds == {"same", "lag", "agg"} and len(items) > 900
 
 
 def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):

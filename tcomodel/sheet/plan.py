@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from tcomodel.sheet.expr import (
-    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError, iter_names, iter_refs,
+    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError,
 )
 from tcomodel.sheet.functions import FUNCTIONS, approx_equal, clean
 from tcomodel.sheet.schedule import collect_items, is_running_max, is_running_sum, sccs, shape_of, topo_same_period
@@ -33,8 +33,9 @@ class Static:
         names = {}
         self.edges = {}  # item -> the items its expression reads
         for it in self.all_items:
-            self.edges[it] = [r for r, _ in iter_refs(it.expr)]
-            for n in iter_names(it.expr):
+            refs, item_names = it.reads
+            self.edges[it] = [r for r, _ in refs]
+            for n in item_names:
                 names[(type(n), n.name)] = n
         self.names = list(names.values())
         self.plans: dict[int, Plan] = {}
