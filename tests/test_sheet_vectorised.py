@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 import tcomodel.sheet.engine as engine
 import tcomodel.sheet.plan as plan
 from tcomodel.sheet.expr import iter_names, iter_refs
-from tcomodel.finance import run_model
+from tcomodel.finance import run_model, sensitivity
 from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
 from tcomodel.inputs.cells import Quarter
 from tcomodel.sheet import (
@@ -304,6 +304,32 @@ def test_an_items_kept_reads_are_what_walking_its_expression_gives():
         assert it.reads is it.reads
         kinds.update(how for _, how in refs)
     assert kinds == {"same", "lag", "agg"} and len(items) > 900
+
+
+def test_metrics_plan_sliced_from_the_models_gives_the_values_of_one_compiled_alone(monkeypatch):
+    """The tornado's metrics-only evaluation runs the model plan's own ops that lead to the metrics (Plan.sliced),
+    not a second compile: the tornado and the grid come out the same to the bit as with the metrics compiled on
+    their own, and the slice holds about as many registers at once."""
+    run = run_model(load_scenario(DEFAULT))
+    m, P = run.model, len(run.model.quarters)
+    metrics = plan.static_of(tuple(sensitivity._metric_items(run)), True)
+    whole = plan.static_of(tuple(m.all_items()), False).plans[P]
+    sliced = metrics.plans[P]  # made by run_model's tornado
+    assert plan.covering_plan(metrics, P) is whole
+    calls = [op for op in sliced.ops if op[0] != plan._FREE]
+    assert {id(op) for op in calls} <= {id(op) for op in whole.ops} and len(calls) < len(whole.ops) / 2
+    alone = plan.Plan(metrics, P)
+    assert sliced.max_live <= 1.1 * alone.max_live  # the sweep sizes its chunks by this
+    tornado, grid = run.tornado, run.grid
+    monkeypatch.setattr(engine, "covering_plan", lambda static, periods: None)
+    metrics.plans.clear()
+    tornado2, grid2 = sensitivity.tornado_and_grid(run)
+    assert metrics.plans[P] is not sliced and len(metrics.plans[P].ops) == len(alone.ops)
+    for a, b in ((tornado.levelized, tornado2.levelized), (tornado.npv, tornado2.npv), (grid.levelized, grid2.levelized)):
+        assert list(a) == list(b) and len(a) >= 3
+        for k in a:
+            assert a[k].tobytes() == b[k].tobytes(), k
+    assert tornado.base_npv == tornado2.base_npv and grid.cheapest == grid2.cheapest
 
 
 def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):

@@ -23,7 +23,7 @@ from tcomodel.sheet.expr import (
     Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError, iter_refs,
 )
 from tcomodel.sheet.functions import FUNCTIONS, approx_equal, clean, excel_irr, excel_npv
-from tcomodel.sheet.plan import Plan, static_of
+from tcomodel.sheet.plan import Plan, covering_plan, static_of
 from tcomodel.sheet.schedule import collect_items
 
 __all__ = ["approx_equal", "collect_items", "evaluate", "excel_irr", "excel_npv"]
@@ -179,7 +179,8 @@ def _plan_of(static, periods: int) -> Plan:
     """The items' compiled plan for this many periods, compiled at its first use."""
     plan = static.plans.get(periods)
     if plan is None:
-        plan = static.plans[periods] = Plan(static, periods)
+        whole = covering_plan(static, periods)
+        plan = static.plans[periods] = Plan(static, periods) if whole is None else Plan.sliced(whole, static)
     return plan
 
 

@@ -6,6 +6,8 @@ tree flattened into a list of numpy calls over numbered registers, identical sub
 after its last reader. A recurrence is compiled to one period's program and stepped over the periods
 (``_Group``, ``step_group``); a running maximum or a running sum is one numpy call where that is exact.
 Every operation gives what the tree interpreter (``sheet.engine._Evaluator``) gives on the same arrays, to the bit.
+Some of the items of a compiled plan (the tornado's metrics of the model) are its ops that lead to them
+(``Plan.sliced``), not a second compile.
 """
 
 from __future__ import annotations
@@ -378,7 +380,7 @@ class Plan:
         self._ctx_op(run, (init, x) + g.reads, g.writes)
 
     def _compile(self, static: Static) -> None:
-        all_items, only = static.all_items, static.only
+        all_items = static.all_items
         edges = static.edges
         # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
         # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
@@ -423,7 +425,36 @@ class Plan:
         for key in list(pending):
             step(pending.pop(key))
 
-        outs = list(dict.fromkeys(static.items)) if only else all_items
+        self._schedule = (self.ops, self.reads, self.writes)  # before the frees: what ``sliced`` takes ops from
+        self._finish(static)
+
+    @classmethod
+    def sliced(cls, whole: "Plan", static: Static) -> "Plan":
+        """The plan of ``static``'s items, which ``whole`` computes too: ``whole``'s ops that lead to them, in its
+        order. The same operations on the same registers as ``whole`` (which gives what a plan of these items
+        compiled alone gives, to the bit), without compiling them again."""
+        self = cls.__new__(cls)
+        self.P, self.nregs = whole.P, whole.nregs
+        need = {whole.item_reg[it] for it in _outputs(static)}
+        ops, reads, writes = [], [], []
+        for op, r, w in zip(*(reversed(x) for x in whole._schedule)):
+            if not need.isdisjoint(w):
+                need.update(r)
+                ops.append(op)
+                reads.append(r)
+                writes.append(w)
+        self.ops, self.reads, self.writes = ops[::-1], reads[::-1], writes[::-1]
+        # the items this slice computes (a register it needs holds its value), so a slice is sliced no further
+        self.item_reg = {it: r for it, r in whole.item_reg.items() if r in need}
+        self.consts = [(r, v) for r, v in whole.consts if r in need]
+        self.loads = [x for x in whole.loads if x[0] in need]
+        self._const_of = dict(self.consts)
+        self._schedule = (self.ops, self.reads, self.writes)
+        self._finish(static)
+        return self
+
+    def _finish(self, static: Static) -> None:
+        outs = _outputs(static)
         regs = [self.item_reg[it] for it in outs]
         # an output computed into an array of its own is handed out as it is; one shared (two items of the same
         # expression, a constant, an input) is copied
@@ -494,6 +525,24 @@ class Plan:
                 one = mine and v.shape == batch + (1,)
                 out[it] = v.reshape(batch) if one else np.array(np.broadcast_to(v[..., 0], batch))
         return out
+
+
+def _outputs(static: Static) -> list[Item]:
+    """The items an evaluation hands out: those asked for (``only``), else every item it computes."""
+    return list(dict.fromkeys(static.items)) if static.only else static.all_items
+
+
+def covering_plan(static: Static, P: int) -> Plan | None:
+    """For an evaluation of just some items (``only``): a plan already compiled for P periods that computes them
+    all (the whole model, when the tornado or a sweep asks for its metrics), to slice this one from."""
+    if not static.only:
+        return None
+    outs = _outputs(static)
+    for s in reversed(_STATIC_CACHE.values()):
+        plan = s.plans.get(P)
+        if s is not static and plan is not None and all(it in plan.item_reg for it in outs):
+            return plan
+    return None
 
 
 def _blank_outside_fn(first, stop, P):
