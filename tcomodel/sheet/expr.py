@@ -349,18 +349,22 @@ class Item(Expr):
 
 
 def _is_scalar_expr(e: Expr, seen: set) -> bool:
-    if isinstance(e, Item):
+    t = type(e)  # node classes are not subclassed: a type test, cheaper than isinstance, on every node of a model
+    if t is Item:
         if e._scalar is not None:
             return e._scalar
         if e.per_period or id(e) in seen:  # a same-period cycle is an error reported elsewhere
             return False
         e._scalar = _is_scalar_expr(e.expr, seen | {id(e)})
         return e._scalar
-    if isinstance(e, (RowRef, Prev)):
+    if t is RowRef or t is Prev:
         return False
-    if isinstance(e, Aggregate):
+    if t is Aggregate:
         return True
-    return all(_is_scalar_expr(c, seen) for c in e.children())
+    for c in e.children():
+        if not _is_scalar_expr(c, seen):
+            return False
+    return True
 
 
 # --- constructors -------------------------------------------------------------------------------
@@ -522,16 +526,17 @@ def iter_refs(e: Expr) -> Iterator[tuple[Item, str]]:
 
 def _collect_reads(e: Expr, refs: list, names: list) -> None:
     """What iter_refs and iter_names yield, in their order, appended to ``refs`` and ``names`` in one walk."""
-    if isinstance(e, Item):
+    t = type(e)  # see _is_scalar_expr
+    if t is Item:
         refs.append((e, "same"))
-    elif isinstance(e, (Input, RowRef)):
+    elif t is Input or t is RowRef:
         names.append(e)
-    elif isinstance(e, Prev):
+    elif t is Prev:
         refs.append((e.item, "lag"))
         _collect_reads(e.init, refs, names)
-    elif isinstance(e, Aggregate):
+    elif t is Aggregate:
         for r in e.rows:
-            if isinstance(r, Item):
+            if type(r) is Item:
                 refs.append((r, "agg"))
             else:
                 names.append(r)

@@ -218,13 +218,12 @@ class Plan:
         self.consts: list[tuple[int, np.ndarray]] = []
         self.loads: list[tuple[int, str, bool]] = []  # (register, input name, is a row)
         self.item_reg: dict[Item, int] = {}
-        self._memo: dict[int, int] = {}  # id(node) -> register (a node object used twice)
+        self._memo: dict[Expr, int] = {}  # node -> register (a node object used twice; nodes hash by identity)
         self._cse: dict[tuple, int] = {}  # (operation, registers) -> register
         self._const_of: dict[int, np.ndarray] = {}
         self._names: dict[tuple, int] = {}
-        self._keep: list = []  # nodes whose id() is memoised stay alive while compiling
         self._compile(static)
-        del self._memo, self._cse, self._names, self._keep
+        del self._memo, self._cse, self._names
 
     # --- registers --------------------------------------------------------------------------------
     def _new(self) -> int:
@@ -252,7 +251,7 @@ class Plan:
         r = self._cse.get(key)
         if r is not None:
             return r
-        if fold and all(a in self._const_of for a in args):
+        if fold and all(map(self._const_of.__contains__, args)):
             with np.errstate(all="ignore"):
                 value = np.asarray(fn(*(self._const_of[a] for a in args)), dtype=float)
             r = self._const(value)
@@ -266,7 +265,7 @@ class Plan:
 
     # --- expressions ------------------------------------------------------------------------------
     def _expr(self, e: Expr) -> int:
-        r = self._memo.get(id(e))
+        r = self._memo.get(e)
         if r is not None:
             return r
         t = type(e)
@@ -307,8 +306,7 @@ class Plan:
             r = self._emit(("prev", x, init), _prev_fn(self.P), (x, init), fold=False)
         else:  # pragma: no cover
             raise SheetError(f"cannot evaluate {e!r}")
-        self._memo[id(e)] = r
-        self._keep.append(e)
+        self._memo[e] = r
         return r
 
     def _row(self, x) -> int:
@@ -629,9 +627,8 @@ class _Group:
         self._fixed: set[int] = set()  # registers that do not depend on t
         self.pre: list[tuple] = []  # once, before the loop
         self.step: list[tuple] = []  # every period
-        self._memo: dict[int, int] = {}
+        self._memo: dict[Expr, int] = {}
         self._cse: dict[tuple, int] = {}
-        self._keep: list = []
         reads: dict[int, None] = {}
         for k, x in enumerate(rep_ext):
             per_g = [ext[k] for _, ext in group]
@@ -643,7 +640,7 @@ class _Group:
             reads.update(dict.fromkeys(a for a in op[2] if a not in self.local))
         self.reads = tuple(reads)
         self.writes = tuple(plan.item_reg.setdefault(it, plan._new()) for items in self.items for it in items)
-        del self._memo, self._cse, self._fixed, self._keep
+        del self._memo, self._cse, self._fixed
 
     def __len__(self):
         return self.G
@@ -691,7 +688,7 @@ class _Group:
         return r
 
     def _expr(self, e: Expr) -> int:
-        r = self._memo.get(id(e))
+        r = self._memo.get(e)
         if r is not None:
             return r
         plan, t = self.plan, type(e)
@@ -747,8 +744,7 @@ class _Group:
             r = self._op(("agg", e.name) + tuple(rows) + ("|",) + scalars, _STEP_CALL, fn, tuple(rows) + scalars)
         else:  # pragma: no cover
             raise SheetError(f"cannot evaluate {e!r}")
-        self._memo[id(e)] = r
-        self._keep.append(e)
+        self._memo[e] = r
         return r
 
     def _item(self, it: Item, lag: int) -> int:
