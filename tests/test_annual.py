@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import ChainMap
 
 import numpy as np
 import openpyxl
@@ -20,6 +21,7 @@ from tcomodel.finance.annual import year_keys, year_label
 from tcomodel.inputs.cells import Quarter
 from tcomodel.report import write_report
 from tcomodel.sheet import Const, Layout, evaluate, item, row_input, sumifs, timeline, write_block, write_rows
+from tcomodel.sheet.engine import evaluate_over
 from tcomodel.verify import verify_report
 from tcomodel.verify.recalc import recalculate
 from tests.test_finance_helpers import content, load, option, workload_rows
@@ -184,3 +186,46 @@ def test_missing_start_month_is_the_calendar_year(tmp_path):
 def test_json_is_plain_and_the_partial_year_cost_per_mtok_defined(fiscal_run):
     text = json.dumps(tcomodel.to_json_dict(fiscal_run), allow_nan=False)
     assert math.isclose(json.loads(text)["options"]["cheap"]["annual"]["cost_per_mtok"][1], 700 / 1200, rel_tol=1e-12)
+
+
+def _one_cell_at_a_time(run) -> dict:
+    """The annual values as the cells were worked out before they were batched: ``evaluate_over`` per item, in
+    order, each reading the values of the items before it."""
+    view, m = run.annual, run.model
+    n = len(m.quarters)
+    known = ChainMap({}, run.values)
+    for it in view.items():
+        known.maps[0][it] = float(np.asarray(evaluate_over(it.expr, known, n, m.values())).ravel()[0])
+    return known.maps[0]
+
+
+def _many_apis_40_quarters_fiscal(n_options: int):
+    """``n_options`` hosted APIs at different prices over 40 quarters from 2027Q2, budget years from July (partial
+    first and last years)."""
+    wl = workload_rows([1e6 * 1.07 ** i for i in range(40)], first_year=2027)[1:] + \
+        workload_rows([9e6], first_year=2037)
+    opts = [option(f"api{i}", "hosted_api") for i in range(n_options)]
+    api = [{"option_id": f"api{i}", "input_per_mtok": 0.3 + 0.1 * i, "output_per_mtok": 1.7 + 0.3 * i,
+            "batch_discount": 0.0, "currency": "DKK"} for i in range(n_options)]
+    c = content(opts, wl, rate=0.07, api=api)
+    c["Scenario"] = [row for row in c["Scenario"] if row[0] != "fiscal_year_start_month"]
+    c["Scenario"].append(("fiscal_year_start_month", 7, "month", "test"))
+    return c
+
+
+@pytest.mark.parametrize("which", ["aarhusai-vs-alternative", "hardware-guide-claims", "many-options-40q"])
+def test_annual_values_equal_one_cell_at_a_time_to_the_bit(which, tmp_path):
+    """evaluate_annual evaluates cells of one formula together (evaluate_over_items): every value is the one the
+    interpreter gives cell by cell, bit for bit, on both shipped scenarios and 30 options over 40 quarters."""
+    if which == "many-options-40q":
+        run = tcomodel.run_model(load(tmp_path, _many_apis_40_quarters_fiscal(30)))
+        assert len(run.model.quarters) == 40 and len(run.annual.years) == 11 and run.annual.years[0].partial
+    else:
+        run = tcomodel.run_model(tcomodel.load_scenario(f"assumptions/{which}.xlsx"))
+    expected = _one_cell_at_a_time(run)
+    items = run.annual.items()
+    assert list(run.annual.values) == items and len(items) > 400
+    got = np.array([run.annual.values[it] for it in items])
+    want = np.array([expected[it] for it in items])
+    assert np.isfinite(got).sum() > 0.9 * len(items)
+    assert got.view(np.int64).tolist() == want.view(np.int64).tolist()

@@ -302,3 +302,22 @@ def test_too_many_cells_within_the_row_limit_is_refused(tmp_path, monkeypatch):
     assert (p.sheet, p.cell) == ("Pairs", None)
     assert p.message == (f"the workbook holds more than {MAX_CELLS_PER_WORKBOOK:,} cells (reached on this sheet); "
                          "delete unused rows and columns")
+
+
+def test_finite_screen_refuses_an_infinity_anywhere_and_nan_only_where_a_number_is_required():
+    """check_finite screens all values at once and searches item by item only on a failure: an infinite row
+    anywhere, or #N/A in a required result (tokens), is refused; #N/A where it is legitimate (cost per Mtok) passes."""
+    from tcomodel.finance.finite import check_finite
+    run = run_model(load_scenario(DEFAULT))
+    check_finite(run)
+    om = run.model.options["aarhusai"]
+
+    def with_value(it, v):
+        return dataclasses.replace(run, values={**run.values, it: v})
+
+    na_cost = run.values[om.cost_per_mtok].copy()
+    na_cost[3] = float("nan")
+    check_finite(with_value(om.cost_per_mtok, na_cost))
+    for it, v in ((om.cost_per_mtok, na_cost * float("inf")), (om.tokens_total, float("nan"))):
+        with pytest.raises(InputError, match=f"'{re.escape(it.label)}' .* comes out"):
+            check_finite(with_value(it, v))

@@ -5,14 +5,19 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import tcomodel.sheet.engine as engine
 import tcomodel.sheet.plan as plan
-from tcomodel.finance import run_model
+from tcomodel.sheet.expr import iter_names, iter_refs
+from tcomodel.finance import run_model, sensitivity
 from tcomodel.inputs import default_content, load_scenario, write_scenario_workbook
 from tcomodel.inputs.cells import Quarter
-from tcomodel.sheet import MAX, MIN, IF, evaluate, inp, item, prev, row_input, timeline
+from tcomodel.sheet import (
+    IF, IFERROR, MAX, MILLION, MIN, NA, SUM, Const, SheetError, evaluate, inp, item, prev, row_input, sumifs, timeline,
+    total,
+)
 
 DEFAULT = Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx"
 qidx = timeline("qidx")
@@ -248,6 +253,83 @@ def test_compiled_engine_equals_the_tree_interpreter_on_every_line_item():
         np.testing.assert_array_equal(out, values[it], err_msg=it.label)
         checked += 1
     assert checked == len(values) > 900
+
+
+def test_cells_evaluated_together_equal_each_cell_alone():
+    """evaluate_over_items stacks the cells of one formula over different items: each value is evaluate_over's
+    of that cell alone, bit for bit, where cells read cells before them (levels), rows and one-cell items mix, a
+    constant's sign makes two formulas (0.0 and -0.0), a cell reads no item at all, and errors propagate."""
+    year = timeline("year")
+    rows = [item(f"r{i}", "u", row_input("x") * inp(f"k{i}") - i) for i in range(4)]
+    one = item("one", "u", inp("k1") * 2.5)
+    values = {"x": np.array([1.5, -2.0, 3.25, 0.1, 0.2, -0.3, 7.0, 1e300]), "year": np.repeat([2027.0, 2028.0], 4),
+              "k0": 1.0, "k1": -3.0, "k2": np.nan, "k3": 1e10}
+    known = evaluate(rows + [one], values, periods=P)
+    cells = []
+    years = [[item(f"y{i} {y}", "u", sumifs(r, year, Const(y))) for y in (2027.0, 2028.0)] for i, r in enumerate(rows)]
+    for ys in years:
+        cells += ys
+    for i, (r, ys) in enumerate(zip(rows, years)):
+        tot = item(f"tot{i}", "u", SUM(*ys))
+        cum = item(f"cum{i} 2027", "u", ys[0] * 1)
+        cells += [tot, item(f"check{i}", "u", total(r) - tot), cum, item(f"cum{i} 2028", "u", cum + ys[1]),
+                  item(f"per{i}", "u", IFERROR(ys[0] / years[(i + 1) % 4][0] * MILLION, NA())),
+                  item(f"zero{i}", "u", ys[1] * (Const(0.0) if i % 2 else Const(-0.0))),
+                  item(f"scaled{i}", "u", (ys[0] + one) * inp("k0")),
+                  item(f"row{i}", "u", prev(r, 0) + rows[0]), item(f"cmp{i}", "u", ys[0] > ys[1])]
+    cells.append(item("no item", "u", Const(2.0) * 3))
+    got = engine.evaluate_over_items(cells, known, P, values)
+    alone = dict(known)
+    for it in cells:
+        v = engine.evaluate_over(it.expr, alone, P, values)
+        alone[it] = v if (it.per_period or not it.is_scalar) else v.reshape(())
+        assert got[it].shape == alone[it].shape and got[it].tobytes() == alone[it].tobytes(), it.label
+    assert list(got) != cells and set(got) == set(cells)  # grouped by formula, not in the given order
+    assert np.isnan(got[years[2][0]]) and got[cells[-1]] == 6.0
+    assert np.signbit(got[next(c for c in cells if c.label == "zero0")])
+    tot0 = next(c for c in cells if c.label == "tot0")
+    with pytest.raises(SheetError, match="'y0 2027.0' used before it is computed"):
+        engine.evaluate_over_items([tot0] + cells, known, P, values)
+
+
+def test_an_items_kept_reads_are_what_walking_its_expression_gives():
+    """Item.reads (one walk, kept for the schedules) lists the references and the inputs iter_refs and iter_names
+    give, in their order, on every line item of the default model (prev, aggregates over rows and row inputs)."""
+    m = run_model(load_scenario(DEFAULT)).model
+    items = engine.collect_items(m.all_items())
+    kinds = set()
+    for it in items:
+        refs, names = it.reads
+        assert refs == tuple(iter_refs(it.expr)) and names == tuple(iter_names(it.expr)), it.label
+        assert it.reads is it.reads
+        kinds.update(how for _, how in refs)
+    assert kinds == {"same", "lag", "agg"} and len(items) > 900
+
+
+def test_metrics_plan_sliced_from_the_models_gives_the_values_of_one_compiled_alone(monkeypatch):
+    """The tornado's metrics-only evaluation runs the model plan's own ops that lead to the metrics (Plan.sliced),
+    not a second compile: the tornado and the grid come out the same to the bit as with the metrics compiled on
+    their own, and the slice holds about as many registers at once."""
+    run = run_model(load_scenario(DEFAULT))
+    m, P = run.model, len(run.model.quarters)
+    metrics = plan.static_of(tuple(sensitivity._metric_items(run)), True)
+    whole = plan.static_of(tuple(m.all_items()), False).plans[P]
+    sliced = metrics.plans[P]  # made by run_model's tornado
+    assert plan.covering_plan(metrics, P) is whole
+    calls = [op for op in sliced.ops if op[0] != plan._FREE]
+    assert {id(op) for op in calls} <= {id(op) for op in whole.ops} and len(calls) < len(whole.ops) / 2
+    alone = plan.Plan(metrics, P)
+    assert sliced.max_live <= 1.1 * alone.max_live  # the sweep sizes its chunks by this
+    tornado, grid = run.tornado, run.grid
+    monkeypatch.setattr(engine, "covering_plan", lambda static, periods: None)
+    metrics.plans.clear()
+    tornado2, grid2 = sensitivity.tornado_and_grid(run)
+    assert metrics.plans[P] is not sliced and len(metrics.plans[P].ops) == len(alone.ops)
+    for a, b in ((tornado.levelized, tornado2.levelized), (tornado.npv, tornado2.npv), (grid.levelized, grid2.levelized)):
+        assert list(a) == list(b) and len(a) >= 3
+        for k in a:
+            assert a[k].tobytes() == b[k].tobytes(), k
+    assert tornado.base_npv == tornado2.base_npv and grid.cheapest == grid2.cheapest
 
 
 def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):

@@ -90,8 +90,17 @@ def _split_origin(origin: str) -> tuple[str | None, str | None]:
 def check_finite(run) -> None:
     """Raise InputError naming the option, the result and the input cells behind the first non-finite result."""
     model, values = run.model, run.values
-    required_ids = {id(it) for it in _required_items(model)}
+    required = _required_items(model)
     items = model.all_items()
+
+    def flat(its):
+        return np.concatenate([np.ravel(values.get(it, 0.0)) for it in its])
+
+    # one screen over all values at once (item by item, numpy's cost per call is most of it); the search below
+    # runs only where something fails it
+    if not np.isinf(flat(items)).any() and not np.isnan(flat(required)).any():
+        return
+    required_ids = {id(it) for it in required}
     bad = [it for it in items if _bad(values, it, id(it) in required_ids)]
     if not bad:
         return

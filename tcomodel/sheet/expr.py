@@ -278,7 +278,8 @@ class Item(Expr):
     As a node inside another expression it means "this item's value in the same period".
     """
 
-    __slots__ = ("label", "unit", "_expr", "name", "total", "per_period", "style", "_scalar", "first_period", "last_period")
+    __slots__ = ("label", "unit", "_expr", "name", "total", "per_period", "style", "_scalar", "_reads", "first_period",
+                 "last_period")
 
     def __init__(self, label: str, unit: str, expr=None, *, name: str | None = None,
                  total: bool = True, per_period: bool = False, style: str | None = None, first_period: int = 0,
@@ -299,6 +300,7 @@ class Item(Expr):
         self.last_period = last_period
         self._expr = None
         self._scalar = None
+        self._reads = None
         if expr is not None:
             self.define(expr)
 
@@ -328,6 +330,17 @@ class Item(Expr):
             self._scalar = (not self.per_period) and _is_scalar_expr(self.expr, {id(self)})
         return self._scalar
 
+    @property
+    def reads(self) -> tuple[tuple, tuple]:
+        """``(tuple(iter_refs(expr)), tuple(iter_names(expr)))`` of the definition, from one walk, kept: every
+        evaluation's schedule reads them (a build compiles the model, then its metrics for the tornado)."""
+        if self._reads is None:  # cached: definitions never change once set
+            refs: list = []
+            names: list = []
+            _collect_reads(self.expr, refs, names)
+            self._reads = (tuple(refs), tuple(names))
+        return self._reads
+
     def children(self):
         return ()  # references stop here; walk an item's definition through ``item.expr``
 
@@ -336,18 +349,22 @@ class Item(Expr):
 
 
 def _is_scalar_expr(e: Expr, seen: set) -> bool:
-    if isinstance(e, Item):
+    t = type(e)  # node classes are not subclassed: a type test, cheaper than isinstance, on every node of a model
+    if t is Item:
         if e._scalar is not None:
             return e._scalar
         if e.per_period or id(e) in seen:  # a same-period cycle is an error reported elsewhere
             return False
         e._scalar = _is_scalar_expr(e.expr, seen | {id(e)})
         return e._scalar
-    if isinstance(e, (RowRef, Prev)):
+    if t is RowRef or t is Prev:
         return False
-    if isinstance(e, Aggregate):
+    if t is Aggregate:
         return True
-    return all(_is_scalar_expr(c, seen) for c in e.children())
+    for c in e.children():
+        if not _is_scalar_expr(c, seen):
+            return False
+    return True
 
 
 # --- constructors -------------------------------------------------------------------------------
@@ -505,6 +522,29 @@ def iter_refs(e: Expr) -> Iterator[tuple[Item, str]]:
     else:
         for c in e.children():
             yield from iter_refs(c)
+
+
+def _collect_reads(e: Expr, refs: list, names: list) -> None:
+    """What iter_refs and iter_names yield, in their order, appended to ``refs`` and ``names`` in one walk."""
+    t = type(e)  # see _is_scalar_expr
+    if t is Item:
+        refs.append((e, "same"))
+    elif t is Input or t is RowRef:
+        names.append(e)
+    elif t is Prev:
+        refs.append((e.item, "lag"))
+        _collect_reads(e.init, refs, names)
+    elif t is Aggregate:
+        for r in e.rows:
+            if type(r) is Item:
+                refs.append((r, "agg"))
+            else:
+                names.append(r)
+        for c in e.scalars:
+            _collect_reads(c, refs, names)
+    else:
+        for c in e.children():
+            _collect_reads(c, refs, names)
 
 
 def iter_names(e: Expr) -> Iterator[Expr]:

@@ -6,6 +6,8 @@ tree flattened into a list of numpy calls over numbered registers, identical sub
 after its last reader. A recurrence is compiled to one period's program and stepped over the periods
 (``_Group``, ``step_group``); a running maximum or a running sum is one numpy call where that is exact.
 Every operation gives what the tree interpreter (``sheet.engine._Evaluator``) gives on the same arrays, to the bit.
+Some of the items of a compiled plan (the tornado's metrics of the model) are its ops that lead to them
+(``Plan.sliced``), not a second compile.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 import numpy as np
 
 from tcomodel.sheet.expr import (
-    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError, iter_names, iter_refs,
+    Aggregate, BinOp, Compare, Const, Expr, Func, Input, Item, Neg, Prev, RowRef, SheetError,
 )
 from tcomodel.sheet.functions import FUNCTIONS, approx_equal, clean
 from tcomodel.sheet.schedule import collect_items, is_running_max, is_running_sum, sccs, shape_of, topo_same_period
@@ -33,8 +35,9 @@ class Static:
         names = {}
         self.edges = {}  # item -> the items its expression reads
         for it in self.all_items:
-            self.edges[it] = [r for r, _ in iter_refs(it.expr)]
-            for n in iter_names(it.expr):
+            refs, item_names = it.reads
+            self.edges[it] = [r for r, _ in refs]
+            for n in item_names:
                 names[(type(n), n.name)] = n
         self.names = list(names.values())
         self.plans: dict[int, Plan] = {}
@@ -215,13 +218,12 @@ class Plan:
         self.consts: list[tuple[int, np.ndarray]] = []
         self.loads: list[tuple[int, str, bool]] = []  # (register, input name, is a row)
         self.item_reg: dict[Item, int] = {}
-        self._memo: dict[int, int] = {}  # id(node) -> register (a node object used twice)
+        self._memo: dict[Expr, int] = {}  # node -> register (a node object used twice; nodes hash by identity)
         self._cse: dict[tuple, int] = {}  # (operation, registers) -> register
         self._const_of: dict[int, np.ndarray] = {}
         self._names: dict[tuple, int] = {}
-        self._keep: list = []  # nodes whose id() is memoised stay alive while compiling
         self._compile(static)
-        del self._memo, self._cse, self._names, self._keep
+        del self._memo, self._cse, self._names
 
     # --- registers --------------------------------------------------------------------------------
     def _new(self) -> int:
@@ -249,7 +251,7 @@ class Plan:
         r = self._cse.get(key)
         if r is not None:
             return r
-        if fold and all(a in self._const_of for a in args):
+        if fold and all(map(self._const_of.__contains__, args)):
             with np.errstate(all="ignore"):
                 value = np.asarray(fn(*(self._const_of[a] for a in args)), dtype=float)
             r = self._const(value)
@@ -263,7 +265,7 @@ class Plan:
 
     # --- expressions ------------------------------------------------------------------------------
     def _expr(self, e: Expr) -> int:
-        r = self._memo.get(id(e))
+        r = self._memo.get(e)
         if r is not None:
             return r
         t = type(e)
@@ -304,8 +306,7 @@ class Plan:
             r = self._emit(("prev", x, init), _prev_fn(self.P), (x, init), fold=False)
         else:  # pragma: no cover
             raise SheetError(f"cannot evaluate {e!r}")
-        self._memo[id(e)] = r
-        self._keep.append(e)
+        self._memo[e] = r
         return r
 
     def _row(self, x) -> int:
@@ -377,7 +378,7 @@ class Plan:
         self._ctx_op(run, (init, x) + g.reads, g.writes)
 
     def _compile(self, static: Static) -> None:
-        all_items, only = static.all_items, static.only
+        all_items = static.all_items
         edges = static.edges
         # Recurrences of the same shape (one corkscrew per purchase quarter) wait here and are stepped through
         # the periods together, stacked on a leading axis: one Python loop over periods per shape, not per
@@ -422,7 +423,36 @@ class Plan:
         for key in list(pending):
             step(pending.pop(key))
 
-        outs = list(dict.fromkeys(static.items)) if only else all_items
+        self._schedule = (self.ops, self.reads, self.writes)  # before the frees: what ``sliced`` takes ops from
+        self._finish(static)
+
+    @classmethod
+    def sliced(cls, whole: "Plan", static: Static) -> "Plan":
+        """The plan of ``static``'s items, which ``whole`` computes too: ``whole``'s ops that lead to them, in its
+        order. The same operations on the same registers as ``whole`` (which gives what a plan of these items
+        compiled alone gives, to the bit), without compiling them again."""
+        self = cls.__new__(cls)
+        self.P, self.nregs = whole.P, whole.nregs
+        need = {whole.item_reg[it] for it in _outputs(static)}
+        ops, reads, writes = [], [], []
+        for op, r, w in zip(*(reversed(x) for x in whole._schedule)):
+            if not need.isdisjoint(w):
+                need.update(r)
+                ops.append(op)
+                reads.append(r)
+                writes.append(w)
+        self.ops, self.reads, self.writes = ops[::-1], reads[::-1], writes[::-1]
+        # the items this slice computes (a register it needs holds its value), so a slice is sliced no further
+        self.item_reg = {it: r for it, r in whole.item_reg.items() if r in need}
+        self.consts = [(r, v) for r, v in whole.consts if r in need]
+        self.loads = [x for x in whole.loads if x[0] in need]
+        self._const_of = dict(self.consts)
+        self._schedule = (self.ops, self.reads, self.writes)
+        self._finish(static)
+        return self
+
+    def _finish(self, static: Static) -> None:
+        outs = _outputs(static)
         regs = [self.item_reg[it] for it in outs]
         # an output computed into an array of its own is handed out as it is; one shared (two items of the same
         # expression, a constant, an input) is copied
@@ -493,6 +523,24 @@ class Plan:
                 one = mine and v.shape == batch + (1,)
                 out[it] = v.reshape(batch) if one else np.array(np.broadcast_to(v[..., 0], batch))
         return out
+
+
+def _outputs(static: Static) -> list[Item]:
+    """The items an evaluation hands out: those asked for (``only``), else every item it computes."""
+    return list(dict.fromkeys(static.items)) if static.only else static.all_items
+
+
+def covering_plan(static: Static, P: int) -> Plan | None:
+    """For an evaluation of just some items (``only``): a plan already compiled for P periods that computes them
+    all (the whole model, when the tornado or a sweep asks for its metrics), to slice this one from."""
+    if not static.only:
+        return None
+    outs = _outputs(static)
+    for s in reversed(_STATIC_CACHE.values()):
+        plan = s.plans.get(P)
+        if s is not static and plan is not None and all(it in plan.item_reg for it in outs):
+            return plan
+    return None
 
 
 def _blank_outside_fn(first, stop, P):
@@ -579,9 +627,8 @@ class _Group:
         self._fixed: set[int] = set()  # registers that do not depend on t
         self.pre: list[tuple] = []  # once, before the loop
         self.step: list[tuple] = []  # every period
-        self._memo: dict[int, int] = {}
+        self._memo: dict[Expr, int] = {}
         self._cse: dict[tuple, int] = {}
-        self._keep: list = []
         reads: dict[int, None] = {}
         for k, x in enumerate(rep_ext):
             per_g = [ext[k] for _, ext in group]
@@ -593,7 +640,7 @@ class _Group:
             reads.update(dict.fromkeys(a for a in op[2] if a not in self.local))
         self.reads = tuple(reads)
         self.writes = tuple(plan.item_reg.setdefault(it, plan._new()) for items in self.items for it in items)
-        del self._memo, self._cse, self._fixed, self._keep
+        del self._memo, self._cse, self._fixed
 
     def __len__(self):
         return self.G
@@ -641,7 +688,7 @@ class _Group:
         return r
 
     def _expr(self, e: Expr) -> int:
-        r = self._memo.get(id(e))
+        r = self._memo.get(e)
         if r is not None:
             return r
         plan, t = self.plan, type(e)
@@ -697,8 +744,7 @@ class _Group:
             r = self._op(("agg", e.name) + tuple(rows) + ("|",) + scalars, _STEP_CALL, fn, tuple(rows) + scalars)
         else:  # pragma: no cover
             raise SheetError(f"cannot evaluate {e!r}")
-        self._memo[id(e)] = r
-        self._keep.append(e)
+        self._memo[e] = r
         return r
 
     def _item(self, it: Item, lag: int) -> int:

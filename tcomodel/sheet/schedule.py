@@ -18,7 +18,7 @@ def collect_items(items) -> list[Item]:
         if it in seen:
             continue
         seen[it] = None
-        for ref, _ in iter_refs(it.expr):
+        for ref, _ in it.reads[0]:
             if ref not in seen:
                 stack.append(ref)
     return list(seen)
@@ -73,9 +73,9 @@ def sccs(nodes: list[Item], edges: dict[Item, list[Item]]) -> list[list[Item]]:
 
 def topo_same_period(group: list[Item]) -> list[Item]:
     members = set(group)
-    deps = {g: {r for r, how in iter_refs(g.expr) if r in members and how != "lag"} for g in group}
+    deps = {g: {r for r, how in g.reads[0] if r in members and how != "lag"} for g in group}
     for g in group:
-        for r, how in iter_refs(g.expr):
+        for r, how in g.reads[0]:
             if r in members and how == "agg":
                 raise SheetError(f"{g.label!r} aggregates {r.label!r} inside a recurrence")
     order: list[Item] = []
