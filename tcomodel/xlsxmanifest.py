@@ -172,26 +172,26 @@ _MARK = "QXZJ"  # stands for a period column while a template is normalised: ope
 
 
 def template_hashes(template, formulas: list[str], start: int, stop: int) -> dict[str, str]:
-    """``{formula text without its '=': formula_hash}`` for ``formulas[start:stop]`` (start >= 1), the period
-    formulas ``render.render_periods_template`` filled from ``template``, normalising the template once
-    instead of each formula.
+    """``{formula text without its '=': formula_hash}`` for ``formulas[start:stop]``, the period formulas
+    ``render.render_periods_template`` filled from ``template``, normalising the template once instead of each
+    formula.
 
     Normalising spaces tokens apart, upper-cases them and rewrites numbers; a period column's letters sit
     inside a reference token (F12, Time!F$4) whatever they are, so the normalised template with the columns
-    filled in is each formula's normal form. Checked against the first and last formula; {} where that or
-    the template's own form does not hold (the manifest then normalises those formulas one by one).
+    filled in is each formula's normal form. Checked against the first formula; {} where that or the
+    template's own form does not hold (the manifest then normalises those formulas one by one).
     """
     from tcomodel.sheet.render import fill_periods
 
-    if start >= stop:
-        return {}
-    if start < 1 or any(_MARK in lit for lit in template.lits):
+    if start >= stop or any(lag > start for lag in template.lags):  # a column before the first period: prev()'s
+        return {}                                                    # initial value, not the template's text
+    if any(_MARK in lit for lit in template.lits):
         return {}
     pieces = normalize_formula(_MARK.join(template.lits)).split(_MARK)
     if len(pieces) != len(template.lits):
         return {}
     normal = fill_periods(template._replace(lits=pieces), start, stop)
-    if normal[0] != normalize_formula(formulas[start]) or normal[-1] != normalize_formula(formulas[stop - 1]):
+    if normal[0] != normalize_formula(formulas[start]):
         return {}
     return {f[1:]: hashlib.sha256(t.encode("utf-8")).hexdigest()[:HASH_CHARS]
             for f, t in zip(formulas[start:stop], normal)}

@@ -333,8 +333,8 @@ def render_periods(it: Item, layout: Layout, sheet: str) -> list[str]:
 
 
 def render_periods_template(it: Item, layout: Layout, sheet: str) -> tuple[list[str], PeriodTemplate | None]:
-    """``render_periods``' formulas and the template periods 1.. were filled from (None where each period
-    was rendered on its own)."""
+    """``render_periods``' formulas and the template they were filled from (every period, or from the second
+    on where the first renders prev()'s initial value; None where each period was rendered on its own)."""
     n = layout.periods
     if n == 0:
         return [], None
@@ -344,8 +344,15 @@ def render_periods_template(it: Item, layout: Layout, sheet: str) -> tuple[list[
     parts = ("=" + _TemplateRenderer(layout, sheet).r(it.expr)[0]).split(_COL)
     template = PeriodTemplate(parts[0::2], [int(x) for x in parts[1::2]],
                               [col_letters(layout.period_col(p)) for p in range(n)])
-    out = [first] + fill_periods(template, 1, n)
-    if out[1] != render(it, 1, layout, sheet):  # the template's own check: never write a wrong formula
+    # the template's own check, against a period rendered on its own: never write a wrong formula. Without
+    # prev() (no column lags) the first period comes from the template too, checked against its own render.
+    if not any(template.lags):
+        out = fill_periods(template, 0, n)
+        ok = out[0] == first
+    else:
+        out = [first] + fill_periods(template, 1, n)
+        ok = out[1] == render(it, 1, layout, sheet)
+    if not ok:
         return [render(it, p, layout, sheet) for p in range(n)], None
     return out, template
 

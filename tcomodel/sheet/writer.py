@@ -164,7 +164,9 @@ def note_template_hashes(ws, template, formulas: list[str], first: int, stop: in
     period formulas ``formulas[first:stop]`` filled from ``template``, worked out once for the row."""
     hashes = getattr(ws, "formula_hashes", None)
     if template is not None and hashes is not None:
-        hashes.update(template_hashes(template, formulas, max(first, 1), stop))
+        # prev()'s first period is not the template's: template_hashes starts after it
+        start = first if not any(template.lags) else max(first, 1)
+        hashes.update(template_hashes(template, formulas, start, stop))
 
 
 def write_scalar(ws, it: Item, layout: Layout, values: Mapping, row: int, col: int, fmt=None) -> None:
