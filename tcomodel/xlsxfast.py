@@ -15,7 +15,8 @@ the numeric style index, a caught TypeError) per value, takes plain substring te
 visits a row's cells in column order (xlsxwriter tests every column of the sheet's width) and writes the
 commonest cells of a report (a formula with a numeric cached value, a number, a shared string, each with its
 own format, and a bare shared string) in one f-string, the XML xlsxwriter writes for them; any other cell goes
-to xlsxwriter's ``_write_cell``. ``write_formula_row`` writes a row's period formulas in one call.
+to xlsxwriter's ``_write_cell``. ``write_formula_row`` and ``write_string_row`` write a row's formulas or
+strings in one call.
 
 Use it through xlsxwriter's documented hook: ``workbook.add_worksheet(name, worksheet_class=FastWorksheet)``
 (or ``Workbook.worksheet_class``).
@@ -90,6 +91,20 @@ class FastWorksheet(Worksheet):
         cells = self.table[row]
         for i, (f, v) in enumerate(zip(formulas, values)):
             cells[col + i] = CellFormulaTuple(f[1:] if f[0] == "=" else f, cell_format, v)
+        return 0
+
+    def write_string_row(self, row, col, strings, cell_format=None):
+        """``write_string(row, col + i, strings[i], cell_format)`` for each string (a manifest row) with the
+        dimensions checked once, for the row's first and last cell. Returns 0, or the first nonzero status
+        write_string gave."""
+        n = len(strings)
+        if (n == 0 or self.constant_memory or any(len(s) > self.xls_strmax // 2 for s in strings)
+                or self._check_dimensions(row, col + n - 1) or self._check_dimensions(row, col)):
+            statuses = [self.write_string(row, col + i, s, cell_format) for i, s in enumerate(strings)]
+            return next((s for s in statuses if s), 0)
+        cells, index = self.table[row], self.str_table._get_shared_string_index
+        for i, s in enumerate(strings):
+            cells[col + i] = CellStringTuple(index(s), cell_format)
         return 0
 
     def _escape_attributes(self, attribute):

@@ -241,12 +241,8 @@ def record_formulas(wb, kind: str) -> int:
                 next_col = c + 1
     ws = wb.add_worksheet(MANIFEST_SHEET, worksheet_class=FastWorksheet)
     ws.write_row(0, 0, ["sheet", "first cell", "last cell", f"formula hashes ({HASH_CHARS} hex digits per cell)"])
-    write = ws.write_string
     for i, (sheet, r, c, hashes) in enumerate(runs, start=1):
-        write(i, 0, sheet)
-        write(i, 1, cell_ref(r, c))
-        write(i, 2, cell_ref(r, c + len(hashes) - 1))
-        write(i, 3, "".join(hashes))
+        ws.write_string_row(i, 0, [sheet, cell_ref(r, c), cell_ref(r, c + len(hashes) - 1), "".join(hashes)])
     ws.very_hidden()  # not listed in Excel's Unhide dialog: it is for verify, not for readers
     wb.set_custom_property(KIND_PROPERTY, kind)
     wb.set_custom_property(COUNT_PROPERTY, str(len(listed)))

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from xlsxwriter.sharedstrings import SharedStringTable
 from xlsxwriter.worksheet import Worksheet
 
 import tcomodel.report.report_context as report_context
@@ -156,6 +157,27 @@ def test_write_formula_row_equals_write_formula_cell_by_cell(formulas, col, futu
     assert dict(row.table) == dict(cell_by_cell.table)
     assert ((row.dim_rowmin, row.dim_rowmax, row.dim_colmin, row.dim_colmax)
             == (cell_by_cell.dim_rowmin, cell_by_cell.dim_rowmax, cell_by_cell.dim_colmin, cell_by_cell.dim_colmax))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "Calc", "E12", "0badc0de" * 3, "x" * 16_384, "y" * 32_768]), max_size=5),
+       st.sampled_from([0, 3, 16_381, 16_383, 16_384]), st.booleans())
+def test_write_string_row_equals_write_string_cell_by_cell(strings, col, repeat):
+    """A row of strings written at once stores what xlsxwriter stores cell by cell: the cells, the dimensions,
+    the status (off the sheet, a string over Excel's limit) and the shared-string table."""
+    row, cell_by_cell = FastWorksheet(), Worksheet()
+    for ws in (row, cell_by_cell):
+        ws.str_table = SharedStringTable()
+    rows = [strings, strings] if repeat else [strings]
+    statuses = [[cell_by_cell.write_string(9 + k, col + i, s) for i, s in enumerate(r)] for k, r in enumerate(rows)]
+    for k, r in enumerate(rows):
+        assert row.write_string_row(9 + k, col, r) == next((s for s in statuses[k] if s), 0)
+    assert dict(row.table) == dict(cell_by_cell.table)
+    assert ((row.dim_rowmin, row.dim_rowmax, row.dim_colmin, row.dim_colmax)
+            == (cell_by_cell.dim_rowmin, cell_by_cell.dim_rowmax, cell_by_cell.dim_colmin, cell_by_cell.dim_colmax))
+    assert row.str_table.string_table == cell_by_cell.str_table.string_table
+    assert (row.str_table.count, row.str_table.unique_count) == (cell_by_cell.str_table.count,
+                                                                  cell_by_cell.str_table.unique_count)
 
 
 @settings(max_examples=400, deadline=None)
