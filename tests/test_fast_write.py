@@ -299,6 +299,27 @@ def test_render_periods_shifts_columns_past_z():
     assert render_periods(adds, L, "Other")[21] == "='Work load'!Z$6*Time!Z$4"
 
 
+def test_render_periods_of_rows_without_a_period_column():
+    """A scalar expression forced into a row, and prev() of an item placed as a scalar, render the same text in
+    every period (after prev()'s initial value): no column to fill in, as a render per period gives it."""
+    L = Layout(periods=4)
+    L.add_input("a", "S", "C3")
+    forced = item("k", "u", inp("a") * 2, per_period=True)
+    s = item("s", "u", inp("a") + 1)
+    L.place(s, "S", 2, 5)
+    lagged = item("l", "u", prev(s, 1.0) + inp("a"), per_period=True)
+    L.place(forced, "S", 10)
+    L.place(lagged, "S", 11)
+    for it in (forced, lagged):
+        formulas, template = render_periods_template(it, L, "S")
+        assert formulas == [render(it, p, L, "S") for p in range(4)], it.label
+    assert render_periods(forced, L, "S") == ["=$C$3*2"] * 4
+    assert render_periods(lagged, L, "S") == ["=1+$C$3"] + ["=$F$3+$C$3"] * 3
+    template = render_periods_template(forced, L, "S")[1]
+    assert fill_periods(template, 1, 4) == ["=$C$3*2"] * 3 and template_hashes(template, ["=$C$3*2"] * 4, 0, 4) == {
+        "$C$3*2": formula_hash("=$C$3*2")}
+
+
 def test_render_periods_on_the_whole_model(run, tmp_path):
     """Every period line item of the default model, on its own sheet, as a render per period gives it."""
     calls = []

@@ -362,6 +362,8 @@ def fill_periods(template: PeriodTemplate, start: int, stop: int) -> list[str]:
     lits, lags, names = template
     if start >= stop:
         return []
+    if not lags:  # no period column (a scalar expression forced into a row): the same text every period
+        return [lits[0]] * (stop - start)
     if any(lag > start for lag in lags):
         raise SheetError(f"period {start} has no column {max(lags)} periods back")
     columns = [itertools.repeat(lits[0])]  # literal, the column of each period, literal, ..., literal
