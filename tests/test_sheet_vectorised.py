@@ -332,6 +332,24 @@ def test_metrics_plan_sliced_from_the_models_gives_the_values_of_one_compiled_al
     assert tornado.base_npv == tornado2.base_npv and grid.cheapest == grid2.cheapest
 
 
+def test_metrics_are_not_sliced_where_the_slice_would_read_inputs_they_do_not():
+    """Two recurrences of one shape are stepped together in a plan of both, so that plan's ops for one of them read
+    the other's input too: an evaluation of the one alone is compiled on its own, needing (and broadcasting
+    against) only its own inputs."""
+    x, y = inp("x"), inp("y")
+    a1, a2 = item("a1", "u", x * 2), item("a2", "u", y * 2)
+    r1 = item("r1", "u", lambda s: prev(s, 0.0) * 1.1 + a1)
+    r2 = item("r2", "u", lambda s: prev(s, 0.0) * 1.1 + a2)
+    m1, m2 = item("m1", "u", total(r1)), item("m2", "u", total(r2))
+    evaluate([a1, a2, r1, r2, m1, m2], {"x": 1.0, "y": 2.0}, periods=6)  # compiles (and caches) the plan of both
+    whole = plan.static_of((a1, a2, r1, r2, m1, m2), False).plans[6]
+    alone = plan.static_of((m1,), True)
+    assert plan.covering_plan(alone, 6) is whole and plan.Plan.sliced(whole, alone) is None
+    got = evaluate([m1], {"x": np.array([1.0, 2.0, 3.0])}, periods=6, only=True)[m1]  # no y given
+    assert got.tolist() == evaluate([m1], {"x": np.array([1.0, 2.0, 3.0]), "y": 0.0}, periods=6)[m1].tolist()
+    assert evaluate([m1], {"x": 1.0, "y": np.array([1.0, 2.0, 3.0])}, periods=6, only=True)[m1].shape == ()
+
+
 def test_running_sum_equals_its_steps_including_cancellation_and_errors(monkeypatch):
     """x = prev(x, init) + e is one cumulative sum where that is exact, else the steps: the same row, bit for bit,
     as a recurrence the shortcut does not take, ((prev(x) + e) + 0), over rows that cancel to ~0 (the approximate-

@@ -180,7 +180,8 @@ def _plan_of(static, periods: int) -> Plan:
     plan = static.plans.get(periods)
     if plan is None:
         whole = covering_plan(static, periods)
-        plan = static.plans[periods] = Plan(static, periods) if whole is None else Plan.sliced(whole, static)
+        plan = Plan.sliced(whole, static) if whole is not None else None
+        plan = static.plans[periods] = plan if plan is not None else Plan(static, periods)
     return plan
 
 

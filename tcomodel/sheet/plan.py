@@ -427,10 +427,12 @@ class Plan:
         self._finish(static)
 
     @classmethod
-    def sliced(cls, whole: "Plan", static: Static) -> "Plan":
+    def sliced(cls, whole: "Plan", static: Static) -> "Plan | None":
         """The plan of ``static``'s items, which ``whole`` computes too: ``whole``'s ops that lead to them, in its
         order. The same operations on the same registers as ``whole`` (which gives what a plan of these items
-        compiled alone gives, to the bit), without compiling them again."""
+        compiled alone gives, to the bit), without compiling them again. None where those ops would read an
+        input the items do not (a recurrence stepped together with others computes them all): the items'
+        evaluation must not need, or broadcast against, values it has no use for."""
         self = cls.__new__(cls)
         self.P, self.nregs = whole.P, whole.nregs
         need = {whole.item_reg[it] for it in _outputs(static)}
@@ -446,6 +448,8 @@ class Plan:
         self.item_reg = {it: r for it, r in whole.item_reg.items() if r in need}
         self.consts = [(r, v) for r, v in whole.consts if r in need]
         self.loads = [x for x in whole.loads if x[0] in need]
+        if not {name for _, name, _ in self.loads} <= {n.name for n in static.names}:
+            return None
         self._const_of = dict(self.consts)
         self._schedule = (self.ops, self.reads, self.writes)
         self._finish(static)
