@@ -76,11 +76,13 @@ class FastWorksheet(Worksheet):
         self.table[row][col] = CellFormulaTuple(formula[1:] if formula[0] == "=" else formula, cell_format, value)
         return 0
 
-    def write_formula_row(self, row, col, formulas, cell_format=None, values=()):
+    def write_formula_row(self, row, col, formulas, cell_format, values):
         """``write_formula(row, col + i, formulas[i], cell_format, values[i])`` for each formula (a row's
         period cells) with the dimensions checked once, for the row's first and last cell, and the prefix
         guard run once over the row's text. Returns 0, or the first nonzero status write_formula gave."""
         n = len(formulas)
+        if len(values) != n:
+            raise ValueError(f"{n} formulas but {len(values)} cached values")
         whole = "\n".join(formulas)  # no guarded name spans a line break: one search for the row
         if (n == 0 or self.use_future_functions or self.constant_memory or not all(formulas)
                 or "_xlfn." in whole or "{" in whole or "}" in whole or _MAY_NEED_PREFIX.search(whole)

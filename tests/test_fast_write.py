@@ -154,6 +154,8 @@ def test_write_formula_row_equals_write_formula_cell_by_cell(formulas, col, futu
     values = [0.5 * i for i in range(len(formulas))]
     statuses = [cell_by_cell.write_formula(7, col + i, f, None, v) for i, (f, v) in enumerate(zip(formulas, values))]
     assert row.write_formula_row(7, col, formulas, None, values) == next((s for s in statuses if s), 0)
+    with pytest.raises(ValueError, match="cached values"):
+        row.write_formula_row(8, col, formulas + ["=1"], None, values)  # a value for every formula, or nothing
     assert dict(row.table) == dict(cell_by_cell.table)
     assert ((row.dim_rowmin, row.dim_rowmax, row.dim_colmin, row.dim_colmax)
             == (cell_by_cell.dim_rowmin, cell_by_cell.dim_rowmax, cell_by_cell.dim_colmin, cell_by_cell.dim_colmax))

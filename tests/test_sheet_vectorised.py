@@ -290,6 +290,11 @@ def test_cells_evaluated_together_equal_each_cell_alone():
     tot0 = next(c for c in cells if c.label == "tot0")
     with pytest.raises(SheetError, match="'y0 2027.0' used before it is computed"):
         engine.evaluate_over_items([tot0] + cells, known, P, values)
+    # values of different shapes cannot be stacked (a 0-d scalar, a one-cell batch): those cells one at a time
+    k1, k2 = item("k1", "u", inp("k1")), item("k2", "u", inp("k2"))
+    pair = [item("twice k1", "u", k1 * 2), item("twice k2", "u", k2 * 2)]
+    mixed = engine.evaluate_over_items(pair, {k1: np.float64(2.0), k2: np.array([3.0])}, P, values)
+    assert mixed[pair[0]].tolist() == 4.0 and mixed[pair[1]].tolist() == [6.0]
 
 
 def test_an_items_kept_reads_are_what_walking_its_expression_gives():

@@ -140,7 +140,7 @@ def evaluate_annual(view: AnnualView, model, values: dict) -> AnnualView:
     # one formula per option, row and year: evaluated together (the same operations as one cell at a time)
     items = view.items()
     out = evaluate_over_items(items, values, n, model.values())
-    view.values.update((it, float(out[it])) for it in items)
+    view.values.update((it, float(np.ravel(out[it])[0])) for it in items)
     return view
 
 

@@ -226,10 +226,18 @@ def evaluate_over_items(items, known: dict, periods: int, values: dict | None = 
     out: dict[Item, np.ndarray] = {}
     for _, members in sorted(groups.items(), key=lambda g: g[0][0]):
         rep, rep_refs = members[0]
+        slots = [[_as_known(refs[k], out[refs[k]] if refs[k] in out else known[refs[k]]) for _, refs in members]
+                 for k in range(len(rep_refs))]
+        if any(len({v.shape for v in vs}) > 1 for vs in slots):  # values of different shapes: one cell at a time
+            for g, (it, refs) in enumerate(members):
+                ev = _Evaluator(values or {}, periods, ())
+                ev.done.update((ref, slots[k][g]) for k, ref in enumerate(refs))
+                r = np.asarray(ev.ev(it.expr, None))
+                out[it] = r if (it.per_period or not it.is_scalar) else r[..., 0]
+            continue
         ev = _Evaluator(values or {}, periods, ())
         for k, ref in enumerate(rep_refs):
-            ev.done[ref] = np.stack([_as_known(refs[k], out[refs[k]] if refs[k] in out else known[refs[k]])
-                                     for _, refs in members])
+            ev.done[ref] = np.stack(slots[k])
         r = np.asarray(ev.ev(rep.expr, None))
         if r.ndim == 1:  # reads no item: the same for every member
             r = np.broadcast_to(r, (len(members),) + r.shape)
