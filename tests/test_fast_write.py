@@ -257,6 +257,39 @@ def test_report_formula_hashes_equal_openpyxls(run, tmp_path):
         assert fast is not None and fast == normalize_formula_openpyxl(f), f
 
 
+def test_manifest_of_a_30_quarter_report_is_each_formulas_own_hash(tmp_path):
+    """Past column Z (period 23 on), read back from the file: every formula's manifest hash, most of them worked
+    out from their row's template, is the hash of the formula as written."""
+    import openpyxl
+
+    from tcomodel.inputs.cells import Quarter
+    from tcomodel.xlsxmanifest import MANIFEST_SHEET, read_manifest
+
+    wb = openpyxl.load_workbook(DEFAULT)
+    ws = wb["Scenario"]
+    next(row for row in ws.iter_rows() if row[0].value == "horizon_quarters")[1].value = 30
+    ws = wb["Workload"]
+    rows = [r for r in range(1, ws.max_row + 1) if re.fullmatch(r"\d{4}Q[1-4]", str(ws.cell(r, 1).value))]
+    first = Quarter.parse(str(ws.cell(rows[0], 1).value))
+    for k in range(len(rows), 30):  # the later quarters as the last given one
+        for c in range(1, ws.max_column + 1):
+            ws.cell(rows[0] + k, c).value = ws.cell(rows[-1], c).value
+        ws.cell(rows[0] + k, 1).value = str(first + k)
+    wb.save(tmp_path / "s.xlsx")
+    run30 = run_model(load_scenario(tmp_path / "s.xlsx"), build_date=BUILD_DATE)
+    assert len(run30.model.quarters) == 30
+    write_report(run30, tmp_path / "r.xlsx", build_date=BUILD_DATE)
+    _, recorded, intact = read_manifest(tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    try:
+        written = {(sh.title, c.coordinate): c.value for sh in book.worksheets if sh.title != MANIFEST_SHEET
+                   for row in sh.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")}
+    finally:
+        book.close()
+    assert intact and set(recorded) == set(written) and any(cell.startswith("AH") for _, cell in written)
+    assert [k for k, f in written.items() if recorded[k] != formula_hash(f)] == []
+
+
 def test_template_hashes_hand_case():
     """A template whose columns cross Z -> AA, with a lagged column and a sheet prefix: the hashes are those of
     each formula on its own; a template that would hold the mark is left to the manifest."""
