@@ -2,8 +2,9 @@
 
 A build makes hundreds of thousands of long-lived objects (expression trees, line items, xlsxwriter's cell
 table) and few cycles to free. With the collector on, each of its full passes walks every one of them again:
-about a fifth of a default build's time (0.41 -> 0.33 s measured on the 2-core sandbox). Reference counting
-still frees everything that is not in a cycle; the collector resumes, as it was, when the work is done.
+about a seventh of a default build's time (0.44 -> 0.38 s on the 2-core sandbox, benchmarks/README.md).
+Reference counting still frees everything that is not in a cycle; the collector resumes, as it was, when the
+work is done.
 """
 
 from __future__ import annotations

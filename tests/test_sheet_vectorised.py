@@ -330,11 +330,22 @@ def test_metrics_plan_sliced_from_the_models_gives_the_values_of_one_compiled_al
     metrics.plans.clear()
     tornado2, grid2 = sensitivity.tornado_and_grid(run)
     assert metrics.plans[P] is not sliced and len(metrics.plans[P].ops) == len(alone.ops)
-    for a, b in ((tornado.levelized, tornado2.levelized), (tornado.npv, tornado2.npv), (grid.levelized, grid2.levelized)):
+    pairs = ((tornado.levelized, tornado2.levelized), (tornado.npv, tornado2.npv), (grid.levelized, grid2.levelized))
+    for a, b in pairs:
         assert list(a) == list(b) and len(a) >= 3
         for k in a:
             assert a[k].tobytes() == b[k].tobytes(), k
     assert tornado.base_npv == tornado2.base_npv and grid.cheapest == grid2.cheapest
+
+
+def test_recurrences_differing_only_in_a_constants_sign_are_not_stepped_together():
+    """0.0 and -0.0 are two constants (x * -0.0 is -0.0): two recurrences that differ only there give, evaluated
+    together, the bits each gives alone (they were stacked as one shape, and the second took the first's zero)."""
+    r1 = item("r1", "u", lambda s: (prev(s, 1.0) + inp("x")) * Const(0.0))
+    r2 = item("r2", "u", lambda s: (prev(s, 1.0) + inp("x")) * Const(-0.0))
+    both = evaluate([r1, r2], {"x": 1.0}, periods=4)
+    assert np.signbit(both[r1]).tolist() == [False] * 4 and np.signbit(both[r2]).tolist() == [True] * 4
+    assert both[r2].tobytes() == evaluate([r2], {"x": 1.0}, periods=4)[r2].tobytes()
 
 
 def test_metrics_are_not_sliced_where_the_slice_would_read_inputs_they_do_not():

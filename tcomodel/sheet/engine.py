@@ -15,8 +15,6 @@ apply (a - b is 0 when a and b agree to ~15 digits), so balances that close show
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from tcomodel.sheet.expr import (
@@ -24,7 +22,7 @@ from tcomodel.sheet.expr import (
 )
 from tcomodel.sheet.functions import FUNCTIONS, approx_equal, clean, excel_irr, excel_npv
 from tcomodel.sheet.plan import Plan, covering_plan, static_of
-from tcomodel.sheet.schedule import collect_items
+from tcomodel.sheet.schedule import collect_items, shape_of
 
 __all__ = ["approx_equal", "collect_items", "evaluate", "excel_irr", "excel_npv"]
 
@@ -213,8 +211,9 @@ def evaluate_over_items(items, known: dict, periods: int, values: dict | None = 
     level: dict[Item, int] = {}  # 0: reads only ``known``; n: reads an item of level n - 1
     groups: dict[tuple, list] = {}
     for it in items:
-        refs: list[Item] = []
-        shape = _shape(it.expr, refs, {})
+        parts, refs = shape_of([it])  # the formula, the items it reads numbered by first use
+        # stacked values must have one shape: the items read must be rows or scalars alike (an unknown node: alone)
+        shape = (parts, tuple(r.per_period or not r.is_scalar for r in refs)) if parts is not None else it
         lv = 0
         for r in refs:
             if r in level:
@@ -244,32 +243,3 @@ def evaluate_over_items(items, known: dict, periods: int, values: dict | None = 
         for g, (it, _) in enumerate(members):
             out[it] = r[g] if (it.per_period or not it.is_scalar) else r[g, ..., 0]
     return out
-
-
-def _shape(e: Expr, refs: list, slot: dict) -> tuple:
-    """``e``'s tree with the items it reads numbered by first use (appended to ``refs``): two expressions of the
-    same shape are the same operations on the same kinds of operands (constants are part of the shape: an
-    interpreted constant is its one cell), so they evaluate together on stacked item values."""
-    t = type(e)
-    if t is Item:
-        k = slot.get(e)
-        if k is None:
-            k = slot[e] = len(refs)
-            refs.append(e)
-        return (Item, k, e.per_period or not e.is_scalar)
-    if t is Const:
-        return (Const, e.value, math.copysign(1.0, e.value))  # -0.0 and 0.0 are two cells
-    if t is Input or t is RowRef:
-        return (t, e.name)
-    if t is BinOp or t is Compare:
-        return (t, e.op, _shape(e.a, refs, slot), _shape(e.b, refs, slot))
-    if t is Neg:
-        return (Neg, _shape(e.a, refs, slot))
-    if t is Func:
-        return (Func, e.name) + tuple(_shape(a, refs, slot) for a in e.args)
-    if t is Aggregate:
-        return (Aggregate, e.name, tuple(_shape(r, refs, slot) for r in e.rows),
-                tuple(_shape(s, refs, slot) for s in e.scalars))
-    if t is Prev:
-        return (Prev, _shape(e.item, refs, slot), _shape(e.init, refs, slot))
-    raise SheetError(f"cannot evaluate {e!r}")  # pragma: no cover

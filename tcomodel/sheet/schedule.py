@@ -4,6 +4,8 @@ one numpy call. Used by the compiler (``sheet/plan.py``)."""
 
 from __future__ import annotations
 
+import math
+
 from tcomodel.sheet.expr import (
     Aggregate, BinOp, Compare, Const, Func, Input, Item, Neg, Prev, RowRef, SheetError, iter_refs,
 )
@@ -107,8 +109,8 @@ def shape_of(order: list[Item]) -> tuple[tuple | None, list[Item]]:
                 slot[e] = len(ext)
                 ext.append(e)
             return ("ext", slot[e])
-        if isinstance(e, Const):
-            return ("c", e.value) if e.value == e.value else None  # NaN never equals itself: no group
+        if isinstance(e, Const):  # NaN never equals itself: no group; 0.0 and -0.0 are two constants
+            return ("c", e.value, math.copysign(1.0, e.value)) if e.value == e.value else None
         if isinstance(e, Input):
             return ("in", e.name)
         if isinstance(e, RowRef):
