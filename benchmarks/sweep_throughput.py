@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tcomodel.finance import run_model  # noqa: E402
+from tcomodel.heap import keep_freed_heap  # noqa: E402
 from tcomodel.finance.input_ranges import STRUCTURAL_SUFFIXES, SampledInput  # noqa: E402
 from tcomodel.inputs import load_scenario, write_scenario_workbook  # noqa: E402
 from tcomodel.sheet import evaluate  # noqa: E402
@@ -100,6 +101,7 @@ class EveryItem:
 
 def time_all_items(run, inputs, samples, seed, chunk, workers) -> float:
     job = EveryItem(run, inputs, samples, seed)
+    keep_freed_heap(chunk * len(run.model.quarters) * 8)  # as run_sweep does for its chunks
     bounds = [(s, min(samples, s + chunk)) for s in range(0, samples, chunk)]
     t0 = time.perf_counter()
     for _ in map_chunks(job, bounds, workers):

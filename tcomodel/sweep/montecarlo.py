@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.errors import UsageError
+from tcomodel.heap import keep_freed_heap
 from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
@@ -168,6 +169,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         chunk_samples = int(max(256, min(MAX_CHUNK_SAMPLES, CHUNK_MEMORY_BYTES // (per_sample * workers))))
         if workers > 1:
             chunk_samples = max(min(chunk_samples, 1024), min(chunk_samples, -(-samples // (2 * workers))))
+    keep_freed_heap(chunk_samples * periods * 8)  # a chunk's line items come and go: keep their pages (heap.py)
     t0 = time.perf_counter()
     sampler = Sampler(inputs, samples, seed, lhs=lhs, correlation=correlation)
     keep = samples if samples * max(1, len(inputs)) <= KEEP_DRAWS_VALUES else min(samples, KEEP_FIRST_SAMPLES)
