@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tcomodel.errors import UsageError
-from tcomodel.heap import keep_freed_heap
+from tcomodel.heap import keep_freed_heap, release_freed_heap
 from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
@@ -143,7 +143,8 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     ``inputs``: sample these instead of the Ranges sheet's rows (then no Correlations; benchmarks use it).
     ``workers``: processes evaluating chunks side by side (default: one per CPU, at most 4; 1: in this process). Each
     chunk's draws depend only on the seed and the sample positions, so the results are identical for any
-    number of workers and any chunk size.
+    number of workers and any chunk size. On glibc, sets the process's malloc thresholds so that a chunk's freed
+    arrays keep their pages (``tcomodel.heap``; TCOMODEL_KEEP_FREED_HEAP=0 leaves them alone).
     """
     validate_samples(samples, seed)
     if seed is None:
@@ -188,6 +189,7 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         if progress is not None:
             progress(stop, samples, time.perf_counter() - t0)
     drivers, draw_means = _drivers(sampler, inputs, oids, m.baseline, lev, npv, workers)
+    release_freed_heap()  # what the chunks kept goes back to the system (tcomodel.heap)
     base_lev = {o: run.scalar(m.options[o].levelized) for o in oids}
     base_npv = {o: (run.scalar(m.comparisons[o].npv) if o in m.comparisons else 0.0) for o in oids}
     return SweepResult(
