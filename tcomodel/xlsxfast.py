@@ -20,12 +20,20 @@ strings in one call.
 
 Use it through xlsxwriter's documented hook: ``workbook.add_worksheet(name, worksheet_class=FastWorksheet)``
 (or ``Workbook.worksheet_class``).
+
+``FastWorkbook`` (through xlsxwriter's ``_get_packager`` hook, "this allows the default packager to be
+over-ridden") writes the shared-string table with one regex test per string: a string that no escaping, no
+whitespace attribute and no rich text touches is written as xlsxwriter would write it, in one f-string; any
+other goes to xlsxwriter's own ``_write_si``. At 200 options (50,000 strings) that part took 0.11 s.
 """
 
 from __future__ import annotations
 
 import re
 
+import xlsxwriter
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from tcomodel.sheet.render import col_letters
@@ -206,3 +214,44 @@ class FastWorksheet(Worksheet):
 # the xlsxwriter methods FastWorksheet replaces: the identity test and benchmark put xlsxwriter's back to compare
 FAST_METHODS = ("_prepare_formula", "_write_formula", "_escape_attributes", "_escape_data", "_calculate_spans",
                 "_write_rows")
+
+
+# What xlsxwriter's _write_si changes or marks in a shared string: an Excel escape to escape again or a control
+# character to escape (_escape_control_characters), leading or trailing whitespace (xml:space="preserve"; \s and $
+# as in xlsxwriter.utility), a character _escape_data replaces, and rich text (starts with "<r>"). A string with
+# none of them is written as it is.
+_SST_SLOW = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f&<>]|^\s|\s$")
+
+
+class FastSharedStrings(SharedStrings):
+    def _write_sst_strings(self):
+        fh, slow, search = self.fh, self._write_si, _SST_SLOW.search
+        parts = []
+        for string in self.string_table.string_array:
+            if type(string) is str and search(string) is None:
+                parts.append(f"<si><t>{string}</t></si>")
+                continue
+            if parts:
+                fh.write("".join(parts))
+                parts = []
+            slow(string)
+        if parts:
+            fh.write("".join(parts))
+
+
+class FastPackager(Packager):
+    def _write_shared_strings_file(self):
+        # xlsxwriter's own, with FastSharedStrings
+        sst = FastSharedStrings()
+        sst.string_table = self.workbook.str_table
+        if not self.workbook.str_table.count:
+            return
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class FastWorkbook(xlsxwriter.Workbook):
+    """xlsxwriter's Workbook, its shared strings written by FastSharedStrings (the same bytes)."""
+
+    def _get_packager(self):
+        return FastPackager()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import hashlib
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-from xlsxwriter.sharedstrings import SharedStringTable
+from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.worksheet import Worksheet
 
 import tcomodel.report.report_context as report_context
@@ -31,7 +32,7 @@ from tcomodel.inputs import load_scenario
 from tcomodel.report import write_report
 from tcomodel.sheet import Layout, SheetError, inp, item, prev, render, row_input, timeline
 from tcomodel.sheet.render import fill_periods, render_periods, render_periods_template
-from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FAST_METHODS, FastWorksheet
+from tcomodel.xlsxfast import DYNAMIC_FUNCTIONS, FAST_METHODS, FastSharedStrings, FastWorksheet
 from tcomodel.xlsxmanifest import (
     _fast_normalize, formula_hash, normalize_formula, normalize_formula_openpyxl, template_hashes,
 )
@@ -85,6 +86,41 @@ def test_fast_escapes_equal_xlsxwriter(value):
     fast, slow = FastWorksheet(), Worksheet()
     assert fast._escape_attributes(value) == slow._escape_attributes(value)
     assert fast._escape_data(value) == slow._escape_data(value)
+
+
+def _sst_xml(cls, strings) -> str:
+    table = SharedStringTable()
+    for text in strings:
+        table._get_shared_string_index(text)
+    table._sort_string_data()
+    sst = cls()
+    sst.string_table = table
+    fh = io.StringIO()
+    sst._set_xml_writer(fh)
+    sst._assemble_xml_file()
+    return fh.getvalue()
+
+
+# what xlsxwriter escapes or marks: Excel escapes, control characters, XML's specials, whitespace at either end
+# (ASCII and Unicode), rich text; and plain text around them
+_SST_PIECES = ["a", "Capex", "x", " ", "\t", "\n", "\r", "\x00", "\x07", "\x0b", "\x1f", "\x7f", "\u00a0", "\u2028",
+               "\x85", "&", "<", ">", '"', "'", "_x0041_", "_x00AF_", "_x1f2e_", "_x00g1_", "_X0041_", "_x", "<r>", "</r>", "é", "€", "DKK/Mtok"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_SST_PIECES), max_size=6).map("".join), min_size=1, max_size=12))
+def test_fast_shared_strings_write_xlsxwriters_xml(strings):
+    assert _sst_xml(FastSharedStrings, strings) == _sst_xml(SharedStrings, strings)
+
+
+def test_fast_shared_strings_hand_cases():
+    strings = ["plain", " lead", "trail ", "tab\t", "a\nb", "end\n", "x\x01y", "_x0041_", "a&b", "<r>rich</r>", "",
+               "\u00a0nbsp", "q\"uote"]
+    xml = _sst_xml(FastSharedStrings, strings)
+    assert xml == _sst_xml(SharedStrings, strings)
+    assert "<si><t>plain</t></si>" in xml and '<si><t xml:space="preserve"> lead</t></si>' in xml
+    assert "<si><t>x_x0001_y</t></si>" in xml and "<si><t>_x005F_x0041_</t></si>" in xml
+    assert "<si><t>a&amp;b</t></si>" in xml and "<si><r>rich</r></si>" in xml
 
 
 def _cells_workbook(path, worksheet_class):
@@ -408,6 +444,7 @@ def test_report_identical_with_and_without_the_shortcuts(run, tmp_path):
     mp = pytest.MonkeyPatch()
     for name in FAST_METHODS:
         mp.setattr(FastWorksheet, name, getattr(Worksheet, name))
+    mp.setattr(FastSharedStrings, "_write_sst_strings", SharedStrings._write_sst_strings)
     mp.setattr(xlsxmanifest, "_simple_normalize", lambda text: None)
     mp.setattr(xlsxmanifest, "_fast_normalize", lambda text: None)
     slow_periods = (lambda it, L, sheet: ([render(it, p, L, sheet) for p in range(L.periods)], None))  # no templates

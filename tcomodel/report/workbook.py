@@ -12,11 +12,9 @@ import functools
 import os
 from pathlib import Path
 
-import xlsxwriter
-
 from tcomodel.version import __version__
 from tcomodel.fileio import atomic_path
-from tcomodel.xlsxfast import FastWorksheet
+from tcomodel.xlsxfast import FastWorkbook, FastWorksheet
 from tcomodel.xlsxmanifest import BUILD_DATE_PROPERTY, CASE_PROPERTY, record_formulas
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY, scenario_file
 from tcomodel.report.annual_sheet import place_annual, write_annual
@@ -69,7 +67,7 @@ def write_report(run, path: str | os.PathLike, *, protect=(), build_date: dt.dat
 
 def _workbook(run, path: str, build_date: dt.date):
     # in_memory: no temporary XML parts in /tmp to leak when Ctrl-C stops the write
-    wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True})
+    wb = FastWorkbook(path, {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True})
     wb.set_properties({
         "title": f"tcomodel report: {run.scenario.settings.scenario_name}",
         "subject": "TCO and cost per million tokens of LLM inference options",
