@@ -123,12 +123,17 @@ def test_fast_shared_strings_hand_cases():
     assert "<si><t>a&amp;b</t></si>" in xml and "<si><r>rich</r></si>" in xml
 
 
-def _cells_workbook(path, worksheet_class):
-    """Every kind of cell, with and without a format, through xlsxwriter's documented worksheet_class hook."""
+def _cells_workbook(path, worksheet_class, variant=None):
+    """Every kind of cell, with and without a format, through xlsxwriter's documented worksheet_class hook;
+    ``variant``: a changed default row height, or Excel 2010's style (each changes every row's tag)."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("s", worksheet_class=worksheet_class)
+    if variant == "default_row":
+        ws.set_default_row(24)
+    elif variant == "excel_2010":
+        ws.conditional_format("A1:A5", {"type": "data_bar", "data_bar_2010": True})
     fmt, bold = wb.add_format({"num_format": "0.00"}), wb.add_format({"bold": True})
     ws.set_row(7, None, bold)  # a row format, used by cells without their own
     ws.set_column(5, 5, None, bold)
@@ -156,9 +161,18 @@ def test_fast_write_cell_writes_xlsxwriters_xml(tmp_path):
     fast = _cells_workbook(tmp_path / "fast.xlsx", FastWorksheet)
     slow = _cells_workbook(tmp_path / "slow.xlsx", Worksheet)
     assert fast == slow
+    assert b'<row r="9" spans="1:9">' in fast  # a bare row's tag
     assert fast.count(b"<f>") >= 30 and b"&amp;" in fast  # formulas written, escaping exercised
     assert b'<c r="I1" t="s">' in fast and b'<c r="I8" s="' in fast  # a bare string; one taking its row's format
     assert b'<row r="41"' in fast and b'<row r="42"' in fast  # the empty rows with a format, with a comment
+
+
+@pytest.mark.parametrize("variant, mark", [("default_row", b' ht="24" customHeight="1"'),
+                                           ("excel_2010", b' x14ac:dyDescent="0.25"')])
+def test_fast_row_tags_follow_xlsxwriter_where_every_row_changes(tmp_path, variant, mark):
+    fast = _cells_workbook(tmp_path / "fast.xlsx", FastWorksheet, variant)
+    assert fast == _cells_workbook(tmp_path / "slow.xlsx", Worksheet, variant)
+    assert b'<row r="9" spans="1:9"' + mark in fast
 
 
 def test_fast_worksheet_hand_cases():
