@@ -199,10 +199,9 @@ def template_hashes(template, formulas: list[str], start: int, stop: int) -> dic
 
 def manifest_digest(entries) -> str:
     """sha256 over the manifest rows in order: catches an edited or truncated manifest sheet."""
-    h = hashlib.sha256()
-    for sheet, cell, digest in entries:
-        h.update(f"{sheet}\x1f{cell}\x1f{digest}\x1e".encode("utf-8"))
-    return h.hexdigest()
+    # one update of the joined rows: the same bytes as one per row, the same hash, fewer calls (~170,000 at 200 options)
+    text = "".join([f"{sheet}\x1f{cell}\x1f{digest}\x1e" for sheet, cell, digest in entries])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def record_formulas(wb, kind: str) -> int:
@@ -219,7 +218,7 @@ def record_formulas(wb, kind: str) -> int:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     formula_cells = (CellFormulaTuple, CellArrayFormulaTuple)
-    listed, runs = [], []  # listed: each entry as manifest_digest hashes it; runs: (sheet, row, first col, [hashes])
+    entries, runs = [], []  # entries: (sheet, cell, hash) for manifest_digest; runs: (sheet, row, first col, [hashes])
     for ws in wb.worksheets():
         if ws.constant_memory:
             raise ValueError("record_formulas needs the whole cell table: constant_memory workbooks are not supported")
@@ -232,7 +231,7 @@ def record_formulas(wb, kind: str) -> int:
                 if type(cell) not in formula_cells:
                     continue
                 digest = known.get(cell.formula) or formula_hash(cell.formula)
-                listed.append(f"{sheet}\x1f{col_letters(c)}{r + 1}\x1f{digest}\x1e")
+                entries.append((sheet, f"{col_letters(c)}{r + 1}", digest))
                 if c == next_col and len(run[3]) < MAX_RUN_CELLS:
                     run[3].append(digest)
                 else:
@@ -245,10 +244,9 @@ def record_formulas(wb, kind: str) -> int:
         ws.write_string_row(i, 0, [sheet, cell_ref(r, c), cell_ref(r, c + len(hashes) - 1), "".join(hashes)])
     ws.very_hidden()  # not listed in Excel's Unhide dialog: it is for verify, not for readers
     wb.set_custom_property(KIND_PROPERTY, kind)
-    wb.set_custom_property(COUNT_PROPERTY, str(len(listed)))
-    # manifest_digest's sha256 fed the entries in one piece rather than one by one: the same bytes, the same hash
-    wb.set_custom_property(DIGEST_PROPERTY, hashlib.sha256("".join(listed).encode("utf-8")).hexdigest())
-    return len(listed)
+    wb.set_custom_property(COUNT_PROPERTY, str(len(entries)))
+    wb.set_custom_property(DIGEST_PROPERTY, manifest_digest(entries))
+    return len(entries)
 
 
 class NotATcomodelWorkbook(Exception):
