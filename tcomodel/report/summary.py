@@ -140,10 +140,32 @@ def _write_breakeven_fees(ctx: ReportContext, ws, r) -> int:
     return r
 
 
-def _line_chart(ctx: ReportContext, section, title, yname, num):
+CHART_SERIES_MAX = 12  # a line chart of more options is a tangle: past this it shows the baseline and the cheapest
+
+
+def charted_options(ctx: ReportContext) -> list[str]:
+    """The options the Summary's line charts draw: all of them up to CHART_SERIES_MAX, else the baseline and the
+    cheapest by levelized cost in the case shown (NaN, an unknown fee, last), in the options' order."""
+    m = ctx.m
+    oids = list(m.options)
+    if len(oids) <= CHART_SERIES_MAX:
+        return oids
+
+    def cost(oid):
+        v = float(np.ravel(ctx.values[m.options[oid].levelized])[0])
+        return v if math.isfinite(v) else math.inf
+
+    others = sorted((o for o in oids if o != m.baseline), key=lambda o: (cost(o), oids.index(o)))
+    keep = {m.baseline, *others[:CHART_SERIES_MAX - 1]}
+    return [o for o in oids if o in keep]
+
+
+def _line_chart(ctx: ReportContext, section, title, yname, num, charted):
     ch = ctx.wb.add_chart({"type": "line"})
     L = ctx.L
-    for it in section.items:
+    for oid, it in zip(ctx.m.options, section.items, strict=True):  # a section has one item per option
+        if oid not in charted:
+            continue
         loc = L.items[it]
         ch.add_series({"name": it.label, "categories": ["Time", HEADER_ROW, L.first_col, HEADER_ROW, L.last_col],
                        "values": [loc.sheet, loc.row, L.first_col, loc.row, L.last_col], "line": {"width": 1.75}})
@@ -157,13 +179,17 @@ def _line_chart(ctx: ReportContext, section, title, yname, num):
 
 def _write_charts(ctx: ReportContext, ws, chart_row) -> int:
     """Cost per Mtok and cumulative cash cost from the Comparison sheet; returns the row below the charts."""
-    ccy, sections = ctx.ccy, ctx.m.side_by_side
-    cpm_chart = _line_chart(ctx, sections[0], f"Cost per million tokens by quarter ({ccy}/Mtok, log scale)",
-                            f"{ccy}/Mtok", "#,##0.00")
+    ccy, sections, n = ctx.ccy, ctx.m.side_by_side, len(ctx.m.options)
+    charted = charted_options(ctx)
+    some = "" if len(charted) == n else (f"; the baseline and the {len(charted) - 1} cheapest of {n} options, "
+                                         f"all on the Comparison sheet")
+    cpm_chart = _line_chart(ctx, sections[0], f"Cost per million tokens by quarter ({ccy}/Mtok, log scale{some})",
+                            f"{ccy}/Mtok", "#,##0.00", charted)
     cpm_chart.set_y_axis({"name": f"{ccy}/Mtok", "num_format": "#,##0.0", "log_base": 10,
                           "major_gridlines": {"visible": True}})
     ws.insert_chart(chart_row, 0, cpm_chart)
-    ws.insert_chart(chart_row, 6, _line_chart(ctx, sections[2], f"Cumulative cash cost ({ccy})", ccy, "#,##0"))
+    ws.insert_chart(chart_row, 6, _line_chart(ctx, sections[2], f"Cumulative cash cost ({ccy}{some})", ccy, "#,##0",
+                                              charted))
     return chart_row + 25
 
 
@@ -198,7 +224,7 @@ def _write_categories(ctx: ReportContext, ws, r):
     bar.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
     bar.set_y_axis({"reverse": True, "label_position": "low"})
     bar.set_legend({"position": "bottom"})
-    bar.set_size({"width": 900, "height": 420})
+    bar.set_size({"width": 900, "height": max(420, 120 + 22 * len(m.options))})  # every option's bar stays legible
     ws.insert_chart(r + 1, 0, bar)
 
 
