@@ -185,6 +185,38 @@ def test_a_ranges_row_that_maps_to_no_input_exits_2_with_its_cell(default, tmp_p
     assert not (tmp_path / "o.xlsx").exists()
 
 
+_SWEEP, _LOW_CASE = ["sweep", "--samples", "10"], ["build", "--case", "low"]
+_OUT_OF_BOUNDS = [
+    ({"D3": -20000}, "Ranges!D3: low -20000 is outside what Rental!B3 accepts: fee_per_replica_per_month -20000 is "
+                     "negative"),
+    ({"D4": -1}, "Ranges!D4: low -1 is outside what FX!B3 accepts: rate_to_report_currency -1 is negative"),
+    ({"E10": 1.5}, "Ranges!E10: high 1.5 is outside what Rental!E4 accepts: vat_unrecoverable_share 1.5 is not "
+                   "between 0 and 1"),
+    ({"D5": -0.2}, "Ranges!D5: low -0.2 is a multiplier of Workload!B3:B22 (Workload requests (every quarter)) and "
+                   "must be 0 or more"),
+]
+_CAPACITY_ZERO = ({"A12": "Capacity", "B12": "aarhusai", "D12": 0, "E12": 1.2, "F12": "uniform", "G12": "test"},
+                  "Ranges!D12: low 0 is a multiplier of")
+
+
+# Capacity rows are sampled by the sweep alone (the report's cases leave them out), so only the sweep sees that one
+@pytest.mark.parametrize("cells,error,command", [(c, e, cmd) for c, e in _OUT_OF_BOUNDS for cmd in (_SWEEP, _LOW_CASE)]
+                         + [(*_CAPACITY_ZERO, _SWEEP)])
+def test_a_range_the_input_sheet_would_refuse_exits_2_with_its_cell(default, tmp_path, cells, error, command):
+    """A range reaching values the input's own cell refuses (a negative fee or FX rate, a share over 1, a negative
+    or zero multiplier) is refused at its Ranges cell, by the sweep and by the report's Low/High cases."""
+    def edit(wb):
+        for cell, value in cells.items():
+            wb["Ranges"][cell] = value
+
+    path = mutate(default, tmp_path / "bad.xlsx", edit)
+    out = tmp_path / "o.xlsx"
+    res = CliRunner().invoke(main, [command[0], str(path), *command[1:], "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert error in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
 def test_a_workload_field_only_the_roofline_reads_is_refused(default, tmp_path):
     def edit(wb):
         wb["Ranges"]["C5"] = "min_user_tok_s"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcomodel.errors import InputError, Problem
+from tcomodel.inputs.cells import CellProblem, parse_value
+from tcomodel.inputs.schema import Field
 
 # Inputs fixed by the model's structure (vintage count, timeline position, replica size, rental contract lag
 # rows): sampling them continuously would move some line items and not the Python-built structure around them.
@@ -80,6 +82,7 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
     notes: list[str] = []
     out: list[SampledInput] = []
     seen: dict[str, str] = {}  # scalar input name -> Ranges cell that samples it
+    field_at = _fields_by_cell(scenario)
     for rec in scenario.ranges:
         if rec.sheet in MONTE_CARLO_SHEETS and not monte_carlo:
             notes.append(f"{rec.cell('low')}: {rec.sheet} rows are sampled by the Monte Carlo (sweep) only")
@@ -97,6 +100,11 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
                                         "give each input one Ranges row"))
                 continue
             seen.update({n: si.ranges_cell for n in si.names})
+        try:
+            _check_bounds(si, field_at)
+        except _Bad as bad:
+            problems.append(Problem(*_where(rec, bad.field), bad.message))
+            continue
         if si.distribution == "triangular" and not si.low <= si.mode <= si.high:
             what = "multiplier 1" if si.is_row else f"base value {si.mode:g} ({si.target})"
             problems.append(Problem(*_where(rec, "low"),
@@ -110,6 +118,51 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
     if problems:
         raise InputError(problems, path=str(scenario.path))
     return out, notes
+
+
+def _fields_by_cell(scenario) -> dict[str, Field]:
+    """Each scenario value cell a Ranges row can name (Scenario keys and the table sheets) -> its Field, whose
+    allowed range the row's low and high must keep to."""
+    from tcomodel.inputs import schema
+
+    out: dict[str, Field] = {}
+    for key, cell in scenario.settings.cells.items():
+        try:
+            out[cell] = schema.SCENARIO.field(key)
+        except KeyError:
+            continue
+    specs = {s.name: s for s in schema.all_sheets()}
+    tables = {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex, "Opex": scenario.opex,
+              "Rental": scenario.rental, "CloudRates": scenario.cloud_rates, "ApiPrices": scenario.api_prices,
+              "Roles": scenario.roles}
+    for sheet, rows in tables.items():
+        spec = specs[sheet]
+        for row in rows.values():
+            for name, cell in row.cells.items():
+                if name in spec.field_names:
+                    out[cell] = spec.field(name)
+    return out
+
+
+def _check_bounds(si: SampledInput, field_at: dict[str, Field]) -> None:
+    """A Ranges row's low and high within what its target accepts: a value the input sheet would refuse (a negative
+    fee, an FX rate of -1, a share over 1) is refused here too, at the row's low or high cell. Multipliers (rows)
+    are at least 0, and a capacity multiplier above 0 (no capacity is no service, not a cost)."""
+    if si.is_row:
+        floor, strict = 0.0, si.names[0].endswith(".capacity")
+        for end, value in (("low", si.low), ("high", si.high)):
+            if value < floor or (strict and value == floor):
+                need = "above 0" if strict else "0 or more"
+                raise _Bad(end, f"{end} {value:g} is a multiplier of {si.target} ({si.label}) and must be {need}")
+        return
+    f = field_at.get(si.target)
+    if f is None or f.kind not in ("number", "integer", "share"):
+        return
+    for end, value in (("low", si.low), ("high", si.high)):
+        try:
+            parse_value(f, value)
+        except CellProblem as bad:
+            raise _Bad(end, f"{end} {value:g} is outside what {si.target} accepts: {bad}") from None
 
 
 class _Bad(Exception):
