@@ -425,15 +425,22 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     click.echo(f"{res.scenario_name}: {res.samples:,} samples (seed {res.seed}) of {len(res.inputs)} Ranges input(s) "
                f"in {res.seconds:.1f} s")
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
+    saving = res.probability_saving()
     fmt = lambda v, spec: "#N/A" if v is None else format(v, spec)  # noqa: E731
-    click.echo(f"  {'option':<24} {'levelized ' + ccy + '/Mtok P10 / P50 / P90':>38}   {'NPV P50 vs ' + res.baseline:>22}"
-               f"   P(cheapest)")
+    click.echo(f"  {'option':<24} {'levelized ' + ccy + '/Mtok P10 / P50 / P90':>38}   "
+               f"{'NPV P50 vs ' + res.baseline + ' (' + ccy + ')':>26}   P(NPV > 0)   P(cheapest)")
     for oid in res.options:
         lv = " / ".join(fmt(lev[oid][k], ",.2f") for k in ("p10", "p50", "p90"))
         nv = "(baseline)" if oid == res.baseline else fmt(npv[oid]["p50"], ",.0f")
-        click.echo(f"  {oid:<24} {lv:>38}   {nv:>22}   {prob[oid]:>10.1%}")
+        sv = "" if oid == res.baseline else f"{saving[oid]:.1%}"
+        click.echo(f"  {oid:<24} {lv:>38}   {nv:>26}   {sv:>10}   {prob[oid]:>11.1%}")
+    click.echo(f"  P10/P50/P90: 10%, 50%, 90% of samples at or below. NPV: of switching from {res.baseline} to the "
+               "option, after tax;\n  P(NPV > 0): the share of samples in which switching saves. P(cheapest): the "
+               "lowest levelized cost, quality not weighed.")
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
+    for msg in res.warnings:
+        click.echo(f"warning: {msg}", err=True)
     write_outputs(res, xlsx_path=xlsx_path, json_path=json_path, protect=[scenario], force=force)
     click.echo(f"wrote {xlsx_path}")
     if json_path:

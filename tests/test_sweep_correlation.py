@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -216,8 +217,15 @@ def test_cli_lhs_json_has_drivers_and_correlations(default, tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads(js.read_text())
     assert doc["lhs"] is True
+    achieved = doc["correlations"][0].pop("achieved")
     assert doc["correlations"] == [{"first": "Ranges!D3", "second": "Ranges!D4", "rank_correlation": 0.6,
                                     "cell": "Correlations!C3"}]
+    # the rank correlation the draws reached, over every sample (800 x 9 draws are all kept)
+    x = openpyxl.load_workbook(tmp_path / "s.xlsx")["Samples"]
+    fee, fx = ([x.cell(r, c).value for r in range(2, 802)] for c in (2, 3))
+    assert achieved == {"rank_correlation": pytest.approx(_spearman(np.array(fee), np.array(fx)), abs=1e-12),
+                        "samples": 800}
+    assert abs(achieved["rank_correlation"] - 0.6) < 0.1
     drv = doc["options"]["alternative"]["drivers"]
     assert set(drv) == {"levelized", "npv"} and set(drv["npv"]) == {f"Ranges!D{r}" for r in range(3, 12)}
     assert "npv" not in doc["options"][doc["baseline"]]["drivers"]

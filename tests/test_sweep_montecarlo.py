@@ -145,6 +145,16 @@ def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):
         exp = npv_lo[oid] + (fee - 5000) / 20000 * (npv_hi[oid] - npv_lo[oid])
         np.testing.assert_allclose(res.npv[:, j], exp, rtol=1e-9, atol=1e-6)
         assert res.levelized[:, j].min() == res.levelized[:, j].max()  # unaffected by aarhusai's fee
+    # P(NPV > 0): switching saves where the fee is above the breakeven fee, where the NPV line crosses 0
+    breakeven = 5000 - npv_lo["alternative"] * 20000 / (npv_hi["alternative"] - npv_lo["alternative"])
+    assert 5000 < breakeven < 25000
+    p_saving = res.probability_saving()
+    assert p_saving["alternative"] == np.count_nonzero(fee > breakeven) / 2000
+    assert p_saving["alternative"] == pytest.approx((25000 - breakeven) / 20000, abs=0.035)  # uniform: ~4 sd
+    assert "aarhusai" not in p_saving
+    # the base case (fee 10,000) sits where a quarter of the uniform draws are at or below it
+    at = res.base_percentile("levelized")["aarhusai"]
+    assert abs(at - np.count_nonzero(fee <= 10000) / 2000) <= 1 / 2000 and at == pytest.approx(0.25, abs=0.035)
 
 
 def test_probabilities_of_cheapest_sum_to_one_across_apis_and_self_hosted(default, tmp_path):
@@ -243,12 +253,31 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     ws = wb["Samples"]
     assert ws.cell(1001, 1).value == 1000 and ws.cell(1002, 1).value is None  # first 1,000 samples only
     hist = wb["Histograms"]
-    counts = [hist.cell(r, 4).value for r in range(5, 5 + 30)]  # first block: aarhusai levelized, 30 bins
+    counts = [hist.cell(r, 4).value for r in range(6, 6 + 30)]  # first block: aarhusai levelized, 30 bins
     assert sum(counts) == 1500
+    assert hist["A3"].value == "aarhusai: levelized cost (DKK/Mtok)" and hist["A4"].value.startswith("P10 ")
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
     assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 9
     assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 12)]
+    assert [s["unit"] for s in doc["sampled_inputs"]][:4] == ["DKK/month", "DKK per USD", "multiplier", "per year"]
+    # the base run's warnings (the shipped price list is dated) reach the console, the JSON and the Summary
+    assert doc["warnings"] and all(f"warning: {w}" in res.output for w in doc["warnings"])
+    summary = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert all(w in summary for w in doc["warnings"])
+    assert doc["settings"] == {"discount_rate_annual": 0.055, "tax_rate": 0.0, "first_quarter": "2027Q1",
+                               "last_quarter": "2031Q4", "quarters": 20}
+    assert doc["options"]["aarhusai"]["probability_saving_vs_baseline"] is None
+    # the Summary's chart draws the P(cheapest) column, wherever the table puts it
+    sws = wb["Summary"]
+    head = next(r for r in sws.iter_rows() if r[0].value == "Option")
+    col = next(c.column_letter for c in head if c.value == "P(cheapest)")
+    ref = sws._charts[0].series[0].val.numRef.f
+    assert ref.startswith(f"Summary!${col}$") and ref.count(f"${col}$") == 2
+    assert any(c.value == "P(NPV > 0): switching from aarhusai saves" for c in head)
+    # Sonnet's price trend is sampled one-sided (-50%..0, base 0): the note says its base is outside P10..P90
+    assert any("The base case lies outside P10..P90 for api-claude-sonnet (levelized cost, at P9" in v
+               for v in summary)
 
 
 @pytest.mark.parametrize("k", [1, 2, 7])

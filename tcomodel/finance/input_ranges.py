@@ -54,10 +54,11 @@ class SampledInput:
     sheet: str = ""  # the Ranges row's sheet column
     row_number: int | None = None  # the Ranges row's spreadsheet row (Correlations refer to it)
     key: str = ""  # sheet/row_id/field, the other way Correlations refer to the row
+    value_unit: str = ""  # scalars: the input's unit as the model states it (e.g. EUR/month)
 
     @property
     def unit(self) -> str:
-        return "multiplier" if self.is_row else "value"
+        return "multiplier" if self.is_row else (self.value_unit or "value")
 
 
 def _where(rec, fieldname: str) -> tuple[str, str | None]:
@@ -224,9 +225,9 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
     if structural:
         raise _Bad("field", f"{target} ({label}) sets the model's structure ({structural[0]}); the sweep samples "
                             "continuous inputs only")
-    base = model.inputs[names[0]].value
-    return SampledInput(label=label, target=target, names=names, is_row=False, quarter_index=None, mode=float(base),
-                        **common)
+    d = model.inputs[names[0]]
+    return SampledInput(label=label, target=target, names=names, is_row=False, quarter_index=None, mode=float(d.value),
+                        value_unit=d.unit, **common)
 
 
 def _resolve_workload(scenario, model, rec, common) -> SampledInput:
@@ -283,7 +284,7 @@ def _resolve_monte_carlo(scenario, model, rec, common) -> SampledInput:
                 raise _Bad("field", f"{row_id} is one value: leave field blank")
             d = model.inputs[row_id]
             return SampledInput(label=f"Inputs {row_id}", target=_base_cell(d.origin) or row_id, names=[row_id],
-                                is_row=False, quarter_index=None, mode=float(d.value), **common)
+                                is_row=False, quarter_index=None, mode=float(d.value), value_unit=d.unit, **common)
         if row_id in model.row_inputs:
             qi, ql = _quarter_index(scenario, rec.field, "field")
             d = model.row_inputs[row_id]

@@ -60,6 +60,9 @@ class SweepResult:
     correlations: list = field(default_factory=list)  # sampling.Correlation pairs
     # metric ("levelized" | "npv") -> [inputs, options] rank correlation of input and metric (NaN: undefined)
     drivers: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # the base run's (stale prices, operating points): they hold here too
+    # the settings every sample shares: discount_rate_annual, tax_rate, first_quarter, last_quarter, quarters
+    settings: dict = field(default_factory=dict)
 
     @property
     def option_ids(self) -> list[str]:
@@ -74,6 +77,34 @@ class SweepResult:
     def probability_cheapest(self) -> dict:
         counts = np.bincount(self.cheapest() + 1, minlength=len(self.options) + 1)
         return {oid: counts[i + 1] / self.samples for i, oid in enumerate(self.options)}
+
+    def probability_saving(self) -> dict:
+        """Per option but the baseline: the share of samples in which switching from the baseline saves money
+        (NPV > 0; an undefined NPV is not a saving)."""
+        return {oid: float(np.count_nonzero(self.npv[:, i] > 0)) / self.samples
+                for i, oid in enumerate(self.options) if oid != self.baseline}
+
+    def base_percentile(self, metric: str) -> dict:
+        """Per option: the share of defined samples at or below the base case's value (None where either is
+        undefined): where the base case sits in the distribution (0.5 = the median)."""
+        arr, base = {"levelized": (self.levelized, self.base_levelized), "npv": (self.npv, self.base_npv)}[metric]
+        out = {}
+        for i, oid in enumerate(self.options):
+            col = arr[:, i]
+            ok = col[~np.isnan(col)]
+            b = base[oid]
+            out[oid] = (None if ok.size == 0 or b is None or not math.isfinite(b) or (metric == "npv" and
+                        oid == self.baseline) else float(np.count_nonzero(ok <= b)) / ok.size)
+        return out
+
+    def achieved_rank_correlation(self, first: int, second: int) -> tuple[float | None, int]:
+        """(Spearman rank correlation, samples) of two sampled inputs over the draws kept (every sample, or the
+        first KEEP_FIRST_SAMPLES of a large sweep); None where either does not vary."""
+        a, b = self.draws[:, first], self.draws[:, second]
+        n = a.shape[0]
+        if n < 2 or a.min() == a.max() or b.min() == b.max():
+            return None, n
+        return float(np.corrcoef(average_ranks(a), average_ranks(b))[0, 1]), n
 
     def probability_no_cheapest(self) -> float:
         return float(np.count_nonzero(self.cheapest() < 0)) / self.samples
@@ -197,7 +228,10 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         options={o: (m.options[o].kind, m.options[o].label) for o in oids}, inputs=inputs, draws=kept,
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
         seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path),
-        draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers)
+        draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers, warnings=list(run.warnings),
+        settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
+                  "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
+                  "quarters": len(m.quarters)})
 
 
 class _Chunks:
@@ -315,6 +349,7 @@ def _num(x):
 
 def to_json_dict(res: SweepResult) -> dict:
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
+    saving, base_lev, base_npv = res.probability_saving(), res.base_percentile("levelized"), res.base_percentile("npv")
     return {
         "scenario": res.scenario_name,
         "scenario_file": res.scenario_file,
@@ -333,7 +368,11 @@ def to_json_dict(res: SweepResult) -> dict:
                        "null where either does not vary",
             "triangular": "mode = the base value (Workload: multiplier 1); blank distribution = triangular",
             "percentiles": "linear interpolation (Excel PERCENTILE.INC); #N/A samples left out and counted",
-            "cheapest": "lowest levelized cost per Mtok among all options, hosted APIs included",
+            "cheapest": "lowest levelized cost per Mtok among all options, hosted APIs included; quality is not weighed",
+            "npv": "present value of switching from the baseline to the option (after tax, at the scenario's discount "
+                   "rate): positive = the option costs less than the baseline",
+            "percentile": "P10/P50/P90: the values 10%, 50% and 90% of samples are at or below",
+            "base_percentile": "share of defined samples at or below the base case's value",
         },
         "sampled_inputs": [{
             "ranges_cell": si.ranges_cell, "label": si.label, "target": si.target, "inputs": si.names,
@@ -342,12 +381,17 @@ def to_json_dict(res: SweepResult) -> dict:
         } for j, si in enumerate(res.inputs)],
         "lhs": res.lhs,
         "correlations": [{"first": res.inputs[p.first].ranges_cell, "second": res.inputs[p.second].ranges_cell,
-                          "rank_correlation": p.rank_correlation, "cell": p.cell} for p in res.correlations],
+                          "rank_correlation": p.rank_correlation, "cell": p.cell,
+                          "achieved": dict(zip(("rank_correlation", "samples"),
+                                               res.achieved_rank_correlation(p.first, p.second)))}
+                         for p in res.correlations],
         "options": {oid: {
             "kind": kind, "label": label,
             "levelized_cost_per_mtok": {"base": _num(res.base_levelized[oid])} | {k: _num(v) for k, v in lev[oid].items()},
             "npv_vs_baseline": {"base": _num(res.base_npv[oid])} | {k: _num(v) for k, v in npv[oid].items()},
             "probability_cheapest": float(prob[oid]),
+            "probability_saving_vs_baseline": saving.get(oid),  # NPV > 0; null for the baseline itself
+            "base_percentile": {"levelized": base_lev[oid], "npv": base_npv[oid]},
             # rank correlation of each Ranges row with this option's results (no NPV for the baseline itself)
             "drivers": {metric: {si.ranges_cell: _num(float(res.drivers[metric][j, i]))
                                  for j, si in enumerate(res.inputs)}
@@ -355,5 +399,7 @@ def to_json_dict(res: SweepResult) -> dict:
                         if res.drivers and (metric == "levelized" or oid != res.baseline)},
         } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
+        "settings": dict(res.settings),
+        "warnings": list(res.warnings),
         "notes": list(res.notes),
     }

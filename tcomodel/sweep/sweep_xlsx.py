@@ -81,6 +81,12 @@ def _formats(wb):
         "money": wb.add_format({"num_format": "#,##0", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "mtok": wb.add_format({"num_format": "#,##0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "num": wb.add_format({"num_format": "#,##0.0000"}),
+        "value_big": wb.add_format({"num_format": "#,##0.00"}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "warn_bold": wb.add_format({"bold": True, "font_color": "#C00000"}),
+        "bold_wrap": wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
+        "warn_wrap": wb.add_format({"font_color": "#C00000", "text_wrap": True, "valign": "top"}),
+        "note_wrap": wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}),
         "int": wb.add_format({"num_format": "#,##0"}),
         "corr": wb.add_format({"num_format": "0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "pct": wb.add_format({"num_format": "0.0%", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
@@ -94,16 +100,46 @@ def _put(ws, r, c, v, fmt=None):
         ws.write_number(r, c, float(v), fmt)
 
 
+def _value_format(f, *values):
+    """Thousands without decimals for large values (fees, rates in DKK), four decimals for small ones (shares)."""
+    big = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0) >= 100
+    return f["value_big"] if big else f["num"]
+
+
 def _summary(wb, f, res: SweepResult, today):
     ws = wb.add_worksheet("Summary")
-    ccy = res.currency
+    ccy, base = res.currency, res.baseline
+    st = res.settings
     ws.write(0, 0, f"Monte Carlo sweep: {res.scenario_name}", f["title"])
+    sampling = ("Latin hypercube (each stratum once per block of samples)" if res.lhs
+                else "independent random draws (Monte Carlo; --lhs for Latin hypercube)")
+    correlated = (f"{len(res.correlations)} rank-correlated pair(s), below (Correlations sheet)" if res.correlations
+                  else "none: every input is drawn independently of the others")
     info = [("Samples", f"{res.samples:,}"), ("Seed", str(res.seed)), ("Date", today.isoformat()),
-            ("Currency", ccy), ("Baseline (NPV measured against)", res.baseline)]
+            ("Currency", ccy), ("Baseline (NPVs are measured against it)", base)]
+    if st:
+        info += [("Discount rate (per year)", f"{st['discount_rate_annual']:.2%}"),
+                 ("Tax rate on the savings", f"{st['tax_rate']:.0%}"),
+                 ("Horizon", f"{st['quarters']} quarters, {st['first_quarter']}..{st['last_quarter']}")]
+    info += [("Sampling", sampling), ("Correlations", correlated)]
     for i, (k, v) in enumerate(info):
         ws.write(2 + i, 0, k, f["bold"])
         ws.write_string(2 + i, 1, v)
+    labels = [label for _, label in res.options.values()]
+    widths = {0: min(40, max([24] + [len(k) + 2 for k, _ in info] + [len(si.ranges_cell) + 2 for si in res.inputs])),
+              1: min(50, max([30] + [len(si.label) + 2 for si in res.inputs])),
+              2: min(60, max([40] + [len(x) + 2 for x in labels]))}
+    for c, w in widths.items():
+        ws.set_column(c, c, w)
+    ws.set_column(3, 20, 14)
+    widths.update({c: 14 for c in range(3, 21)})
     r = 3 + len(info)
+    if res.warnings:
+        ws.write(r, 0, "Warnings of the base case (they hold for every sample)", f["warn_bold"])
+        for w in res.warnings:
+            r += 1
+            _wrapped(ws, r, 0, 9, w, f["warn_wrap"], widths)
+        r += 2
     ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
     r += 1
     heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base / mode", "High", "Unit", "Sample mean",
@@ -112,11 +148,12 @@ def _summary(wb, f, res: SweepResult, today):
     for j, si in enumerate(res.inputs):
         r += 1
         ws.write_row(r, 0, [si.ranges_cell, si.label, si.target, si.distribution])
+        vf = _value_format(f, si.low, si.mode, si.high)
         for c, v in enumerate((si.low, si.mode, si.high), start=4):
-            _put(ws, r, c, v, f["num"])
+            _put(ws, r, c, v, vf)
         ws.write(r, 7, si.unit)
-        _put(ws, r, 8, float(res.draw_means[j]), f["num"])
-        ws.write(r, 9, si.source)
+        _put(ws, r, 8, float(res.draw_means[j]), vf)
+        _wrapped(ws, r, 9, 18, si.source, f["wrap"], widths)
     if not res.inputs:
         r += 1
         ws.write(r, 0, "(none: every sample is the base case)", f["note"])
@@ -125,11 +162,15 @@ def _summary(wb, f, res: SweepResult, today):
     r += 1
     pct = [f"P{p}" for p in PERCENTILES]
     heads = (["Option", "Kind", "Label", f"Levelized base ({ccy}/Mtok)"] + [f"Levelized {p}" for p in pct]
-             + ["Levelized mean", f"NPV vs {res.baseline} base ({ccy})"] + [f"NPV {p}" for p in pct]
-             + ["NPV mean", "P(cheapest)", "#N/A samples"])
+             + ["Levelized mean", "Levelized base at percentile", f"NPV vs {base} base ({ccy})"]
+             + [f"NPV {p}" for p in pct] + ["NPV mean", "NPV base at percentile", "P(cheapest)",
+                                             f"P(NPV > 0): switching from {base} saves", "#N/A samples"])
     ws.write_row(r, 0, heads, f["header"])
-    ws.set_row(r, 45)
+    ws.set_row(r, 60)
+    cheapest_col = heads.index("P(cheapest)")
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
+    saving = res.probability_saving()
+    at = {m: res.base_percentile(m) for m in ("levelized", "npv")}
     first = r + 1
     for oid, (kind, label) in res.options.items():
         r += 1
@@ -138,58 +179,97 @@ def _summary(wb, f, res: SweepResult, today):
         for v in [res.base_levelized[oid]] + [lev[oid][f"p{p}"] for p in PERCENTILES] + [lev[oid]["mean"]]:
             _put(ws, r, c, v, f["mtok"])
             c += 1
+        _put(ws, r, c, at["levelized"][oid], f["pct"])
+        c += 1
         for v in [res.base_npv[oid]] + [npv[oid][f"p{p}"] for p in PERCENTILES] + [npv[oid]["mean"]]:
             _put(ws, r, c, v, f["money"])
             c += 1
-        _put(ws, r, c, prob[oid], f["pct"])
-        ws.write_number(r, c + 1, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
+        if oid == base:
+            ws.write_string(r, c, "(baseline)", f["note"])
+        else:
+            _put(ws, r, c, at["npv"][oid], f["pct"])
+        _put(ws, r, c + 1, prob[oid], f["pct"])
+        if oid == base:
+            ws.write_string(r, c + 2, "(baseline)", f["note"])
+        else:
+            _put(ws, r, c + 2, saving[oid], f["pct"])
+        ws.write_number(r, c + 3, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
     last = r
     r += 2
+    p_lo, p_hi = min(PERCENTILES), max(PERCENTILES)
     notes = [
-        "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs "
-        "and self-hosted options compete on the same workload.",
-        "Percentiles by linear interpolation (Excel PERCENTILE.INC). Triangular distributions take the base value as "
-        "mode; Workload low/high are multipliers.",
+        f"P{p_lo} / P50 / P{p_hi}: the values {p_lo}%, 50% and {p_hi}% of samples are at or below (so for a cost P{p_hi} "
+        f"is the high end, for an NPV P{p_lo} is the low end); linear interpolation, as Excel's PERCENTILE.INC.",
+        f"NPV vs {base}: present value of switching from {base} to the option, after tax at the discount rate above; "
+        f"positive = the option costs less than {base}. P(NPV > 0) is the share of samples in which it does.",
+        "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs and "
+        "self-hosted options compete on the same workload. Quality is not weighed here (the build report's "
+        "quality-adjusted cost does that).",
+        "Base at percentile: the share of samples at or below the base case's value (50% = the median). Triangular "
+        "distributions take the base value as mode; Workload low/high are multipliers.",
         "Inputs not on the Ranges sheet stay at their base-case values; each option's roofline throughput too "
         "unless a Capacity row scales it.",
-        ("Latin hypercube sampling (each stratum once per block of samples)." if res.lhs
-         else "Independent random draws (no --lhs)."),
     ]
-    notes += [f"{p.cell}: rank correlation {p.rank_correlation:g} between {res.inputs[p.first].ranges_cell} and "
-              f"{res.inputs[p.second].ranges_cell}" for p in res.correlations]
+    outside = []
+    for oid in res.options:
+        for m, what in (("levelized", "levelized cost"), ("npv", "NPV")):
+            v = at[m][oid]
+            if v is not None and not p_lo / 100 <= v <= p_hi / 100:
+                outside.append(f"{oid} ({what}, at P{100 * v:.0f})")
+    if outside:
+        notes.append(f"The base case lies outside P{p_lo}..P{p_hi} for {', '.join(outside)}: its Ranges rows are not "
+                     "centred on the base values (a one-sided range, or a mean away from the base).")
+    for p in res.correlations:
+        a, b = res.inputs[p.first], res.inputs[p.second]
+        got, n = res.achieved_rank_correlation(p.first, p.second)
+        achieved = "" if got is None else f"; achieved {got:.2f} over {'the first ' if n < res.samples else ''}{n:,} samples"
+        notes.append(f"{p.cell}: rank correlation {p.rank_correlation:g} between {a.label} ({a.ranges_cell}) and "
+                     f"{b.label} ({b.ranges_cell}){achieved}")
     if res.probability_no_cheapest():
         notes.append(f"No option has a defined levelized cost in {res.probability_no_cheapest():.2%} of samples.")
     for note in notes + list(res.notes):
-        ws.write(r, 0, note, f["note"])
+        _wrapped(ws, r, 0, 9, note, f["note_wrap"], widths)
         r += 1
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 2, 40)
-    ws.set_column(3, 16, 14)
     ws.freeze_panes(1, 0)
     chart = wb.add_chart({"type": "bar"})
     chart.add_series({"name": "P(cheapest)", "categories": ["Summary", first, 0, last, 0],
-                      "values": ["Summary", first, 3 + 10, last, 3 + 10], "fill": {"color": "#4472C4"}})
-    chart.set_title({"name": "Probability of being the cheapest option"})
+                      "values": ["Summary", first, cheapest_col, last, cheapest_col], "fill": {"color": "#4472C4"}})
+    chart.set_title({"name": "Probability of being the cheapest option (levelized cost; quality not weighed)"})
     chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": 120 + 30 * len(res.options)})  # room for every option's label
     ws.insert_chart(r + 1, 0, chart)
-    _drivers(ws, f, res, r + 3 + (120 + 30 * len(res.options)) // 20)
+    _drivers(ws, f, res, r + 3 + (120 + 30 * len(res.options)) // 20, widths)
 
 
-def _drivers(ws, f, res: SweepResult, r: int):
+def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict) -> None:
+    """``text`` wrapped over columns c0..c1 merged, its row as tall as the lines need (a long note neither runs
+    off the printed page nor hides behind the next cell)."""
+    room = sum(widths[c] for c in range(c0, c1 + 1))
+    ws.merge_range(r, c0, r, c1, text, fmt)
+    lines = max(1, math.ceil(len(text) * 1.1 / room))  # proportional font: ~10% slack over the character count
+    if lines > 1:
+        ws.set_row(r, 15 * lines)
+
+
+def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
     """Below the Summary's chart: rank correlation of each sampled input with each option's NPV vs the baseline
     (and levelized cost)."""
-    ws.write(r, 0, "Drivers of the spread: rank (Spearman) correlation of each sampled input with each option's "
-                   "result (engine-computed; #N/A where the input or the result does not vary)", f["bold"])
+    _wrapped(ws, r, 0, 9, "Drivers of the spread: rank (Spearman) correlation of each sampled input with each "
+                          "option's result (engine-computed; #N/A where the input or the result does not vary)",
+             f["bold_wrap"], widths)
+    _wrapped(ws, r + 1, 0, 9, f"+ : a higher input goes with a higher result (a larger NPV = a larger saving against "
+                              f"{res.baseline}; a higher cost); - : the reverse. NPVs are relative to {res.baseline}, "
+                              "so its own inputs drive every option's NPV.", f["note_wrap"], widths)
     ids = res.option_ids
-    r += 2
+    r += 3
     for metric, title in (("npv", f"NPV vs {res.baseline}"), ("levelized", "Levelized cost per Mtok")):
         cols = [i for i, oid in enumerate(ids) if metric == "levelized" or oid != res.baseline]
         ws.write(r, 0, title, f["bold"])
         ws.write_row(r + 1, 0, ["Ranges row", "Input"] + [ids[i] for i in cols], f["header"])
+        longest = max([len(ids[i]) for i in cols], default=0)
+        ws.set_row(r + 1, 15 * max(1, math.ceil(longest / 12)))  # wrapped option ids stay inside the header
         for j, si in enumerate(res.inputs):
             ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label])
             for c, i in enumerate(cols, start=2):
@@ -204,13 +284,20 @@ def _histograms(wb, f, res: SweepResult):
     ccy = res.currency
     ws.write(0, 0, f"Histograms of {res.samples:,} samples ({HISTOGRAM_BINS} equal-width bins between each metric's "
                    "minimum and maximum)", f["bold"])
-    blocks = [(f"{oid}: levelized cost ({ccy}/Mtok)", res.levelized[:, i], f["mtok"])
-              for i, oid in enumerate(res.options)]
-    blocks += [(f"{oid}: NPV vs {res.baseline} ({ccy})", res.npv[:, i], f["money"])
-               for i, oid in enumerate(res.options) if oid != res.baseline]
-    for k, (title, values, fmt) in enumerate(blocks):
+    ws.write(1, 0, "Axis label: the bin centre as text (chart category axes ignore number formats in LibreOffice)",
+             f["note"])
+    lev, npv = res.stats("levelized"), res.stats("npv")
+    blocks = [(f"{oid}: levelized cost ({ccy}/Mtok)", res.levelized[:, i], f["mtok"], lev[oid],
+               res.base_levelized[oid], "{:,.2f}") for i, oid in enumerate(res.options)]
+    blocks += [(f"{oid}: NPV vs {res.baseline} ({ccy})", res.npv[:, i], f["money"], npv[oid], res.base_npv[oid],
+                "{:,.0f}") for i, oid in enumerate(res.options) if oid != res.baseline]
+    for k, (title, values, fmt, stats, base, spec) in enumerate(blocks):
         r0 = 2 + k * (max(CHART_ROWS, HISTOGRAM_BINS + 3))
+        shown = lambda v: "#N/A" if v is None or not math.isfinite(v) else spec.format(v)  # noqa: E731
         ws.write(r0, 0, title, f["bold"])
+        ws.write(r0 + 1, 0, ", ".join(f"P{p} {shown(stats[f'p{p}'])}" for p in PERCENTILES)
+                 + f"; base case {shown(base)}", f["note"])
+        r0 += 1  # the bins start a row lower; a block has a spare row (HISTOGRAM_BINS + 3 rows)
         ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples", "Axis label"], f["header"])
         edges, counts = histogram(values)
         if counts.size == 0:
@@ -237,12 +324,15 @@ def _histograms(wb, f, res: SweepResult):
         chart.set_size({"width": 720, "height": 20 * max(CHART_ROWS, HISTOGRAM_BINS + 3) - 20})
         ws.insert_chart(r0, 6, chart)
     ws.set_column(0, 4, 14)
+    block = max(CHART_ROWS, HISTOGRAM_BINS + 3)
+    ws.set_h_pagebreaks([2 + k * block for k in range(1, min(len(blocks), 1023))])  # a histogram a printed page
 
 
 def _samples(wb, f, res: SweepResult):
     ws = wb.add_worksheet("Samples")
     n = min(SAMPLE_ROWS, res.samples)
-    heads = (["Sample"] + [f"{si.label} ({si.unit}) {si.ranges_cell}" for si in res.inputs]
+    first = f" (the first {n:,} of {res.samples:,})" if res.samples > n else ""
+    heads = ([f"Sample{first}"] + [f"{si.label} ({si.unit}) {si.ranges_cell}" for si in res.inputs]
              + [f"{oid}: levelized ({res.currency}/Mtok)" for oid in res.options]
              + [f"{oid}: NPV vs {res.baseline} ({res.currency})" for oid in res.options if oid != res.baseline]
              + ["Cheapest option"])
@@ -265,8 +355,9 @@ def _samples(wb, f, res: SweepResult):
             _put(ws, r, c, res.npv[s, i], f["money"])
             c += 1
         ws.write(r, c, ids[cheapest[s]] if cheapest[s] >= 0 else "#N/A")
-    ws.set_column(0, 0, 8)
+    ws.set_column(0, 0, 14 if first else 8)
     ws.set_column(1, len(heads), 16)
     ws.freeze_panes(1, 1)
+    ws.repeat_rows(0)  # every printed page keeps the column heads
     if res.samples > n:
         ws.write(n + 2, 0, f"first {n:,} of {res.samples:,} samples", f["note"])
