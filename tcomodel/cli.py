@@ -437,6 +437,13 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     click.echo(f"  P10/P50/P90: 10%, 50%, 90% of samples at or below. NPV: of switching from {res.baseline} to the "
                "option, after tax;\n  P(NPV > 0): the share of samples in which switching saves. P(cheapest): the "
                "lowest levelized cost, quality not weighed.")
+    for title, share in ((f"among the {len(res.quality_options)} option(s) with a quality score, per unit of quality",
+                          res.probability_cheapest_quality()),
+                         (f"among the {len(res.self_hosted_options)} self-hosted option(s)",
+                          res.probability_cheapest_self_hosted())):
+        if share:
+            ranked = sorted(((p, o) for o, p in share.items() if p > 0), key=lambda t: -t[0])
+            click.echo(f"  P(cheapest) {title}: " + (", ".join(f"{o} {p:.1%}" for p, o in ranked) or "none defined"))
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     for msg in res.warnings:

@@ -73,6 +73,19 @@ def test_collapsed_ranges_give_the_base_case_exactly(default, default_run, tmp_p
     for i, oid in enumerate(res.options):
         assert np.all(res.levelized[:, i] == lev[oid]), oid
         assert np.all(res.npv[:, i] == npv[oid]), oid
+    # like for like: every sample is the base case, so the option with the lowest base quality-adjusted cost (the
+    # build's own figure) wins every sample, and among the self-hosted options the lowest base levelized cost does
+    m = default_run.model
+    per_quality = {o: default_run.scalar(om.levelized_per_correct) for o, om in m.options.items()
+                   if om.levelized_per_correct is not None}
+    assert sorted(per_quality) == sorted(res.quality_options) and len(per_quality) == 5
+    best = min(per_quality, key=per_quality.get)
+    assert res.probability_cheapest_quality() == {o: float(o == best) for o in res.quality_options}
+    self_hosted = {o: lev[o] for o in ("aarhusai", "alternative", "alternative-owned", "cloud-h100-ondemand",
+                                       "cloud-h100-mix")}
+    assert res.self_hosted_options == list(self_hosted)
+    best = min(self_hosted, key=self_hosted.get)
+    assert res.probability_cheapest_self_hosted() == {o: float(o == best) for o in self_hosted}
     out = tmp_path / "collapsed.json"
     cli = CliRunner().invoke(main, ["sweep", str(path), "--samples", "200", "--seed", "1", "-o",
                                     str(tmp_path / "c.xlsx"), "--json", str(out)])
@@ -293,3 +306,12 @@ def test_value_sums_equal_the_sum_of_the_values_array(k):
     u = sampler.block(0)
     assert u.shape == (65_536, k)
     np.testing.assert_array_equal(sampler.value_sums(u), sampler.values(u).sum(axis=0))
+
+
+def test_cheapest_of_takes_the_lowest_defined_cost_and_the_first_of_equals():
+    from tcomodel.sweep.montecarlo import cheapest_of
+
+    nan = float("nan")
+    costs = np.array([[3.0, 1.0, 2.0], [nan, 5.0, 4.0], [nan, nan, nan], [2.0, 2.0, nan], [-1.0, nan, 0.0]])
+    ids = np.array([7, 3, 9], dtype=np.int16)  # the columns' option indices
+    assert cheapest_of(costs, ids).tolist() == [3, 9, -1, 7, 7]

@@ -24,6 +24,7 @@ from tcomodel.heap import keep_freed_heap, release_freed_heap
 from tcomodel.provenance import scenario_file
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
+from tcomodel.kinds import SELF_HOSTED_KINDS
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
 from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
 
@@ -61,6 +62,11 @@ class SweepResult:
     # metric ("levelized" | "npv") -> [inputs, options] rank correlation of input and metric (NaN: undefined)
     drivers: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # the base run's (stale prices, operating points): they hold here too
+    # options with a quality score (a quality-adjusted cost), and per sample the index of the one cheapest per unit
+    # of quality above chance (-1: none defined)
+    quality_options: list = field(default_factory=list)
+    cheapest_quality: np.ndarray | None = None
+    quality_benchmarks: dict = field(default_factory=dict)  # option -> the benchmark its score is from
     # the settings every sample shares: discount_rate_annual, tax_rate, first_quarter, last_quarter, quarters
     settings: dict = field(default_factory=dict)
 
@@ -70,13 +76,33 @@ class SweepResult:
 
     def cheapest(self) -> np.ndarray:
         """Index of the option with the lowest levelized cost per sample; -1 where none is defined."""
-        lev = np.where(np.isnan(self.levelized), np.inf, self.levelized)
-        best = np.argmin(lev, axis=1)
-        return np.where(np.isfinite(lev[np.arange(len(best)), best]), best, -1)
+        return cheapest_of(self.levelized, np.arange(len(self.options), dtype=np.int16))
+
+    def _shares(self, winners: np.ndarray, among) -> dict:
+        counts = np.bincount(winners.astype(np.int64) + 1, minlength=len(self.options) + 1)
+        return {oid: counts[i + 1] / self.samples for i, oid in enumerate(self.options) if oid in among}
 
     def probability_cheapest(self) -> dict:
-        counts = np.bincount(self.cheapest() + 1, minlength=len(self.options) + 1)
-        return {oid: counts[i + 1] / self.samples for i, oid in enumerate(self.options)}
+        return self._shares(self.cheapest(), self.options)
+
+    @property
+    def self_hosted_options(self) -> list[str]:
+        return [o for o, (kind, _) in self.options.items() if kind in SELF_HOSTED_KINDS]
+
+    def probability_cheapest_self_hosted(self) -> dict:
+        """Per self-hosted option: the share of samples in which it has the lowest levelized cost among the
+        self-hosted options (the choice where hosted APIs are ruled out, e.g. for data residency)."""
+        ids = np.array([i for i, o in enumerate(self.options) if o in self.self_hosted_options], dtype=np.int16)
+        if ids.size == 0:
+            return {}
+        return self._shares(cheapest_of(self.levelized[:, ids], ids), self.self_hosted_options)
+
+    def probability_cheapest_quality(self) -> dict:
+        """Per option with a quality score: the share of samples in which its quality-adjusted levelized cost (per
+        unit of benchmark score above chance) is the lowest of those options: cost compared like for like."""
+        if self.cheapest_quality is None or not self.quality_options:
+            return {}
+        return self._shares(self.cheapest_quality, self.quality_options)
 
     def probability_saving(self) -> dict:
         """Per option but the baseline: the share of samples in which switching from the baseline saves money
@@ -190,6 +216,8 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         notes.append("the Ranges sheet samples nothing: every sample is the base case")
     oids = list(m.options)
     metrics = [m.options[o].levelized for o in oids] + [m.comparisons[o].npv for o in oids if o in m.comparisons]
+    scored = [o for o in oids if m.options[o].levelized_per_correct is not None]  # a quality score: like for like
+    metrics += [m.options[o].levelized_per_correct for o in scored]
     periods = len(m.quarters)
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
@@ -209,12 +237,14 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     base_values = m.values()
     lev = np.empty((samples, len(oids)))
     npv = np.zeros((samples, len(oids)))
-    job = _Chunks(m, base_values, inputs, sampler, metrics, periods, oids, keep)
+    best_q = np.empty(samples, dtype=np.int16)  # per sample: the option cheapest per unit of quality (-1: none)
+    job = _Chunks(m, base_values, inputs, sampler, metrics, periods, oids, keep, scored)
     starts = range(0, samples, chunk_samples)
     bounds = [(s, min(samples, s + chunk_samples)) for s in starts]
-    for start, stop, lev_c, npv_c, draws in map_chunks(job, bounds, workers):
+    for start, stop, lev_c, npv_c, best_c, draws in map_chunks(job, bounds, workers):
         lev[start:stop] = lev_c
         npv[start:stop] = npv_c
+        best_q[start:stop] = best_c
         if draws is not None:
             kept[start:start + len(draws)] = draws
         if progress is not None:
@@ -229,6 +259,8 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         levelized=lev, npv=npv, base_levelized=base_lev, base_npv=base_npv, notes=notes,
         seconds=time.perf_counter() - t0, chunk_samples=chunk_samples, scenario_file=scenario_file(sc.path),
         draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers, warnings=list(run.warnings),
+        quality_options=scored, cheapest_quality=best_q,
+        quality_benchmarks={o: sc.options[o].quality_benchmark or "" for o in scored},
         settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
                   "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
                   "quarters": len(m.quarters)})
@@ -237,9 +269,10 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
 class _Chunks:
     """One chunk's work: its draws, one vectorised evaluate of the metrics, their values per option."""
 
-    def __init__(self, model, base_values, inputs, sampler, metrics, periods, oids, keep):
+    def __init__(self, model, base_values, inputs, sampler, metrics, periods, oids, keep, scored=()):
         self.model, self.base_values, self.inputs, self.sampler = model, base_values, inputs, sampler
         self.metrics, self.periods, self.oids, self.keep = metrics, periods, oids, keep
+        self.scored = [oids.index(o) for o in scored]  # options with a quality-adjusted cost
 
     def __call__(self, bounds: tuple[int, int]):
         start, stop = bounds
@@ -253,8 +286,21 @@ class _Chunks:
             lev[:, i] = np.broadcast_to(res[m.options[oid].levelized], (n,))
             if oid in m.comparisons:
                 npv[:, i] = np.broadcast_to(res[m.comparisons[oid].npv], (n,))
+        best = np.full(n, -1, dtype=np.int16)
+        if self.scored:
+            q = np.column_stack([np.broadcast_to(res[m.options[self.oids[i]].levelized_per_correct], (n,))
+                                 for i in self.scored])
+            best = cheapest_of(q, np.array(self.scored, dtype=np.int16))
         kept = draws[:min(stop, self.keep) - start] if start < self.keep else None
-        return start, stop, lev, npv, kept
+        return start, stop, lev, npv, best, kept
+
+
+def cheapest_of(costs: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per row of ``costs`` [samples, k]: ``ids`` of the lowest defined cost (the first of equals), -1 where none is
+    defined."""
+    c = np.where(np.isnan(costs), np.inf, costs)
+    best = np.argmin(c, axis=1)
+    return np.where(np.isfinite(c[np.arange(len(best)), best]), ids[best], -1).astype(np.int16)
 
 
 _JOB = None  # a forked worker's job, inherited from the parent (nothing is pickled but bounds)
@@ -350,6 +396,7 @@ def _num(x):
 def to_json_dict(res: SweepResult) -> dict:
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
     saving, base_lev, base_npv = res.probability_saving(), res.base_percentile("levelized"), res.base_percentile("npv")
+    cheapest_q, cheapest_sh = res.probability_cheapest_quality(), res.probability_cheapest_self_hosted()
     return {
         "scenario": res.scenario_name,
         "scenario_file": res.scenario_file,
@@ -369,6 +416,9 @@ def to_json_dict(res: SweepResult) -> dict:
             "triangular": "mode = the base value (Workload: multiplier 1); blank distribution = triangular",
             "percentiles": "linear interpolation (Excel PERCENTILE.INC); #N/A samples left out and counted",
             "cheapest": "lowest levelized cost per Mtok among all options, hosted APIs included; quality is not weighed",
+            "cheapest_quality_adjusted": "lowest quality-adjusted levelized cost (levelized cost / share of the "
+                                         "benchmark range above chance) among the options with a quality score",
+            "cheapest_self_hosted": "lowest levelized cost per Mtok among the self-hosted options",
             "npv": "present value of switching from the baseline to the option (after tax, at the scenario's discount "
                    "rate): positive = the option costs less than the baseline",
             "percentile": "P10/P50/P90: the values 10%, 50% and 90% of samples are at or below",
@@ -391,6 +441,9 @@ def to_json_dict(res: SweepResult) -> dict:
             "npv_vs_baseline": {"base": _num(res.base_npv[oid])} | {k: _num(v) for k, v in npv[oid].items()},
             "probability_cheapest": float(prob[oid]),
             "probability_saving_vs_baseline": saving.get(oid),  # NPV > 0; null for the baseline itself
+            # null where the option is not in the comparison (no quality score; not self-hosted)
+            "probability_cheapest_quality_adjusted": cheapest_q.get(oid),
+            "probability_cheapest_self_hosted": cheapest_sh.get(oid),
             "base_percentile": {"levelized": base_lev[oid], "npv": base_npv[oid]},
             # rank correlation of each Ranges row with this option's results (no NPV for the baseline itself)
             "drivers": {metric: {si.ranges_cell: _num(float(res.drivers[metric][j, i]))

@@ -131,8 +131,8 @@ def _summary(wb, f, res: SweepResult, today):
               2: min(60, max([40] + [len(x) + 2 for x in labels]))}
     for c, w in widths.items():
         ws.set_column(c, c, w)
-    ws.set_column(3, 20, 14)
-    widths.update({c: 14 for c in range(3, 21)})
+    ws.set_column(3, 22, 14)
+    widths.update({c: 14 for c in range(3, 23)})
     r = 3 + len(info)
     if res.warnings:
         ws.write(r, 0, "Warnings of the base case (they hold for every sample)", f["warn_bold"])
@@ -140,6 +140,24 @@ def _summary(wb, f, res: SweepResult, today):
             r += 1
             _wrapped(ws, r, 0, 9, w, f["warn_wrap"], widths)
         r += 2
+    r = _sampled_inputs(ws, f, res, r, widths)
+    r, first, last, cheapest_col = _results(ws, f, res, r + 2)
+    r = _notes(ws, f, res, r + 2, widths)
+    ws.freeze_panes(1, 0)
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series({"name": "P(cheapest)", "categories": ["Summary", first, 0, last, 0],
+                      "values": ["Summary", first, cheapest_col, last, cheapest_col], "fill": {"color": "#4472C4"}})
+    chart.set_title({"name": "Probability of being the cheapest option (levelized cost; quality not weighed)"})
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 120 + 30 * len(res.options)})  # room for every option's label
+    ws.insert_chart(r + 1, 0, chart)
+    _drivers(ws, f, res, r + 3 + (120 + 30 * len(res.options)) // 20, widths)
+
+
+def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
+    """The Ranges rows sampled, in their units; returns the last row written."""
     ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
     r += 1
     heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base / mode", "High", "Unit", "Sample mean",
@@ -157,20 +175,28 @@ def _summary(wb, f, res: SweepResult, today):
     if not res.inputs:
         r += 1
         ws.write(r, 0, "(none: every sample is the base case)", f["note"])
-    r += 2
+    return r
+
+
+def _results(ws, f, res: SweepResult, r: int) -> tuple[int, int, int, int]:
+    """Per option: base, percentiles and mean of levelized cost and NPV, where the base sits, and the
+    probabilities; returns (last row, first and last option rows, the P(cheapest) column)."""
+    ccy, base = res.currency, res.baseline
     ws.write(r, 0, "Results per option (engine-computed values)", f["bold"])
     r += 1
     pct = [f"P{p}" for p in PERCENTILES]
     heads = (["Option", "Kind", "Label", f"Levelized base ({ccy}/Mtok)"] + [f"Levelized {p}" for p in pct]
              + ["Levelized mean", "Levelized base at percentile", f"NPV vs {base} base ({ccy})"]
              + [f"NPV {p}" for p in pct] + ["NPV mean", "NPV base at percentile", "P(cheapest)",
+                                             "P(cheapest self-hosted)", "P(cheapest, quality-adjusted)",
                                              f"P(NPV > 0): switching from {base} saves", "#N/A samples"])
     ws.write_row(r, 0, heads, f["header"])
     ws.set_row(r, 60)
     cheapest_col = heads.index("P(cheapest)")
-    lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
-    saving = res.probability_saving()
+    lev, npv = res.stats("levelized"), res.stats("npv")
     at = {m: res.base_percentile(m) for m in ("levelized", "npv")}
+    shares = [(res.probability_cheapest(), ""), (res.probability_cheapest_self_hosted(), "(not self-hosted)"),
+              (res.probability_cheapest_quality(), "(no quality score)"), (res.probability_saving(), "(baseline)")]
     first = r + 1
     for oid, (kind, label) in res.options.items():
         r += 1
@@ -188,34 +214,45 @@ def _summary(wb, f, res: SweepResult, today):
             ws.write_string(r, c, "(baseline)", f["note"])
         else:
             _put(ws, r, c, at["npv"][oid], f["pct"])
-        _put(ws, r, c + 1, prob[oid], f["pct"])
-        if oid == base:
-            ws.write_string(r, c + 2, "(baseline)", f["note"])
-        else:
-            _put(ws, r, c + 2, saving[oid], f["pct"])
-        ws.write_number(r, c + 3, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
-    last = r
-    r += 2
+        for share, absent in shares:
+            c += 1
+            if oid in share:
+                _put(ws, r, c, share[oid], f["pct"])
+            else:
+                ws.write_string(r, c, absent, f["note"])
+        ws.write_number(r, c + 1, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
+    return r, first, r, cheapest_col
+
+
+def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
+    """What the results mean, where the base case falls outside P10..P90, the correlations; returns the next row."""
+    base = res.baseline
     p_lo, p_hi = min(PERCENTILES), max(PERCENTILES)
+    benchmarks = sorted(set(res.quality_benchmarks.values()))
     notes = [
         f"P{p_lo} / P50 / P{p_hi}: the values {p_lo}%, 50% and {p_hi}% of samples are at or below (so for a cost P{p_hi} "
         f"is the high end, for an NPV P{p_lo} is the low end); linear interpolation, as Excel's PERCENTILE.INC.",
         f"NPV vs {base}: present value of switching from {base} to the option, after tax at the discount rate above; "
         f"positive = the option costs less than {base}. P(NPV > 0) is the share of samples in which it does.",
         "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs and "
-        "self-hosted options compete on the same workload. Quality is not weighed here (the build report's "
-        "quality-adjusted cost does that).",
+        "self-hosted options compete on the same workload, and quality is not weighed. P(cheapest self-hosted): the "
+        "same among the self-hosted options only (where hosted APIs are ruled out).",
+        (f"P(cheapest, quality-adjusted): among the {len(res.quality_options)} options with a quality score "
+         f"({', '.join(b or 'benchmark not named' for b in benchmarks)}), the lowest levelized cost per unit of score "
+         "above chance, the build report's quality-adjusted cost: the like-for-like comparison."
+         + (" Their scores come from different benchmarks, which are not like for like." if len(benchmarks) > 1
+            else "")) if res.quality_options else
+        "P(cheapest, quality-adjusted): no option has a quality score (Options sheet), so none is compared per unit "
+        "of quality.",
         "Base at percentile: the share of samples at or below the base case's value (50% = the median). Triangular "
         "distributions take the base value as mode; Workload low/high are multipliers.",
         "Inputs not on the Ranges sheet stay at their base-case values; each option's roofline throughput too "
         "unless a Capacity row scales it.",
     ]
-    outside = []
-    for oid in res.options:
-        for m, what in (("levelized", "levelized cost"), ("npv", "NPV")):
-            v = at[m][oid]
-            if v is not None and not p_lo / 100 <= v <= p_hi / 100:
-                outside.append(f"{oid} ({what}, at P{100 * v:.0f})")
+    at = {m: res.base_percentile(m) for m in ("levelized", "npv")}
+    outside = [f"{oid} ({what}, at P{100 * at[m][oid]:.0f})" for oid in res.options
+               for m, what in (("levelized", "levelized cost"), ("npv", "NPV"))
+               if at[m][oid] is not None and not p_lo / 100 <= at[m][oid] <= p_hi / 100]
     if outside:
         notes.append(f"The base case lies outside P{p_lo}..P{p_hi} for {', '.join(outside)}: its Ranges rows are not "
                      "centred on the base values (a one-sided range, or a mean away from the base).")
@@ -230,17 +267,7 @@ def _summary(wb, f, res: SweepResult, today):
     for note in notes + list(res.notes):
         _wrapped(ws, r, 0, 9, note, f["note_wrap"], widths)
         r += 1
-    ws.freeze_panes(1, 0)
-    chart = wb.add_chart({"type": "bar"})
-    chart.add_series({"name": "P(cheapest)", "categories": ["Summary", first, 0, last, 0],
-                      "values": ["Summary", first, cheapest_col, last, cheapest_col], "fill": {"color": "#4472C4"}})
-    chart.set_title({"name": "Probability of being the cheapest option (levelized cost; quality not weighed)"})
-    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
-    chart.set_y_axis({"reverse": True})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 640, "height": 120 + 30 * len(res.options)})  # room for every option's label
-    ws.insert_chart(r + 1, 0, chart)
-    _drivers(ws, f, res, r + 3 + (120 + 30 * len(res.options)) // 20, widths)
+    return r
 
 
 def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict) -> None:
