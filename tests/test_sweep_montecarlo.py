@@ -281,6 +281,11 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert doc["settings"] == {"discount_rate_annual": 0.055, "tax_rate": 0.0, "first_quarter": "2027Q1",
                                "last_quarter": "2031Q4", "quarters": 20}
     assert doc["options"]["aarhusai"]["probability_saving_vs_baseline"] is None
+    # the baseline's fee is marked unknown and is sampled: the NPVs mostly restate that assumption, and it says so
+    assert doc["unknown_fees_sampled"] == [{"ranges_cell": "Ranges!D3", "option": "aarhusai"}]
+    assert any(v.startswith("Ranges!D3 samples aarhusai's fee, which the scenario marks unknown (fee_is_assumption): "
+                            "every NPV against aarhusai moves with that assumption (rank correlation with the NPVs 0.")
+               for v in summary)
     # the Summary's chart draws the P(cheapest) column, wherever the table puts it
     sws = wb["Summary"]
     head = next(r for r in sws.iter_rows() if r[0].value == "Option")

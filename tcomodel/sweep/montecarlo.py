@@ -67,6 +67,8 @@ class SweepResult:
     quality_options: list = field(default_factory=list)
     cheapest_quality: np.ndarray | None = None
     quality_benchmarks: dict = field(default_factory=dict)  # option -> the benchmark its score is from
+    # (index into inputs, option): the sampled inputs that are a fee the scenario marks unknown (fee_is_assumption)
+    unknown_fees: list = field(default_factory=list)
     # the settings every sample shares: discount_rate_annual, tax_rate, first_quarter, last_quarter, quarters
     settings: dict = field(default_factory=dict)
 
@@ -261,6 +263,8 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers, warnings=list(run.warnings),
         quality_options=scored, cheapest_quality=best_q,
         quality_benchmarks={o: sc.options[o].quality_benchmark or "" for o in scored},
+        unknown_fees=[(j, o) for j, si in enumerate(inputs) for o in m.unknown_fee
+                      if m.options[o].fee_input is not None and m.options[o].fee_input in si.names],
         settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
                   "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
                   "quarters": len(m.quarters)})
@@ -452,6 +456,7 @@ def to_json_dict(res: SweepResult) -> dict:
                         if res.drivers and (metric == "levelized" or oid != res.baseline)},
         } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
+        "unknown_fees_sampled": [{"ranges_cell": res.inputs[j].ranges_cell, "option": o} for j, o in res.unknown_fees],
         "settings": dict(res.settings),
         "warnings": list(res.warnings),
         "notes": list(res.notes),

@@ -256,6 +256,15 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     if outside:
         notes.append(f"The base case lies outside P{p_lo}..P{p_hi} for {', '.join(outside)}: its Ranges rows are not "
                      "centred on the base values (a one-sided range, or a mean away from the base).")
+    for j, oid in res.unknown_fees:
+        rho = res.drivers["npv"][j] if res.drivers else np.array([])
+        rho = rho[np.isfinite(rho)]
+        spread = f" (rank correlation with the NPVs {rho.min():.2f} to {rho.max():.2f})" if rho.size else ""
+        notes.append(f"{res.inputs[j].ranges_cell} samples {oid}'s fee, which the scenario marks unknown "
+                     f"(fee_is_assumption): every NPV against {oid} moves with that assumption{spread}" if oid == base
+                     else f"{res.inputs[j].ranges_cell} samples {oid}'s fee, which the scenario marks unknown "
+                          f"(fee_is_assumption){spread}")
+        notes[-1] += ". The build report's breakeven fees do not depend on it: they are the firmer figures."
     for p in res.correlations:
         a, b = res.inputs[p.first], res.inputs[p.second]
         got, n = res.achieved_rank_correlation(p.first, p.second)
