@@ -424,26 +424,32 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     ccy = res.currency
     click.echo(f"{res.scenario_name}: {res.samples:,} samples (seed {res.seed}) of {len(res.inputs)} Ranges input(s) "
                f"in {res.seconds:.1f} s")
+    st = res.settings
+    click.echo(f"  discount rate {st['discount_rate_annual']:.2%} a year, tax {st['tax_rate']:.0%}, {st['quarters']} "
+               f"quarters {st['first_quarter']}..{st['last_quarter']}; "
+               + (f"{len(res.correlations)} rank-correlated pair(s) (Correlations sheet)" if res.correlations
+                  else "inputs drawn independently"))
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
     saving = res.probability_saving()
     fmt = lambda v, spec: "#N/A" if v is None else format(v, spec)  # noqa: E731
+    share = lambda v: "<0.1%" if 0 < v < 0.0005 else ">99.9%" if 0.9995 <= v < 1 else f"{v:.1%}"  # noqa: E731
     click.echo(f"  {'option':<24} {'levelized ' + ccy + '/Mtok P10 / P50 / P90':>38}   "
                f"{'NPV P50 vs ' + res.baseline + ' (' + ccy + ')':>26}   P(NPV > 0)   P(cheapest)")
     for oid in res.options:
         lv = " / ".join(fmt(lev[oid][k], ",.2f") for k in ("p10", "p50", "p90"))
         nv = "(baseline)" if oid == res.baseline else fmt(npv[oid]["p50"], ",.0f")
-        sv = "" if oid == res.baseline else f"{saving[oid]:.1%}"
-        click.echo(f"  {oid:<24} {lv:>38}   {nv:>26}   {sv:>10}   {prob[oid]:>11.1%}")
+        sv = "" if oid == res.baseline else share(saving[oid])
+        click.echo(f"  {oid:<24} {lv:>38}   {nv:>26}   {sv:>10}   {share(prob[oid]):>11}")
     click.echo(f"  P10/P50/P90: 10%, 50%, 90% of samples at or below. NPV: of switching from {res.baseline} to the "
                "option, after tax;\n  P(NPV > 0): the share of samples in which switching saves. P(cheapest): the "
                "lowest levelized cost, quality not weighed.")
-    for title, share in ((f"among the {len(res.quality_options)} option(s) with a quality score, per unit of quality",
-                          res.probability_cheapest_quality()),
-                         (f"among the {len(res.self_hosted_options)} self-hosted option(s)",
-                          res.probability_cheapest_self_hosted())):
-        if share:
-            ranked = sorted(((p, o) for o, p in share.items() if p > 0), key=lambda t: -t[0])
-            click.echo(f"  P(cheapest) {title}: " + (", ".join(f"{o} {p:.1%}" for p, o in ranked) or "none defined"))
+    for title, shares in ((f"among the {len(res.quality_options)} option(s) with a quality score, per unit of quality",
+                           res.probability_cheapest_quality()),
+                          (f"among the {len(res.self_hosted_options)} self-hosted option(s)",
+                           res.probability_cheapest_self_hosted())):
+        if shares:
+            ranked = sorted(((p, o) for o, p in shares.items() if p > 0), key=lambda t: -t[0])
+            click.echo(f"  P(cheapest) {title}: " + (", ".join(f"{o} {share(p)}" for p, o in ranked) or "none defined"))
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
     for msg in res.warnings:

@@ -165,6 +165,9 @@ def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):
     assert p_saving["alternative"] == np.count_nonzero(fee > breakeven) / 2000
     assert p_saving["alternative"] == pytest.approx((25000 - breakeven) / 20000, abs=0.035)  # uniform: ~4 sd
     assert "aarhusai" not in p_saving
+    # the breakeven fee the sweep quotes (the build's Breakeven sheet) is where the NPV line crosses 0 (tax 0 here)
+    (j, oid, be), = res.unknown_fees
+    assert (j, oid) == (0, "aarhusai") and be["alternative"] == pytest.approx(breakeven, rel=1e-9)
     # the base case (fee 10,000) sits where a quarter of the uniform draws are at or below it
     at = res.base_percentile("levelized")["aarhusai"]
     assert abs(at - np.count_nonzero(fee <= 10000) / 2000) <= 1 / 2000 and at == pytest.approx(0.25, abs=0.035)
@@ -282,10 +285,13 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
                                "last_quarter": "2031Q4", "quarters": 20}
     assert doc["options"]["aarhusai"]["probability_saving_vs_baseline"] is None
     # the baseline's fee is marked unknown and is sampled: the NPVs mostly restate that assumption, and it says so
-    assert doc["unknown_fees_sampled"] == [{"ranges_cell": "Ranges!D3", "option": "aarhusai"}]
-    assert any(v.startswith("Ranges!D3 samples aarhusai's fee, which the scenario marks unknown (fee_is_assumption): "
-                            "every NPV against aarhusai moves with that assumption (rank correlation with the NPVs 0.")
+    (fee,) = doc["unknown_fees_sampled"]
+    assert (fee["ranges_cell"], fee["option"]) == ("Ranges!D3", "aarhusai") and len(fee["breakeven_fee_vs"]) == 8
+    assert any(v.startswith("Ranges!D3 samples aarhusai's fee, which the scenario marks unknown (fee_is_assumption); "
+                            "its base value 10,000 DKK/month sits at P") and "Every NPV against aarhusai moves with it "
+               "(rank correlation 0." in v and "api-gemini-flash-lite none (dearer even at a zero fee)" in v
                for v in summary)
+    assert doc["base_outside_p10_p90"][0]["option"] == "api-claude-sonnet"
     # the Summary's chart draws the P(cheapest) column, wherever the table puts it
     sws = wb["Summary"]
     head = next(r for r in sws.iter_rows() if r[0].value == "Option")
@@ -320,3 +326,21 @@ def test_cheapest_of_takes_the_lowest_defined_cost_and_the_first_of_equals():
     costs = np.array([[3.0, 1.0, 2.0], [nan, 5.0, 4.0], [nan, nan, nan], [2.0, 2.0, nan], [-1.0, nan, 0.0]])
     ids = np.array([7, 3, 9], dtype=np.int16)  # the columns' option indices
     assert cheapest_of(costs, ids).tolist() == [3, 9, -1, 7, 7]
+
+
+def test_a_share_near_0_or_1_reads_below_0_1_or_above_99_9_percent(tmp_path):
+    """A probability a few samples away from 0 or 1 is not shown as never or always; the cell keeps the number."""
+    import xlsxwriter
+
+    from tcomodel.sweep.sweep_xlsx import _formats, _put_share
+
+    path = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws, f = wb.add_worksheet("S"), _formats(wb)
+    values = [0.0, 0.0003, 0.0005, 0.5, 0.9994, 0.9997, 1.0]
+    for r, v in enumerate(values):
+        _put_share(ws, r, 0, v, f)
+    wb.close()
+    cells = [openpyxl.load_workbook(path)["S"].cell(r + 1, 1) for r in range(len(values))]
+    assert [c.value for c in cells] == values
+    assert [c.number_format for c in cells] == ["0.0%", '"<0.1%"', "0.0%", "0.0%", "0.0%", '">99.9%"', "0.0%"]

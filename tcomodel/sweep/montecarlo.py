@@ -67,7 +67,8 @@ class SweepResult:
     quality_options: list = field(default_factory=list)
     cheapest_quality: np.ndarray | None = None
     quality_benchmarks: dict = field(default_factory=dict)  # option -> the benchmark its score is from
-    # (index into inputs, option): the sampled inputs that are a fee the scenario marks unknown (fee_is_assumption)
+    # (index into inputs, option, {other option: the fee at which the option costs the same as the other}): the
+    # sampled inputs that are a fee the scenario marks unknown (fee_is_assumption), with the build's breakeven fees
     unknown_fees: list = field(default_factory=list)
     # the settings every sample shares: discount_rate_annual, tax_rate, first_quarter, last_quarter, quarters
     settings: dict = field(default_factory=dict)
@@ -124,6 +125,20 @@ class SweepResult:
             out[oid] = (None if ok.size == 0 or b is None or not math.isfinite(b) or (metric == "npv" and
                         oid == self.baseline) else float(np.count_nonzero(ok <= b)) / ok.size)
         return out
+
+    def base_outside(self) -> list[tuple[str, str, float]]:
+        """(option, metric, base percentile) where the base case lies outside the outer percentiles (P10..P90)."""
+        lo, hi = min(PERCENTILES) / 100, max(PERCENTILES) / 100
+        at = {m: self.base_percentile(m) for m in ("levelized", "npv")}
+        return [(o, m, at[m][o]) for o in self.options for m in ("levelized", "npv")
+                if at[m][o] is not None and not lo <= at[m][o] <= hi]
+
+    def draw_percentile_of_base(self, j: int) -> float | None:
+        """The share of input ``j``'s kept draws at or below its base value (None for a multiplier row)."""
+        si = self.inputs[j]
+        if si.is_row or self.draws.shape[0] == 0:
+            return None
+        return float(np.count_nonzero(self.draws[:, j] <= si.mode)) / self.draws.shape[0]
 
     def achieved_rank_correlation(self, first: int, second: int) -> tuple[float | None, int]:
         """(Spearman rank correlation, samples) of two sampled inputs over the draws kept (every sample, or the
@@ -263,11 +278,18 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers, warnings=list(run.warnings),
         quality_options=scored, cheapest_quality=best_q,
         quality_benchmarks={o: sc.options[o].quality_benchmark or "" for o in scored},
-        unknown_fees=[(j, o) for j, si in enumerate(inputs) for o in m.unknown_fee
+        unknown_fees=[(j, o, _breakeven_fees(run, o)) for j, si in enumerate(inputs) for o in m.unknown_fee
                       if m.options[o].fee_input is not None and m.options[o].fee_input in si.names],
         settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
                   "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
                   "quarters": len(m.quarters)})
+
+
+def _breakeven_fees(run, oid: str) -> dict:
+    """The base run's fees at which ``oid`` costs the same as each other option (the Breakeven sheet's)."""
+    prefix = f"breakeven_fee:{oid}:"
+    return {it.name[len(prefix):]: run.scalar(it) for s in run.model.breakeven for it in s.items
+            if it.name.startswith(prefix)}
 
 
 class _Chunks:
@@ -456,7 +478,10 @@ def to_json_dict(res: SweepResult) -> dict:
                         if res.drivers and (metric == "levelized" or oid != res.baseline)},
         } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
-        "unknown_fees_sampled": [{"ranges_cell": res.inputs[j].ranges_cell, "option": o} for j, o in res.unknown_fees],
+        "unknown_fees_sampled": [{"ranges_cell": res.inputs[j].ranges_cell, "option": o,
+                                  "breakeven_fee_vs": {k: _num(v) for k, v in be.items()}}
+                                 for j, o, be in res.unknown_fees],
+        "base_outside_p10_p90": [{"option": o, "metric": m, "base_percentile": v} for o, m, v in res.base_outside()],
         "settings": dict(res.settings),
         "warnings": list(res.warnings),
         "notes": list(res.notes),

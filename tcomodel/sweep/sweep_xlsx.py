@@ -90,6 +90,14 @@ def _formats(wb):
         "int": wb.add_format({"num_format": "#,##0"}),
         "corr": wb.add_format({"num_format": "0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
         "pct": wb.add_format({"num_format": "0.0%", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
+        "pct_tiny": wb.add_format({"num_format": '"<0.1%"', "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL,
+                                   "align": "right"}),
+        "pct_nearly_all": wb.add_format({"num_format": '">99.9%"', "font_color": ENGINE_FONT,
+                                         "bg_color": ENGINE_FILL, "align": "right"}),
+        "rate_top": wb.add_format({"num_format": "0.0%", "valign": "top"}),
+        "num_top": wb.add_format({"num_format": "#,##0.0000", "valign": "top"}),
+        "value_big_top": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
+        "top": wb.add_format({"valign": "top"}),
     }
 
 
@@ -98,6 +106,17 @@ def _put(ws, r, c, v, fmt=None):
         ws.write_formula(r, c, "=NA()", fmt, "#N/A")
     else:
         ws.write_number(r, c, float(v), fmt)
+
+
+def _put_share(ws, r, c, v, f):
+    """A probability; a share within 0.05 % of 0 or 1 but not equal to it reads <0.1 % or >99.9 % (the cell keeps the
+    number), so a few samples are not shown as never or always."""
+    if v is not None and 0.0 < v < 0.0005:
+        _put(ws, r, c, v, f["pct_tiny"])
+    elif v is not None and 0.9995 <= v < 1.0:
+        _put(ws, r, c, v, f["pct_nearly_all"])
+    else:
+        _put(ws, r, c, v, f["pct"])
 
 
 def _value_format(f, *values):
@@ -128,7 +147,7 @@ def _summary(wb, f, res: SweepResult, today):
     labels = [label for _, label in res.options.values()]
     widths = {0: min(40, max([24] + [len(k) + 2 for k, _ in info] + [len(si.ranges_cell) + 2 for si in res.inputs])),
               1: min(50, max([30] + [len(si.label) + 2 for si in res.inputs])),
-              2: min(60, max([40] + [len(x) + 2 for x in labels]))}
+              2: min(90, max([40] + [len(x) + 2 for x in labels]))}  # a label's compliance warning stays whole
     for c, w in widths.items():
         ws.set_column(c, c, w)
     ws.set_column(3, 22, 14)
@@ -160,16 +179,18 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     """The Ranges rows sampled, in their units; returns the last row written."""
     ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
     r += 1
-    heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base / mode", "High", "Unit", "Sample mean",
-             "Source"]
+    heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base (the mode if triangular)", "High", "Unit",
+             "Sample mean", "Source"]
     ws.write_row(r, 0, heads, f["header"])
+    ws.set_row(r, 30)
     for j, si in enumerate(res.inputs):
         r += 1
-        ws.write_row(r, 0, [si.ranges_cell, si.label, si.target, si.distribution])
-        vf = _value_format(f, si.low, si.mode, si.high)
+        ws.write_row(r, 0, [si.ranges_cell, si.label, si.target, si.distribution], f["top"])
+        vf = (f["rate_top"] if si.unit in ("per year", "share") else
+              f["value_big_top"] if _value_format(f, si.low, si.mode, si.high) is f["value_big"] else f["num_top"])
         for c, v in enumerate((si.low, si.mode, si.high), start=4):
             _put(ws, r, c, v, vf)
-        ws.write(r, 7, si.unit)
+        ws.write(r, 7, si.unit, f["top"])
         _put(ws, r, 8, float(res.draw_means[j]), vf)
         _wrapped(ws, r, 9, 18, si.source, f["wrap"], widths)
     if not res.inputs:
@@ -217,7 +238,7 @@ def _results(ws, f, res: SweepResult, r: int) -> tuple[int, int, int, int]:
         for share, absent in shares:
             c += 1
             if oid in share:
-                _put(ws, r, c, share[oid], f["pct"])
+                _put_share(ws, r, c, share[oid], f)
             else:
                 ws.write_string(r, c, absent, f["note"])
         ws.write_number(r, c + 1, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
@@ -232,14 +253,17 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     notes = [
         f"P{p_lo} / P50 / P{p_hi}: the values {p_lo}%, 50% and {p_hi}% of samples are at or below (so for a cost P{p_hi} "
         f"is the high end, for an NPV P{p_lo} is the low end); linear interpolation, as Excel's PERCENTILE.INC.",
-        f"NPV vs {base}: present value of switching from {base} to the option, after tax at the discount rate above; "
+        f"NPV vs {base}: present value of switching from {base} to the option, after tax, discounted at "
+        f"{res.settings.get('discount_rate_annual', float('nan')):.2%} a year; "
         f"positive = the option costs less than {base}. P(NPV > 0) is the share of samples in which it does.",
         "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs and "
         "self-hosted options compete on the same workload, and quality is not weighed. P(cheapest self-hosted): the "
         "same among the self-hosted options only (where hosted APIs are ruled out).",
         (f"P(cheapest, quality-adjusted): among the {len(res.quality_options)} options with a quality score "
-         f"({', '.join(b or 'benchmark not named' for b in benchmarks)}), the lowest levelized cost per unit of score "
-         "above chance, the build report's quality-adjusted cost: the like-for-like comparison."
+         f"({', '.join(res.quality_options)}; {', '.join(b or 'benchmark not named' for b in benchmarks)}), the "
+         "lowest levelized cost per unit of score above chance, the build report's quality-adjusted cost"
+         + (f"; the other {len(res.options) - len(res.quality_options)} options have no score and are left out."
+            if len(res.quality_options) < len(res.options) else ".")
          + (" Their scores come from different benchmarks, which are not like for like." if len(benchmarks) > 1
             else "")) if res.quality_options else
         "P(cheapest, quality-adjusted): no option has a quality score (Options sheet), so none is compared per unit "
@@ -249,22 +273,13 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
         "Inputs not on the Ranges sheet stay at their base-case values; each option's roofline throughput too "
         "unless a Capacity row scales it.",
     ]
-    at = {m: res.base_percentile(m) for m in ("levelized", "npv")}
-    outside = [f"{oid} ({what}, at P{100 * at[m][oid]:.0f})" for oid in res.options
-               for m, what in (("levelized", "levelized cost"), ("npv", "NPV"))
-               if at[m][oid] is not None and not p_lo / 100 <= at[m][oid] <= p_hi / 100]
+    outside = [f"{oid} ({'levelized cost' if m == 'levelized' else 'NPV'}, at P{100 * v:.0f})"
+               for oid, m, v in res.base_outside()]
     if outside:
         notes.append(f"The base case lies outside P{p_lo}..P{p_hi} for {', '.join(outside)}: its Ranges rows are not "
                      "centred on the base values (a one-sided range, or a mean away from the base).")
-    for j, oid in res.unknown_fees:
-        rho = res.drivers["npv"][j] if res.drivers else np.array([])
-        rho = rho[np.isfinite(rho)]
-        spread = f" (rank correlation with the NPVs {rho.min():.2f} to {rho.max():.2f})" if rho.size else ""
-        notes.append(f"{res.inputs[j].ranges_cell} samples {oid}'s fee, which the scenario marks unknown "
-                     f"(fee_is_assumption): every NPV against {oid} moves with that assumption{spread}" if oid == base
-                     else f"{res.inputs[j].ranges_cell} samples {oid}'s fee, which the scenario marks unknown "
-                          f"(fee_is_assumption){spread}")
-        notes[-1] += ". The build report's breakeven fees do not depend on it: they are the firmer figures."
+    for j, oid, breakeven in res.unknown_fees:
+        notes.append(_unknown_fee_note(res, j, oid, breakeven))
     for p in res.correlations:
         a, b = res.inputs[p.first], res.inputs[p.second]
         got, n = res.achieved_rank_correlation(p.first, p.second)
@@ -277,6 +292,26 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
         _wrapped(ws, r, 0, 9, note, f["note_wrap"], widths)
         r += 1
     return r
+
+
+def _unknown_fee_note(res: SweepResult, j: int, oid: str, breakeven: dict) -> str:
+    """What a sampled unknown fee does to the NPVs, and the figures that do not depend on it."""
+    si, base = res.inputs[j], res.baseline
+    rho = res.drivers["npv"][j] if res.drivers else np.array([])
+    rho = rho[np.isfinite(rho)]
+    text = f"{si.ranges_cell} samples {oid}'s fee, which the scenario marks unknown (fee_is_assumption)"
+    at = res.draw_percentile_of_base(j)
+    if at is not None:
+        text += f"; its base value {si.mode:,.0f} {si.unit} sits at P{100 * at:.0f} of the draws"
+    if oid == base and rho.size:
+        text += (f". Every NPV against {oid} moves with it (rank correlation {rho.min():.3g} to {rho.max():.3g}), so "
+                 "P(NPV > 0) mostly measures the chance that the fee is above the fee at which "
+                 f"{oid} costs the same as the option")
+    shown = [f"{o} {v:,.0f}" if v >= 0 else f"{o} none (dearer even at a zero fee)"
+             for o, v in breakeven.items() if v is not None and math.isfinite(v)]
+    if shown:
+        text += f": {', '.join(shown)} ({si.unit}; the build report's breakeven fees, which do not depend on it)"
+    return text + "."
 
 
 def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict) -> None:
@@ -297,18 +332,21 @@ def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
              f["bold_wrap"], widths)
     _wrapped(ws, r + 1, 0, 9, f"+ : a higher input goes with a higher result (a larger NPV = a larger saving against "
                               f"{res.baseline}; a higher cost); - : the reverse. NPVs are relative to {res.baseline}, "
-                              "so its own inputs drive every option's NPV.", f["note_wrap"], widths)
+                              "so its own inputs drive every option's NPV."
+                              + (" Correlated inputs share credit: an input correlated with a driver shows a rank "
+                                 "correlation of its own, though it may not move the result." if res.correlations else ""),
+             f["note_wrap"], widths)
     ids = res.option_ids
     r += 3
     for metric, title in (("npv", f"NPV vs {res.baseline}"), ("levelized", "Levelized cost per Mtok")):
         cols = [i for i, oid in enumerate(ids) if metric == "levelized" or oid != res.baseline]
         ws.write(r, 0, title, f["bold"])
-        ws.write_row(r + 1, 0, ["Ranges row", "Input"] + [ids[i] for i in cols], f["header"])
+        ws.write_row(r + 1, 0, ["Ranges row", "Input", "Drives"] + [ids[i] for i in cols], f["header"])
         longest = max([len(ids[i]) for i in cols], default=0)
         ws.set_row(r + 1, 15 * max(1, math.ceil(longest / 12)))  # wrapped option ids stay inside the header
         for j, si in enumerate(res.inputs):
-            ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label])
-            for c, i in enumerate(cols, start=2):
+            ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label, si.target])
+            for c, i in enumerate(cols, start=3):
                 v = res.drivers[metric][j, i] if res.drivers else float("nan")
                 _put(ws, r + 2 + j, c, float(v), f["corr"])
         r += len(res.inputs) + 4
@@ -373,7 +411,7 @@ def _samples(wb, f, res: SweepResult):
              + [f"{oid}: NPV vs {res.baseline} ({res.currency})" for oid in res.options if oid != res.baseline]
              + ["Cheapest option"])
     ws.write_row(0, 0, heads, f["header"])
-    ws.set_row(0, 60)
+    ws.set_row(0, 15 * max(4, math.ceil(max(len(h) for h in heads) * 1.15 / 16)))  # every head's words on show
     ids = res.option_ids
     cheapest = res.cheapest()[:n]
     npv_cols = [i for i, oid in enumerate(ids) if oid != res.baseline]
