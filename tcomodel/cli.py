@@ -425,7 +425,9 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     click.echo(f"{res.scenario_name}: {res.samples:,} samples (seed {res.seed}) of {len(res.inputs)} Ranges input(s) "
                f"in {res.seconds:.1f} s")
     st = res.settings
-    click.echo(f"  discount rate {st['discount_rate_annual']:.2%} a year, tax {st['tax_rate']:.0%}, {st['quarters']} "
+    at_base = {k: f" at base, sampled ({v['ranges_cell']})" for k, v in st.get("sampled", {}).items()}
+    click.echo(f"  discount rate {st['discount_rate_annual']:.2%} a year{at_base.get('discount_rate_annual', '')}, "
+               f"tax {st['tax_rate']:.0%}{at_base.get('tax_rate', '')}, {st['quarters']} "
                f"quarters {st['first_quarter']}..{st['last_quarter']}; "
                + (f"{len(res.correlations)} rank-correlated pair(s) (Correlations sheet)" if res.correlations
                   else "inputs drawn independently"))

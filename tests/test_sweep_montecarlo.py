@@ -165,6 +165,10 @@ def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):
     assert p_saving["alternative"] == np.count_nonzero(fee > breakeven) / 2000
     assert p_saving["alternative"] == pytest.approx((25000 - breakeven) / 20000, abs=0.035)  # uniform: ~4 sd
     assert "aarhusai" not in p_saving
+    # a result the fee does not move sits at its own median (a mid-rank), and no note calls its base off-centre
+    at_all = res.base_percentile("levelized")
+    assert all(at_all[o] == 0.5 for o in res.option_ids if o != "aarhusai")
+    assert all(o == "aarhusai" or m == "npv" for o, m, _ in res.base_outside())
     # the breakeven fee the sweep quotes (the build's Breakeven sheet) is where the NPV line crosses 0 (tax 0 here)
     (j, oid, be), = res.unknown_fees
     assert (j, oid) == (0, "aarhusai") and be["alternative"] == pytest.approx(breakeven, rel=1e-9)
@@ -221,13 +225,16 @@ _OUT_OF_BOUNDS = [
     ({"D5": -0.2}, "Ranges!D5: low -0.2 is a multiplier of Workload!B3:B22 (Workload requests (every quarter)) and "
                    "must be 0 or more"),
 ]
+_WORKLOAD_BELOW_MIN = ({"C5": "input_tokens_per_request", "D5": 0},
+                       "Ranges!D5: low 0 scales Workload!C3:C22 to 0..0, outside what Workload input_tokens_per_request "
+                       "accepts: a number from 1")
 _CAPACITY_ZERO = ({"A12": "Capacity", "B12": "aarhusai", "D12": 0, "E12": 1.2, "F12": "uniform", "G12": "test"},
                   "Ranges!D12: low 0 is a multiplier of")
 
 
 # Capacity rows are sampled by the sweep alone (the report's cases leave them out), so only the sweep sees that one
 @pytest.mark.parametrize("cells,error,command", [(c, e, cmd) for c, e in _OUT_OF_BOUNDS for cmd in (_SWEEP, _LOW_CASE)]
-                         + [(*_CAPACITY_ZERO, _SWEEP)])
+                         + [(*_CAPACITY_ZERO, _SWEEP), (*_WORKLOAD_BELOW_MIN, _SWEEP)])
 def test_a_range_the_input_sheet_would_refuse_exits_2_with_its_cell(default, tmp_path, cells, error, command):
     """A range reaching values the input's own cell refuses (a negative fee or FX rate, a share over 1, a negative
     or zero multiplier) is refused at its Ranges cell, by the sweep and by the report's Low/High cases."""
@@ -282,7 +289,7 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     summary = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
     assert all(w in summary for w in doc["warnings"])
     assert doc["settings"] == {"discount_rate_annual": 0.055, "tax_rate": 0.0, "first_quarter": "2027Q1",
-                               "last_quarter": "2031Q4", "quarters": 20}
+                               "last_quarter": "2031Q4", "quarters": 20, "sampled": {}}
     assert doc["options"]["aarhusai"]["probability_saving_vs_baseline"] is None
     # the baseline's fee is marked unknown and is sampled: the NPVs mostly restate that assumption, and it says so
     (fee,) = doc["unknown_fees_sampled"]
@@ -344,3 +351,64 @@ def test_a_share_near_0_or_1_reads_below_0_1_or_above_99_9_percent(tmp_path):
     cells = [openpyxl.load_workbook(path)["S"].cell(r + 1, 1) for r in range(len(values))]
     assert [c.value for c in cells] == values
     assert [c.number_format for c in cells] == ["0.0%", '"<0.1%"', "0.0%", "0.0%", "0.0%", '">99.9%"', "0.0%"]
+
+
+def test_quality_adjusted_cheapest_is_the_lowest_cost_per_unit_of_quality(default, tmp_path):
+    """With a score on an API (so the scored options are not the first ones, and the quality winner is neither the
+    plain winner nor a self-hosted option), P(cheapest, quality-adjusted) equals the shares recomputed from each
+    sample's levelized cost divided by the share of the score range above chance."""
+    from tcomodel.sweep.montecarlo import cheapest_of
+
+    def score_gemini_pro(wb):  # 61 on GPQA: per unit of quality close to alternative-owned, so each wins sometimes
+        ws = wb["Options"]
+        r = find_row(ws, "A", "api-gemini-pro")
+        for name, v in (("quality_score", 61.0), ("quality_benchmark", "GPQA Diamond"),
+                        ("quality_model_variant", "gemini-3.1-pro"), ("quality_chance_level", 25.0)):
+            ws[f"{column_of(ws, name)}{r}"] = v
+
+    path = mutate(default, tmp_path / "q.xlsx", score_gemini_pro)
+    sc = load_scenario(path)
+    res = run_sweep(run_model(sc), 3000, seed=4)
+    ids = res.option_ids
+    scored = [ids.index(o) for o in res.quality_options]
+    assert res.quality_options[-1] == "api-gemini-pro" and scored == [0, 1, 2, 3, 4, 6]  # not a leading block
+    above = np.array([(sc.options[ids[i]].quality_score - sc.options[ids[i]].quality_chance_level)
+                      / (100.0 - sc.options[ids[i]].quality_chance_level) for i in scored])
+    winners = cheapest_of(res.levelized[:, scored] / above, np.array(scored, dtype=np.int16))
+    expected = {ids[i]: np.count_nonzero(winners == i) / 3000 for i in scored}
+    assert res.probability_cheapest_quality() == expected
+    assert 0.05 < expected["api-gemini-pro"] < 0.95  # the winner changes from sample to sample
+    assert expected != {o: res.probability_cheapest_self_hosted().get(o, 0.0) for o in expected}
+    assert res.probability_cheapest()["api-gemini-pro"] == 0.0  # never the plain winner
+
+
+def test_a_sampled_discount_rate_is_shown_as_sampled(default, tmp_path):
+    def add_row(wb):
+        ws = wb["Ranges"]
+        for c, v in zip("ABCDEFG", ["Inputs", "discount_rate_annual", None, 0.03, 0.09, "uniform", "test"]):
+            ws[f"{c}12"] = v
+
+    out = tmp_path / "d.xlsx"
+    res = CliRunner().invoke(main, ["sweep", str(mutate(default, tmp_path / "dr.xlsx", add_row)), "-n", "500",
+                                    "--seed", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "discount rate 5.50% a year at base, sampled (Ranges!D12), tax 0%" in res.output
+    cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
+    assert "5.50% at base; sampled (Ranges!D12: 3.00% to 9.00%)" in cells
+    assert any(isinstance(v, str) and "discounted at 5.50% at base; sampled (Ranges!D12" in v for v in cells)
+
+
+def test_shares_and_base_percentiles_leave_undefined_samples_out():
+    """P(NPV > 0) counts an undefined NPV as no saving; the base percentile counts defined samples only, ties half."""
+    from tcomodel.sweep.montecarlo import SweepResult
+
+    nan = float("nan")
+    lev = np.array([[1.0, 2.0], [2.0, nan], [3.0, 2.0], [4.0, 5.0]])
+    npv = np.array([[0.0, 1.0], [0.0, nan], [0.0, -1.0], [0.0, 0.0]])
+    res = SweepResult(scenario_name="t", currency="DKK", baseline="a", samples=4, seed=0,
+                      options={"a": ("owned", "A"), "b": ("hosted_api", "B")}, inputs=[], draws=np.empty((4, 0)),
+                      levelized=lev, npv=npv, base_levelized={"a": 2.5, "b": 2.0}, base_npv={"a": 0.0, "b": 0.0})
+    assert res.probability_saving() == {"b": 0.25}  # 1 of 4: the NaN and the 0 are no saving
+    at = res.base_percentile("levelized")
+    assert at == {"a": 0.5, "b": (0 + 0.5 * 2) / 3}  # b: 3 defined samples, two equal to its base 2.0
+    assert res.base_percentile("npv") == {"a": None, "b": (1 + 0.5 * 1) / 3}

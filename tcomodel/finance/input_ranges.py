@@ -103,6 +103,8 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
             seen.update({n: si.ranges_cell for n in si.names})
         try:
             _check_bounds(si, field_at)
+            if rec.sheet == "Workload":
+                _check_workload_bounds(si, model, rec.field)
         except _Bad as bad:
             problems.append(Problem(*_where(rec, bad.field), bad.message))
             continue
@@ -164,6 +166,24 @@ def _check_bounds(si: SampledInput, field_at: dict[str, Field]) -> None:
             parse_value(f, value)
         except CellProblem as bad:
             raise _Bad(end, f"{end} {value:g} is outside what {si.target} accepts: {bad}") from None
+
+
+def _check_workload_bounds(si: SampledInput, model, fieldname: str) -> None:
+    """A Workload multiplier keeps the quarters' values within what the Workload sheet accepts (a share is clipped
+    to 0..1 instead)."""
+    from tcomodel.inputs.schema import WORKLOAD
+
+    f = WORKLOAD.field(fieldname)
+    if f.kind not in ("number", "integer"):
+        return
+    values = np.asarray(model.row_inputs[si.names[0]].values, dtype=float)
+    if si.quarter_index is not None:
+        values = values[si.quarter_index:si.quarter_index + 1]
+    for end, mult in (("low", si.low), ("high", si.high)):
+        lo, hi = float(np.min(values * mult)), float(np.max(values * mult))
+        if (f.min is not None and lo < f.min) or (f.max is not None and hi > f.max):
+            raise _Bad(end, f"{end} {mult:g} scales {si.target} to {lo:g}..{hi:g}, outside what Workload {fieldname} "
+                            f"accepts: {f.allowed()}")
 
 
 class _Bad(Exception):

@@ -114,16 +114,17 @@ class SweepResult:
                 for i, oid in enumerate(self.options) if oid != self.baseline}
 
     def base_percentile(self, metric: str) -> dict:
-        """Per option: the share of defined samples at or below the base case's value (None where either is
-        undefined): where the base case sits in the distribution (0.5 = the median)."""
+        """Per option: the share of defined samples below the base case's value, samples equal to it counted half
+        (a mid-rank: a result that does not vary puts its base at 0.5, the median; None where either is undefined):
+        where the base case sits in the distribution."""
         arr, base = {"levelized": (self.levelized, self.base_levelized), "npv": (self.npv, self.base_npv)}[metric]
         out = {}
         for i, oid in enumerate(self.options):
             col = arr[:, i]
             ok = col[~np.isnan(col)]
             b = base[oid]
-            out[oid] = (None if ok.size == 0 or b is None or not math.isfinite(b) or (metric == "npv" and
-                        oid == self.baseline) else float(np.count_nonzero(ok <= b)) / ok.size)
+            out[oid] = (None if ok.size == 0 or b is None or not math.isfinite(b) or (metric == "npv" and oid ==
+                        self.baseline) else (np.count_nonzero(ok < b) + 0.5 * np.count_nonzero(ok == b)) / ok.size)
         return out
 
     def base_outside(self) -> list[tuple[str, str, float]]:
@@ -134,11 +135,12 @@ class SweepResult:
                 if at[m][o] is not None and not lo <= at[m][o] <= hi]
 
     def draw_percentile_of_base(self, j: int) -> float | None:
-        """The share of input ``j``'s kept draws at or below its base value (None for a multiplier row)."""
+        """Where input ``j``'s base value sits among its kept draws, as base_percentile (None for a multiplier row)."""
         si = self.inputs[j]
         if si.is_row or self.draws.shape[0] == 0:
             return None
-        return float(np.count_nonzero(self.draws[:, j] <= si.mode)) / self.draws.shape[0]
+        d = self.draws[:, j]
+        return (np.count_nonzero(d < si.mode) + 0.5 * np.count_nonzero(d == si.mode)) / d.size  # a mid-rank
 
     def achieved_rank_correlation(self, first: int, second: int) -> tuple[float | None, int]:
         """(Spearman rank correlation, samples) of two sampled inputs over the draws kept (every sample, or the
@@ -282,7 +284,10 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
                       if m.options[o].fee_input is not None and m.options[o].fee_input in si.names],
         settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
                   "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
-                  "quarters": len(m.quarters)})
+                  "quarters": len(m.quarters),
+                  # a setting a Ranges row samples: its row, low and high (the value above is then its base)
+                  "sampled": {k: {"ranges_cell": si.ranges_cell, "low": si.low, "high": si.high}
+                              for si in inputs for k in ("discount_rate_annual", "tax_rate") if k in si.names}})
 
 
 def _breakeven_fees(run, oid: str) -> dict:
@@ -448,7 +453,8 @@ def to_json_dict(res: SweepResult) -> dict:
             "npv": "present value of switching from the baseline to the option (after tax, at the scenario's discount "
                    "rate): positive = the option costs less than the baseline",
             "percentile": "P10/P50/P90: the values 10%, 50% and 90% of samples are at or below",
-            "base_percentile": "share of defined samples at or below the base case's value",
+            "base_percentile": "share of defined samples below the base case's value, those equal to it counted half "
+                               "(a result that does not vary: 0.5)",
         },
         "sampled_inputs": [{
             "ranges_cell": si.ranges_cell, "label": si.label, "target": si.target, "inputs": si.names,

@@ -108,6 +108,15 @@ def _put(ws, r, c, v, fmt=None):
         ws.write_number(r, c, float(v), fmt)
 
 
+def _setting(st: dict, key: str, spec: str) -> str:
+    """A setting every sample shares, or its base and range where a Ranges row samples it."""
+    v = format(st[key], spec)
+    rng = st.get("sampled", {}).get(key)
+    if rng is None:
+        return v
+    return f"{v} at base; sampled ({rng['ranges_cell']}: {format(rng['low'], spec)} to {format(rng['high'], spec)})"
+
+
 def _put_share(ws, r, c, v, f):
     """A probability; a share within 0.05 % of 0 or 1 but not equal to it reads <0.1 % or >99.9 % (the cell keeps the
     number), so a few samples are not shown as never or always."""
@@ -137,8 +146,8 @@ def _summary(wb, f, res: SweepResult, today):
     info = [("Samples", f"{res.samples:,}"), ("Seed", str(res.seed)), ("Date", today.isoformat()),
             ("Currency", ccy), ("Baseline (NPVs are measured against it)", base)]
     if st:
-        info += [("Discount rate (per year)", f"{st['discount_rate_annual']:.2%}"),
-                 ("Tax rate on the savings", f"{st['tax_rate']:.0%}"),
+        info += [("Discount rate (per year)", _setting(st, "discount_rate_annual", ".2%")),
+                 ("Tax rate on the savings", _setting(st, "tax_rate", ".0%")),
                  ("Horizon", f"{st['quarters']} quarters, {st['first_quarter']}..{st['last_quarter']}")]
     info += [("Sampling", sampling), ("Correlations", correlated)]
     for i, (k, v) in enumerate(info):
@@ -254,7 +263,7 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
         f"P{p_lo} / P50 / P{p_hi}: the values {p_lo}%, 50% and {p_hi}% of samples are at or below (so for a cost P{p_hi} "
         f"is the high end, for an NPV P{p_lo} is the low end); linear interpolation, as Excel's PERCENTILE.INC.",
         f"NPV vs {base}: present value of switching from {base} to the option, after tax, discounted at "
-        f"{res.settings.get('discount_rate_annual', float('nan')):.2%} a year; "
+        f"{_setting(res.settings, 'discount_rate_annual', '.2%') if res.settings else 'the discount rate'} a year; "
         f"positive = the option costs less than {base}. P(NPV > 0) is the share of samples in which it does.",
         "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs and "
         "self-hosted options compete on the same workload, and quality is not weighed. P(cheapest self-hosted): the "
@@ -268,12 +277,13 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
             else "")) if res.quality_options else
         "P(cheapest, quality-adjusted): no option has a quality score (Options sheet), so none is compared per unit "
         "of quality.",
-        "Base at percentile: the share of samples at or below the base case's value (50% = the median). Triangular "
+        "Base at percentile: the share of samples below the base case's value, those equal to it counted half (50% = "
+        "the median; a result that does not vary sits at 50%). Triangular "
         "distributions take the base value as mode; Workload low/high are multipliers.",
         "Inputs not on the Ranges sheet stay at their base-case values; each option's roofline throughput too "
         "unless a Capacity row scales it.",
     ]
-    outside = [f"{oid} ({'levelized cost' if m == 'levelized' else 'NPV'}, at P{100 * v:.0f})"
+    outside = [f"{oid} ({'levelized cost' if m == 'levelized' else 'NPV'}, at P{100 * v:.1f})"
                for oid, m, v in res.base_outside()]
     if outside:
         notes.append(f"The base case lies outside P{p_lo}..P{p_hi} for {', '.join(outside)}: its Ranges rows are not "
