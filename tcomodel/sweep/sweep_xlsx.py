@@ -72,32 +72,33 @@ def _write(res: SweepResult, path: str, today: dt.date | None) -> None:
 
 
 def _formats(wb):
+    top = {"valign": "top"}  # a wrapped label or source makes a row tall: every cell of it reads from the top
+    engine = dict(top, font_color=ENGINE_FONT, bg_color=ENGINE_FILL)
     return {
         "title": wb.add_format({"bold": True, "font_size": 14}),
         "bold": wb.add_format({"bold": True}),
         "header": wb.add_format({"bold": True, "font_color": "white", "bg_color": HEADER_FILL, "text_wrap": True,
                                  "valign": "top"}),
-        "note": wb.add_format({"italic": True, "font_color": "#595959"}),
-        "money": wb.add_format({"num_format": "#,##0", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
-        "mtok": wb.add_format({"num_format": "#,##0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
+        "note": wb.add_format(dict(top, italic=True, font_color="#595959")),
+        "money": wb.add_format(dict(engine, num_format="#,##0")),
+        "mtok": wb.add_format(dict(engine, num_format="#,##0.00")),
         "num": wb.add_format({"num_format": "#,##0.0000"}),
         "value_big": wb.add_format({"num_format": "#,##0.00"}),
-        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "wrap": wb.add_format(dict(top, text_wrap=True)),
         "warn_bold": wb.add_format({"bold": True, "font_color": "#C00000"}),
-        "bold_wrap": wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
-        "warn_wrap": wb.add_format({"font_color": "#C00000", "text_wrap": True, "valign": "top"}),
-        "note_wrap": wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}),
-        "int": wb.add_format({"num_format": "#,##0"}),
-        "corr": wb.add_format({"num_format": "0.00", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
-        "pct": wb.add_format({"num_format": "0.0%", "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL}),
-        "pct_tiny": wb.add_format({"num_format": '"<0.1%"', "font_color": ENGINE_FONT, "bg_color": ENGINE_FILL,
-                                   "align": "right"}),
-        "pct_nearly_all": wb.add_format({"num_format": '">99.9%"', "font_color": ENGINE_FONT,
-                                         "bg_color": ENGINE_FILL, "align": "right"}),
-        "rate_top": wb.add_format({"num_format": "0.0%", "valign": "top"}),
-        "num_top": wb.add_format({"num_format": "#,##0.0000", "valign": "top"}),
-        "value_big_top": wb.add_format({"num_format": "#,##0.00", "valign": "top"}),
-        "top": wb.add_format({"valign": "top"}),
+        "bold_wrap": wb.add_format(dict(top, bold=True, text_wrap=True)),
+        "warn_wrap": wb.add_format(dict(top, font_color="#C00000", text_wrap=True)),
+        "note_wrap": wb.add_format(dict(top, italic=True, font_color="#595959", text_wrap=True)),
+        "int": wb.add_format(dict(top, num_format="#,##0")),
+        "corr": wb.add_format(dict(engine, num_format="0.00")),
+        "pct": wb.add_format(dict(engine, num_format="0.0%")),
+        "pct_tiny": wb.add_format(dict(engine, num_format='"<0.1%"', align="right")),
+        "pct_nearly_all": wb.add_format(dict(engine, num_format='">99.9%"', align="right")),
+        "rate_top": wb.add_format(dict(top, num_format="0.0%")),
+        "num_top": wb.add_format(dict(top, num_format="#,##0.0000")),
+        "value_big_top": wb.add_format(dict(top, num_format="#,##0.00")),
+        "top": wb.add_format(top),
+        "top_wrap": wb.add_format(dict(top, text_wrap=True)),
     }
 
 
@@ -134,6 +135,9 @@ def _value_format(f, *values):
     return f["value_big"] if big else f["num"]
 
 
+LAST_COL = 12  # the Summary's tables, notes and merged texts span A..M: it prints one page wide at a readable size
+
+
 def _summary(wb, f, res: SweepResult, today):
     ws = wb.add_worksheet("Summary")
     ccy, base = res.currency, res.baseline
@@ -141,10 +145,10 @@ def _summary(wb, f, res: SweepResult, today):
     ws.write(0, 0, f"Monte Carlo sweep: {res.scenario_name}", f["title"])
     sampling = ("Latin hypercube (each stratum once per block of samples)" if res.lhs
                 else "independent random draws (Monte Carlo; --lhs for Latin hypercube)")
-    correlated = (f"{len(res.correlations)} rank-correlated pair(s), below (Correlations sheet)" if res.correlations
-                  else "none: every input is drawn independently of the others")
+    correlated = (f"{len(res.correlations)} rank-correlated pair(s), in the notes below (Correlations sheet)"
+                  if res.correlations else "none: every input is drawn independently of the others")
     info = [("Samples", f"{res.samples:,}"), ("Seed", str(res.seed)), ("Date", today.isoformat()),
-            ("Currency", ccy), ("Baseline (NPVs are measured against it)", base)]
+            ("Currency", ccy), ("Baseline (NPVs against it)", base)]
     if st:
         info += [("Discount rate (per year)", _setting(st, "discount_rate_annual", ".2%")),
                  ("Tax rate on the savings", _setting(st, "tax_rate", ".0%")),
@@ -153,23 +157,20 @@ def _summary(wb, f, res: SweepResult, today):
     for i, (k, v) in enumerate(info):
         ws.write(2 + i, 0, k, f["bold"])
         ws.write_string(2 + i, 1, v)
-    labels = [label for _, label in res.options.values()]
-    widths = {0: min(40, max([24] + [len(k) + 2 for k, _ in info] + [len(si.ranges_cell) + 2 for si in res.inputs])),
-              1: min(50, max([30] + [len(si.label) + 2 for si in res.inputs])),
-              2: min(90, max([40] + [len(x) + 2 for x in labels]))}  # a label's compliance warning stays whole
+    widths = {0: min(30, max([26] + [len(o) + 2 for o in res.options] + [len(si.ranges_cell) + 2 for si in res.inputs])),
+              1: 44, 2: 14}
+    widths.update({c: 14 for c in range(3, max(LAST_COL, len(res.options) + 2) + 1)})
     for c, w in widths.items():
         ws.set_column(c, c, w)
-    ws.set_column(3, 22, 14)
-    widths.update({c: 14 for c in range(3, 23)})
     r = 3 + len(info)
     if res.warnings:
         ws.write(r, 0, "Warnings of the base case (they hold for every sample)", f["warn_bold"])
         for w in res.warnings:
             r += 1
-            _wrapped(ws, r, 0, 9, w, f["warn_wrap"], widths)
+            _wrapped(ws, r, 0, LAST_COL, w, f["warn_wrap"], widths)
         r += 2
     r = _sampled_inputs(ws, f, res, r, widths)
-    r, first, last, cheapest_col = _results(ws, f, res, r + 2)
+    r, first, last, cheapest_col = _results(ws, f, res, r + 2, widths)
     r = _notes(ws, f, res, r + 2, widths)
     ws.freeze_panes(1, 0)
     chart = wb.add_chart({"type": "bar"})
@@ -188,70 +189,85 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     """The Ranges rows sampled, in their units; returns the last row written."""
     ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
     r += 1
-    heads = ["Ranges row", "Input", "Drives", "Distribution", "Low", "Base (the mode if triangular)", "High", "Unit",
-             "Sample mean", "Source"]
-    ws.write_row(r, 0, heads, f["header"])
+    heads = ["Ranges row", "Input", "Distribution", "Low", "Base (the mode if triangular)", "High", "Unit",
+             "Sample mean", "Drives", "Source"]
+    ws.write_row(r, 0, heads[:-1], f["header"])
+    ws.merge_range(r, len(heads) - 1, r, LAST_COL, heads[-1], f["header"])
     ws.set_row(r, 30)
     for j, si in enumerate(res.inputs):
         r += 1
-        ws.write_row(r, 0, [si.ranges_cell, si.label, si.target, si.distribution], f["top"])
+        ws.write_row(r, 0, [si.ranges_cell, si.label, si.distribution], f["top_wrap"])
         vf = (f["rate_top"] if si.unit in ("per year", "share") else
               f["value_big_top"] if _value_format(f, si.low, si.mode, si.high) is f["value_big"] else f["num_top"])
-        for c, v in enumerate((si.low, si.mode, si.high), start=4):
+        for c, v in enumerate((si.low, si.mode, si.high), start=3):
             _put(ws, r, c, v, vf)
-        ws.write(r, 7, si.unit, f["top"])
-        _put(ws, r, 8, float(res.draw_means[j]), vf)
-        _wrapped(ws, r, 9, 18, si.source, f["wrap"], widths)
+        ws.write(r, 6, si.unit, f["top"])
+        _put(ws, r, 7, float(res.draw_means[j]), vf)
+        ws.write(r, 8, si.target, f["top"])
+        _wrapped(ws, r, 9, LAST_COL, si.source, f["wrap"], widths, at_least=_lines(si.label, widths[1]))
     if not res.inputs:
         r += 1
         ws.write(r, 0, "(none: every sample is the base case)", f["note"])
     return r
 
 
-def _results(ws, f, res: SweepResult, r: int) -> tuple[int, int, int, int]:
-    """Per option: base, percentiles and mean of levelized cost and NPV, where the base sits, and the
-    probabilities; returns (last row, first and last option rows, the P(cheapest) column)."""
+def _lines(text: str, width: int) -> int:
+    """Lines ``text`` takes wrapped in ``width`` column units (a unit is a '0'; text averages a little narrower)."""
+    return max(1, math.ceil(len(text) / (width * 1.05)))
+
+
+def _results(ws, f, res: SweepResult, r: int, widths: dict) -> tuple[int, int, int, int]:
+    """Two tables, one per metric: base, percentiles and mean, where the base sits, the probabilities; returns
+    (last row, the first table's first and last option rows, its P(cheapest) column)."""
     ccy, base = res.currency, res.baseline
-    ws.write(r, 0, "Results per option (engine-computed values)", f["bold"])
-    r += 1
     pct = [f"P{p}" for p in PERCENTILES]
-    heads = (["Option", "Kind", "Label", f"Levelized base ({ccy}/Mtok)"] + [f"Levelized {p}" for p in pct]
-             + ["Levelized mean", "Levelized base at percentile", f"NPV vs {base} base ({ccy})"]
-             + [f"NPV {p}" for p in pct] + ["NPV mean", "NPV base at percentile", "P(cheapest)",
-                                             "P(cheapest self-hosted)", "P(cheapest, quality-adjusted)",
-                                             f"P(NPV > 0): switching from {base} saves", "#N/A samples"])
-    ws.write_row(r, 0, heads, f["header"])
-    ws.set_row(r, 60)
-    cheapest_col = heads.index("P(cheapest)")
     lev, npv = res.stats("levelized"), res.stats("npv")
     at = {m: res.base_percentile(m) for m in ("levelized", "npv")}
-    shares = [(res.probability_cheapest(), ""), (res.probability_cheapest_self_hosted(), "(not self-hosted)"),
-              (res.probability_cheapest_quality(), "(no quality score)"), (res.probability_saving(), "(baseline)")]
-    first = r + 1
-    for oid, (kind, label) in res.options.items():
+    tables = [
+        ("levelized", f"Levelized cost per million tokens ({ccy}/Mtok; engine-computed)", lev, f["mtok"],
+         [("P(cheapest)", res.probability_cheapest(), ""),
+          ("P(cheapest self-hosted)", res.probability_cheapest_self_hosted(), "(not self-hosted)"),
+          ("P(cheapest, quality-adjusted)", res.probability_cheapest_quality(), "(no quality score)")]),
+        ("npv", f"NPV of switching from {base} ({ccy}; positive = the option costs less; engine-computed)", npv,
+         f["money"], [(f"P(NPV > 0): switching from {base} saves", res.probability_saving(), "(baseline)")]),
+    ]
+    first = last = cheapest_col = 0
+    for metric, title, stats, fmt, shares in tables:
+        ws.write(r, 0, title, f["bold"])
         r += 1
-        ws.write_row(r, 0, [oid, kind, label])
-        c = 3
-        for v in [res.base_levelized[oid]] + [lev[oid][f"p{p}"] for p in PERCENTILES] + [lev[oid]["mean"]]:
-            _put(ws, r, c, v, f["mtok"])
-            c += 1
-        _put(ws, r, c, at["levelized"][oid], f["pct"])
-        c += 1
-        for v in [res.base_npv[oid]] + [npv[oid][f"p{p}"] for p in PERCENTILES] + [npv[oid]["mean"]]:
-            _put(ws, r, c, v, f["money"])
-            c += 1
-        if oid == base:
-            ws.write_string(r, c, "(baseline)", f["note"])
-        else:
-            _put(ws, r, c, at["npv"][oid], f["pct"])
-        for share, absent in shares:
-            c += 1
-            if oid in share:
-                _put_share(ws, r, c, share[oid], f)
+        heads = (["Option", "Label", "Kind", "Base"] + pct + ["Mean", "Base at percentile"]
+                 + [h for h, _, _ in shares] + ["#N/A samples"])
+        ws.write_row(r, 0, heads, f["header"])
+        ws.set_row(r, 45)
+        if metric == "levelized":
+            first, cheapest_col = r + 1, heads.index("P(cheapest)")
+        for oid, (kind, label) in res.options.items():
+            r += 1
+            ws.write_row(r, 0, [oid, label, kind], f["top_wrap"])
+            if _lines(label, widths[1]) > 1:
+                ws.set_row(r, 15 * _lines(label, widths[1]))
+            values = (res.base_levelized if metric == "levelized" else res.base_npv)[oid]
+            c = 3
+            if metric == "npv" and oid == base:  # no NPV of switching to itself
+                ws.write_string(r, c, "(baseline)", f["note"])
+                c += 1 + len(pct) + 2
             else:
-                ws.write_string(r, c, absent, f["note"])
-        ws.write_number(r, c + 1, max(lev[oid]["na_samples"], npv[oid]["na_samples"]), f["int"])
-    return r, first, r, cheapest_col
+                for v in [values] + [stats[oid][f"p{p}"] for p in PERCENTILES] + [stats[oid]["mean"]]:
+                    _put(ws, r, c, v, fmt)
+                    c += 1
+                _put(ws, r, c, at[metric][oid], f["pct"])
+                c += 1
+            for _, share, absent in shares:
+                if oid in share:
+                    _put_share(ws, r, c, share[oid], f)
+                else:
+                    ws.write_string(r, c, absent, f["note"])
+                c += 1
+            ws.write_number(r, c, stats[oid]["na_samples"], f["int"])
+        if metric == "levelized":
+            last = r
+        r += 2
+    return r - 2, first, last, cheapest_col
 
 
 def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
@@ -299,7 +315,7 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     if res.probability_no_cheapest():
         notes.append(f"No option has a defined levelized cost in {res.probability_no_cheapest():.2%} of samples.")
     for note in notes + list(res.notes):
-        _wrapped(ws, r, 0, 9, note, f["note_wrap"], widths)
+        _wrapped(ws, r, 0, LAST_COL, note, f["note_wrap"], widths)
         r += 1
     return r
 
@@ -324,12 +340,12 @@ def _unknown_fee_note(res: SweepResult, j: int, oid: str, breakeven: dict) -> st
     return text + "."
 
 
-def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict) -> None:
+def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict, at_least: int = 1) -> None:
     """``text`` wrapped over columns c0..c1 merged, its row as tall as the lines need (a long note neither runs
-    off the printed page nor hides behind the next cell)."""
+    off the printed page nor hides behind the next cell); ``at_least`` lines where another cell of the row wraps."""
     room = sum(widths[c] for c in range(c0, c1 + 1))
     ws.merge_range(r, c0, r, c1, text, fmt)
-    lines = max(1, math.ceil(len(text) * 1.1 / room))  # proportional font: ~10% slack over the character count
+    lines = max(at_least, _lines(text, room))
     if lines > 1:
         ws.set_row(r, 15 * lines)
 
@@ -337,10 +353,10 @@ def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict) -> None
 def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
     """Below the Summary's chart: rank correlation of each sampled input with each option's NPV vs the baseline
     (and levelized cost)."""
-    _wrapped(ws, r, 0, 9, "Drivers of the spread: rank (Spearman) correlation of each sampled input with each "
+    _wrapped(ws, r, 0, LAST_COL, "Drivers of the spread: rank (Spearman) correlation of each sampled input with each "
                           "option's result (engine-computed; #N/A where the input or the result does not vary)",
              f["bold_wrap"], widths)
-    _wrapped(ws, r + 1, 0, 9, f"+ : a higher input goes with a higher result (a larger NPV = a larger saving against "
+    _wrapped(ws, r + 1, 0, LAST_COL, f"+ : a higher input goes with a higher result (a larger NPV = a larger saving against "
                               f"{res.baseline}; a higher cost); - : the reverse. NPVs are relative to {res.baseline}, "
                               "so its own inputs drive every option's NPV."
                               + (" Correlated inputs share credit: an input correlated with a driver shows a rank "
