@@ -425,7 +425,9 @@ def test_core_reports_progress_to_a_callback(default, tmp_path):
 
 def test_sweep_and_build_print_no_bar_when_not_on_a_terminal(default, tmp_path):
     out = _cli("sweep", default, "-n", 20000, "--seed", 3, "-o", tmp_path / "s.xlsx")
-    assert out.exit_code == 0 and "sampling" not in out.output and "%" not in out.output.split("P(cheapest)")[0]
+    # no bar: no label, no percentage before the results (whose first line, the settings, holds rates)
+    assert out.exit_code == 0 and "sampling" not in out.output and "%" not in out.output.split("\n  discount rate")[0]
+    assert "\r" not in out.output and "[#" not in out.output
     out = _cli("build", default, "-o", tmp_path / "b.xlsx", "--quiet")
     assert out.exit_code == 0 and "building" not in out.output
 
