@@ -122,12 +122,16 @@ def init(path, force, minimal):
 def validate(path):
     """Check a scenario workbook. Exit 0 with a summary when valid; exit 2 with every problem,
     one per line as Sheet!Cell: what is wrong and what is allowed. Runs the same load and model
-    (roofline and finance) as build, without writing anything: what build rejects, validate reports."""
+    (roofline and finance) as build, and resolves the Ranges and Correlations rows only the sweep samples,
+    without writing anything: what build or sweep rejects, validate reports."""
     from tcomodel.finance import run_model
     from tcomodel.inputs import load_scenario
+    from tcomodel.sweep import resolve_ranges
+    from tcomodel.sweep.sampling import resolve_correlations
 
     scenario = load_scenario(path)
     run = run_model(scenario)
+    resolve_correlations(scenario, resolve_ranges(scenario, run.model, monte_carlo=True)[0])
     click.echo(f"{path}: valid")
     click.echo(scenario.summary())
     if run.scalar(run.model.master_check) != 0:

@@ -188,10 +188,11 @@ def test_drivers_rank_the_only_varying_input_first(default, tmp_path):
     ([(3, 3, 0.5, "")], "Correlations!C3", "with itself"),
     ([(3, 4, 0.9, ""), (4, 5, 0.9, ""), (3, 5, -0.9, "")], "Correlations!C3", "not positive semi-definite"),
 ])
-def test_bad_correlations_exit_2_naming_the_cell(default, tmp_path, rows, cell, words):
+@pytest.mark.parametrize("command", ["sweep", "validate"])  # validate reports what the sweep would reject
+def test_bad_correlations_exit_2_naming_the_cell(default, tmp_path, rows, cell, words, command):
     path = mutate(default, tmp_path / "bad.xlsx", _correlations(rows))
     out = tmp_path / "o.xlsx"
-    res = CliRunner().invoke(main, ["sweep", str(path), "-n", "10", "-o", str(out)])
+    res = CliRunner().invoke(main, [command, str(path)] + (["-n", "10", "-o", str(out)] if command == "sweep" else []))
     assert res.exit_code == 2, res.output
     assert f"{cell}: " in res.output and words in res.output and "Traceback" not in res.output
     assert not out.exists()
@@ -203,9 +204,11 @@ def test_bad_correlations_exit_2_naming_the_cell(default, tmp_path, rows, cell, 
     (("Inputs", "no.such.input", None, 1, 2, "uniform"), "Ranges!B3", "not an input id"),
     (("Inputs", "alternative-owned.capex.book_life_quarters", None, 8, 20, "uniform"), "Ranges!B3", "structure"),
 ])
-def test_bad_monte_carlo_rows_exit_2_naming_the_cell(default, tmp_path, row, cell, words):
+@pytest.mark.parametrize("command", ["sweep", "validate"])
+def test_bad_monte_carlo_rows_exit_2_naming_the_cell(default, tmp_path, row, cell, words, command):
     path = mutate(default, tmp_path / "bad.xlsx", _ranges([row]))
-    res = CliRunner().invoke(main, ["sweep", str(path), "-n", "10", "-o", str(tmp_path / "o.xlsx")])
+    extra = ["-n", "10", "-o", str(tmp_path / "o.xlsx")] if command == "sweep" else []
+    res = CliRunner().invoke(main, [command, str(path)] + extra)
     assert res.exit_code == 2 and f"{cell}: " in res.output and words in res.output, res.output
 
 
