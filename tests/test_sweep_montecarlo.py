@@ -279,6 +279,12 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     counts = [hist.cell(r, 4).value for r in range(6, 6 + 30)]  # first block: aarhusai levelized, 30 bins
     assert sum(counts) == 1500
     assert hist["A3"].value == "aarhusai: levelized cost (DKK/Mtok)" and hist["A4"].value.startswith("P10 ")
+    # the base case's bin: one count in column F, that bin's own, and its edges hold the base value
+    base = json.loads(js.read_text())["options"]["aarhusai"]["levelized_cost_per_mtok"]["base"]
+    marked = [r for r in range(6, 6 + 30) if isinstance(hist.cell(r, 6).value, (int, float))]
+    assert len(marked) == 1
+    (r,) = marked
+    assert hist.cell(r, 6).value == hist.cell(r, 4).value and hist.cell(r, 1).value <= base <= hist.cell(r, 2).value
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
     assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 9
@@ -412,3 +418,15 @@ def test_shares_and_base_percentiles_leave_undefined_samples_out():
     at = res.base_percentile("levelized")
     assert at == {"a": 0.5, "b": (0 + 0.5 * 2) / 3}  # b: 3 defined samples, two equal to its base 2.0
     assert res.base_percentile("npv") == {"a": None, "b": (1 + 0.5 * 1) / 3}
+
+
+def test_bin_of_finds_the_histogram_bin_like_numpy():
+    from tcomodel.sweep.sweep_xlsx import _bin_of, histogram
+
+    values = np.array([0.0, 1.0, 2.5, 9.99, 10.0])
+    edges, counts = histogram(values, bins=4)  # edges 0, 2.5, 5, 7.5, 10
+    assert [_bin_of(edges, v) for v in values] == [0, 0, 1, 3, 3]  # the last bin includes its upper edge
+    for v, b in zip(values, [0, 0, 1, 3, 3]):
+        assert np.histogram([v], bins=edges)[0][b] == 1  # numpy puts it in the same bin
+    assert _bin_of(edges, -0.1) is None and _bin_of(edges, 10.1) is None and _bin_of(edges, None) is None
+    assert _bin_of(np.array([3.0, 3.0]), 3.0) == 0  # every sample equal: one bin

@@ -31,6 +31,13 @@ def default_output_path(scenario_name: str, today: dt.date | None = None) -> Pat
     return Path("outputs") / f"{safe}-sweep-{(today or dt.date.today()).isoformat()}.xlsx"
 
 
+def _bin_of(edges: np.ndarray, value) -> int | None:
+    """The histogram bin holding ``value`` (the last bin includes its upper edge, as numpy's); None outside."""
+    if value is None or not math.isfinite(value) or len(edges) < 2 or not edges[0] <= value <= edges[-1]:
+        return None
+    return int(min(np.searchsorted(edges, value, side="right") - 1, len(edges) - 2))
+
+
 def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS):
     """(edges [bins + 1], counts [bins]) of the defined values; one bin when all values are equal."""
     ok = values[~np.isnan(values)]
@@ -398,11 +405,14 @@ def _histograms(wb, f, res: SweepResult):
         ws.write(r0 + 1, 0, ", ".join(f"P{p} {shown(stats[f'p{p}'])}" for p in PERCENTILES)
                  + f"; base case {shown(base)}", f["note"])
         r0 += 1  # the bins start a row lower; a block has a spare row (HISTOGRAM_BINS + 3 rows)
-        ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples", "Axis label"], f["header"])
+        ws.write_row(r0 + 1, 0, ["Bin from", "Bin to", "Bin centre", "Samples", "Axis label",
+                                 "Samples in the base case's bin"], f["header"])
+        ws.set_row(r0 + 1, 30)
         edges, counts = histogram(values)
         if counts.size == 0:
             ws.write(r0 + 2, 0, "#N/A in every sample", f["note"])
             continue
+        base_bin = _bin_of(edges, base)
         for b, cnt in enumerate(counts):
             rr = r0 + 2 + b
             _put(ws, rr, 0, edges[b], fmt)
@@ -412,18 +422,24 @@ def _histograms(wb, f, res: SweepResult):
             # chart categories as text: LibreOffice ignores number formats on category axes
             centre = (edges[b] + edges[b + 1]) / 2
             ws.write_string(rr, 4, f"{centre:,.2f}" if abs(centre) < 1000 else f"{centre:,.0f}", f["label_right"])
+            if b == base_bin:  # the other bins' cells stay empty: the chart leaves a gap there
+                ws.write_number(rr, 5, int(cnt), f["int"])
         last = r0 + 1 + len(counts)
         chart = wb.add_chart({"type": "column"})
-        chart.add_series({"name": title, "categories": ["Histograms", r0 + 2, 4, last, 4],
-                          "values": ["Histograms", r0 + 2, 3, last, 3], "gap": 10,
+        chart.add_series({"name": "samples", "categories": ["Histograms", r0 + 2, 4, last, 4],
+                          "values": ["Histograms", r0 + 2, 3, last, 3], "gap": 10, "overlap": 100,
                           "fill": {"color": "#4472C4"}})
+        if base_bin is not None:
+            chart.add_series({"name": "the bin holding the base case", "categories": ["Histograms", r0 + 2, 4, last, 4],
+                              "values": ["Histograms", r0 + 2, 5, last, 5], "fill": {"color": "#ED7D31"}})
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_x_axis({"name": "bin centre", "num_font": {"rotation": -45}})
         chart.set_y_axis({"name": "samples"})
-        chart.set_legend({"none": True})
+        chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 720, "height": 20 * max(CHART_ROWS, HISTOGRAM_BINS + 3) - 20})
-        ws.insert_chart(r0, 6, chart)
+        ws.insert_chart(r0, 7, chart)
     ws.set_column(0, 4, 14)
+    ws.set_column(5, 5, 16)
     block = max(CHART_ROWS, HISTOGRAM_BINS + 3)
     ws.set_h_pagebreaks([2 + k * block for k in range(1, min(len(blocks), 1023))])  # a histogram a printed page
 
