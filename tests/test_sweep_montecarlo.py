@@ -312,6 +312,24 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     ref = sws._charts[0].series[0].val.numRef.f
     assert ref.startswith(f"Summary!${col}$") and ref.count(f"${col}$") == 2
     assert "P(NPV > 0): switching from aarhusai saves" in summary
+    # the NPV table: every cell under its own head, the baseline's too (it has no NPV of switching to itself)
+    rows = list(sws.iter_rows(values_only=True))
+    h = [i for i, row in enumerate(rows) if row[0] == "Option"][1]
+    col = {name: k for k, name in enumerate(rows[h]) if name}
+    by_option = {row[0]: row for row in rows[h + 1:h + 1 + 9]}
+    assert list(by_option) == list(doc["options"])
+    base_row = by_option["aarhusai"]
+    assert base_row[col["Base"]] == "(baseline)" and base_row[col["P(NPV > 0): switching from aarhusai saves"]] \
+        == "(baseline)" and base_row[col["#N/A samples"]] == 0
+    for oid, row in by_option.items():
+        d = doc["options"][oid]
+        if oid != "aarhusai":
+            assert row[col["Base"]] == pytest.approx(d["npv_vs_baseline"]["base"], rel=1e-12)
+            assert row[col["P50"]] == pytest.approx(d["npv_vs_baseline"]["p50"], rel=1e-12)
+            # (xlsx keeps 16 significant digits)
+            assert row[col["P(NPV > 0): switching from aarhusai saves"]] == pytest.approx(
+                d["probability_saving_vs_baseline"], rel=1e-12)
+            assert row[col["Base at percentile"]] == pytest.approx(d["base_percentile"]["npv"], rel=1e-12)
     # Sonnet's price trend is sampled one-sided (-50%..0, base 0): the note says its base is outside P10..P90
     assert any("The base case lies outside P10..P90 for api-claude-sonnet (levelized cost, at P9" in v
                for v in summary)

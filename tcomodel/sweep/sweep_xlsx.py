@@ -210,8 +210,9 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
             _put(ws, r, c, v, vf)
         ws.write(r, 6, si.unit, f["top"])
         _put(ws, r, 7, float(res.draw_means[j]), vf)
-        ws.write(r, 8, si.target, f["top"])
-        _wrapped(ws, r, 9, LAST_COL, si.source, f["wrap"], widths, at_least=_lines(si.label, widths[1]))
+        ws.write(r, 8, si.target, f["top_wrap"])
+        _wrapped(ws, r, 9, LAST_COL, si.source, f["wrap"], widths,
+                 at_least=max(_lines(si.label, widths[1]), _lines(si.target, widths[8])))
     if not res.inputs:
         r += 1
         ws.write(r, 0, "(none: every sample is the base case)", f["note"])
@@ -221,6 +222,12 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
 def _lines(text: str, width: int) -> int:
     """Lines ``text`` takes wrapped in ``width`` column units (a unit is a '0'; text averages a little narrower)."""
     return max(1, math.ceil(len(text) / (width * 1.05)))
+
+
+def _header_height(heads: list[str], widths: dict) -> int:
+    """A header row's height in points: its longest head's lines (bold, and wrapped at words: about 0.8 of a plain
+    line's characters)."""
+    return 15 * max(_lines(h, widths[c] * 0.8) for c, h in enumerate(heads))
 
 
 def _results(ws, f, res: SweepResult, r: int, widths: dict) -> tuple[int, int, int, int]:
@@ -245,14 +252,15 @@ def _results(ws, f, res: SweepResult, r: int, widths: dict) -> tuple[int, int, i
         heads = (["Option", "Label", "Kind", "Base"] + pct + ["Mean", "Base at percentile"]
                  + [h for h, _, _ in shares] + ["#N/A samples"])
         ws.write_row(r, 0, heads, f["header"])
-        ws.set_row(r, 45)
+        ws.set_row(r, max(45, _header_height(heads, widths)))
         if metric == "levelized":
             first, cheapest_col = r + 1, heads.index("P(cheapest)")
         for oid, (kind, label) in res.options.items():
             r += 1
             ws.write_row(r, 0, [oid, label, kind], f["top_wrap"])
-            if _lines(label, widths[1]) > 1:
-                ws.set_row(r, 15 * _lines(label, widths[1]))
+            lines = max(_lines(oid, widths[0]), _lines(label, widths[1]))
+            if lines > 1:
+                ws.set_row(r, 15 * lines)
             values = (res.base_levelized if metric == "levelized" else res.base_npv)[oid]
             c = 3
             if metric == "npv" and oid == base:  # no NPV of switching to itself
