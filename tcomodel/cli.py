@@ -416,6 +416,7 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     optionally JSON."""
     from tcomodel.fileio import check_target
     from tcomodel.sweep import default_output_path, sweep as sweep_api, validate_samples, write_outputs
+    from tcomodel.sweep.montecarlo import share_bound
 
     validate_samples(samples, seed)
     for p in (output, json_path):  # refuse a bad target before a run that may take minutes
@@ -438,7 +439,7 @@ def sweep(scenario, samples, seed, output, json_path, lhs, workers, force, quiet
     lev, npv, prob = res.stats("levelized"), res.stats("npv"), res.probability_cheapest()
     saving = res.probability_saving()
     fmt = lambda v, spec: "#N/A" if v is None else format(v, spec)  # noqa: E731
-    share = lambda v: "<0.1%" if 0 < v < 0.0005 else ">99.9%" if 0.9995 <= v < 1 else f"{v:.1%}"  # noqa: E731
+    share = lambda v: share_bound(v) or f"{v:.1%}"  # noqa: E731
     click.echo(f"  {'option':<24} {'levelized ' + ccy + '/Mtok P10 / P50 / P90':>38}   "
                f"{'NPV P50 vs ' + res.baseline + ' (' + ccy + ')':>26}   P(NPV > 0)   P(cheapest)")
     for oid in res.options:

@@ -169,6 +169,8 @@ def test_uniform_fee_gives_the_linear_range_between_its_ends(default, tmp_path):
     at_all = res.base_percentile("levelized")
     assert all(at_all[o] == 0.5 for o in res.option_ids if o != "aarhusai")
     assert all(o == "aarhusai" or m == "npv" for o, m, _ in res.base_outside())
+    # the base fee 10,000 in a uniform 5,000..25,000 sits at its distribution's P25, and the draws agree
+    assert res.input_base_percentile(0) == 0.25 and abs(np.mean(fee <= 10000) - 0.25) < 0.035
     # the breakeven fee the sweep quotes (the build's Breakeven sheet) is where the NPV line crosses 0 (tax 0 here)
     (j, oid, be), = res.unknown_fees
     assert (j, oid) == (0, "aarhusai") and be["alternative"] == pytest.approx(breakeven, rel=1e-9)
@@ -448,3 +450,25 @@ def test_bin_of_finds_the_histogram_bin_like_numpy():
         assert np.histogram([v], bins=edges)[0][b] == 1  # numpy puts it in the same bin
     assert _bin_of(edges, -0.1) is None and _bin_of(edges, 10.1) is None and _bin_of(edges, None) is None
     assert _bin_of(np.array([3.0, 3.0]), 3.0) == 0  # every sample equal: one bin
+
+
+@pytest.mark.parametrize("low,mode,high,dist", [(5000, 10000, 25000, "uniform"), (6.0, 6.45, 7.2, "triangular"),
+                                                (0.0, 0.0, 1.0, "triangular"), (-0.5, 0.0, 0.0, "uniform")])
+def test_cdf_inverts_the_draws_inverse_cdf(low, mode, high, dist):
+    """cdf is inverse_cdf's inverse: the base value's percentile is the distribution's own, not a sample's."""
+    from tcomodel.sweep.sampling import cdf, inverse_cdf
+
+    u = np.linspace(0.0, 0.999, 37)
+    x = inverse_cdf(u, low, mode, high, dist)
+    np.testing.assert_allclose([cdf(v, low, mode, high, dist) for v in x], u, atol=1e-12)
+    assert cdf(low - 1, low, mode, high, dist) == 0.0 and cdf(high + 1, low, mode, high, dist) == 1.0
+    assert cdf(3.0, 3.0, 3.0, 3.0, dist) == 0.5  # a collapsed range: the mid-rank
+    if dist == "triangular" and high > low:
+        assert cdf(mode, low, mode, high, dist) == pytest.approx((mode - low) / (high - low), abs=1e-15)
+
+
+def test_share_bound_marks_shares_a_few_samples_from_0_or_1():
+    from tcomodel.sweep.montecarlo import share_bound
+
+    assert [share_bound(v) for v in (None, 0.0, 0.0003, 0.0005, 0.5, 0.9994, 0.9995, 0.9999, 1.0)] == \
+        [None, None, "<0.1%", None, None, None, ">99.9%", ">99.9%", None]

@@ -123,6 +123,13 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
     return out, notes
 
 
+def _value_tables(scenario) -> dict:
+    """The table sheets whose value cells a Ranges row can name: sheet -> the scenario's rows by id."""
+    return {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex, "Opex": scenario.opex,
+            "Rental": scenario.rental, "CloudRates": scenario.cloud_rates, "ApiPrices": scenario.api_prices,
+            "Roles": scenario.roles}
+
+
 def _fields_by_cell(scenario) -> dict[str, Field]:
     """Each scenario value cell a Ranges row can name (Scenario keys and the table sheets) -> its Field, whose
     allowed range the row's low and high must keep to."""
@@ -135,10 +142,7 @@ def _fields_by_cell(scenario) -> dict[str, Field]:
         except KeyError:
             continue
     specs = {s.name: s for s in schema.all_sheets()}
-    tables = {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex, "Opex": scenario.opex,
-              "Rental": scenario.rental, "CloudRates": scenario.cloud_rates, "ApiPrices": scenario.api_prices,
-              "Roles": scenario.roles}
-    for sheet, rows in tables.items():
+    for sheet, rows in _value_tables(scenario).items():
         spec = specs[sheet]
         for row in rows.values():
             for name, cell in row.cells.items():
@@ -212,9 +216,7 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
         target, names = cell, by_cell.get(cell, [])
         label = f"Scenario {key}"
     else:
-        tables = {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex,
-                  "Opex": scenario.opex, "Rental": scenario.rental, "CloudRates": scenario.cloud_rates,
-                  "ApiPrices": scenario.api_prices, "Roles": scenario.roles}
+        tables = _value_tables(scenario)
         if sheet in ("Hardware", "Models", "Claims"):
             raise _Bad("sheet", f"sheet {sheet} feeds the roofline operating point, which the sweep holds at its "
                                 "base case; sample the option's throughput-driven costs instead")

@@ -145,7 +145,8 @@ CHART_SERIES_MAX = 12  # a line chart of more options is a tangle: past this it 
 
 def charted_options(ctx: ReportContext) -> list[str]:
     """The options the Summary's line charts draw: all of them up to CHART_SERIES_MAX, else the baseline and the
-    cheapest by levelized cost in the case shown (NaN, an unknown fee, last), in the options' order."""
+    cheapest by levelized cost in the case shown (an undefined cost last; an unknown fee counts at its placeholder,
+    as everywhere in the report), in the options' order."""
     m = ctx.m
     oids = list(m.options)
     if len(oids) <= CHART_SERIES_MAX:

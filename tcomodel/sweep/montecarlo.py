@@ -26,7 +26,7 @@ from tcomodel.sheet import evaluate
 from tcomodel.sheet.engine import live_rows
 from tcomodel.kinds import SELF_HOSTED_KINDS
 from tcomodel.finance.input_ranges import SampledInput, apply_ranges, resolve_ranges
-from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, resolve_correlations
+from tcomodel.sweep.sampling import DRAW_BLOCK, Sampler, cdf, resolve_correlations
 
 MAX_SAMPLES = 10_000_000
 MAX_CHUNK_SAMPLES = 10_000
@@ -134,13 +134,11 @@ class SweepResult:
         return [(o, m, at[m][o]) for o in self.options for m in ("levelized", "npv")
                 if at[m][o] is not None and not lo <= at[m][o] <= hi]
 
-    def draw_percentile_of_base(self, j: int) -> float | None:
-        """Where input ``j``'s base value sits among its kept draws, as base_percentile (None for a multiplier row)."""
+    def input_base_percentile(self, j: int) -> float | None:
+        """Where input ``j``'s base value sits in its distribution: the distribution's own share at or below it
+        (every sample's draw follows it; None for a multiplier row)."""
         si = self.inputs[j]
-        if si.is_row or self.draws.shape[0] == 0:
-            return None
-        d = self.draws[:, j]
-        return (np.count_nonzero(d < si.mode) + 0.5 * np.count_nonzero(d == si.mode)) / d.size  # a mid-rank
+        return None if si.is_row else cdf(si.mode, si.low, si.mode, si.high, si.distribution)
 
     def achieved_rank_correlation(self, first: int, second: int) -> tuple[float | None, int]:
         """(Spearman rank correlation, samples) of two sampled inputs over the draws kept (every sample, or the
@@ -324,6 +322,16 @@ class _Chunks:
             best = cheapest_of(q, np.array(self.scored, dtype=np.int16))
         kept = draws[:min(stop, self.keep) - start] if start < self.keep else None
         return start, stop, lev, npv, best, kept
+
+
+def share_bound(v: float | None) -> str | None:
+    """"<0.1%" or ">99.9%" for a share within 0.05 % of 0 or 1 but not equal to it (a few samples are neither never
+    nor always, though 0.0 % and 100.0 % would say so); None for any other share."""
+    if v is not None and 0.0 < v < 0.0005:
+        return "<0.1%"
+    if v is not None and 0.9995 <= v < 1.0:
+        return ">99.9%"
+    return None
 
 
 def cheapest_of(costs: np.ndarray, ids: np.ndarray) -> np.ndarray:

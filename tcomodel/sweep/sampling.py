@@ -110,6 +110,23 @@ def inverse_cdf(u: np.ndarray, low: float, mode: float, high: float, distributio
     return np.where(u < split, left, right)
 
 
+def cdf(x: float, low: float, mode: float, high: float, distribution: str) -> float:
+    """The share of a uniform or triangular(low, mode, high) at or below x (inverse_cdf's inverse); 0.5 where
+    low = high (every draw equals x there: the mid-rank)."""
+    if low == high:
+        return 0.5
+    if x <= low:
+        return 0.0
+    if x >= high:
+        return 1.0
+    width = high - low
+    if distribution == "uniform":
+        return (x - low) / width
+    if x <= mode:
+        return (x - low) ** 2 / (width * (mode - low))
+    return 1.0 - (high - x) ** 2 / (width * (high - mode))
+
+
 class Sampler:
     """Draws of every sampled input for any sample range [start, stop); deterministic in (seed, lhs)."""
 

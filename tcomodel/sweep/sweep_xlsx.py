@@ -17,7 +17,7 @@ import xlsxwriter
 from tcomodel.fileio import atomic_path
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY
 from tcomodel.xlsxmanifest import record_formulas
-from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult
+from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult, share_bound
 from tcomodel.xlsxprint import print_one_page_wide
 
 HEADER_FILL, ENGINE_FONT, ENGINE_FILL = "#1F3864", "#7030A0", "#EDE7F6"
@@ -90,7 +90,6 @@ def _formats(wb):
         "money": wb.add_format(dict(engine, num_format="#,##0")),
         "mtok": wb.add_format(dict(engine, num_format="#,##0.00")),
         "num": wb.add_format({"num_format": "#,##0.0000"}),
-        "value_big": wb.add_format({"num_format": "#,##0.00"}),
         "wrap": wb.add_format(dict(top, text_wrap=True)),
         "warn_bold": wb.add_format({"bold": True, "font_color": "#C00000"}),
         "bold_wrap": wb.add_format(dict(top, bold=True, text_wrap=True)),
@@ -126,20 +125,16 @@ def _setting(st: dict, key: str, spec: str) -> str:
 
 
 def _put_share(ws, r, c, v, f):
-    """A probability; a share within 0.05 % of 0 or 1 but not equal to it reads <0.1 % or >99.9 % (the cell keeps the
-    number), so a few samples are not shown as never or always."""
-    if v is not None and 0.0 < v < 0.0005:
-        _put(ws, r, c, v, f["pct_tiny"])
-    elif v is not None and 0.9995 <= v < 1.0:
-        _put(ws, r, c, v, f["pct_nearly_all"])
-    else:
-        _put(ws, r, c, v, f["pct"])
+    """A probability, read as share_bound says near 0 or 1 (the cell keeps the number)."""
+    _put(ws, r, c, v, {"<0.1%": f["pct_tiny"], ">99.9%": f["pct_nearly_all"]}.get(share_bound(v), f["pct"]))
 
 
-def _value_format(f, *values):
-    """Thousands without decimals for large values (fees, rates in DKK), four decimals for small ones (shares)."""
+def _value_format(f, unit: str, *values):
+    """A sampled input's format: rates and shares in %, two decimals from 100 up (fees, prices), else four."""
+    if unit in ("per year", "share"):
+        return f["rate_top"]
     big = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0) >= 100
-    return f["value_big"] if big else f["num"]
+    return f["value_big_top"] if big else f["num_top"]
 
 
 LAST_COL = 12  # the Summary's tables, notes and merged texts span A..M: it prints one page wide at a readable size
@@ -204,8 +199,7 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     for j, si in enumerate(res.inputs):
         r += 1
         ws.write_row(r, 0, [si.ranges_cell, si.label, si.distribution], f["top_wrap"])
-        vf = (f["rate_top"] if si.unit in ("per year", "share") else
-              f["value_big_top"] if _value_format(f, si.low, si.mode, si.high) is f["value_big"] else f["num_top"])
+        vf = _value_format(f, si.unit, si.low, si.mode, si.high)
         for c, v in enumerate((si.low, si.mode, si.high), start=3):
             _put(ws, r, c, v, vf)
         ws.write(r, 6, si.unit, f["top"])
@@ -341,9 +335,9 @@ def _unknown_fee_note(res: SweepResult, j: int, oid: str, breakeven: dict) -> st
     rho = res.drivers["npv"][j] if res.drivers else np.array([])
     rho = rho[np.isfinite(rho)]
     text = f"{si.ranges_cell} samples {oid}'s fee, which the scenario marks unknown (fee_is_assumption)"
-    at = res.draw_percentile_of_base(j)
+    at = res.input_base_percentile(j)
     if at is not None:
-        text += f"; its base value {si.mode:,.0f} {si.unit} sits at P{100 * at:.0f} of the draws"
+        text += f"; its base value {si.mode:,.0f} {si.unit} sits at P{100 * at:.0f} of its distribution"
     if oid == base and rho.size:
         text += (f". Every NPV against {oid} moves with it (rank correlation {rho.min():.3g} to {rho.max():.3g}), so "
                  "P(NPV > 0) mostly measures the chance that the fee is above the fee at which "
