@@ -98,11 +98,17 @@ def excel_npv(rate, rows):
         return clean(np.sum(rows / disc, axis=-1, keepdims=True))
 
 
+IRR_SPREADSHEET_STEPS = 20  # LibreOffice's ScIRR (nIterationsMax) and Excel ("after 20 tries ... #NUM!")
+IRR_SPREADSHEET_EPS = 1e-7  # LibreOffice's SCdEpsilon: a Newton step below it within those 20 is convergence
+
+
 def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
     """IRR by Newton from Excel's default guess 0.1, vectorised over leading axes; NaN (#NUM!)
-    where it does not converge. Iterates to machine precision (Excel/LibreOffice stop near 1e-7
-    step size, which already puts them within ~1e-12 of the root). ``escapes=False`` runs every
-    scenario to the end (see ``_Escape``: the same results, slower; the tests compare the two)."""
+    where it does not converge. Converged means what LibreOffice and Excel take it to mean: a step
+    below 1e-7 within the first 20 Newton steps (else they give #NUM!, even where more steps would find
+    the root). From there it iterates on to machine precision (their value at that step is already
+    within ~1e-12 of the root). ``escapes=False`` runs every scenario to the end (see ``_Escape``: the
+    same results, slower; the tests compare the two)."""
     rows = np.asarray(rows, dtype=float)
     lead, n = rows.shape[:-1], rows.shape[-1]
     flat = rows.reshape(-1, n)
@@ -117,6 +123,7 @@ def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
     xa, ra = x[active], flat[active]
     tra = neg_t * ra  # -t * flows: the derivative's weights, as long as the same scenarios iterate
     escape = _Escape(ra)
+    settled = np.zeros(active.size, dtype=bool)  # a step below IRR_SPREADSHEET_EPS within their 20 steps
     with np.errstate(all="ignore"):
         for i in range(max_iter):
             if active.size == 0:
@@ -126,9 +133,18 @@ def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
             f = np.add.reduce(ra * disc, axis=1)  # np.sum's own reduction, without its wrapper
             df = np.add.reduce(tra * disc, axis=1) / one_x
             x_new = xa - f / df
+            step = np.abs(x_new - xa)
+            if i < IRR_SPREADSHEET_STEPS:
+                settled |= step < IRR_SPREADSHEET_EPS
             # error after a step of size d is ~d^2, so 1e-13 leaves x at machine precision
-            conv = np.abs(x_new - xa) <= 1e-13 * np.maximum(1.0, np.abs(x_new))
-            bad = ~np.isfinite(x_new) | (x_new <= -1.0)
+            conv = (step <= 1e-13 * np.maximum(1.0, np.abs(x_new))) & settled
+            bad = ~np.isfinite(x_new)  # an iterate at or below -1 goes on, as in LibreOffice (it may come back)
+            if bad.any() and settled.any():  # settled, then 0/0 at an exact root: keep the settled iterate
+                held = bad & settled
+                x_new = np.where(held, xa, x_new)
+                conv, bad = conv | held, bad & ~held
+            if i == IRR_SPREADSHEET_STEPS - 1:
+                bad |= ~settled  # no step below 1e-7 in 20: LibreOffice's NoConvergence, Excel's #NUM!
             stop = conv | bad
             if escapes and i in _ESCAPE_CHECKS:  # a scenario escaped to an infinite rate ends #NUM! whatever it does
                 stop = stop | escape.gone(x_new)
@@ -140,9 +156,10 @@ def excel_irr(rows, guess=0.1, max_iter=100, escapes=True):
             ok[active[conv & ~bad]] = True
             active = active[going]
             xa, ra, tra = x_new[going], ra[going], tra[going]
+            settled = settled[going]
             escape = escape.keep(going)
         x[active] = xa
-    x = np.where(ok & (x > -1.0), x, np.nan)
+    x = np.where(ok, x, np.nan)  # a root at or below -1 is LibreOffice's result too: formulas guard it (IF(IRR > -1 ...))
     return x.reshape(lead + (1,))
 
 
