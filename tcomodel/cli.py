@@ -124,13 +124,13 @@ def validate(path):
     one per line as Sheet!Cell: what is wrong and what is allowed. Runs the same load and model
     (roofline and finance) as build, and resolves the Ranges and Correlations rows only the sweep samples,
     without writing anything: what build or sweep rejects, validate reports."""
-    from tcomodel.finance import run_model
+    from tcomodel.finance import run_model_every_range_checked
     from tcomodel.inputs import load_scenario
     from tcomodel.sweep import resolve_ranges
     from tcomodel.sweep.sampling import resolve_correlations
 
     scenario = load_scenario(path)
-    run = run_model(scenario)
+    run = run_model_every_range_checked(scenario)
     resolve_correlations(scenario, resolve_ranges(scenario, run.model, monte_carlo=True)[0])
     click.echo(f"{path}: valid")
     click.echo(scenario.summary())

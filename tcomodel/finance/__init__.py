@@ -3,6 +3,7 @@
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.model import Capacity
 from tcomodel.finance.capacity import operating_points
-from tcomodel.finance.results import ModelRun, run_model, to_json_dict
+from tcomodel.finance.results import ModelRun, run_model, run_model_every_range_checked, to_json_dict
 
-__all__ = ["Capacity", "ModelRun", "build_tco_model", "operating_points", "run_model", "to_json_dict"]
+__all__ = ["Capacity", "ModelRun", "build_tco_model", "operating_points", "run_model", "run_model_every_range_checked",
+           "to_json_dict"]

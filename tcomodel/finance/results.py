@@ -12,7 +12,9 @@ from tcomodel.finance.annual import AnnualView, annual_json, build_annual, evalu
 from tcomodel.finance.build import build_tco_model
 from tcomodel.finance.cases import CASE_LABEL, CaseTable, case_table, check_case
 from tcomodel.finance.capacity import OperatingPoints, claim_checks, decode_curves, operating_points
+from tcomodel.errors import InputError
 from tcomodel.finance.finite import check_finite
+from tcomodel.finance.input_ranges import resolve_ranges
 from tcomodel.finance.line_items import line_items
 from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
@@ -109,6 +111,20 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),
                                  model, values)
     return run
+
+
+def run_model_every_range_checked(scenario) -> ModelRun:
+    """``run_model`` of the Base case, for validate and sweep: where it fails on Ranges rows (those the
+    report's cases use), the error also lists the rows only the sweep samples (Capacity, Utilization,
+    Inputs), so a workbook's Ranges problems come in one round rather than two."""
+    try:
+        return run_model(scenario)
+    except InputError as err:
+        if not err.problems or any(p.sheet != "Ranges" for p in err.problems):
+            raise
+        model = build_tco_model(scenario, operating_points(scenario).capacities)
+        resolve_ranges(scenario, model, monte_carlo=True)  # raises, with every Ranges row's problem in row order
+        raise
 
 
 def _num(x):

@@ -23,15 +23,15 @@ def sweep(scenario_path: str | os.PathLike, samples: int, seed: int | None = Non
     Both outputs are checked before the run (``force`` replaces read-only targets) and renamed into
     place together at the end, so a failed or interrupted sweep leaves neither.
     """
-    from tcomodel.finance import run_model
+    from tcomodel.finance import run_model_every_range_checked
     from tcomodel.inputs import load_scenario
 
     validate_samples(samples, seed)  # before the (slower) load, so a bad flag fails fast
     for p in (xlsx_path, json_path):
         if p is not None:
             check_target(p, force_readonly=force, protect=[scenario_path])
-    res = run_sweep(run_model(load_scenario(scenario_path)), samples, seed, progress=progress, lhs=lhs,
-                    workers=workers)
+    run = run_model_every_range_checked(load_scenario(scenario_path))
+    res = run_sweep(run, samples, seed, progress=progress, lhs=lhs, workers=workers)
     write_outputs(res, xlsx_path=xlsx_path, json_path=json_path, protect=[scenario_path], force=force)
     return res
 
