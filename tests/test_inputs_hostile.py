@@ -113,7 +113,7 @@ def test_units_row_blank_is_an_error_but_one_blank_unit_is_not(tmp_path):
         wb["Ranges"]["G2"] = None
     path = mutate(DEFAULT, tmp_path / "b.xlsx", clear_one)
     assert invoke("validate", path).exit_code == 0
-    assert len(load_scenario(path).ranges) == len(load_scenario(DEFAULT).ranges) == 9
+    assert len(load_scenario(path).ranges) == len(load_scenario(DEFAULT).ranges) == 10
 
 
 def test_units_row_compares_case_and_spacing_leniently(tmp_path):

@@ -33,8 +33,10 @@ def default(tmp_path_factory) -> Path:
 
 
 def _ranges(rows):
-    """An edit replacing the Ranges rows with ``rows`` (sheet, row_id, field, low, high, distribution)."""
+    """An edit replacing the Ranges rows with ``rows`` (sheet, row_id, field, low, high, distribution), and
+    dropping the Correlations rows, which name the rows replaced."""
     def edit(wb):
+        wb["Correlations"].delete_rows(FIRST, wb["Correlations"].max_row)
         ws = wb["Ranges"]
         ws.delete_rows(FIRST, ws.max_row)
         for i, row in enumerate(rows):
@@ -223,12 +225,44 @@ def test_cli_lhs_json_has_drivers_and_correlations(default, tmp_path):
     achieved = doc["correlations"][0].pop("achieved")
     assert doc["correlations"] == [{"first": "Ranges!D3", "second": "Ranges!D4", "rank_correlation": 0.6,
                                     "cell": "Correlations!C3"}]
-    # the rank correlation the draws reached, over every sample (800 x 9 draws are all kept)
+    # the rank correlation the draws reached, over every sample (800 x 10 draws are all kept)
     x = openpyxl.load_workbook(tmp_path / "s.xlsx")["Samples"]
     fee, fx = ([x.cell(r, c).value for r in range(2, 802)] for c in (2, 3))
     assert achieved == {"rank_correlation": pytest.approx(_spearman(np.array(fee), np.array(fx)), abs=1e-12),
                         "samples": 800}
     assert abs(achieved["rank_correlation"] - 0.6) < 0.1
     drv = doc["options"]["alternative"]["drivers"]
-    assert set(drv) == {"levelized", "npv"} and set(drv["npv"]) == {f"Ranges!D{r}" for r in range(3, 12)}
+    assert set(drv) == {"levelized", "npv"} and set(drv["npv"]) == {f"Ranges!D{r}" for r in range(3, 13)}
     assert "npv" not in doc["options"][doc["baseline"]]["drivers"]
+
+
+def test_the_default_samples_every_cloud_on_demand_rate_and_the_h100_pair_together(default, tmp_path):
+    """Like for like: both H100 options quote one on-demand rate (Lambda's), so the default sweep samples each
+    option's rate, rank-correlated 1 (before, only cloud-h100-mix's moved and cloud-h100-ondemand's stayed at
+    base), and the drivers table says the pair's credit is shared."""
+    sc = load_scenario(default)
+    inputs, _ = resolve_ranges(sc, run_model(sc).model, monte_carlo=True)
+    keys = {si.key: j for j, si in enumerate(inputs)}
+    rates = [f"CloudRates/{oid}/on_demand_per_gpu_hour" for oid in sc.cloud_rates]  # by option id
+    assert len(rates) == 2 and all(k in keys for k in rates)
+    pairs, _ = resolve_correlations(sc, inputs)
+    assert [(p.first, p.second, p.rank_correlation) for p in pairs] == [(keys[rates[1]], keys[rates[0]], 1.0)]
+    res = run_sweep(run_model(sc), 20_000, 3)
+    rho, n = res.achieved_rank_correlation(keys[rates[0]], keys[rates[1]])
+    assert n == 20_000 and rho > 0.999
+    # the two options' costs move together: each rate's rank correlation with either option's cost is the same
+    lev = res.drivers["levelized"]
+    ids = res.option_ids
+    for oid in ("cloud-h100-ondemand", "cloud-h100-mix"):
+        i = ids.index(oid)
+        assert lev[keys[rates[0]], i] == pytest.approx(lev[keys[rates[1]], i], abs=0.01)
+        assert lev[keys[rates[0]], i] > 0.3
+    out = tmp_path / "s.xlsx"
+    cli = CliRunner().invoke(main, ["sweep", str(default), "-n", "300", "-o", str(out)])
+    assert cli.exit_code == 0, cli.output
+    assert "1 rank-correlated pair(s) (Correlations sheet)" in cli.output
+    cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
+    cells_of = {inputs[j].ranges_cell for j in (keys[rates[0]], keys[rates[1]])}
+    assert cells_of == {"Ranges!D7", "Ranges!D8"}
+    assert any(isinstance(v, str) and "Ranges!D7 and Ranges!D8 (rank correlation 1) are drawn together" in v
+               for v in cells)

@@ -41,10 +41,12 @@ def _ranges_rows(ws):
 
 
 def _keep_only(ws, keep_row: int):
-    """Delete every Ranges data row except ``keep_row``."""
+    """Delete every Ranges data row except ``keep_row``, and the Correlations rows (they name rows deleted)."""
     for r in sorted(_ranges_rows(ws), reverse=True):
         if r != keep_row:
             ws.delete_rows(r)
+    corr = ws.parent["Correlations"]
+    corr.delete_rows(RANGES_FIRST_ROW, corr.max_row)
 
 
 def _levelized_and_npv(run):
@@ -68,7 +70,7 @@ def test_collapsed_ranges_give_the_base_case_exactly(default, default_run, tmp_p
 
     path = mutate(default, tmp_path / "collapsed.xlsx", collapse)
     res = run_sweep(run_model(load_scenario(path)), 64, seed=5)
-    assert len(res.inputs) == 9
+    assert len(res.inputs) == 10
     lev, npv = _levelized_and_npv(default_run)
     for i, oid in enumerate(res.options):
         assert np.all(res.levelized[:, i] == lev[oid]), oid
@@ -222,7 +224,7 @@ _OUT_OF_BOUNDS = [
     ({"D3": -20000}, "Ranges!D3: low -20000 is outside what Rental!B3 accepts: fee_per_replica_per_month -20000 is "
                      "negative"),
     ({"D4": -1}, "Ranges!D4: low -1 is outside what FX!B3 accepts: rate_to_report_currency -1 is negative"),
-    ({"E10": 1.5}, "Ranges!E10: high 1.5 is outside what Rental!E4 accepts: vat_unrecoverable_share 1.5 is not "
+    ({"E11": 1.5}, "Ranges!E11: high 1.5 is outside what Rental!E4 accepts: vat_unrecoverable_share 1.5 is not "
                    "between 0 and 1"),
     ({"D5": -0.2}, "Ranges!D5: low -0.2 is a multiplier of Workload!B3:B22 (Workload requests (every quarter)) and "
                    "must be 0 or more"),
@@ -230,8 +232,8 @@ _OUT_OF_BOUNDS = [
 _WORKLOAD_BELOW_MIN = ({"C5": "input_tokens_per_request", "D5": 0},
                        "Ranges!D5: low 0 scales Workload!C3:C22 to 0..0, outside what Workload input_tokens_per_request "
                        "accepts: a number from 1")
-_CAPACITY_ZERO = ({"A12": "Capacity", "B12": "aarhusai", "D12": 0, "E12": 1.2, "F12": "uniform", "G12": "test"},
-                  "Ranges!D12: low 0 is a multiplier of")
+_CAPACITY_ZERO = ({"A13": "Capacity", "B13": "aarhusai", "D13": 0, "E13": 1.2, "F13": "uniform", "G13": "test"},
+                  "Ranges!D13: low 0 is a multiplier of")
 
 
 # Capacity rows are sampled by the sweep alone (the report's cases leave them out), so only the sweep sees that one
@@ -289,8 +291,8 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert hist.cell(r, 6).value == hist.cell(r, 4).value and hist.cell(r, 1).value <= base <= hist.cell(r, 2).value
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
-    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 9
-    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 12)]
+    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 10
+    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 13)]
     assert [s["unit"] for s in doc["sampled_inputs"]][:4] == ["DKK/month", "DKK per USD", "multiplier", "per year"]
     # the base run's warnings (the shipped price list is dated) reach the console, the JSON and the Summary
     assert doc["warnings"] and all(f"warning: {w}" in res.output for w in doc["warnings"])
@@ -412,16 +414,16 @@ def test_a_sampled_discount_rate_is_shown_as_sampled(default, tmp_path):
     def add_row(wb):
         ws = wb["Ranges"]
         for c, v in zip("ABCDEFG", ["Inputs", "discount_rate_annual", None, 0.03, 0.09, "uniform", "test"]):
-            ws[f"{c}12"] = v
+            ws[f"{c}13"] = v
 
     out = tmp_path / "d.xlsx"
     res = CliRunner().invoke(main, ["sweep", str(mutate(default, tmp_path / "dr.xlsx", add_row)), "-n", "500",
                                     "--seed", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "discount rate 5.50% a year at base, sampled (Ranges!D12), tax 0%" in res.output
+    assert "discount rate 5.50% a year at base, sampled (Ranges!D13), tax 0%" in res.output
     cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
-    assert "5.50% at base; sampled (Ranges!D12: 3.00% to 9.00%)" in cells
-    assert any(isinstance(v, str) and "discounted at 5.50% at base; sampled (Ranges!D12" in v for v in cells)
+    assert "5.50% at base; sampled (Ranges!D13: 3.00% to 9.00%)" in cells
+    assert any(isinstance(v, str) and "discounted at 5.50% at base; sampled (Ranges!D13" in v for v in cells)
 
 
 def test_shares_and_base_percentiles_leave_undefined_samples_out():
@@ -472,3 +474,22 @@ def test_share_bound_marks_shares_a_few_samples_from_0_or_1():
 
     assert [share_bound(v) for v in (None, 0.0, 0.0003, 0.0005, 0.5, 0.9994, 0.9995, 0.9999, 1.0)] == \
         [None, None, "<0.1%", None, None, None, ">99.9%", ">99.9%", None]
+
+
+@pytest.mark.parametrize("command", [["validate"], _SWEEP])
+def test_every_ranges_problem_comes_in_one_round(default, tmp_path, command):
+    """A bad row the report's cases use (FX, D4) and a bad row only the sweep samples (Capacity, D13): validate and
+    sweep name both at once (they named the second only after the first was fixed); build's cases leave
+    Capacity rows out, so build names the first alone."""
+    def edit(wb):
+        for cell, value in {"D4": -1, **_CAPACITY_ZERO[0]}.items():
+            wb["Ranges"][cell] = value
+
+    path = mutate(default, tmp_path / "bad.xlsx", edit)
+    extra = ["-o", str(tmp_path / "o.xlsx")] if command[0] == "sweep" else []
+    res = CliRunner().invoke(main, [command[0], str(path), *command[1:], *extra])
+    assert res.exit_code == 2, res.output
+    assert _OUT_OF_BOUNDS[1][1] in res.output and _CAPACITY_ZERO[1] in res.output
+    assert res.output.index("Ranges!D4:") < res.output.index("Ranges!D13:")  # in row order
+    built = CliRunner().invoke(main, [*_LOW_CASE, str(path), "-o", str(tmp_path / "b.xlsx")])
+    assert built.exit_code == 2 and _OUT_OF_BOUNDS[1][1] in built.output and "Ranges!D13" not in built.output

@@ -324,6 +324,10 @@ RANGES = [
      "distribution": "uniform", "source": "30-50%/y declines of quality-adjusted prices [pec-2026] vs sticky same-SKU"},
     {"sheet": "CloudRates", "row_id": "cloud-h100-mix", "field": "on_demand_per_gpu_hour", "low": 1.99, "high": 6.88,
      "distribution": "triangular", "source": "RunPod 1.99 to AWS 6.88 USD/GPU-h [getdeploying][siliconanalysts]"},
+    # the same rate on the other H100 option: sampled alike (Correlations), or the two would not be like for like
+    {"sheet": "CloudRates", "row_id": "cloud-h100-ondemand", "field": "on_demand_per_gpu_hour", "low": 1.99,
+     "high": 6.88, "distribution": "triangular",
+     "source": "RunPod 1.99 to AWS 6.88 USD/GPU-h [getdeploying][siliconanalysts], as cloud-h100-mix"},
     {"sheet": "Rental", "row_id": "alternative", "field": "fee_per_replica_per_month", "low": 997.30, "high": 1800.0,
      "distribution": "triangular", "source": "997.30 EUR: Hetzner GEX63, the same GPU (pressroom 2026-10-06); 1,800: "
      "assumption, one more 2026-style rise; mode: GEX131 new-order list 1,497.30 (2026-10-08, third-party read)"},
@@ -337,4 +341,9 @@ RANGES = [
      "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
 ]
 
-CORRELATIONS: list = []  # optional; none in the default scenario (its sweep samples inputs independently)
+CORRELATIONS = [
+    {"first": "CloudRates/cloud-h100-mix/on_demand_per_gpu_hour",
+     "second": "CloudRates/cloud-h100-ondemand/on_demand_per_gpu_hour", "rank_correlation": 1.0,
+     "source": "the same rate: both options quote Lambda's H100 on-demand price (4.29 USD/GPU-h, 2026-09-25; "
+               "cloud-h100-mix's source: 'on demand as cloud-h100-ondemand'), so a sample moves both"},
+]

@@ -359,6 +359,16 @@ def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict, at_leas
         ws.set_row(r, 15 * lines)
 
 
+def _correlated_note(res: SweepResult) -> str:
+    """Which rows are drawn together: each shows its partner's effect as well as its own."""
+    if not res.correlations:
+        return ""
+    pairs = "; ".join(f"{res.inputs[p.first].ranges_cell} and {res.inputs[p.second].ranges_cell} "
+                      f"(rank correlation {p.rank_correlation:g})" for p in res.correlations)
+    return (f" Correlated inputs share credit: {pairs} are drawn together, so each row shows its partner's effect "
+            "as well as its own (at 1 they cannot be told apart); read them as one driver.")
+
+
 def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
     """Below the Summary's chart: rank correlation of each sampled input with each option's NPV vs the baseline
     (and levelized cost)."""
@@ -368,8 +378,7 @@ def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
     _wrapped(ws, r + 1, 0, LAST_COL, f"+ : a higher input goes with a higher result (a larger NPV = a larger saving against "
                               f"{res.baseline}; a higher cost); - : the reverse. NPVs are relative to {res.baseline}, "
                               "so its own inputs drive every option's NPV."
-                              + (" Correlated inputs share credit: an input correlated with a driver shows a rank "
-                                 "correlation of its own, though it may not move the result." if res.correlations else ""),
+                              + _correlated_note(res),
              f["note_wrap"], widths)
     ids = res.option_ids
     r += 3
