@@ -249,7 +249,11 @@ def test_the_default_samples_every_cloud_on_demand_rate_and_the_h100_pair_togeth
     assert [(p.first, p.second, p.rank_correlation) for p in pairs] == [(keys[rates[1]], keys[rates[0]], 1.0)]
     res = run_sweep(run_model(sc), 20_000, 3)
     rho, n = res.achieved_rank_correlation(keys[rates[0]], keys[rates[1]])
-    assert n == 20_000 and rho > 0.999
+    assert n == 20_000 and rho == pytest.approx(1.0, abs=1e-12)
+    # one quantity: the same rate in every sample (the same probabilities, the same range and distribution)
+    sm = Sampler(inputs, 5000, 3, correlation=resolve_correlations(sc, inputs)[1])
+    drawn = sm.values(sm.probabilities(0, 5000))
+    np.testing.assert_array_equal(drawn[:, keys[rates[0]]], drawn[:, keys[rates[1]]])
     # the two options' costs move together: each rate's rank correlation with either option's cost is the same
     lev = res.drivers["levelized"]
     ids = res.option_ids
@@ -264,5 +268,26 @@ def test_the_default_samples_every_cloud_on_demand_rate_and_the_h100_pair_togeth
     cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
     cells_of = {inputs[j].ranges_cell for j in (keys[rates[0]], keys[rates[1]])}
     assert cells_of == {"Ranges!D7", "Ranges!D8"}
-    assert any(isinstance(v, str) and "Ranges!D7 and Ranges!D8 (rank correlation 1) are drawn together" in v
+    assert any(isinstance(v, str) and "Ranges!D7 and Ranges!D8 (rank correlation 1: one quantity; read them as one driver)" in v
                for v in cells)
+
+
+def test_rank_correlations_of_one_copy_the_leaders_draws():
+    """Rank correlation +-1 means one quantity (or its mirror): each tied input takes its group's first input's
+    probabilities u (or 1 - u), through chains of pairs, whatever order the pairs come in."""
+    from tcomodel.sweep.sampling import Correlation, _ties
+
+    pairs = [Correlation(5, 7, 1.0, "C3"), Correlation(2, 5, -1.0, "C4"), Correlation(1, 3, 0.5, "C5")]
+    assert _ties(pairs) == [(5, 2, -1.0), (7, 2, -1.0)]  # 0.5 is no tie
+    assert _ties([Correlation(2, 3, -1.0, "C3"), Correlation(3, 4, -1.0, "C4"), Correlation(0, 4, 1.0, "C5")]) \
+        == [(2, 0, 1.0), (3, 0, -1.0), (4, 0, 1.0)]
+
+
+def test_a_tie_at_minus_one_draws_the_mirror(default):
+    sc = load_scenario(default)
+    inputs, _ = resolve_ranges(sc, run_model(sc).model, monte_carlo=True)
+    factor = np.array([[1.0, 0.0], [-1.0, 0.0]])  # the normal scores' factor of rank correlation -1
+    sm = Sampler(inputs, 3000, 4, lhs=True, correlation=(np.array([0, 1]), factor, [(1, 0, -1.0)]))
+    u = sm.probabilities(0, 3000)
+    np.testing.assert_array_equal(u[:, 1], 1.0 - u[:, 0])
+    assert np.array_equal(np.sort(np.floor(u[:, 1] * 3000)), np.arange(3000))  # still one draw per stratum

@@ -94,7 +94,32 @@ def resolve_correlations(scenario, inputs) -> tuple[list[Correlation], tuple | N
                                   f"semi-definite (smallest eigenvalue {lam.min():.3g}); e.g. A~B and B~C strongly "
                                   "positive force A~C positive; weaken or drop a coefficient")], path=str(scenario.path))
     factor = vec * np.sqrt(np.clip(lam, 0.0, None))  # L with L @ L.T = pearson; also for singular (|rho| = 1)
-    return pairs, (np.array(cols), factor)
+    return pairs, (np.array(cols), factor, _ties(pairs))
+
+
+def _ties(pairs: list[Correlation]) -> list[tuple[int, int, float]]:
+    """(input, the input it copies, +1 or -1) for pairs at rank correlation 1 or -1, each group copying its
+    lowest input: reordering alone would leave two separately drawn columns (in the same rank order, yet a
+    different value in every sample), where 1 means one quantity."""
+    root = {}  # input -> (its group's root, sign relative to the root)
+
+    def find(j):
+        r, sign = j, 1.0
+        while r in root and root[r][0] != r:
+            r, s = root[r]
+            sign *= s
+        return r, sign
+
+    for p in pairs:
+        if abs(p.rank_correlation) != 1.0:
+            continue
+        (ra, sa), (rb, sb) = find(p.first), find(p.second)
+        if ra == rb:
+            continue  # consistent, or the PSD check would have refused the matrix
+        lo, hi = min(ra, rb), max(ra, rb)
+        root[hi] = (lo, sa * sb * p.rank_correlation)
+        root.setdefault(lo, (lo, 1.0))
+    return sorted((j, *find(j)) for j in root if find(j)[0] != j)
 
 
 def inverse_cdf(u: np.ndarray, low: float, mode: float, high: float, distribution: str) -> np.ndarray:
@@ -146,11 +171,13 @@ class Sampler:
         else:
             u = rng.random((n, k))
         if self.correlation is not None:
-            cols, factor = self.correlation
+            cols, factor, ties = self.correlation
             scores = rng.standard_normal((n, factor.shape[1])) @ factor.T
             for c, j in enumerate(cols):
                 ranks = np.argsort(np.argsort(scores[:, c], kind="stable"), kind="stable")
                 u[:, j] = np.sort(u[:, j])[ranks]  # the same values, in the normal scores' rank order
+            for j, leader, sign in ties:  # rank correlation +-1: the leader's own probabilities (or 1 - them)
+                u[:, j] = u[:, leader] if sign > 0 else 1.0 - u[:, leader]
         return u
 
     def block(self, b: int) -> np.ndarray:

@@ -359,14 +359,25 @@ def _wrapped(ws, r: int, c0: int, c1: int, text: str, fmt, widths: dict, at_leas
         ws.set_row(r, 15 * lines)
 
 
+NOTE_PAIRS_MAX = 6  # pairs named in the drivers note; the notes above the chart list them all
+
+
 def _correlated_note(res: SweepResult) -> str:
-    """Which rows are drawn together: each shows its partner's effect as well as its own."""
+    """Which rows are drawn together: each shows part of its partner's effect as well as its own."""
     if not res.correlations:
         return ""
-    pairs = "; ".join(f"{res.inputs[p.first].ranges_cell} and {res.inputs[p.second].ranges_cell} "
-                      f"(rank correlation {p.rank_correlation:g})" for p in res.correlations)
-    return (f" Correlated inputs share credit: {pairs} are drawn together, so each row shows its partner's effect "
-            "as well as its own (at 1 they cannot be told apart); read them as one driver.")
+    named = []
+    for p in res.correlations[:NOTE_PAIRS_MAX]:
+        a, b = res.inputs[p.first].ranges_cell, res.inputs[p.second].ranges_cell
+        if abs(p.rank_correlation) == 1.0:
+            how = "one quantity" if p.rank_correlation > 0 else "one quantity, mirrored"
+            named.append(f"{a} and {b} (rank correlation {p.rank_correlation:g}: {how}; read them as one driver)")
+        else:
+            named.append(f"{a} and {b} (rank correlation {p.rank_correlation:g})")
+    more = len(res.correlations) - NOTE_PAIRS_MAX
+    tail = f"; and {more} more pair(s), in the notes above" if more > 0 else ""
+    return (f" Correlated inputs share credit: each row of a correlated pair shows part of its partner's effect "
+            f"as well as its own: {'; '.join(named)}{tail}.")
 
 
 def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
