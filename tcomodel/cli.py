@@ -131,6 +131,7 @@ def validate(path):
 
     scenario = load_scenario(path)
     run = run_model_every_range_checked(scenario)
+    run.tornado  # noqa: B018  (the Sensitivity sheet's tornado and grid: what build computes, checked here too)
     resolve_correlations(scenario, resolve_ranges(scenario, run.model, monte_carlo=True)[0])
     click.echo(f"{path}: valid")
     click.echo(scenario.summary())

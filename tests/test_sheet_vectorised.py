@@ -316,16 +316,16 @@ def test_metrics_plan_sliced_from_the_models_gives_the_values_of_one_compiled_al
     not a second compile: the tornado and the grid come out the same to the bit as with the metrics compiled on
     their own, and the slice holds about as many registers at once."""
     run = run_model(load_scenario(DEFAULT))
+    tornado, grid = run.tornado, run.grid  # computed here, on first use (no report written: no child)
     m, P = run.model, len(run.model.quarters)
     metrics = plan.static_of(tuple(sensitivity._metric_items(run)), True)
     whole = plan.static_of(tuple(m.all_items()), False).plans[P]
-    sliced = metrics.plans[P]  # made by run_model's tornado
+    sliced = metrics.plans[P]  # made by the tornado's evaluation
     assert plan.covering_plan(metrics, P) is whole
     calls = [op for op in sliced.ops if op[0] != plan._FREE]
     assert {id(op) for op in calls} <= {id(op) for op in whole.ops} and len(calls) < len(whole.ops) / 2
     alone = plan.Plan(metrics, P)
     assert sliced.max_live <= 1.1 * alone.max_live  # the sweep sizes its chunks by this
-    tornado, grid = run.tornado, run.grid
     monkeypatch.setattr(engine, "covering_plan", lambda static, periods: None)
     metrics.plans.clear()
     tornado2, grid2 = sensitivity.tornado_and_grid(run)

@@ -20,6 +20,7 @@ from tcomodel.finance.model import TcoModel
 from tcomodel.finance.price_age import PriceAge, price_ages, price_warnings
 from tcomodel.provenance import scenario_file
 from tcomodel.finance.sensitivity import Grid, Tornado, TornadoTable, tornado_and_grid, tornado_tables
+from tcomodel.forked import Forked
 from tcomodel.sheet import evaluate
 from tcomodel.sheet.functions import row_total
 from tcomodel.gcpause import gc_paused
@@ -33,20 +34,57 @@ class ModelRun:
     values: dict  # Item -> numpy array (one scenario)
     build_date: dt.date = field(default_factory=dt.date.today)
     price_ages: list[PriceAge] = field(default_factory=list)
-    # what the report shows beyond the line items, computed here so the report only presents
-    tornado: Tornado | None = None
-    tornado_tables: list[TornadoTable] = field(default_factory=list)
-    grid: Grid | None = None  # cheapest option by volume x API price
+    # what the report shows beyond the line items, computed here so the report only presents (the tornado
+    # and grid on first use, or in a forked child while the report's other sheets are written: see
+    # start_sensitivity)
     decode_curves: dict = field(default_factory=dict)  # option_id -> decode throughput vs batch
     claim_checks: list[dict] = field(default_factory=list)  # one per scenario.claims row
     case: str = "base"  # the case ``values`` are of: low, base or high (the Ranges sheet's columns)
     cases: CaseTable = field(default_factory=CaseTable)
     base_values: dict | None = None  # the Base case's values (Sensitivity is always around Base)
+    annual: AnnualView | None = None  # annual roll-ups (the Annual sheet, the JSON's annual blocks)
+    # (tornado, tornado tables, grid), a Forked computing them, or None: not yet asked for
+    _sensitivity: object = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def case_label(self) -> str:
         return CASE_LABEL[self.case]
-    annual: AnnualView | None = None  # annual roll-ups (the Annual sheet, the JSON's annual blocks)
+
+    def start_sensitivity(self) -> None:
+        """Start the tornado and grid (~0.2 s at 200 options) in a forked child, to collect when first read:
+        the report writes its other sheets meanwhile. The same numbers as computing them here."""
+        if self._sensitivity is None:
+            self._sensitivity = Forked(_sensitivity_of, self)
+
+    def cancel_sensitivity(self) -> None:
+        """End a child started by start_sensitivity whose result is not wanted (the report's write failed)."""
+        if isinstance(self._sensitivity, Forked):
+            self._sensitivity.cancel()
+            self._sensitivity = None
+
+    def __getstate__(self):  # a copy (pickle, deepcopy) does not share the child: it computes its own
+        state = dict(self.__dict__)
+        if isinstance(state.get("_sensitivity"), Forked):
+            state["_sensitivity"] = None
+        return state
+
+    def _sensitivity_now(self) -> tuple:
+        s = self._sensitivity
+        if not isinstance(s, tuple):
+            s = self._sensitivity = s.result() if isinstance(s, Forked) else _sensitivity_of(self)
+        return s
+
+    @property
+    def tornado(self) -> Tornado:
+        return self._sensitivity_now()[0]
+
+    @property
+    def tornado_tables(self) -> list[TornadoTable]:
+        return self._sensitivity_now()[1]
+
+    @property
+    def grid(self) -> Grid:  # cheapest option by volume x API price
+        return self._sensitivity_now()[2]
 
     @property
     def warnings(self) -> list[str]:
@@ -104,13 +142,16 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     run = ModelRun(scenario, ops, model, values, build_date, price_ages(scenario, build_date), case=case,
                    cases=cases, base_values=base_values)
     check_finite(run)  # before anything is written: every result a number, or an error at its input cells
-    run.tornado, run.grid = tornado_and_grid(run)  # one evaluation for both
-    run.tornado_tables = tornado_tables(run, run.tornado)
     run.decode_curves = decode_curves(scenario, ops)
     run.claim_checks = claim_checks(scenario)
     run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),
                                  model, values)
     return run
+
+
+def _sensitivity_of(run: ModelRun) -> tuple:
+    tornado, grid = tornado_and_grid(run)  # one evaluation for both
+    return tornado, tornado_tables(run, tornado), grid
 
 
 def run_model_every_range_checked(scenario) -> ModelRun:
@@ -123,7 +164,10 @@ def run_model_every_range_checked(scenario) -> ModelRun:
         if not err.problems or any(p.sheet != "Ranges" for p in err.problems):
             raise
         model = build_tco_model(scenario, operating_points(scenario).capacities)
-        resolve_ranges(scenario, model, monte_carlo=True)  # raises, with every Ranges row's problem in row order
+        try:
+            resolve_ranges(scenario, model, monte_carlo=True)
+        except InputError as every:  # every Ranges row's problem, in row order
+            raise every from None
         raise
 
 

@@ -85,6 +85,15 @@ def _workbook(run, path: str, build_date: dt.date):
 
 
 def _write(run, path: str, build_date: dt.date, progress=None):
+    run.start_sensitivity()  # the tornado and grid in a forked child, while the sheets before Sensitivity are written
+    try:
+        _write_sheets(run, path, build_date, progress)
+    except BaseException:
+        run.cancel_sensitivity()  # a failed or interrupted write leaves no child running
+        raise
+
+
+def _write_sheets(run, path: str, build_date: dt.date, progress=None):
     m = run.model
     ctx = ReportContext(run, _workbook(run, path, build_date), build_date, _option_sheet_names(m.options))
     order = ["Cover", "Summary", "Inputs", "InputsByQuarter", "Time", "Roofline", "Demand"] + \
