@@ -55,6 +55,11 @@ class Forked:
         os.close(write_fd)
         self._pid, self._fd = pid, read_fd
 
+    @property
+    def started(self) -> bool:
+        """A child is computing (or has computed) the result."""
+        return self._fd is not None
+
     def result(self):
         """The child's result; computed here where there is no child or it did not deliver a whole one."""
         if self._fd is None:

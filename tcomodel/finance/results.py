@@ -52,9 +52,11 @@ class ModelRun:
 
     def start_sensitivity(self) -> None:
         """Start the tornado and grid (~0.2 s at 200 options) in a forked child, to collect when first read:
-        the report writes its other sheets meanwhile. The same numbers as computing them here."""
+        the report writes its other sheets meanwhile. The same numbers as computing them here, which is done
+        at once where there is no child (so their memory is freed before the report's is taken)."""
         if self._sensitivity is None:
-            self._sensitivity = Forked(_sensitivity_of, self)
+            f = Forked(_sensitivity_of, self)
+            self._sensitivity = f if f.started else _sensitivity_of(self)
 
     def cancel_sensitivity(self) -> None:
         """End a child started by start_sensitivity whose result is not wanted (the report's write failed)."""
