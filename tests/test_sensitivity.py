@@ -25,7 +25,7 @@ def test_tornado_uses_the_ranges_sheet_and_matches_a_rebuild(run, tmp_path):
     t = tornado(run)
     fee = next(d for d in t.drivers if d.label == "aarhusai: monthly fee")
     # Ranges: aarhusai fee 5,000..25,000 DKK around the assumed 10,000
-    assert (fee.low, fee.high) == (pytest.approx(0.5), pytest.approx(2.5)) and fee.basis.startswith("Ranges")
+    assert (fee.low, fee.high) == (pytest.approx(0.5), pytest.approx(2.5)) and fee.basis == "Ranges!D3"
     i = t.drivers.index(fee)
 
     def edit(wb):
@@ -84,6 +84,7 @@ def test_report_has_the_sensitivity_sheet(tmp_path):
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(t.startswith("Tornado: NPV of switching") for t in texts)
     assert any(t.startswith("Cheapest option") for t in texts)
+    assert "aarhusai: monthly fee (Ranges!D3)" in texts and "Discount rate (+/-20%)" in texts  # where low/high come from
     assert len(ws._charts) == 2
 
 

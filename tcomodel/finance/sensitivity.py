@@ -100,7 +100,7 @@ def _drivers(run) -> list[Driver]:
         cell = _ranges_cell(sc, rec)
         if rec.sheet == "Workload" and rec.field == "requests":
             drv = drivers[0]
-            drv.low, drv.high, drv.basis = rec.low, rec.high, f"Ranges {rec.cell('low')}"
+            drv.low, drv.high, drv.basis = rec.low, rec.high, rec.cell('low')
             continue
         name = origin_to_input.get(cell) if cell else None
         if name is None:
@@ -108,7 +108,7 @@ def _drivers(run) -> list[Driver]:
         base = m.inputs[name].value
         for drv in drivers:
             if drv.inputs == [name] and base:
-                drv.low, drv.high, drv.basis = rec.low / base, rec.high / base, f"Ranges {rec.cell('low')}"
+                drv.low, drv.high, drv.basis = rec.low / base, rec.high / base, rec.cell('low')
     return [d for d in drivers if d.inputs or d.rows]
 
 
