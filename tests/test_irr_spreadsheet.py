@@ -12,6 +12,7 @@ The report found one such case: a High case whose IRR flows need more than 20 st
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -116,3 +117,20 @@ def test_the_engine_agrees_with_libreoffice_irr(tmp_path, soffice_available):
             assert engine == pytest.approx(lo, rel=1e-9, abs=1e-12), (r, list(f))
             agree += 1
     assert agree > 100
+
+
+def test_a_rate_settled_next_to_minus_100_percent_is_shown_as_no_rate(tmp_path):
+    """Near -100 % LibreOffice's Newton steps shrink with 1 + rate, so it settles there without a root (and the NPV
+    at that rate is huge: the report's NPV-at-IRR check would fail). The report shows n/a at or below -99.99 % a
+    quarter, a floor every such iterate is under and every rate of the shipped scenarios above."""
+    from tcomodel.api import build
+    from tcomodel.finance.model import IRR_FLOOR
+
+    for flows in NEAR_MINUS_ONE:
+        assert excel_irr(np.array(flows)).item() <= IRR_FLOOR.value
+    out = tmp_path / "r.xlsx"
+    build(Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx", xlsx_path=out)
+    ws = openpyxl.load_workbook(out)["NPV_IRR"]
+    guards = [c.value for row in ws.iter_rows() for c in row
+              if isinstance(c.value, str) and c.value.startswith("=IF(INDEX(") and "IRR(" in c.value]
+    assert len(guards) == 9 and all(">-0.9999,IRR(" in g for g in guards)  # 8 against the baseline, 1 pair

@@ -7,8 +7,8 @@ import numpy as np
 from tcomodel.finance.annual import YEAR_ROW, year_keys
 from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import (
-    CHECK_DECIMALS, CHECK_TOLERANCE, QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel, Section,
-    TcoModel,
+    CHECK_DECIMALS, CHECK_TOLERANCE, IRR_FLOOR, QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel,
+    Section, TcoModel,
 )
 from tcomodel.finance.options import BUILDERS
 from tcomodel.kinds import KINDS
@@ -258,10 +258,11 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) ->
     horizon = inp("horizon_quarters")
     tail = item("Saving at the end of the last quarter (IRR flow, boundary N)", ccy_unit, index(at_end, horizon))
     # IRR only where switching starts with an outlay: otherwise there is no investment to earn a return on.
-    # a root at or below -100% (LibreOffice finds one where the savings never repay the outlay) is no return
+    # A rate at or below -99.99 % a quarter is no return either: LibreOffice's IRR can end there without a root
+    # (near -100 % its Newton steps shrink with 1 + rate, so one falls below 1e-7), or at a root below -100 %.
     raw_irr = irr_with_tail(boundary, tail)
     irr_q = item("IRR per quarter", "per quarter",
-                 IF(index(incr, 1) < 0, IFERROR(IF(raw_irr > -1, raw_irr, NA()), NA()), NA()))
+                 IF(index(incr, 1) < 0, IFERROR(IF(raw_irr > IRR_FLOOR, raw_irr, NA()), NA()), NA()))
     irr_a = item(f"IRR of {what}", "per year", IFERROR((1 + irr_q) ** QUARTERS_PER_YEAR - 1, NA()))
     # simple payback is undiscounted: the nominal saving, without the PV basis's carry of start-of-quarter capex
     cum = item("Cumulative saving", ccy_unit, lambda me: prev(me, 0) + nominal, total=False)
@@ -272,8 +273,8 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) ->
     # NPV of the IRR's own flows at the IRR must be zero; written as a check where the IRR exists.
     at_irr = item("PV of the boundary savings at the IRR (0 where there is no IRR)", ccy_unit,
                   IFERROR(boundary / (1 + irr_q) ** (timeline("qidx") - 1), 0), total=False)
-    # rounded to a millionth of a currency unit: below that the sum is the IRR solver's own residual, which
-    # differs between Excel, LibreOffice and numpy in the last bits
+    # rounded to a millionth of a currency unit; the IRR is the spreadsheet's own iterate (its step below 1e-7),
+    # whose NPV is a small residual: well inside the check's 0.01 for flows up to ~1e7 over 20 quarters
     npv_check = item(f"NPV at IRR, {what}", ccy_unit,
                      IFERROR(ROUND(total(at_irr) + tail / (1 + irr_q) ** horizon, CHECK_DECIMALS), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,

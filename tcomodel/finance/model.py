@@ -25,6 +25,8 @@ SCORE_SCALE_TOP = Const(100, "top of the score scale")  # benchmark scores are p
 # Checks: one fails when its absolute value exceeds the tolerance (in the check's own unit); sums that cancel to
 # 0 are rounded to CHECK_DECIMALS first, below which Excel, LibreOffice and numpy differ in the last bits.
 CHECK_TOLERANCE = Const(0.01, "check tolerance")
+# the lowest IRR per quarter shown: at or below it the spreadsheet's IRR has no meaningful root (see build)
+IRR_FLOOR = Const(-0.9999, "IRR floor per quarter")
 CHECK_DECIMALS = Const(6, "check decimals")
 
 # Input groups: the order of the variance bridge in `tcomodel compare` and the Inputs sheet sections.

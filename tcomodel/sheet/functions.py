@@ -131,8 +131,10 @@ def excel_irr(rows, guess=0.1, max_iter=IRR_SPREADSHEET_STEPS, escapes=True):
             f = np.add.reduce(ra * disc, axis=1)  # np.sum's own reduction, without its wrapper
             df = np.add.reduce(tra * disc, axis=1) / one_x
             x_new = xa - f / df
-            settled = np.abs(x_new - xa) < IRR_SPREADSHEET_EPS  # False for NaN: a non-finite iterate never settles
-            stop = settled | ~np.isfinite(x_new)  # a non-finite one cannot come back (LibreOffice: NaN ends it)
+            step = np.abs(x_new - xa)
+            settled = step < IRR_SPREADSHEET_EPS  # False for NaN: a non-finite iterate never settles
+            # a step of exactly 1e-7 also ends LibreOffice's loop, as #NUM!; a non-finite iterate cannot come back
+            stop = (step <= IRR_SPREADSHEET_EPS) | ~np.isfinite(x_new)
             if escapes and i in _ESCAPE_CHECKS:  # a scenario escaped to an infinite rate ends #NUM! whatever it does
                 stop = stop | escape.gone(x_new)
             if not stop.any():
