@@ -11,8 +11,10 @@ quarter (quarters past the last given one repeat it); for options, the first hos
 Each size is timed in-process after one untimed warm-up run, median of --repeats: load_scenario, run_model (roofline, line items,
 evaluate, annual: the model) and write_report (the Excel report; since the seventh round it computes the tornado
 and grid in a forked child while it writes the other sheets, so compare build = model + write with earlier
-rounds; with --no-write the model includes them), then one more run of run_model + write_report under
-tracemalloc, the fork off, for the peak of Python and numpy allocations in one process. The quarter sizes (and
+rounds; with --no-write the model includes them), then one more run of run_model, the tornado and write_report
+under tracemalloc, the fork off, for the peaks of Python and numpy allocations in one process: the model's, the
+build's, and an upper bound with the fork (the write's peak plus the tornado's beyond what the model holds: two
+peaks that need not coincide; a process-tree PSS sampler measured less, see benchmarks/README.md). The quarter sizes (and
 the options sizes) are timed again as `tcomodel build` runs them, one fresh interpreter per repeat (imports not
 timed). The default
 build beyond imports is a fresh interpreter: import time, then one `tcomodel.api.build` with a report.
@@ -142,6 +144,13 @@ def time_build(path: Path, report: Path, repeats: int, write: bool) -> dict:
             write_report(run, report)
             writes.append(time.perf_counter() - t)
     fork_enabled, forked.ENABLED = forked.ENABLED, False  # the tornado's memory counted here, in this process, not in a child's
+    try:
+        return _peaks(scenario, report, write, loads, models, writes)
+    finally:
+        forked.ENABLED = fork_enabled
+
+
+def _peaks(scenario, report: Path, write: bool, loads, models, writes) -> dict:
     tracemalloc.start()
     run = run_model(scenario)
     held, peak_model = tracemalloc.get_traced_memory()
@@ -155,7 +164,6 @@ def time_build(path: Path, report: Path, repeats: int, write: bool) -> dict:
         peak_write = tracemalloc.get_traced_memory()[1]
         peak_build = max(peak_build, peak_write)
     tracemalloc.stop()
-    forked.ENABLED = fork_enabled
     med = statistics.median
     return {"items": len(run.model.all_items()), "options": len(run.model.options), "load": med(loads),
             "model": med(models), "write": med(writes) if writes else float("nan"),
@@ -216,10 +224,10 @@ def main(argv=None):
     print(f"machine: {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}")
     print(f"median of {a.repeats}; peak = tracemalloc peak of one more run (Python and numpy allocations), the tornado "
-          "computed before the write (as without the fork); with fork = the write's peak plus the child's own "
-          "(the tornado's beyond what the model holds)")
+          "computed before the write (as without the fork); fork <= : an upper bound with the fork, the write's peak "
+          "plus the child's own (the tornado's beyond what the model holds)")
     print(f"{'size':>14} {'items':>7} {'load s':>8} {'model s':>8} {'write s':>8} {'build s':>8} "
-          f"{'peak model MB':>14} {'peak build MB':>14} {'with fork MB':>13}")
+          f"{'peak model MB':>14} {'peak build MB':>14} {'fork <= MB':>11}")
     results = {}
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
@@ -237,7 +245,7 @@ def main(argv=None):
             build_s = r["model"] + (r["write"] if write else 0.0)
             r["build"] = build_s
             print(f"{label:>14} {r['items']:>7,} {r['load']:>8.3f} {r['model']:>8.3f} {r['write']:>8.3f} {build_s:>8.3f} "
-                  f"{r['peak_model_mb']:>14.0f} {r['peak_build_mb']:>14.0f} {r['peak_fork_mb']:>13.0f}")
+                  f"{r['peak_model_mb']:>14.0f} {r['peak_build_mb']:>14.0f} {r['peak_fork_mb']:>11.0f}")
         q = sorted(n for k, n in results if k == "q")
         if len(q) >= 2:
             lo, hi = results[("q", q[0])], results[("q", q[-1])]

@@ -27,6 +27,7 @@ class Forked:
         self._fn, self._args = fn, args
         self._pid: int | None = None
         self._fd: int | None = None
+        self._owner = os.getpid()  # only this process may collect, kill or reap the child
         # (benchmarks turn ENABLED off to count the work's memory in one process); a fork with other threads
         # running could copy a lock one of them holds
         if not ENABLED or threading.active_count() > 1:
@@ -35,34 +36,41 @@ class Forked:
             read_fd, write_fd = os.pipe()
         except OSError:
             return
+        # SIGINT held from the fork until the child has its own handler and the parent has stored the child: an
+        # interrupt in between would leave a child nobody waits for, or run the parent's cleanup in the child
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            pid = os.fork()
-        except OSError:  # no process to spare (EAGAIN, ENOMEM): the parent does the work
-            os.close(read_fd)
-            os.close(write_fd)
-            return
-        if pid == 0:  # the child: compute, send, and leave without running the parent's exit handlers
-            status = 1
             try:
+                pid = os.fork()
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): the parent does the work
                 os.close(read_fd)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child quietly; the parent reports it
-                data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_fd, "wb") as out:
-                    out.write(data)
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_fd)
-        self._pid, self._fd = pid, read_fd
+                os.close(write_fd)
+                return
+            if pid == 0:  # the child: compute, send, and leave without running the parent's exit handlers
+                status = 1
+                try:
+                    os.close(read_fd)
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child quietly
+                    signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+                    data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(write_fd, "wb") as out:
+                        out.write(data)
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write_fd)
+            self._pid, self._fd = pid, read_fd
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
     @property
     def started(self) -> bool:
-        """A child is computing (or has computed) the result."""
+        """A child is computing the result, not yet collected."""
         return self._fd is not None
 
     def result(self):
         """The child's result; computed here where there is no child or it did not deliver a whole one."""
-        if self._fd is None:
+        if self._fd is None or os.getpid() != self._owner:
             return self._fn(*self._args)
         fd, self._fd = self._fd, None
         with os.fdopen(fd, "rb") as src:  # read to the end before waiting: a large result fills the pipe
@@ -76,15 +84,21 @@ class Forked:
 
     def cancel(self) -> None:
         """End the child without its result (the write it was for failed)."""
-        if self._pid is not None:
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except OSError:
-                pass
+        if os.getpid() != self._owner:
+            return
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
-        self._reap()
+        pid, self._pid = self._pid, None
+        if pid is None:
+            return
+        try:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return  # it had ended: reaped now
+            os.kill(pid, signal.SIGKILL)  # still ours (not yet waited for, so its pid is not reused)
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # already reaped (a host that ignores SIGCHLD): do not signal a reused pid
+            pass
 
     def _reap(self) -> None:
         pid, self._pid = self._pid, None
@@ -93,6 +107,11 @@ class Forked:
                 os.waitpid(pid, 0)
             except ChildProcessError:  # already reaped (a host that ignores SIGCHLD): nothing left behind
                 pass
+
+    def __getstate__(self):  # a copy computes the result itself: the child, its pid and pipe stay with the original
+        state = dict(self.__dict__)
+        state["_pid"], state["_fd"] = None, None
+        return state
 
     def __del__(self):  # never collected: end the child, no zombie and no pipe left behind
         if getattr(self, "_pid", None) is not None or getattr(self, "_fd", None) is not None:

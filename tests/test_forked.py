@@ -159,3 +159,18 @@ def test_a_copy_of_a_run_does_not_share_the_child():
     assert twin._sensitivity is None and isinstance(run._sensitivity, Forked)
     np.testing.assert_array_equal(twin.grid.levelized[next(iter(twin.grid.levelized))],
                                   run.grid.levelized[next(iter(run.grid.levelized))])
+
+
+def test_a_copied_forked_computes_itself_and_leaves_the_child_to_the_original():
+    import copy
+    import signal
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    f = Forked(_pid_and, 1000)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # SIGINT held around the fork only
+    twin = copy.copy(f)
+    assert twin.result()[0] == os.getpid() and f.started  # the copy did the work here; the child is untouched
+    del twin
+    gc.collect()
+    pid, arr = f.result()
+    assert pid != os.getpid() and arr.size == 1000

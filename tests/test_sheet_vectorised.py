@@ -155,7 +155,7 @@ def _escaping_flows(rng, count, n):
 
 def test_irr_escape_test_changes_no_result():
     """excel_irr drops Newton iterates that have escaped to an infinite rate (they can only end #NUM!) instead of
-    running them to the 100th iteration: the results equal the full iteration's to the bit, and the escape test
+    running them to the last of the 20 steps: the results equal the full iteration's to the bit, and the escape test
     does fire on such flows."""
     import tcomodel.sheet.functions as functions
 

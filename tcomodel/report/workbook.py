@@ -85,8 +85,8 @@ def _workbook(run, path: str, build_date: dt.date):
 
 
 def _write(run, path: str, build_date: dt.date, progress=None):
-    run.start_sensitivity()  # the tornado and grid in a forked child, while the sheets before Sensitivity are written
     try:
+        run.start_sensitivity()  # the tornado and grid in a forked child, while the sheets before Sensitivity are written
         _write_sheets(run, path, build_date, progress)
     except BaseException:
         run.cancel_sensitivity()  # a failed or interrupted write leaves no child running

@@ -8,7 +8,8 @@ many equal-probability strata as the block has samples and each stratum is hit e
 
 Correlation: within a block, the correlated inputs' values are reordered to follow the ranks of a multivariate
 normal with Pearson matrix 2 sin(pi rho_s / 6), whose rank correlation is the target rho_s (Iman and Conover
-1982). Reordering keeps each input's values (and so its marginal and LHS strata) unchanged.
+1982). Reordering keeps each input's values (and so its marginal and LHS strata) unchanged. A pair at rank
+correlation +-1 is one quantity: the tied input takes its group leader's probabilities (or 1 - them) instead.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _ref_index(text, inputs, by_row: dict, by_key: dict) -> int | None:
 
 def resolve_correlations(scenario, inputs) -> tuple[list[Correlation], tuple | None]:
     """The Correlations rows as pairs of sampled inputs, and the factor L (correlated inputs' normal scores
-    = standard normals @ L.T) as (columns, L), or None when nothing is correlated. InputError naming Correlations cells for an
+    = standard normals @ L.T) as (columns, L, ties), or None when nothing is correlated. InputError naming Correlations cells for an
     unknown reference, a pair given twice or an input correlated with itself, or a matrix that is not positive
     semi-definite."""
     rows = getattr(scenario, "correlations", None) or []
@@ -157,7 +158,7 @@ class Sampler:
 
     def __init__(self, inputs, samples: int, seed: int, *, lhs: bool = False, correlation=None):
         self.inputs, self.samples, self.seed, self.lhs = inputs, int(samples), int(seed), lhs
-        self.correlation = correlation  # (columns, L) from resolve_correlations, or None
+        self.correlation = correlation  # (columns, L, ties) from resolve_correlations, or None
         self._cache: tuple[int, np.ndarray] | None = None
 
     def _block(self, b: int, n: int) -> np.ndarray:
