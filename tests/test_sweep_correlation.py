@@ -291,3 +291,25 @@ def test_a_tie_at_minus_one_draws_the_mirror(default):
     u = sm.probabilities(0, 3000)
     np.testing.assert_array_equal(u[:, 1], 1.0 - u[:, 0])
     assert np.array_equal(np.sort(np.floor(u[:, 1] * 3000)), np.arange(3000))  # still one draw per stratum
+
+
+def test_a_tie_carries_its_partners_correlations(default, tmp_path):
+    """With D7 ~ D8 at 1 (the default's H100 pair) and D7 ~ FX at 0.5, D8 ~ FX is 0.5 too without being written
+    out (before, the matrix was refused as inconsistent): a tie is one quantity."""
+    def add(wb):
+        ws = wb["Correlations"]
+        for c, v in enumerate(("CloudRates/cloud-h100-mix/on_demand_per_gpu_hour", "FX/USD/rate_to_report_currency",
+                               0.5, "test"), start=1):
+            ws.cell(FIRST + 1, c, v)
+
+    sc = load_scenario(mutate(default, tmp_path / "t.xlsx", add))
+    inputs, _ = resolve_ranges(sc, run_model(sc).model, monte_carlo=True)
+    keys = {si.key: j for j, si in enumerate(inputs)}
+    mix, ondemand, fx = (keys[k] for k in ("CloudRates/cloud-h100-mix/on_demand_per_gpu_hour",
+                                           "CloudRates/cloud-h100-ondemand/on_demand_per_gpu_hour",
+                                           "FX/USD/rate_to_report_currency"))
+    pairs, corr = resolve_correlations(sc, inputs)
+    assert len(pairs) == 2  # the two rows given; the third coefficient is implied
+    x = draw(inputs, 50_000, seed=5, correlation=corr)
+    np.testing.assert_array_equal(x[:, mix], x[:, ondemand])
+    assert abs(_spearman(x[:, mix], x[:, fx]) - 0.5) < 0.02 and abs(_spearman(x[:, ondemand], x[:, fx]) - 0.5) < 0.02

@@ -83,10 +83,11 @@ def resolve_correlations(scenario, inputs) -> tuple[list[Correlation], tuple | N
         return [], None
     cols = sorted({p.first for p in pairs} | {p.second for p in pairs})
     pos = {j: k for k, j in enumerate(cols)}
+    ties = _ties(pairs)
     pearson = np.eye(len(cols))
-    for p in pairs:
-        r = 2.0 * math.sin(math.pi * p.rank_correlation / 6.0)  # normal scores' Pearson for the target Spearman
-        pearson[pos[p.first], pos[p.second]] = pearson[pos[p.second], pos[p.first]] = r
+    for a, b, rho in _implied(pairs, ties):
+        r = 2.0 * math.sin(math.pi * rho / 6.0)  # normal scores' Pearson for the target Spearman
+        pearson[pos[a], pos[b]] = pearson[pos[b], pos[a]] = r
     lam, vec = np.linalg.eigh(pearson)
     if lam.min() < -PSD_TOLERANCE:
         cells = ", ".join(p.cell for p in pairs)
@@ -95,7 +96,34 @@ def resolve_correlations(scenario, inputs) -> tuple[list[Correlation], tuple | N
                                   f"semi-definite (smallest eigenvalue {lam.min():.3g}); e.g. A~B and B~C strongly "
                                   "positive force A~C positive; weaken or drop a coefficient")], path=str(scenario.path))
     factor = vec * np.sqrt(np.clip(lam, 0.0, None))  # L with L @ L.T = pearson; also for singular (|rho| = 1)
-    return pairs, (np.array(cols), factor, _ties(pairs))
+    return pairs, (np.array(cols), factor, ties)
+
+
+def _implied(pairs: list[Correlation], ties) -> list[tuple[int, int, float]]:
+    """The rank correlations the matrix holds: the pairs given, and what ties at +-1 imply (a tied input is its
+    leader, or its mirror), so A~B = 1 with B~C = 0.5 needs no A~C = 0.5 written out. Implied and given values
+    that disagree make the matrix inconsistent, which the caller refuses."""
+    sign = {j: (leader, s) for j, leader, s in ties}
+    lead = lambda j: sign.get(j, (j, 1.0))  # noqa: E731  (an input's group leader and its sign to it)
+    by_leaders: dict[tuple[int, int], float] = {}
+    for p in pairs:  # every given pair, restated between leaders
+        (la, sa), (lb, sb) = lead(p.first), lead(p.second)
+        if la != lb:
+            by_leaders.setdefault((min(la, lb), max(la, lb)), p.rank_correlation * sa * sb)
+    members: dict[int, list[tuple[int, float]]] = {}
+    for j in {p.first for p in pairs} | {p.second for p in pairs}:
+        leader, s = lead(j)
+        members.setdefault(leader, []).append((j, s))
+    out = {(min(p.first, p.second), max(p.first, p.second)): p.rank_correlation for p in pairs}  # given ones first
+    for group in members.values():  # within a group: +-1
+        for i, (a, sa) in enumerate(group):
+            for b, sb in group[i + 1:]:
+                out.setdefault((min(a, b), max(a, b)), sa * sb)
+    for (la, lb), rho in by_leaders.items():  # across groups: each member carries its leader's coefficient
+        for a, sa in members[la]:
+            for b, sb in members[lb]:
+                out.setdefault((min(a, b), max(a, b)), rho * sa * sb)
+    return [(a, b, rho) for (a, b), rho in sorted(out.items())]
 
 
 def _ties(pairs: list[Correlation]) -> list[tuple[int, int, float]]:
