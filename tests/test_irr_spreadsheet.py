@@ -134,3 +134,27 @@ def test_a_rate_settled_next_to_minus_100_percent_is_shown_as_no_rate(tmp_path):
     guards = [c.value for row in ws.iter_rows() for c in row
               if isinstance(c.value, str) and c.value.startswith("=IF(INDEX(") and "IRR(" in c.value]
     assert len(guards) == 9 and all(">-0.9999,IRR(" in g for g in guards)  # 8 against the baseline, 1 pair
+
+
+def test_the_npv_at_irr_check_is_per_million_of_the_flows_size(tmp_path):
+    """The IRR is the spreadsheet's iterate, so the NPV there is a residual that grows with the flows: for 81 flows
+    of ~1e8 it is 0.014, over the checks' 0.01 tolerance; per million of the flows' size (the root of their sum of
+    squares) it is ~5e-6. The report's check divides by that size where it exceeds a million."""
+    rng = np.random.default_rng(0)
+    for _ in range(20000):  # the first such flows of a seeded search (a review's)
+        c = np.full(81, 1.0) * rng.uniform(0.2, 1.5) + rng.normal(0, 0.3, 81)
+        c[0] = -rng.uniform(2, 30)
+        c = np.round(c * 1e8, 2)
+        x = excel_irr(c).item()
+        if np.isfinite(x) and x > 0 and abs(np.sum(c / (1 + x) ** np.arange(81))) > 0.01:
+            break
+    residual = np.sum(c / (1 + x) ** np.arange(81))
+    assert x == pytest.approx(libreoffice_irr(c), rel=1e-12) and 0.01 < abs(residual) < 0.1
+    assert abs(residual / max(1.0, np.sqrt(np.sum(c * c)) / 1e6)) < 1e-4
+    from tcomodel.api import build
+
+    out = tmp_path / "r.xlsx"
+    build(Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx", xlsx_path=out)
+    ws = openpyxl.load_workbook(out)["Checks"]
+    checks = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "SUMPRODUCT(NPV_IRR!" in c.value]
+    assert len(checks) == 9 and all(")^0.5/1000000)," in f for f in checks)

@@ -273,10 +273,13 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) ->
     # NPV of the IRR's own flows at the IRR must be zero; written as a check where the IRR exists.
     at_irr = item("PV of the boundary savings at the IRR (0 where there is no IRR)", ccy_unit,
                   IFERROR(boundary / (1 + irr_q) ** (timeline("qidx") - 1), 0), total=False)
-    # rounded to a millionth of a currency unit; the IRR is the spreadsheet's own iterate (its step below 1e-7),
-    # whose NPV is a small residual: well inside the check's 0.01 for flows up to ~1e7 over 20 quarters
-    npv_check = item(f"NPV at IRR, {what}", ccy_unit,
-                     IFERROR(ROUND(total(at_irr) + tail / (1 + irr_q) ** horizon, CHECK_DECIMALS), 0))
+    # The IRR is the spreadsheet's own iterate (its step below 1e-7), so the NPV there is a residual that grows
+    # with the flows (0.01 at ~1e8 a quarter over 80 quarters): it is checked per million of the flows' size (the
+    # root of their sum of squares), as is for flows under a million, and rounded to a millionth
+    size = (sumproduct(boundary, boundary) + tail * tail) ** 0.5
+    npv_check = item(f"NPV at IRR (per million of the flows' size, at least as is), {what}", ccy_unit,
+                     IFERROR(ROUND((total(at_irr) + tail / (1 + irr_q) ** horizon) / MAX(1, size / 1e6),
+                                   CHECK_DECIMALS), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
                       [incr, npv_item] + flows + [boundary, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg,
                                                   dpayback, at_irr],
