@@ -133,7 +133,8 @@ def test_a_rate_settled_next_to_minus_100_percent_is_shown_as_no_rate(tmp_path):
     ws = openpyxl.load_workbook(out)["NPV_IRR"]
     guards = [c.value for row in ws.iter_rows() for c in row
               if isinstance(c.value, str) and c.value.startswith("=IF(INDEX(") and "IRR(" in c.value]
-    assert len(guards) == 9 and all(">-0.9999,IRR(" in g for g in guards)  # 8 against the baseline, 1 pair
+    assert len(guards) == 9 and all(">IrrFloor,IRR(" in g for g in guards)  # 8 against the baseline, 1 pair
+    assert openpyxl.load_workbook(out).defined_names["IrrFloor"].attr_text.startswith("Checks!")
 
 
 def test_the_npv_at_irr_check_is_per_million_of_the_flows_size(tmp_path):
@@ -157,4 +158,4 @@ def test_the_npv_at_irr_check_is_per_million_of_the_flows_size(tmp_path):
     build(Path(__file__).parents[1] / "assumptions" / "aarhusai-vs-alternative.xlsx", xlsx_path=out)
     ws = openpyxl.load_workbook(out)["Checks"]
     checks = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "SUMPRODUCT(NPV_IRR!" in c.value]
-    assert len(checks) == 9 and all(")^0.5/1000000)," in f for f in checks)
+    assert len(checks) == 9 and all("/MAX(1,SQRT(SUMPRODUCT(" in f and ")/CheckFlowUnit)," in f for f in checks)

@@ -7,14 +7,14 @@ import numpy as np
 from tcomodel.finance.annual import YEAR_ROW, year_keys
 from tcomodel.finance.context import Context, Demand, Registry, balanced_sum
 from tcomodel.finance.model import (
-    CHECK_DECIMALS, CHECK_TOLERANCE, IRR_FLOOR, QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity, Comparison, OptionModel,
-    Section, TcoModel,
+    CHECK_DECIMALS, CHECK_FLOW_UNIT, CHECK_TOLERANCE, IRR_FLOOR, QUARTERS_PER_YEAR, SECONDS_PER_HOUR, Capacity,
+    Comparison, OptionModel, Section, TcoModel,
 )
 from tcomodel.finance.options import BUILDERS
 from tcomodel.kinds import KINDS
 from tcomodel.sheet.expr import (
-    HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, NA, ROUND, Const, Item, index, inp, irr_with_tail, item, npv, prev,
-    sumproduct, timeline, total,
+    HOURS_PER_QUARTER, IF, IFERROR, MAX, MILLION, NA, ROUND, SQRT, Const, Item, index, inp, irr_with_tail, item, npv,
+    prev, sumproduct, timeline, total,
 )
 
 
@@ -276,9 +276,9 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) ->
     # The IRR is the spreadsheet's own iterate (its step below 1e-7), so the NPV there is a residual that grows
     # with the flows (0.01 at ~1e8 a quarter over 80 quarters): it is checked per million of the flows' size (the
     # root of their sum of squares), as is for flows under a million, and rounded to a millionth
-    size = (sumproduct(boundary, boundary) + tail * tail) ** 0.5
+    size = SQRT(sumproduct(boundary, boundary) + tail * tail)
     npv_check = item(f"NPV at IRR (per million of the flows' size, at least as is), {what}", ccy_unit,
-                     IFERROR(ROUND((total(at_irr) + tail / (1 + irr_q) ** horizon) / MAX(1, size / 1e6),
+                     IFERROR(ROUND((total(at_irr) + tail / (1 + irr_q) ** horizon) / MAX(1, size / CHECK_FLOW_UNIT),
                                    CHECK_DECIMALS), 0))
     return Comparison(om.option_id, incr, npv_item, irr_q, irr_a, payback, dpayback,
                       [incr, npv_item] + flows + [boundary, irr_q, irr_a, cum, last_neg, payback, dcf, dcum, dlast_neg,

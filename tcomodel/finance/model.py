@@ -27,6 +27,8 @@ SCORE_SCALE_TOP = Const(100, "top of the score scale")  # benchmark scores are p
 CHECK_TOLERANCE = Const(0.01, "check tolerance")
 # the lowest IRR per quarter shown: at or below it the spreadsheet's IRR has no meaningful root (see build)
 IRR_FLOOR = Const(-0.9999, "IRR floor per quarter")
+# the NPV-at-IRR check is per this much of the flows' size (the IRR's residual grows with the flows; see build)
+CHECK_FLOW_UNIT = Const(1e6, "check flow unit")
 CHECK_DECIMALS = Const(6, "check decimals")
 
 # Input groups: the order of the variance bridge in `tcomodel compare` and the Inputs sheet sections.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tcomodel.finance.model import CHECK_DECIMALS, CHECK_TOLERANCE  # constants only
+from tcomodel.finance.model import CHECK_DECIMALS, CHECK_FLOW_UNIT, CHECK_TOLERANCE, IRR_FLOOR  # constants only
 from tcomodel.report.report_context import FIRST_ROW, HEADER_ROW, ReportContext
 from tcomodel.report.snapshot_sheet import write_guard
 from tcomodel.sheet import SUM, Item, cached_value, inp, render
@@ -17,6 +17,10 @@ CHECK_SETTINGS = (
     (CHECK_TOLERANCE, "Tolerance: a check fails when its absolute value exceeds this (in its own unit)", "CheckTolerance",
      "0.00"),
     (CHECK_DECIMALS, "Decimal places to which sums that cancel to 0 are rounded", "CheckDecimals", "0"),
+    (CHECK_FLOW_UNIT, "NPV at the IRR: checked per this much of the flows' size (the root of their sum of squares) "
+                      "where they exceed it; the IRR's residual grows with the flows", "CheckFlowUnit", "#,##0"),
+    (IRR_FLOOR, "IRR per quarter at or below this is shown n/a: the spreadsheet's Newton can settle next to -100% "
+                "without a root", "IrrFloor", "0.00%"),
 )
 
 
@@ -79,9 +83,10 @@ def write_checks(ctx: ReportContext, checks_rows: dict, snapshot_counts: list | 
 
 
 def _write_settings(ctx: ReportContext, ws) -> int:
-    """The check settings as named cells (defined names CheckTolerance, CheckDecimals). Returns the last row."""
+    """The check and IRR settings as named cells (CheckTolerance, CheckDecimals, CheckFlowUnit, IrrFloor). Returns the
+    last row."""
     r = _settings_row(ctx)
-    ctx.section(ws, r - 1, "Check settings (named cells; every check formula references them)", 3)
+    ctx.section(ws, r - 1, "Check and IRR settings (named cells the check and IRR formulas reference)", 3)
     for const, label, name, num in CHECK_SETTINGS:
         ws.write_string(r, 0, label)
         ws.write_string(r, 1, name, ctx.f.get("source"))

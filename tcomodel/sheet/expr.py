@@ -422,6 +422,10 @@ def ROUND(x, digits=0) -> Func:
     return Func("ROUND", x, digits)
 
 
+def SQRT(x) -> Func:
+    return Func("SQRT", x)
+
+
 def CEILING(x, significance=1) -> Func:
     return Func("CEILING", x, significance)
 

@@ -280,6 +280,7 @@ FUNCTIONS: dict[str, Fn] = {
     "IF": Fn((3, 3), _if, "IF", conditions=(0,)),
     "ROUND": Fn((2, 2), excel_round, "ROUND"),
     "CEILING": Fn((2, 2), excel_ceiling, "CEILING"),
+    "SQRT": Fn((1, 1), lambda a: np.sqrt(a), "SQRT"),  # of a negative: NaN, LibreOffice's Err:502 (#NUM! in Excel)
     "IFERROR": Fn((2, 2), _iferror, "IFERROR"),
     "NA": Fn((0, 0), lambda: np.array([np.nan]), "NA"),
     "CHOOSE": Fn((2, 30), _choose, "CHOOSE"),
