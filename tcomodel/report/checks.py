@@ -17,10 +17,10 @@ CHECK_SETTINGS = (
     (CHECK_TOLERANCE, "Tolerance: a check fails when its absolute value exceeds this (in its own unit)", "CheckTolerance",
      "0.00"),
     (CHECK_DECIMALS, "Decimal places to which sums that cancel to 0 are rounded", "CheckDecimals", "0"),
-    (CHECK_FLOW_UNIT, "NPV at the IRR: checked per this much of the flows' size (the root of their sum of squares) "
-                      "where they exceed it; the IRR's residual grows with the flows", "CheckFlowUnit", "#,##0"),
-    (IRR_FLOOR, "IRR per quarter at or below this is shown n/a: the spreadsheet's Newton can settle next to -100% "
-                "without a root", "IrrFloor", "0.00%"),
+    (CHECK_FLOW_UNIT, "NPV at the IRR is checked per this much of the flows' size (root of the sum of squares)",
+     "CheckFlowUnit", "#,##0"),
+    (IRR_FLOOR, "IRR per quarter at or below this shows n/a (Newton can stop next to -100% without a root)", "IrrFloor",
+     "0.00%"),
 )
 
 
