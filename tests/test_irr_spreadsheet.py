@@ -48,7 +48,7 @@ SLOW = [17.3, 12.7, -10.6, 0.1, -4.3]  # a root at -26.93 %, but 20 steps do not
 BACK_FROM_BELOW = [-85.5, -6.1, 29.1, 9.1, -0.6, -2.5, -0.4, 0.6]  # the first step goes below -1, then back
 BELOW = [52.8, -48.4, 0.6, 8.4]  # LibreOffice's root is -135 %: a result, which the report's formulas guard
 # a step lands within ~n 1e-7 of -1, where the next step is (1 + x) / n: it settles at -99.99999985 %, a result
-# the report shows (it passes IF(IRR > -1, ...)); polishing it on to a root (the engine once did) gives -34 %
+# the report once showed (it passed IF(IRR > -1, ...); now below IrrFloor: n/a); polishing it on to a root gives -34 %
 NEAR_MINUS_ONE = [[-6.942148755296769, -3.0, 5.0], [-4.658151763916399, 5.0, -3.0, 1.0],
                   [-1.1570247935386928, 2.0, -1.0], [-11.766955783548688, -1.0, 3.0, -2.5, 4.0]]
 TARGETED = [SLOW, BACK_FROM_BELOW, BELOW, [-12.3, 8.4, 53.5, 0.4, 0.6, 0.5, -35.6, -0.2], *NEAR_MINUS_ONE]

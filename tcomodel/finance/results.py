@@ -134,8 +134,7 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     today). The roofline, the Sensitivity sheet's tornado and grid are of the Base case whatever ``case``."""
     build_date = build_date or dt.date.today()
     case = check_case(case)
-    ops = operating_points(scenario)
-    model = build_tco_model(scenario, ops.capacities)
+    ops, model = _operating_points_and_model(scenario)
     cases = case_table(scenario, model)
     periods = scenario.settings.horizon_quarters
     items = model.all_items()
@@ -149,6 +148,11 @@ def run_model(scenario, *, build_date: dt.date | None = None, case: str = "base"
     run.annual = evaluate_annual(build_annual(model, scenario.quarters, scenario.settings.fiscal_year_start_month),
                                  model, values)
     return run
+
+
+def _operating_points_and_model(scenario) -> tuple[OperatingPoints, TcoModel]:
+    ops = operating_points(scenario)
+    return ops, build_tco_model(scenario, ops.capacities)
 
 
 def _sensitivity_of(run: ModelRun) -> tuple:
@@ -165,7 +169,7 @@ def run_model_every_range_checked(scenario) -> ModelRun:
     except InputError as err:
         if not err.problems or any(p.sheet != "Ranges" for p in err.problems):
             raise
-        model = build_tco_model(scenario, operating_points(scenario).capacities)
+        _, model = _operating_points_and_model(scenario)  # run_model's, up to the cases that failed
         try:
             resolve_ranges(scenario, model, monte_carlo=True)
         except InputError as every:  # every Ranges row's problem, in row order

@@ -105,8 +105,8 @@ IRR_SPREADSHEET_EPS = 1e-7  # LibreOffice's SCdEpsilon: a Newton step below it w
 def excel_irr(rows, guess=0.1, max_iter=IRR_SPREADSHEET_STEPS, escapes=True):
     """IRR as LibreOffice's ScIRR (and Excel) computes it, vectorised over leading axes: Newton from the guess
     0.1, the iterate at the first step below 1e-7 within 20 steps, else NaN (#NUM!). Iterates at or below -1
-    go on (they may come back), and a root at or below -1 is a result, as there (the report's formulas guard
-    it with IF(IRR > -1, ...)). Near a double root the settled iterate depends on rounding, in either tool.
+    go on (they may come back), and a root at or below -1 is a result, as there (the report's formulas show
+    n/a at or below the IRR floor, -99.99 % a quarter: finance.model.IRR_FLOOR). Near a double root the settled iterate depends on rounding, in either tool.
     ``escapes=False`` runs every scenario to the end (see ``_Escape``: the same results, slower; the tests
     compare the two)."""
     rows = np.asarray(rows, dtype=float)
