@@ -130,6 +130,33 @@ def test_default_scenario_years_add_up_to_the_quarterly_totals(default_run):
         assert cats == pytest.approx([view.value(it) for it in ao.row("cost").years], rel=1e-9)
 
 
+def test_bridge_rows_take_each_years_pl_cost_to_its_cash_cost(default_run):
+    run, view = default_run, default_run.annual
+    bridged = set()
+    for oid, ao in view.options.items():
+        om = run.model.options[oid]
+        pl, cash = ([view.value(it) for it in ao.row(k).years] for k in ("cost", "cash_cost"))
+        bridge = np.sum([[view.value(it) for it in r.years] for r in ao.bridge], axis=0) if ao.bridge else 0.0
+        assert np.add(pl, bridge) == pytest.approx(cash, rel=1e-12, abs=1e-6), oid
+        for r, (label, quarterly, sign) in zip(ao.bridge, om.cash_bridge):
+            q = sign * np.asarray(run.values[quarterly])
+            assert [view.value(it) for it in r.years] == pytest.approx([q[4 * i:4 * i + 4].sum() for i in range(5)])
+            assert view.value(r.check) == 0.0
+            bridged.add((oid, r.label))
+        if om.kind != "owned":
+            assert ao.bridge == [] and pl == cash, oid
+    # the owned option: capex paid in 2027 (2 replicas x 110,000 DKK), its book value expensed over the years, and
+    # its market value at the horizon end back in cash in 2031
+    owned = view.options["alternative-owned"]
+    rows = {r.label: [view.value(it) for it in r.years] for r in owned.bridge}
+    assert list(rows) == ["add: Capex paid", "less: Depreciation and disposals (not cash)",
+                          "less: Market value of hardware retired", "less: Market value at the horizon end"]
+    assert rows["add: Capex paid"] == pytest.approx([220_000, 0, 0, 0, 0])
+    assert rows["less: Market value at the horizon end"][:4] == [0, 0, 0, 0]
+    assert rows["less: Market value at the horizon end"][4] < 0
+    assert ("alternative-owned", "add: Capex paid") in bridged
+
+
 def test_json_annual_totals_equal_the_horizon_totals(default_run):
     d = tcomodel.to_json_dict(default_run)
     base = d["options"][d["baseline"]]

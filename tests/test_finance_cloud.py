@@ -217,3 +217,29 @@ def test_spare_replicas_are_kept_up_all_quarter(tmp_path):
     assert r.row("cloud", "Replica-hours to serve the load (spares kept up)") == approx([rh] * 4)
     assert r.row("cloud", "Replicas in service") == approx([2] * 4)
     assert r[r.model.options["cloud"].pl_cost] == approx([rh * 2 * 3.0] * 4)
+
+
+
+def test_annual_bridge_from_pl_to_cash_is_the_upfront_payment_less_the_prepaid_expensed(tmp_path):
+    from tcomodel.finance.annual import build_annual, evaluate_annual
+    from tests.test_finance_helpers import build, load
+
+    def annual(**cloud):
+        sc = load(tmp_path, scenario(**cloud))
+        model, values = build(sc, {"cloud": CAP})
+        view = evaluate_annual(build_annual(model, sc.quarters, 1), model, values)
+        ao = view.options["cloud"]
+        years = {r.label: [view.value(it) for it in r.years] for r in ao.bridge}
+        return years, [[view.value(it) for it in ao.row(k).years] for k in ("cost", "cash_cost")]
+
+    # a 1-year term from 2027Q3 at the index of its first quarter (0.8^(2/4)), half of it paid upfront in 2027Q3:
+    # 2027 pays 4 quarters' halves ahead and expenses 2 of them; 2028 expenses the other 2
+    bridge, (pl, cash) = annual(upfront="partial", upfront_share=0.5, reservation_start_quarter="2027Q3")
+    half_q = 0.5 * YEAR1 * 0.8 ** 0.5  # the prepaid half of one quarter's reserved cost
+    assert bridge == {"add: Reservation paid upfront": approx([4 * half_q, 0.0]),
+                      "less: Prepaid reservation expensed (not cash)": approx([-2 * half_q, -2 * half_q])}
+    assert np.add(pl, np.sum(list(bridge.values()), axis=0)) == approx(cash)
+    assert np.subtract(cash, pl) == approx([2 * half_q, -2 * half_q])
+    # nothing paid ahead: cash is the P&L and there is no bridge
+    bridge, (pl, cash) = annual()
+    assert bridge == {} and pl == cash

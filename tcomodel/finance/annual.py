@@ -59,6 +59,14 @@ class AnnualOption:
     option_id: str
     categories: list[AnnualRow]  # the option's cost categories (P&L view), in its order
     rows: list[AnnualRow]  # cost (P&L), cash cost, tokens, cost per Mtok, cumulative cash, saving
+    bridge: list[AnnualRow] = field(default_factory=list)  # P&L cost + these = cash cost (empty where equal)
+
+    def lines(self) -> list[tuple[AnnualRow, bool]]:
+        """The option's rows in the sheet's order, each with whether it is indented (a part of the row after it):
+        the categories, the P&L cost, the bridge to cash, the cash cost and the rest."""
+        pl, rest = self.rows[0], self.rows[1:]
+        return [(r, True) for r in self.categories] + [(pl, False)] + [(r, True) for r in self.bridge] + \
+            [(r, False) for r in rest]
 
     def row(self, key: str) -> AnnualRow | None:
         return next((r for r in self.rows if r.key == key), None)
@@ -77,10 +85,10 @@ class AnnualView:
         """Every item in an order where each comes after the items it refers to."""
         out: list[Item] = []
         for ao in self.options.values():
-            for r in ao.categories + ao.rows:
+            for r, _ in ao.lines():
                 out += r.years
         for ao in self.options.values():
-            for r in ao.categories + ao.rows:
+            for r, _ in ao.lines():
                 out += [x for x in (r.total, r.check) if x is not None]
         return out
 
@@ -88,10 +96,15 @@ class AnnualView:
         return self.values[it]
 
 
-def _summed(key, label, unit, row: Item, keys, oid) -> AnnualRow:
-    years = [item(f"{label}, {oid}, {k.name.removeprefix('year ')}", unit, sumifs(row, timeline(YEAR_ROW), k)) for k in keys]
+def _summed(key, label, unit, row: Item, keys, oid, sign: int = 1) -> AnnualRow:
+    """The quarterly ``row`` summed per year (negated where ``sign`` is -1: a deduction in the cash bridge)."""
+    def year_sum(k):
+        s = sumifs(row, timeline(YEAR_ROW), k)
+        return -s if sign < 0 else s
+    years = [item(f"{label}, {oid}, {k.name.removeprefix('year ')}", unit, year_sum(k)) for k in keys]
     tot = item(f"{label}, {oid}, all years", unit, SUM(*years))
-    check = item(f"{label}, {oid}: quarterly total - sum of the years", unit, total(row) - tot)
+    check = item(f"{label}, {oid}: quarterly total - sum of the years", unit,
+                 (-total(row) if sign < 0 else total(row)) - tot)
     return AnnualRow(key, label, unit, years, tot, check)
 
 
@@ -130,7 +143,9 @@ def build_annual(model, quarters, start_month: int) -> AnnualView:
         if cmp is not None and cmp.nominal_saving is not None:
             rows.append(_summed("saving_vs_baseline", f"Saving vs {model.baseline} (cash, after tax)", ccy,
                                 cmp.nominal_saving, keys, oid))
-        options[oid] = AnnualOption(oid, cats, rows)
+        bridge = [_summed("cash_bridge", ("add: " if sign > 0 else "less: ") + label, ccy, it, keys, oid, sign)
+                  for label, it, sign in om.cash_bridge]
+        options[oid] = AnnualOption(oid, cats, rows, bridge)
     return AnnualView(start_month, years, keys, options, model.baseline)
 
 
@@ -163,6 +178,8 @@ def annual_json(view: AnnualView, oid: str) -> dict:
         "quarters_in_year": [y.quarters for y in view.years],
         "cost_by_category": {r.label: vals(r) for r in ao.categories},
         "cost": vals(ao.row("cost")),
+        # P&L cost + these (signed) = cash cost; empty where the two are the same
+        "cash_bridge": {r.label: vals(r) for r in ao.bridge},
         "cash_cost": vals(ao.row("cash_cost")),
         "tokens": vals(ao.row("tokens")),
         "cost_per_mtok": vals(ao.row("cost_per_mtok")),

@@ -95,6 +95,9 @@ class OptionModel:
     tokens_total: Item
     levelized: Item
     categories: dict[str, Item]  # cost breakdown (P&L view) for the chart
+    # (label, quarterly row, sign): P&L cost + the sum of sign x row is the cash cost (the Annual sheet's bridge);
+    # empty where the two are the same
+    cash_bridge: list = field(default_factory=list)
     start_payments: Item | None = None  # cash paid at the start of a quarter (in cash_cost too), for the IRR
     pv_basis: Item | None = None  # cash cost with start-of-quarter payments carried to the quarter end (for PV, NPV)
     cost_per_mtok_safe: Item | None = None  # 0 where nothing is served (for the cost x tokens check)

@@ -39,14 +39,14 @@ def place_annual(ctx: ReportContext) -> list[_Line]:
     for oid, ao in view.options.items():
         lines.append(_Line(r, "section", f"{ctx.m.options[oid].label} ({oid})"))
         r += 1
-        for row in ao.categories + ao.rows:
+        for row, indent in ao.lines():
             for j, it in enumerate(row.years):
                 L.place(it, SHEET, r, FIRST_YEAR_COL + j)
             if row.total is not None:
                 L.place(row.total, SHEET, r, TOTAL_COL)
             if row.check is not None:
                 L.place(row.check, SHEET, r, _check_col(ctx))
-            lines.append(_Line(r, "row", row, indent=row in ao.categories))
+            lines.append(_Line(r, "row", row, indent=indent))
             r += 1
         r += 1
     return lines
@@ -61,8 +61,8 @@ def write_annual(ctx: ReportContext, lines: list[_Line]):
     ws, f, view = ctx.ws[SHEET], ctx.f, ctx.run.annual
     year_kind = "calendar year" if view.start_month == 1 else f"fiscal year starting in month {view.start_month}"
     ctx.title(ws, "Annual view", f"Per {year_kind} (whole quarters): SUMIFS over each option's quarterly rows keyed "
-                                 f"on the Time sheet's Year row. Cost is the P&L view, cash cost the cash view; "
-                                 f"money in {ctx.ccy}.")
+                                 f"on the Time sheet's Year row. Cost is the P&L view, cash cost the cash view (the "
+                                 f"add/less rows between them bridge the two); money in {ctx.ccy}.")
     check_col = _check_col(ctx)
     heads = {LABEL_COL: "Line item", UNIT_COL: "Unit", TOTAL_COL: "All years", check_col: "Quarters - years"}
     for col, h in heads.items():
