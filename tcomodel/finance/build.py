@@ -237,11 +237,14 @@ def _switching(base: OptionModel, om: OptionModel, tax, r_q, disc, what: str) ->
     ccy_unit = base.cash_cost.unit
     # before the option starts serving, the one switched from keeps serving: no saving in those quarters
     started = (timeline("qidx") >= inp(f"{om.option_id}.start_qidx")) * 1
-    incr = item(f"Saving vs {base.option_id} after tax", ccy_unit,
+    paid_at_start = base.start_payments is not None or om.start_payments is not None
+    # with start-of-quarter capex this differs from the nominal saving below: its label says why
+    incr = item(f"Saving vs {base.option_id} after tax" + (", PV basis (capex carried to the quarter end)"
+                                                            if paid_at_start else ""), ccy_unit,
                 ((base.pv_basis - om.pv_basis) - tax * (base.pl_cost - om.pl_cost)) * started)
     npv_item = item(f"NPV of {what}", ccy_unit, npv(r_q, incr))
     flows: list = []
-    if base.start_payments is not None or om.start_payments is not None:
+    if paid_at_start:
         zero = Const(0)
         at_start = item("Saving paid at the quarter start (capex)", ccy_unit,
                         ((base.start_payments if base.start_payments is not None else zero)

@@ -88,7 +88,8 @@ def plans(ctx: ReportContext, kind_label: dict) -> list[SheetPlan]:
                     "PV basis; the IRR on the flows at quarter boundaries (start-of-quarter capex at the "
                     "boundary before its quarter; the last flow in the 'end of horizon' column). IRR only where "
                     "switching starts with an outlay; payback = first quarter from which the cumulative saving "
-                    "stays >= 0.")
+                    "stays >= 0. #N/A: no IRR (no outlay first, or a saving that never turns positive: no rate "
+                    "makes the NPV 0) or no payback within the horizon.")
     npv.sections(list(m.comparisons.values()), [f"Switching from {m.baseline} to {oid}" for oid in m.comparisons])
     npv.sections(list(m.pairs.values()), [f"Switching from {a} to {b} (a pair named on the Pairs sheet)"
                                           for a, b in m.pairs])

@@ -83,6 +83,9 @@ _ROLES = {
     "label": {},
     "label_bold": {"bold": True},
     "unit": {"italic": True, "font_color": "#595959"},
+    "unit_after": {"italic": True, "font_color": "#595959", "indent": 1},  # a unit right of a right-aligned figure
+    "unit_right": {"italic": True, "font_color": "#595959", "align": "right"},  # words in a column of figures
+    "text_after": {"indent": 1},  # text right of a right-aligned figure
     "input": {"font_color": INPUT_FONT, "bg_color": INPUT_FILL, **_BORDER},
     "formula": {"font_color": "#000000"},
     "total": {"bold": True, "font_color": "#000000", "left": 1, "left_color": "#A6A6A6"},

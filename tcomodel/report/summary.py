@@ -51,13 +51,14 @@ def _write_case_and_status(ctx: ReportContext, ws, r):
 def _irr_link(ctx: ReportContext, ws, r, c, irr_item: Item):
     """The IRR, or 'n/a' where it is undefined."""
     v = float(ctx.values[irr_item])
-    ctx.formula(ws, r, c, IFERROR(irr_item, text("n/a")), ctx.f.get("link", "0.0%"), v if math.isfinite(v) else "n/a",
+    ctx.formula(ws, r, c, IFERROR(irr_item, text("n/a")), ctx.f.get("link_right", "0.0%"), v if math.isfinite(v) else "n/a",
                 irr_item.label, irr_item.unit)
 
 
 def _quarter_link(ctx: ReportContext, ws, r, c, quarter_item: Item):
     """The quarter a quarter-number result names (payback), or 'never'."""
-    ctx.formula(ws, r, c, IFERROR(index(timeline(QUARTER_LABELS), quarter_item), text("never")), ctx.f.get("link"),
+    ctx.formula(ws, r, c, IFERROR(index(timeline(QUARTER_LABELS), quarter_item), text("never")),
+                ctx.f.get("link_right"),
                 ctx.run.quarter_label(quarter_item), quarter_item.label)
 
 
@@ -81,7 +82,7 @@ def _write_options_table(ctx: ReportContext, ws, hr, kind_label) -> int:
         if om.levelized_per_correct is not None:
             ctx.link(ws, r, 3, om.levelized_per_correct, f.get("link", "#,##0.00"))
         else:
-            ws.write_string(r, 3, "no score", f.get("unit"))
+            ws.write_string(r, 3, "no score", f.get("unit_right"))
         ctx.link(ws, r, 4, om.tco_pv, f.get("link", "#,##0"))
         ctx.link(ws, r, 5, om.tco_nominal, f.get("link", "#,##0"))
         ctx.link(ws, r, 6, om.tokens_total, f.get("link", "#,##0"))
@@ -93,13 +94,13 @@ def _write_options_table(ctx: ReportContext, ws, hr, kind_label) -> int:
             _quarter_link(ctx, ws, r, 10, cmp.discounted_payback_quarter)
         else:
             for col in (7, 8, 9, 10):
-                ws.write_string(r, col, "baseline", f.get("unit"))
+                ws.write_string(r, col, "baseline", f.get("unit_right"))
         if om.fleet is not None:
             ctx.evaluated(ws, r, 11, row_max(om.fleet), f.get("link", "#,##0"), "Max replicas", om.fleet.unit)
             ws.write_number(r, 12, float(om.throughput_tok_s), f.get("engine", "#,##0"))
         else:
-            ws.write_string(r, 11, "n/a (API)", f.get("unit"))
-            ws.write_string(r, 12, "n/a (API)", f.get("unit"))
+            ws.write_string(r, 11, "n/a (API)", f.get("unit_right"))
+            ws.write_string(r, 12, "n/a (API)", f.get("unit_right"))
         r += 1
     ws.conditional_format(hr + 1, 7, r - 1, 7, {"type": "cell", "criteria": "<", "value": 0,
                                                 "format": ctx.wb.add_format({"font_color": "#C00000"})})
@@ -111,7 +112,7 @@ def _fee_and_unit(ctx: ReportContext, ws, r, fee: Item, unit: str):
     left over the empty column B) and D is empty."""
     ctx.fee_or_words(ws, r, 2, fee, ctx.f.get("link_right", "#,##0"))
     v = float(ctx.values[fee])
-    ctx.formula(ws, r, 3, IFERROR(IF(fee < 0, text(""), text(unit)), text(unit)), ctx.f.get("unit"),
+    ctx.formula(ws, r, 3, IFERROR(IF(fee < 0, text(""), text(unit)), text(unit)), ctx.f.get("unit_after"),
                 "" if math.isfinite(v) and v < 0 else unit, fee.label, fee.unit)
 
 
@@ -129,7 +130,7 @@ def _write_breakeven_fees(ctx: ReportContext, ws, r) -> int:
         ctx.formula(ws, r, 2, inp(om.fee_input), f.get("link", "#,##0"), float(ctx.case_inputs[om.fee_input]),
                     fee.label, fee.unit)
         fee_unit = f"{ctx.sc.rental[oid].currency}/month ex VAT"
-        ws.write_string(r, 3, fee_unit, f.get("unit"))
+        ws.write_string(r, 3, fee_unit, f.get("unit_after"))
         r += 1
         it = be_items.get(f"breakeven_fee:{oid}:{m.baseline}")
         if it is not None:
@@ -308,7 +309,8 @@ def _write_quality_basis(ctx: ReportContext, ws, r, scored) -> int:
         opt, om = ctx.sc.options[oid], ctx.m.options[oid]
         ws.write_string(r, 0, oid)
         ws.write_string(r, 1, opt.quality_benchmark or "")
-        ws.write_string(r, 5, opt.quality_model_variant or "")  # last: a long name overflows to the right
+        # last: a long name overflows to the right; indented off the figure on its left
+        ws.write_string(r, 5, opt.quality_model_variant or "", f.get("text_after"))
         for c, name in ((2, f"{oid}.quality_score"), (3, f"{oid}.quality_chance_level")):
             d = ctx.m.inputs[name]
             ctx.formula(ws, r, c, inp(name), f.get("link", "0.0"), float(ctx.case_inputs[name]), d.label, d.unit)

@@ -105,6 +105,9 @@ def _formats(wb):
         "value_big_top": wb.add_format(dict(top, num_format="#,##0.00")),
         "top": wb.add_format(top),
         "top_wrap": wb.add_format(dict(top, text_wrap=True)),
+        # text right of a right-aligned figure: indented, so the two do not run together
+        "top_after": wb.add_format(dict(top, indent=1)),
+        "top_wrap_after": wb.add_format(dict(top, text_wrap=True, indent=1)),
     }
 
 
@@ -191,7 +194,7 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     """The Ranges rows sampled, in their units; returns the last row written."""
     ws.write(r, 0, "Sampled inputs (the Ranges sheet)", f["bold"])
     r += 1
-    heads = ["Ranges row", "Input", "Distribution", "Low", "Base (the mode if triangular)", "High", "Unit",
+    heads = ["Ranges cell", "Input", "Distribution", "Low", "Base (the mode if triangular)", "High", "Unit",
              "Sample mean", "Drives", "Source"]
     ws.write_row(r, 0, heads[:-1], f["header"])
     ws.merge_range(r, len(heads) - 1, r, LAST_COL, heads[-1], f["header"])
@@ -202,9 +205,9 @@ def _sampled_inputs(ws, f, res: SweepResult, r: int, widths: dict) -> int:
         vf = _value_format(f, si.unit, si.low, si.mode, si.high)
         for c, v in enumerate((si.low, si.mode, si.high), start=3):
             _put(ws, r, c, v, vf)
-        ws.write(r, 6, si.unit, f["top"])
+        ws.write(r, 6, si.unit, f["top_after"])
         _put(ws, r, 7, float(res.draw_means[j]), vf)
-        ws.write(r, 8, si.target, f["top_wrap"])
+        ws.write(r, 8, si.target, f["top_wrap_after"])
         _wrapped(ws, r, 9, LAST_COL, si.source, f["wrap"], widths,
                  at_least=max(_lines(si.label, widths[1]), _lines(si.target, widths[8])))
     if not res.inputs:
@@ -396,11 +399,14 @@ def _drivers(ws, f, res: SweepResult, r: int, widths: dict):
     for metric, title in (("npv", f"NPV vs {res.baseline}"), ("levelized", "Levelized cost per Mtok")):
         cols = [i for i, oid in enumerate(ids) if metric == "levelized" or oid != res.baseline]
         ws.write(r, 0, title, f["bold"])
-        ws.write_row(r + 1, 0, ["Ranges row", "Input", "Drives"] + [ids[i] for i in cols], f["header"])
+        ws.write_row(r + 1, 0, ["Ranges cell", "Input", "Drives"] + [ids[i] for i in cols], f["header"])
         longest = max([len(ids[i]) for i in cols], default=0)
         ws.set_row(r + 1, 15 * max(1, math.ceil(longest / 12)))  # wrapped option ids stay inside the header
         for j, si in enumerate(res.inputs):
-            ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label, si.target])
+            ws.write_row(r + 2 + j, 0, [si.ranges_cell, si.label, si.target], f["top_wrap"])  # long labels wrap
+            lines = max(_lines(si.label, widths[1]), _lines(si.target, widths[2]))
+            if lines > 1:
+                ws.set_row(r + 2 + j, 15 * lines)
             for c, i in enumerate(cols, start=3):
                 v = res.drivers[metric][j, i] if res.drivers else float("nan")
                 _put(ws, r + 2 + j, c, float(v), f["corr"])
