@@ -117,7 +117,7 @@ def test_worker_processes_give_the_results_of_one_process_exactly(default_run):
     three = run_sweep(default_run, 70_000, seed=5, workers=3, chunk_samples=4_000)
     assert one.chunk_samples != two.chunk_samples
     for other in (two, three):
-        for name in ("draws", "levelized", "npv", "draw_means"):
+        for name in ("draws", "levelized", "npv", "draw_means", "unknown_fee_draws"):
             np.testing.assert_array_equal(getattr(one, name), getattr(other, name), err_msg=name)
         for metric in ("levelized", "npv"):
             np.testing.assert_array_equal(one.drivers[metric], other.drivers[metric], err_msg=metric)
@@ -298,6 +298,16 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert doc["warnings"] and all(f"warning: {w}" in res.output for w in doc["warnings"])
     summary = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
     assert all(w in summary for w in doc["warnings"])
+    # P(NPV > 0) by band of the unknown fee: the Summary's table holds the JSON's shares
+    (fee,) = doc["unknown_fees_sampled"]
+    assert fee["fee_bands"] == [[5000.0, 10000.0], [10000.0, 15000.0], [15000.0, 20000.0], [20000.0, 25000.0]]
+    assert sum(fee["samples_per_band"]) == 1500
+    ws = wb["Summary"]
+    (head,) = [c for row in ws.iter_rows() for c in row if c.value == "5,000 to 10,000"]
+    rows = {ws.cell(r, 1).value: [ws.cell(r, c).value for c in range(4, 8)] for r in range(head.row + 2, head.row + 10)}
+    assert rows.keys() == fee["probability_saving_by_band"].keys()
+    for o, shares in fee["probability_saving_by_band"].items():
+        assert rows[o] == pytest.approx(shares, rel=1e-14), o  # the file keeps 17 significant digits or fewer
     assert doc["settings"] == {"discount_rate_annual": 0.055, "tax_rate": 0.0, "first_quarter": "2027Q1",
                                "last_quarter": "2031Q4", "quarters": 20, "sampled": {}}
     assert doc["options"]["aarhusai"]["probability_saving_vs_baseline"] is None
@@ -440,6 +450,43 @@ def test_shares_and_base_percentiles_leave_undefined_samples_out():
     at = res.base_percentile("levelized")
     assert at == {"a": 0.5, "b": (0 + 0.5 * 2) / 3}  # b: 3 defined samples, two equal to its base 2.0
     assert res.base_percentile("npv") == {"a": None, "b": (1 + 0.5 * 1) / 3}
+
+
+def test_saving_by_unknown_fee_band_by_hand():
+    """Bands of equal width over the fee's range; a draw on an inner edge goes to the band above, the high end to
+    the last band; an empty band has no share."""
+    from tcomodel.finance.input_ranges import SampledInput
+    from tcomodel.sweep.montecarlo import SweepResult
+
+    fee = SampledInput("Ranges!D3", "fee", "Rental!B3", ["a.rental.fee_per_replica_per_month"], False, None,
+                       0.0, 10.0, 40.0, "uniform")
+    x = np.array([1.0, 9.0, 10.0, 25.0, 39.0, 40.0])  # bands 0-10, 10-20, 20-30, 30-40: 2, 1, 1, 2 draws
+    npv = np.column_stack([np.zeros(6), [-1.0, 2.0, 3.0, -4.0, 5.0, 6.0]])
+    res = SweepResult(scenario_name="t", currency="DKK", baseline="a", samples=6, seed=0,
+                      options={"a": ("rented_server", "A"), "b": ("hosted_api", "B")}, inputs=[fee],
+                      draws=x[:, None], levelized=np.ones((6, 2)), npv=npv, base_levelized={"a": 1.0, "b": 1.0},
+                      base_npv={"a": 0.0, "b": 0.0}, unknown_fees=[(0, "a", {})], unknown_fee_draws=x[:, None])
+    edges, counts, by_option = res.probability_saving_by_fee(0)
+    assert edges.tolist() == [0.0, 10.0, 20.0, 30.0, 40.0] and counts.tolist() == [2, 1, 1, 2]
+    assert by_option == {"b": [0.5, 1.0, 0.0, 1.0]}
+    edges, counts, by_option = res.probability_saving_by_fee(0, bands=8)  # 5-wide bands: some hold no draw
+    assert counts.tolist() == [1, 1, 1, 0, 0, 1, 0, 2] and by_option["b"][3] is None
+
+
+def test_saving_by_unknown_fee_band_adds_up_to_the_overall_share_and_rises_with_the_fee(default_run):
+    res = run_sweep(default_run, 8000, seed=3)
+    (j, oid, _), = res.unknown_fees
+    assert oid == "aarhusai" == res.baseline and res.inputs[j].ranges_cell == "Ranges!D3"
+    assert np.array_equal(res.unknown_fee_draws[:, 0], res.draws[:, j])  # every sample's draw kept
+    edges, counts, by_option = res.probability_saving_by_fee(0)
+    assert edges.tolist() == [5000.0, 10000.0, 15000.0, 20000.0, 25000.0] and counts.sum() == 8000
+    overall = res.probability_saving()
+    for o, shares in by_option.items():
+        # the bands' shares, weighted by their samples, are the share over every sample
+        assert np.dot(shares, counts) / counts.sum() == pytest.approx(overall[o], abs=1e-12), o
+        # a dearer baseline makes every switch from it save more often
+        assert all(a <= b for a, b in zip(shares, shares[1:])), (o, shares)
+    assert by_option["alternative"][0] < 0.1 < 0.9 < by_option["alternative"][2]
 
 
 def test_bin_of_finds_the_histogram_bin_like_numpy():

@@ -33,6 +33,7 @@ MAX_CHUNK_SAMPLES = 10_000
 CHUNK_MEMORY_BYTES = 160 * 2**20  # what one chunk's line items may hold (float64, [chunk, quarters] each)
 KEEP_DRAWS_VALUES = 2_000_000  # keep every sample's draws up to samples x inputs of this (16 MB), else the first rows
 KEEP_FIRST_SAMPLES = 1_000  # the sweep workbook's Samples sheet shows these
+UNKNOWN_FEE_BANDS = 4  # P(NPV > 0) per band of a sampled unknown fee's range
 PERCENTILES = (10, 50, 90)
 
 
@@ -70,6 +71,8 @@ class SweepResult:
     # (index into inputs, option, {other option: the fee at which the option costs the same as the other}): the
     # sampled inputs that are a fee the scenario marks unknown (fee_is_assumption), with the build's breakeven fees
     unknown_fees: list = field(default_factory=list)
+    # [samples, unknown fees]: each sample's draw of each of those fees, in the order of unknown_fees
+    unknown_fee_draws: np.ndarray | None = None
     # the settings every sample shares: discount_rate_annual, tax_rate, first_quarter, last_quarter, quarters
     settings: dict = field(default_factory=dict)
 
@@ -106,6 +109,24 @@ class SweepResult:
         if self.cheapest_quality is None or not self.quality_options:
             return {}
         return self._shares(self.cheapest_quality, self.quality_options)
+
+    def probability_saving_by_fee(self, k: int, bands: int = UNKNOWN_FEE_BANDS):
+        """For the k-th sampled unknown fee (``unknown_fees``): its range cut into ``bands`` equal-width bands, and
+        per option but the baseline the share of the band's samples in which switching saves (NPV > 0). Holding the
+        unknown fee within a band shows what the other inputs' spread does to the decision. Returns (band edges,
+        samples per band, {option: [share per band, None for an empty band]})."""
+        j, _, _ = self.unknown_fees[k]
+        si, x = self.inputs[j], self.unknown_fee_draws[:, k]
+        edges = np.linspace(si.low, si.high, bands + 1)
+        band = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bands - 1)
+        counts = np.bincount(band, minlength=bands)
+        out = {}
+        for i, oid in enumerate(self.options):
+            if oid == self.baseline:
+                continue
+            saves = np.bincount(band, weights=self.npv[:, i] > 0, minlength=bands)
+            out[oid] = [float(sv / c) if c else None for sv, c in zip(saves, counts)]
+        return edges, counts, out
 
     def probability_saving(self) -> dict:
         """Per option but the baseline: the share of samples in which switching from the baseline saves money
@@ -255,11 +276,16 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
     lev = np.empty((samples, len(oids)))
     npv = np.zeros((samples, len(oids)))
     best_q = np.empty(samples, dtype=np.int16)  # per sample: the option cheapest per unit of quality (-1: none)
-    job = _Chunks(m, base_values, inputs, sampler, metrics, periods, oids, keep, scored)
+    # the sampled inputs that are a fee the scenario marks unknown (fee_is_assumption): every sample's draw is kept
+    unknown = [(j, o) for j, si in enumerate(inputs) for o in m.unknown_fee
+               if m.options[o].fee_input is not None and m.options[o].fee_input in si.names]
+    fee_draws = np.empty((samples, len(unknown)))
+    job = _Chunks(m, base_values, inputs, sampler, metrics, periods, oids, keep, scored, [j for j, _ in unknown])
     starts = range(0, samples, chunk_samples)
     bounds = [(s, min(samples, s + chunk_samples)) for s in starts]
-    for start, stop, lev_c, npv_c, best_c, draws in map_chunks(job, bounds, workers):
+    for start, stop, lev_c, npv_c, best_c, draws, fees_c in map_chunks(job, bounds, workers):
         lev[start:stop] = lev_c
+        fee_draws[start:stop] = fees_c
         npv[start:stop] = npv_c
         best_q[start:stop] = best_c
         if draws is not None:
@@ -278,14 +304,24 @@ def run_sweep(run, samples: int, seed: int | None = None, *, chunk_samples: int 
         draw_means=draw_means, lhs=lhs, correlations=pairs, drivers=drivers, warnings=list(run.warnings),
         quality_options=scored, cheapest_quality=best_q,
         quality_benchmarks={o: sc.options[o].quality_benchmark or "" for o in scored},
-        unknown_fees=[(j, o, _breakeven_fees(run, o)) for j, si in enumerate(inputs) for o in m.unknown_fee
-                      if m.options[o].fee_input is not None and m.options[o].fee_input in si.names],
+        unknown_fees=[(j, o, _breakeven_fees(run, o)) for j, o in unknown], unknown_fee_draws=fee_draws,
         settings={"discount_rate_annual": sc.settings.discount_rate_annual, "tax_rate": sc.settings.tax_rate,
                   "first_quarter": str(m.quarters[0]), "last_quarter": str(m.quarters[-1]),
                   "quarters": len(m.quarters),
                   # a setting a Ranges row samples: its row, low and high (the value above is then its base)
                   "sampled": {k: {"ranges_cell": si.ranges_cell, "low": si.low, "high": si.high}
                               for si in inputs for k in ("discount_rate_annual", "tax_rate") if k in si.names}})
+
+
+def _unknown_fee_json(res: SweepResult, k: int) -> dict:
+    j, o, be = res.unknown_fees[k]
+    edges, counts, by_option = res.probability_saving_by_fee(k)
+    return {"ranges_cell": res.inputs[j].ranges_cell, "option": o,
+            "breakeven_fee_vs": {x: _num(v) for x, v in be.items()},
+            # P(NPV > 0) with the fee held within each band of its range: what the other inputs do to the decision
+            "fee_bands": [[float(a), float(b)] for a, b in zip(edges[:-1], edges[1:])],
+            "samples_per_band": [int(c) for c in counts],
+            "probability_saving_by_band": by_option}
 
 
 def _breakeven_fees(run, oid: str) -> dict:
@@ -298,8 +334,9 @@ def _breakeven_fees(run, oid: str) -> dict:
 class _Chunks:
     """One chunk's work: its draws, one vectorised evaluate of the metrics, their values per option."""
 
-    def __init__(self, model, base_values, inputs, sampler, metrics, periods, oids, keep, scored=()):
+    def __init__(self, model, base_values, inputs, sampler, metrics, periods, oids, keep, scored=(), fee_cols=()):
         self.model, self.base_values, self.inputs, self.sampler = model, base_values, inputs, sampler
+        self.fee_cols = list(fee_cols)  # the draws' columns of sampled unknown fees: kept for every sample
         self.metrics, self.periods, self.oids, self.keep = metrics, periods, oids, keep
         self.scored = [oids.index(o) for o in scored]  # options with a quality-adjusted cost
 
@@ -321,7 +358,7 @@ class _Chunks:
                                  for i in self.scored])
             best = cheapest_of(q, np.array(self.scored, dtype=np.int16))
         kept = draws[:min(stop, self.keep) - start] if start < self.keep else None
-        return start, stop, lev, npv, best, kept
+        return start, stop, lev, npv, best, kept, draws[:, self.fee_cols]
 
 
 def share_bound(v: float | None) -> str | None:
@@ -492,9 +529,7 @@ def to_json_dict(res: SweepResult) -> dict:
                         if res.drivers and (metric == "levelized" or oid != res.baseline)},
         } for i, (oid, (kind, label)) in enumerate(res.options.items())},
         "probability_no_cheapest": res.probability_no_cheapest(),
-        "unknown_fees_sampled": [{"ranges_cell": res.inputs[j].ranges_cell, "option": o,
-                                  "breakeven_fee_vs": {k: _num(v) for k, v in be.items()}}
-                                 for j, o, be in res.unknown_fees],
+        "unknown_fees_sampled": [_unknown_fee_json(res, k) for k in range(len(res.unknown_fees))],
         "base_outside_p10_p90": [{"option": o, "metric": m, "base_percentile": v} for o, m, v in res.base_outside()],
         "settings": dict(res.settings),
         "warnings": list(res.warnings),

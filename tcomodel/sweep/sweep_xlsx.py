@@ -176,6 +176,8 @@ def _summary(wb, f, res: SweepResult, today):
         r += 2
     r = _sampled_inputs(ws, f, res, r, widths)
     r, first, last, cheapest_col = _results(ws, f, res, r + 2, widths)
+    for k in range(len(res.unknown_fees)):
+        r = _saving_by_fee(ws, f, res, k, r + 2, widths)
     r = _notes(ws, f, res, r + 2, widths)
     ws.freeze_panes(1, 0)
     chart = wb.add_chart({"type": "bar"})
@@ -282,6 +284,38 @@ def _results(ws, f, res: SweepResult, r: int, widths: dict) -> tuple[int, int, i
     return r - 2, first, last, cheapest_col
 
 
+def _saving_by_fee(ws, f, res: SweepResult, k: int, r: int, widths: dict) -> int:
+    """P(NPV > 0) per option with the k-th sampled unknown fee held within each band of its range: the decision
+    as the other inputs move, for a fee in that band (the NPVs against the fee's option move with it); returns the
+    last row written."""
+    j, oid, _ = res.unknown_fees[k]
+    si = res.inputs[j]
+    edges, counts, by_option = res.probability_saving_by_fee(k)
+    bold = oid == res.baseline
+    _wrapped(ws, r, 0, LAST_COL, f"P(NPV > 0) with {oid}'s unknown fee ({si.ranges_cell}, {si.unit}) in each quarter "
+             f"of its sampled range: the share of that band's samples in which switching from {res.baseline} saves"
+             + (" (every NPV here is against this fee's option)" if bold else ""), f["bold_wrap"], widths)
+    r += 1
+    bands = [f"{a:,.0f} to {b:,.0f}" for a, b in zip(edges[:-1], edges[1:])]
+    heads = ["Option", "Label", "Kind"] + bands
+    ws.write_row(r, 0, heads, f["header"])
+    ws.set_row(r, max(30, _header_height(heads, widths)))
+    r += 1
+    ws.write_row(r, 0, ["(samples in the band)", "", ""], f["note"])
+    for c, n in enumerate(counts, start=3):
+        ws.write_number(r, c, int(n), f["int"])
+    for o, shares in by_option.items():
+        r += 1
+        kind, label = res.options[o]
+        ws.write_row(r, 0, [o, label, kind], f["top_wrap"])
+        lines = max(_lines(o, widths[0]), _lines(label, widths[1]))
+        if lines > 1:
+            ws.set_row(r, 15 * lines)
+        for c, v in enumerate(shares, start=3):
+            _put_share(ws, r, c, v, f) if v is not None else ws.write_string(r, c, "(no samples)", f["note"])
+    return r
+
+
 def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
     """What the results mean, where the base case falls outside P10..P90, the correlations; returns the next row."""
     base = res.baseline
@@ -344,7 +378,8 @@ def _unknown_fee_note(res: SweepResult, j: int, oid: str, breakeven: dict) -> st
     if oid == base and rho.size:
         text += (f". Every NPV against {oid} moves with it (rank correlation {rho.min():.3g} to {rho.max():.3g}), so "
                  "P(NPV > 0) mostly measures the chance that the fee is above the fee at which "
-                 f"{oid} costs the same as the option")
+                 f"{oid} costs the same as the option (the table of P(NPV > 0) by band of the fee holds it within a "
+                 "quarter of its range at a time)")
     shown = [f"{o} {v:,.0f}" if v >= 0 else f"{o} none (dearer even at a zero fee)"
              for o, v in breakeven.items() if v is not None and math.isfinite(v)]
     if shown:
