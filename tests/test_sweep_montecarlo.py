@@ -540,3 +540,41 @@ def test_every_ranges_problem_comes_in_one_round(default, tmp_path, command):
     assert res.output.index("Ranges!D4:") < res.output.index("Ranges!D13:")  # in row order
     built = CliRunner().invoke(main, [*_LOW_CASE, str(path), "-o", str(tmp_path / "b.xlsx")])
     assert built.exit_code == 2 and _OUT_OF_BOUNDS[1][1] in built.output and "Ranges!D13" not in built.output
+
+
+def test_a_staff_row_is_sampled_by_option_or_by_option_and_role(default, tmp_path):
+    """Staff hours on the Ranges sheet: row_id an option (with one role) or option_id/role; a text field is refused."""
+    from tcomodel.finance.input_ranges import resolve_ranges
+
+    def edit(wb):
+        ws = wb["Ranges"]
+        r = max(_ranges_rows(ws)) + 1
+        for k, row in enumerate([("Staff", "aarhusai", "hours_per_month", 8, 60),
+                                 ("Staff", "alternative/platform-engineer", "one_off_hours", 80, 240)]):
+            for c, v in zip("ABCDE", row):
+                ws[f"{c}{r + k}"] = v
+            ws[f"F{r + k}"], ws[f"G{r + k}"] = "triangular", "test"
+
+    path = mutate(default, tmp_path / "staff.xlsx", edit)
+    sc = load_scenario(path)
+    run = run_model(sc)
+    inputs, _ = resolve_ranges(sc, run.model, monte_carlo=True)
+    hours, once = inputs[-2:]
+    assert (hours.names, hours.target, hours.mode) == (["aarhusai.staff.platform-engineer.hours_per_month"],
+                                                       "Staff!C3", 24.0)
+    assert (once.names, once.target, once.mode) == (["alternative.staff.platform-engineer.one_off_hours"],
+                                                    "Staff!D4", 120.0)
+    res = run_sweep(run, 2000, seed=4, inputs=inputs)
+    drawn = res.draws[:, len(inputs) - 2]
+    assert drawn.min() >= 8 and drawn.max() <= 60
+    # more hours on the baseline make every switch from it save more: a positive driver of every NPV
+    j = len(inputs) - 2
+    assert all(res.drivers["npv"][j, i] > 0.05 for i, o in enumerate(res.options) if o != "aarhusai")
+
+    def text_field(wb):
+        ws = wb["Ranges"]
+        ws["C3"], ws["A3"], ws["B3"] = "role", "Staff", "aarhusai"
+
+    res = CliRunner().invoke(main, ["validate", str(mutate(default, tmp_path / "role.xlsx", text_field))])
+    assert res.exit_code == 2
+    assert "Ranges!C3: 'role' is not a field of sheet Staff; known: hours_per_month, one_off_hours" in res.output

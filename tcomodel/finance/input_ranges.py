@@ -125,9 +125,11 @@ def resolve_ranges(scenario, model, *, monte_carlo: bool = False) -> tuple[list[
 
 def _value_tables(scenario) -> dict:
     """The table sheets whose value cells a Ranges row can name: sheet -> the scenario's rows by id."""
+    # a Staff row is an option's hours in one role: its id is option_id/role
+    staff = {f"{rec.option_id}/{rec.role}": rec for rows in scenario.staff.values() for rec in rows}
     return {"FX": scenario.fx_rows, "Options": scenario.options, "Capex": scenario.capex, "Opex": scenario.opex,
             "Rental": scenario.rental, "CloudRates": scenario.cloud_rates, "ApiPrices": scenario.api_prices,
-            "Roles": scenario.roles}
+            "Roles": scenario.roles, "Staff": staff}
 
 
 def _fields_by_cell(scenario) -> dict[str, Field]:
@@ -228,10 +230,18 @@ def _resolve_one(scenario, model, rec, by_cell) -> SampledInput:
         rec_row = rows.get(row_id)
         if rec_row is None and sheet == "FX" and row_id:
             rec_row = rows.get(str(row_id).upper())
+        if rec_row is None and sheet == "Staff" and row_id:  # an option with one role: its id alone
+            mine = [k for k in rows if k.split("/", 1)[0] == str(row_id)]
+            if len(mine) == 1:
+                rec_row = rows[mine[0]]
+            elif mine:
+                raise _Bad("row_id", f"option {row_id} has Staff rows in several roles: name one as option_id/role "
+                                     f"({', '.join(mine)})")
         if rec_row is None:
             raise _Bad("row_id", f"'{row_id}' is not a row of sheet {sheet}; known: {', '.join(map(str, rows)) or '(none)'}")
-        if not fieldname or fieldname not in rec_row.cells:
-            fields = [f for f in rec_row.cells if f not in ("option_id", "currency", "source")]
+        text_fields = ("option_id", "role", "currency", "source")  # ids and words, not values to sample
+        if not fieldname or fieldname not in rec_row.cells or fieldname in text_fields:
+            fields = [f for f in rec_row.cells if f not in text_fields]
             raise _Bad("field", f"'{fieldname or ''}' is not a field of sheet {sheet}; known: {', '.join(fields)}")
         target = rec_row.cells[fieldname]
         names = list(by_cell.get(target, []))

@@ -415,7 +415,7 @@ RANGES = SheetSpec(
     "Ranges",
     (
         T("sheet", "Sheet of the input"),
-        T("row_id", "Row id on that sheet (option_id, currency, quarter) or the Scenario key"),
+        T("row_id", "Row id on that sheet (option_id, currency, quarter, option_id/role on Staff) or the Scenario key"),
         T("field", "Field name (column); blank for a Scenario key", required=False),
         N("low", "as input", "Low value", min=-1e15, max=1e15),
         N("high", "as input", "High value", min=-1e15, max=1e15),
@@ -423,7 +423,8 @@ RANGES = SheetSpec(
         SOURCE,
     ),
     "Optional: low and high values per input for sensitivity (tornado) and Monte Carlo. Besides a cell of "
-    "Scenario, FX, Options, Capex, Opex, Rental, CloudRates, ApiPrices or Roles (low/high are values), a row may name: "
+    "Scenario, FX, Options, Capex, Opex, Rental, CloudRates, ApiPrices, Roles or Staff (row_id option_id/role, or "
+    "the option_id of an option with one role; low/high are values), a row may name: "
     "Inputs with row_id an input id of the report's Inputs sheet (e.g. alternative-owned.opex.pue; low/high are "
     "values, or multipliers for a per-quarter input such as workload.requests); Workload with a field and row_id a "
     "quarter or * (multipliers); Utilization with row_id an option id and field a quarter or * (multipliers of the "
