@@ -339,11 +339,69 @@ RANGES = [
      "it for an owner that can neither deduct nor get VAT refunded"},
     {"sheet": "Roles", "row_id": "platform-engineer", "field": "loaded_rate_per_hour", "low": 370.0, "high": 610.0,
      "distribution": "triangular", "source": "assumption: 44,000-56,000 DKK/month incl. pension, overhead 1.15-1.40"},
+] + [
+    # Staff is the largest cost of most options: its hours carry the Staff sheet's own ranges. Every self-hosted
+    # option runs one serving stack (the Staff sources: 'as aarhusai'), so their hours move as one quantity
+    # (Correlations), each keeping its own extra hours; the APIs' hours likewise among themselves.
+    {"sheet": "Staff", "row_id": oid, "field": "hours_per_month", "low": low, "high": high,
+     "distribution": "triangular", "source": src}
+    for oid, low, high, src in [
+        ("aarhusai", 8.0, 60.0, "assumption (Staff!E3): one serving stack, 8-60 h/month"),
+        ("alternative", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
+        ("alternative-owned", 16.0, 68.0, "assumption: as aarhusai plus its 8 h/month of hardware care"),
+        ("cloud-h100-ondemand", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
+        ("cloud-h100-mix", 12.0, 64.0, "assumption: as aarhusai plus its 4 h/month of reservation and spot care"),
+    ] + [(api, 4.0, 16.0, "assumption (Staff sheet source): 4-16 h/month for an API")
+         for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")]
+] + [
+    {"sheet": "Staff", "row_id": oid, "field": "one_off_hours", "low": low, "high": high,
+     "distribution": "triangular", "source": src}
+    for oid, low, high, src in [
+        ("alternative", 80.0, 240.0, "assumption (Staff!E4): 80-240 h to set up and migrate"),
+        ("alternative-owned", 120.0, 280.0, "assumption: as alternative plus its 40 h of procurement and racking"),
+        ("cloud-h100-ondemand", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
+        ("cloud-h100-mix", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
+    ] + [(api, 20.0, 80.0, "assumption (Staff sheet source): 20-80 h once for an API")
+         for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")]
+] + [
+    # every API's price trend, not one: like for like (Correlations: one market, each provider its own amount)
+    {"sheet": "ApiPrices", "row_id": api, "field": "annual_price_change", "low": -0.5, "high": 0.0,
+     "distribution": "uniform", "source": "30-50%/y declines of quality-adjusted prices [pec-2026] vs sticky "
+     "same-SKU, as api-claude-sonnet"}
+    for api in ("api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")
 ]
+
+_SELF_HOSTED = ("alternative", "alternative-owned", "cloud-h100-ondemand", "cloud-h100-mix")
+_APIS = ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")
 
 CORRELATIONS = [
     {"first": "CloudRates/cloud-h100-mix/on_demand_per_gpu_hour",
      "second": "CloudRates/cloud-h100-ondemand/on_demand_per_gpu_hour", "rank_correlation": 1.0,
      "source": "the same rate: both options quote Lambda's H100 on-demand price (4.29 USD/GPU-h, 2026-09-25; "
                "cloud-h100-mix's source: 'on demand as cloud-h100-ondemand'), so a sample moves both"},
+] + [
+    {"first": "Staff/aarhusai/hours_per_month", "second": f"Staff/{oid}/hours_per_month", "rank_correlation": 1.0,
+     "source": "assumption: the same work, one serving stack (Staff sources: 'as aarhusai'); one quantity"}
+    for oid in _SELF_HOSTED
+] + [
+    {"first": "Staff/api-claude-sonnet/hours_per_month", "second": f"Staff/{api}/hours_per_month",
+     "rank_correlation": 1.0, "source": "assumption: the same work for any API (integration, monitoring, "
+     "migrations); one quantity"}
+    for api in _APIS[1:]
+] + [
+    {"first": "Staff/aarhusai/hours_per_month", "second": "Staff/api-claude-sonnet/hours_per_month",
+     "rank_correlation": 0.5, "source": "assumption: the same team's efficiency moves both; the work differs"},
+] + [
+    {"first": "Staff/alternative/one_off_hours", "second": f"Staff/{oid}/one_off_hours", "rank_correlation": 1.0,
+     "source": "assumption: the same setup and migration of one serving stack; one quantity"}
+    for oid in _SELF_HOSTED[1:]
+] + [
+    {"first": "Staff/api-claude-sonnet/one_off_hours", "second": f"Staff/{api}/one_off_hours",
+     "rank_correlation": 1.0, "source": "assumption: the same integration work for any API; one quantity"}
+    for api in _APIS[1:]
+] + [
+    {"first": f"ApiPrices/{a}/annual_price_change", "second": f"ApiPrices/{b}/annual_price_change",
+     "rank_correlation": 0.7, "source": "assumption: one market trend moves every provider's prices, each by its "
+     "own amount"}
+    for i, a in enumerate(_APIS) for b in _APIS[i + 1:]
 ]
