@@ -33,3 +33,19 @@ def column_of(ws, field: str) -> str:
         if cell.value == field:
             return cell.column_letter
     raise AssertionError(f"no column {field!r} on {ws.title}")
+
+
+def drop_option(wb, option_id: str, sheets=("Options", "ApiPrices", "Staff")) -> None:
+    """Delete an option's rows from ``sheets``, and the Ranges rows that sample its inputs and the Correlations
+    rows that name those (a user removing an option removes them too: they would name a row that is gone)."""
+    for sheet in sheets:
+        ws = wb[sheet]
+        ws.delete_rows(find_row(ws, "A", option_id))
+    ranges = wb["Ranges"]
+    for r in range(ranges.max_row, 2, -1):
+        if str(ranges[f"B{r}"].value or "").split("/")[0] == option_id:
+            ranges.delete_rows(r)
+    corr = wb["Correlations"]
+    for r in range(corr.max_row, 2, -1):
+        if any(f"/{option_id}/" in str(corr[f"{c}{r}"].value or "") for c in "AB"):
+            corr.delete_rows(r)

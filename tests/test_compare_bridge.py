@@ -21,7 +21,7 @@ from tcomodel.finance.model import GROUPS
 from tcomodel.finance.results import run_model
 from tcomodel.inputs import load_scenario, write_scenario_workbook
 from tcomodel.xlsxmanifest import MANIFEST_SHEET
-from tests.helpers import column_of, find_row, mutate, sha256
+from tests.helpers import column_of, drop_option, find_row, mutate, sha256
 
 REL = 1e-9
 USD_OLD, USD_NEW = 6.45, 7.0  # DKK per USD in the default scenario, and the variant's rate
@@ -248,9 +248,7 @@ def test_baseline_change_is_a_structure_step_and_still_sums(default, tmp_path):
 
 def test_removed_option_and_changed_horizon_are_listed(default, tmp_path):
     def drop(wb, changed):
-        for sheet in ("Options", "ApiPrices", "Staff"):
-            ws = wb[sheet]
-            ws.delete_rows(find_row(ws, "A", "api-deepseek"))
+        drop_option(wb, "api-deepseek")
 
     new, _ = _make(default, tmp_path, "dropped", drop)
     res = compare_scenarios(default, new)

@@ -27,7 +27,7 @@ from tcomodel.fileio import atomic_paths
 from tcomodel.inputs import write_scenario_workbook
 from tcomodel.verify import check_formulas, verify_report
 from tcomodel.xlsxmanifest import MANIFEST_SHEET, formula_hash, normalize_formula, read_manifest
-from tests.helpers import column_of, find_row, mutate
+from tests.helpers import column_of, drop_option, find_row, mutate
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "assumptions" / "aarhusai-vs-alternative.xlsx"
@@ -452,9 +452,7 @@ def test_no_xlsx_needs_json_and_contradicts_output(default, tmp_path):
 
 def test_compare_says_row_removed_and_row_added(default, tmp_path):
     def drop(wb):
-        for sheet in ("Options", "ApiPrices", "Staff"):
-            ws = wb[sheet]
-            ws.delete_rows(find_row(ws, "A", "api-deepseek"))
+        drop_option(wb, "api-deepseek")
 
     fewer = mutate(default, tmp_path / "fewer.xlsx", drop)
     out = _cli("compare", default, fewer, "-o", tmp_path / "c1.xlsx")

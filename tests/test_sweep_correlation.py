@@ -15,6 +15,7 @@ from tcomodel.cli import main
 from tcomodel.finance import run_model
 from tcomodel.finance.input_ranges import resolve_ranges
 from tcomodel.inputs import load_scenario
+from tcomodel.inputs.defaults import CORRELATIONS, RANGES
 from tcomodel.sheet import evaluate
 from tcomodel.sweep import run_sweep
 from tcomodel.sweep.montecarlo import average_ranks, draw
@@ -46,8 +47,10 @@ def _ranges(rows):
 
 
 def _correlations(rows):
+    """An edit replacing the Correlations rows with ``rows`` (first, second, rank correlation)."""
     def edit(wb):
         ws = wb["Correlations"]
+        ws.delete_rows(FIRST, ws.max_row)
         for i, row in enumerate(rows):
             for c, v in enumerate(row[:3] + ("test",), start=1):
                 ws.cell(FIRST + i, c, v)
@@ -232,7 +235,7 @@ def test_cli_lhs_json_has_drivers_and_correlations(default, tmp_path):
                         "samples": 800}
     assert abs(achieved["rank_correlation"] - 0.6) < 0.1
     drv = doc["options"]["alternative"]["drivers"]
-    assert set(drv) == {"levelized", "npv"} and set(drv["npv"]) == {f"Ranges!D{r}" for r in range(3, 13)}
+    assert set(drv) == {"levelized", "npv"} and set(drv["npv"]) == {f"Ranges!D{r}" for r in range(3, 3 + len(RANGES))}
     assert "npv" not in doc["options"][doc["baseline"]]["drivers"]
 
 
@@ -246,7 +249,8 @@ def test_the_default_samples_every_cloud_on_demand_rate_and_the_h100_pair_togeth
     rates = [f"CloudRates/{oid}/on_demand_per_gpu_hour" for oid in sc.cloud_rates]  # by option id
     assert len(rates) == 2 and all(k in keys for k in rates)
     pairs, _ = resolve_correlations(sc, inputs)
-    assert [(p.first, p.second, p.rank_correlation) for p in pairs] == [(keys[rates[1]], keys[rates[0]], 1.0)]
+    assert [(p.first, p.second, p.rank_correlation) for p in pairs if {p.first, p.second} & {keys[r] for r in rates}] \
+        == [(keys[rates[1]], keys[rates[0]], 1.0)]
     res = run_sweep(run_model(sc), 20_000, 3)
     rho, n = res.achieved_rank_correlation(keys[rates[0]], keys[rates[1]])
     assert n == 20_000 and rho == pytest.approx(1.0, abs=1e-12)
@@ -264,7 +268,7 @@ def test_the_default_samples_every_cloud_on_demand_rate_and_the_h100_pair_togeth
     out = tmp_path / "s.xlsx"
     cli = CliRunner().invoke(main, ["sweep", str(default), "-n", "300", "-o", str(out)])
     assert cli.exit_code == 0, cli.output
-    assert "1 rank-correlated pair(s) (Correlations sheet)" in cli.output
+    assert f"{len(CORRELATIONS)} rank-correlated pair(s) (Correlations sheet)" in cli.output
     cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
     cells_of = {inputs[j].ranges_cell for j in (keys[rates[0]], keys[rates[1]])}
     assert cells_of == {"Ranges!D7", "Ranges!D8"}
@@ -300,7 +304,7 @@ def test_a_tie_carries_its_partners_correlations(default, tmp_path):
         ws = wb["Correlations"]
         for c, v in enumerate(("CloudRates/cloud-h100-mix/on_demand_per_gpu_hour", "FX/USD/rate_to_report_currency",
                                0.5, "test"), start=1):
-            ws.cell(FIRST + 1, c, v)
+            ws.cell(FIRST + len(CORRELATIONS), c, v)  # after the default's rows
 
     sc = load_scenario(mutate(default, tmp_path / "t.xlsx", add))
     inputs, _ = resolve_ranges(sc, run_model(sc).model, monte_carlo=True)
@@ -309,7 +313,7 @@ def test_a_tie_carries_its_partners_correlations(default, tmp_path):
                                            "CloudRates/cloud-h100-ondemand/on_demand_per_gpu_hour",
                                            "FX/USD/rate_to_report_currency"))
     pairs, corr = resolve_correlations(sc, inputs)
-    assert len(pairs) == 2  # the two rows given; the third coefficient is implied
+    assert len(pairs) == len(CORRELATIONS) + 1  # the rows given; D8 ~ FX is implied
     x = draw(inputs, 50_000, seed=5, correlation=corr)
     np.testing.assert_array_equal(x[:, mix], x[:, ondemand])
     assert abs(_spearman(x[:, mix], x[:, fx]) - 0.5) < 0.02 and abs(_spearman(x[:, ondemand], x[:, fx]) - 0.5) < 0.02

@@ -15,11 +15,13 @@ from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.finance import run_model
 from tcomodel.inputs import load_scenario
+from tcomodel.inputs.defaults import RANGES
 from tcomodel.sweep import run_sweep
 from tcomodel.xlsxmanifest import MANIFEST_SHEET
 from tests.helpers import column_of, find_row, mutate
 
 RANGES_FIRST_ROW = 3  # Ranges: header, units, then data
+FREE = RANGES_FIRST_ROW + len(RANGES)  # the first row after the default's Ranges rows
 COL = {"sheet": "A", "row_id": "B", "field": "C", "low": "D", "high": "E", "distribution": "F"}
 
 
@@ -70,7 +72,7 @@ def test_collapsed_ranges_give_the_base_case_exactly(default, default_run, tmp_p
 
     path = mutate(default, tmp_path / "collapsed.xlsx", collapse)
     res = run_sweep(run_model(load_scenario(path)), 64, seed=5)
-    assert len(res.inputs) == 10
+    assert len(res.inputs) == len(RANGES)
     lev, npv = _levelized_and_npv(default_run)
     for i, oid in enumerate(res.options):
         assert np.all(res.levelized[:, i] == lev[oid]), oid
@@ -232,8 +234,8 @@ _OUT_OF_BOUNDS = [
 _WORKLOAD_BELOW_MIN = ({"C5": "input_tokens_per_request", "D5": 0},
                        "Ranges!D5: low 0 scales Workload!C3:C22 to 0..0, outside what Workload input_tokens_per_request "
                        "accepts: a number from 1")
-_CAPACITY_ZERO = ({"A13": "Capacity", "B13": "aarhusai", "D13": 0, "E13": 1.2, "F13": "uniform", "G13": "test"},
-                  "Ranges!D13: low 0 is a multiplier of")
+_CAPACITY_ZERO = ({f"A{FREE}": "Capacity", f"B{FREE}": "aarhusai", f"D{FREE}": 0, f"E{FREE}": 1.2,
+                   f"F{FREE}": "uniform", f"G{FREE}": "test"}, f"Ranges!D{FREE}: low 0 is a multiplier of")
 
 
 # Capacity rows are sampled by the sweep alone (the report's cases leave them out), so only the sweep sees that one
@@ -291,8 +293,8 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert hist.cell(r, 6).value == hist.cell(r, 4).value and hist.cell(r, 1).value <= base <= hist.cell(r, 2).value
     assert len(hist._charts) == 9 + 8  # levelized per option, NPV per non-baseline option
     doc = json.loads(js.read_text())
-    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == 10
-    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, 13)]
+    assert doc["samples"] == 1500 and doc["seed"] == 9 and len(doc["sampled_inputs"]) == len(RANGES)
+    assert [s["ranges_cell"] for s in doc["sampled_inputs"]] == [f"Ranges!D{r}" for r in range(3, FREE)]
     assert [s["unit"] for s in doc["sampled_inputs"]][:4] == ["DKK/month", "DKK per USD", "multiplier", "per year"]
     # the base run's warnings (the shipped price list is dated) reach the console, the JSON and the Summary
     assert doc["warnings"] and all(f"warning: {w}" in res.output for w in doc["warnings"])
@@ -424,16 +426,16 @@ def test_a_sampled_discount_rate_is_shown_as_sampled(default, tmp_path):
     def add_row(wb):
         ws = wb["Ranges"]
         for c, v in zip("ABCDEFG", ["Inputs", "discount_rate_annual", None, 0.03, 0.09, "uniform", "test"]):
-            ws[f"{c}13"] = v
+            ws[f"{c}{FREE}"] = v
 
     out = tmp_path / "d.xlsx"
     res = CliRunner().invoke(main, ["sweep", str(mutate(default, tmp_path / "dr.xlsx", add_row)), "-n", "500",
                                     "--seed", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "discount rate 5.50% a year at base, sampled (Ranges!D13), tax 0%" in res.output
+    assert f"discount rate 5.50% a year at base, sampled (Ranges!D{FREE}), tax 0%" in res.output
     cells = [c.value for row in openpyxl.load_workbook(out)["Summary"].iter_rows() for c in row]
-    assert "5.50% at base; sampled (Ranges!D13: 3.00% to 9.00%)" in cells
-    assert any(isinstance(v, str) and "discounted at 5.50% at base; sampled (Ranges!D13" in v for v in cells)
+    assert f"5.50% at base; sampled (Ranges!D{FREE}: 3.00% to 9.00%)" in cells
+    assert any(isinstance(v, str) and f"discounted at 5.50% at base; sampled (Ranges!D{FREE}" in v for v in cells)
 
 
 def test_shares_and_base_percentiles_leave_undefined_samples_out():
@@ -525,7 +527,8 @@ def test_share_bound_marks_shares_a_few_samples_from_0_or_1():
 
 @pytest.mark.parametrize("command", [["validate"], _SWEEP])
 def test_every_ranges_problem_comes_in_one_round(default, tmp_path, command):
-    """A bad row the report's cases use (FX, D4) and a bad row only the sweep samples (Capacity, D13): validate and
+    """A bad row the report's cases use (FX, D4) and a bad row only the sweep samples (Capacity, after the default's
+    rows): validate and
     sweep name both at once (they named the second only after the first was fixed); build's cases leave
     Capacity rows out, so build names the first alone."""
     def edit(wb):
@@ -537,9 +540,9 @@ def test_every_ranges_problem_comes_in_one_round(default, tmp_path, command):
     res = CliRunner().invoke(main, [command[0], str(path), *command[1:], *extra])
     assert res.exit_code == 2, res.output
     assert _OUT_OF_BOUNDS[1][1] in res.output and _CAPACITY_ZERO[1] in res.output
-    assert res.output.index("Ranges!D4:") < res.output.index("Ranges!D13:")  # in row order
+    assert res.output.index("Ranges!D4:") < res.output.index(f"Ranges!D{FREE}:")  # in row order
     built = CliRunner().invoke(main, [*_LOW_CASE, str(path), "-o", str(tmp_path / "b.xlsx")])
-    assert built.exit_code == 2 and _OUT_OF_BOUNDS[1][1] in built.output and "Ranges!D13" not in built.output
+    assert built.exit_code == 2 and _OUT_OF_BOUNDS[1][1] in built.output and f"Ranges!D{FREE}" not in built.output
 
 
 def test_a_staff_row_is_sampled_by_option_or_by_option_and_role(default, tmp_path):
@@ -548,7 +551,8 @@ def test_a_staff_row_is_sampled_by_option_or_by_option_and_role(default, tmp_pat
 
     def edit(wb):
         ws = wb["Ranges"]
-        r = max(_ranges_rows(ws)) + 1
+        _keep_only(ws, RANGES_FIRST_ROW)  # the default samples every Staff row already: one Ranges row an input
+        r = RANGES_FIRST_ROW + 1
         for k, row in enumerate([("Staff", "aarhusai", "hours_per_month", 8, 60),
                                  ("Staff", "alternative/platform-engineer", "one_off_hours", 80, 240)]):
             for c, v in zip("ABCDE", row):
