@@ -528,9 +528,8 @@ def test_share_bound_marks_shares_a_few_samples_from_0_or_1():
 @pytest.mark.parametrize("command", [["validate"], _SWEEP])
 def test_every_ranges_problem_comes_in_one_round(default, tmp_path, command):
     """A bad row the report's cases use (FX, D4) and a bad row only the sweep samples (Capacity, after the default's
-    rows): validate and
-    sweep name both at once (they named the second only after the first was fixed); build's cases leave
-    Capacity rows out, so build names the first alone."""
+    rows): validate and sweep name both at once (they named the second only after the first was fixed); build's
+    cases leave Capacity rows out, so build names the first alone."""
     def edit(wb):
         for cell, value in {"D4": -1, **_CAPACITY_ZERO[0]}.items():
             wb["Ranges"][cell] = value
