@@ -244,7 +244,7 @@ def to_json_dict(run: ModelRun) -> dict:
     for sec in m.breakeven:
         for it in sec.items:
             if it.name.startswith(("breakeven_fee:", "breakeven_volume:", "breakeven_util:",
-                                   "breakeven_util_reachable:")):
+                                   "breakeven_util_reachable:", "breakeven_util_forecast:")):
                 kind, a, b = it.name.split(":")
                 be.setdefault(kind.replace("breakeven_", ""), {}).setdefault(a, {})[b] = run.scalar(it)
     out["breakeven"] = be
