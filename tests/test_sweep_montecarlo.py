@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import tcomodel
 from tcomodel.cli import main
 from tcomodel.errors import UsageError
 from tcomodel.finance import run_model
@@ -281,6 +282,11 @@ def test_cli_writes_summary_histograms_and_samples(default, tmp_path):
     assert wb[MANIFEST_SHEET].sheet_state == "veryHidden"  # the formula list verify checks against
     ws = wb["Samples"]
     assert ws.cell(1001, 1).value == 1000 and ws.cell(1002, 1).value is None  # first 1,000 samples only
+    # each input in its unit's format, as on the Summary: the price trend (per year) in %, the fee with 2 decimals
+    assert (ws.cell(2, 5).number_format, ws.cell(2, 2).number_format, ws.cell(2, 3).number_format) == \
+        ("0.0%", "#,##0.00", "#,##0.0000")
+    info = {wb["Summary"].cell(r, 1).value: wb["Summary"].cell(r, 2).value for r in range(3, 15)}
+    assert info["Samples"] == 1500 and info["Seed"] == 9 and info["tcomodel version"] == tcomodel.__version__
     hist = wb["Histograms"]
     counts = [hist.cell(r, 4).value for r in range(6, 6 + 30)]  # first block: aarhusai levelized, 30 bins
     assert sum(counts) == 1500

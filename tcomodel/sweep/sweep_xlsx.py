@@ -16,6 +16,7 @@ import xlsxwriter
 
 from tcomodel.fileio import atomic_path
 from tcomodel.provenance import SCENARIO_FILE_PROPERTY, SCENARIO_NAME_PROPERTY
+from tcomodel.version import __version__
 from tcomodel.xlsxmanifest import record_formulas
 from tcomodel.sweep.montecarlo import PERCENTILES, SweepResult, share_bound
 from tcomodel.xlsxprint import print_one_page_wide
@@ -96,6 +97,10 @@ def _formats(wb):
         "warn_wrap": wb.add_format(dict(top, font_color="#C00000", text_wrap=True)),
         "note_wrap": wb.add_format(dict(top, italic=True, font_color="#595959", text_wrap=True)),
         "int": wb.add_format(dict(top, num_format="#,##0")),
+        "int_left": wb.add_format({"num_format": "#,##0", "align": "left"}),
+        "num_plain": wb.add_format({"num_format": "#,##0.0000"}),
+        "big_plain": wb.add_format({"num_format": "#,##0.00"}),
+        "rate_plain": wb.add_format({"num_format": "0.0%"}),
         "corr": wb.add_format(dict(engine, num_format="0.00")),
         "pct": wb.add_format(dict(engine, num_format="0.0%")),
         "pct_tiny": wb.add_format(dict(engine, num_format='"<0.1%"', align="right")),
@@ -132,12 +137,17 @@ def _put_share(ws, r, c, v, f):
     _put(ws, r, c, v, {"<0.1%": f["pct_tiny"], ">99.9%": f["pct_nearly_all"]}.get(share_bound(v), f["pct"]))
 
 
-def _value_format(f, unit: str, *values):
-    """A sampled input's format: rates and shares in %, two decimals from 100 up (fees, prices), else four."""
+def _value_kind(unit: str, *values) -> str:
+    """A sampled input's number format: rates and shares in % ("rate"), two decimals from 100 up (fees, prices:
+    "big"), else four ("num")."""
     if unit in ("per year", "share"):
-        return f["rate_top"]
+        return "rate"
     big = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0) >= 100
-    return f["value_big_top"] if big else f["num_top"]
+    return "big" if big else "num"
+
+
+def _value_format(f, unit: str, *values):
+    return f[{"rate": "rate_top", "big": "value_big_top", "num": "num_top"}[_value_kind(unit, *values)]]
 
 
 LAST_COL = 12  # the Summary's tables, notes and merged texts span A..M: it prints one page wide at a readable size
@@ -152,16 +162,19 @@ def _summary(wb, f, res: SweepResult, today):
                 else "independent random draws (Monte Carlo; --lhs for Latin hypercube)")
     correlated = (f"{len(res.correlations)} rank-correlated pair(s), in the notes below (Correlations sheet)"
                   if res.correlations else "none: every input is drawn independently of the others")
-    info = [("Samples", f"{res.samples:,}"), ("Seed", str(res.seed)), ("Date", today.isoformat()),
+    info = [("Samples", res.samples), ("Seed", res.seed), ("Date", today.isoformat()),
             ("Currency", ccy), ("Baseline (NPVs against it)", base)]
     if st:
         info += [("Discount rate (per year)", _setting(st, "discount_rate_annual", ".2%")),
                  ("Tax rate on the savings", _setting(st, "tax_rate", ".0%")),
                  ("Horizon", f"{st['quarters']} quarters, {st['first_quarter']}..{st['last_quarter']}")]
-    info += [("Sampling", sampling), ("Correlations", correlated)]
+    info += [("Sampling", sampling), ("Correlations", correlated), ("tcomodel version", __version__)]
     for i, (k, v) in enumerate(info):
         ws.write(2 + i, 0, k, f["bold"])
-        ws.write_string(2 + i, 1, v)
+        if isinstance(v, int):  # a count is a number a reader can use
+            ws.write_number(2 + i, 1, v, f["int_left"])
+        else:
+            ws.write_string(2 + i, 1, v)
     widths = {0: min(30, max([26] + [len(o) + 2 for o in res.options] + [len(si.ranges_cell) + 2 for si in res.inputs])),
               1: 44, 2: 14}
     widths.update({c: 14 for c in range(3, max(LAST_COL, len(res.options) + 2) + 1)})
@@ -327,6 +340,8 @@ def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
         f"NPV vs {base}: present value of switching from {base} to the option, after tax, discounted at "
         f"{_setting(res.settings, 'discount_rate_annual', '.2%') if res.settings else 'the discount rate'} a year; "
         f"positive = the option costs less than {base}. P(NPV > 0) is the share of samples in which it does.",
+        "Mtok: a million tokens served, input plus output (reasoning tokens are paid but not delivered), as in the "
+        "build report.",
         "P(cheapest): share of samples in which the option has the lowest levelized cost per Mtok; hosted APIs and "
         "self-hosted options compete on the same workload, and quality is not weighed. P(cheapest self-hosted): the "
         "same among the self-hosted options only (where hosted APIs are ruled out).",
@@ -520,12 +535,16 @@ def _samples(wb, f, res: SweepResult):
     ids = res.option_ids
     cheapest = res.cheapest()[:n]
     npv_cols = [i for i, oid in enumerate(ids) if oid != res.baseline]
+    # each input in its unit, as on the Summary: rates and shares in %, fees with two decimals, else four
+    input_fmt = [f[{"rate": "rate_plain", "big": "big_plain", "num": "num_plain"}[_value_kind(si.unit, si.low, si.mode,
+                                                                                           si.high)]]
+                 for si in res.inputs]
     for s in range(n):
         r = s + 1
         ws.write_number(r, 0, s + 1)
         c = 1
         for j in range(len(res.inputs)):
-            _put(ws, r, c, res.draws[s, j], f["num"])
+            _put(ws, r, c, res.draws[s, j], input_fmt[j])
             c += 1
         for i in range(len(ids)):
             _put(ws, r, c, res.levelized[s, i], f["mtok"])
