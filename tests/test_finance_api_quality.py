@@ -177,6 +177,9 @@ def test_stale_prices_warn_and_are_listed_on_the_checks_sheet(tmp_path):
     cover = values["Cover"]
     stale = next(i for i in range(1, 40) if (cover.cell(i, 1).value or "").startswith("Prices older than 6 months"))
     assert cover.cell(stale, 2).value == 2
+    # the Summary says so beside the master status (OK: stale prices are no model inconsistency)
+    assert values["Summary"]["D3"].value == "some prices are older than 6 months: see Checks"
+    assert values["Summary"]["C3"].value == "OK"
 
 
 def test_prices_within_the_limit_give_no_warning(tmp_path):
@@ -185,6 +188,8 @@ def test_prices_within_the_limit_give_no_warning(tmp_path):
     r = run_model(scenario, build_date=dt.date(2026, 10, 31))
     assert r.warnings == []
     assert [round(a.age_months, 4) for a in r.price_ages] == [round(5 + 30 / 31, 4)] * 2
+    summary = openpyxl.load_workbook(write_report(r, tmp_path / "r.xlsx"), data_only=True)["Summary"]
+    assert summary["D3"].value == "every price is current"
 
 
 def test_price_max_age_months_sets_the_limit(tmp_path):

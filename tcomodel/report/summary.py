@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from tcomodel.report.annual_sheet import write_annual_budget
+from tcomodel.report.checks import STALE_COUNT
 from tcomodel.report.inputs_sheet import CASE_INPUT
 from tcomodel.report.snapshot_sheet import STATUS, master_status_at_build
 from tcomodel.report.report_context import HEADER_ROW, QUARTER_LABELS, ReportContext
@@ -46,6 +47,11 @@ def _write_case_and_status(ctx: ReportContext, ws, r):
     ws.write_string(r, 0, "Case shown (switch: Inputs!C3) and master status", f.get("label_bold"))
     ctx.formula(ws, r, 1, inp(CASE_INPUT), f.get("check"), ctx.run.case_label, "Case")
     ctx.formula(ws, r, 2, inp(STATUS), f.get("check"), master_status_at_build(ctx), "Master status")
+    if STALE_COUNT in ctx.L.inputs:  # not in the master check, but what a reader must know before the figures
+        limit = ctx.run.price_ages[0].limit_months
+        stale, current = f"some prices are older than {limit} months: see Checks", "every price is current"
+        ctx.formula(ws, r, 3, IF(inp(STALE_COUNT) > 0, text(stale), text(current)), f.get("label_bold"),
+                    stale if ctx.run.stale_price_count else current, "Stale prices")
 
 
 def _irr_link(ctx: ReportContext, ws, r, c, irr_item: Item):
