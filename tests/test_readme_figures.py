@@ -76,3 +76,14 @@ def test_cross_validation_table_as_quoted():
     table = "\n".join("  " + line for line in cv_markdown(cross_validate()).splitlines())
     quoted(f"<!-- CV-TABLE -->\n{table}\n  <!-- /CV-TABLE -->")
     quoted(f"<!-- INDEPENDENT -->{independent_markdown()}<!-- /INDEPENDENT -->")
+
+
+def test_unknown_fee_bands_as_quoted():
+    from tcomodel.sweep import run_sweep
+
+    res = run_sweep(run_model(load_scenario(ROOT / "assumptions/aarhusai-vs-alternative.xlsx")), 20_000, seed=1)
+    _, _, by_option = res.probability_saving_by_fee(0)
+    rented, owned = by_option["alternative"], by_option["alternative-owned"]
+    quoted(f"switching to `alternative` saves in {rented[0]:.0%} of the samples with a\nfee of 5,000-10,000 "
+           f"DKK/month and in {rented[1]:.0%} at 10,000-15,000; `alternative-owned` in {owned[0]:.0%} and "
+           f"{owned[1]:.0%}")
