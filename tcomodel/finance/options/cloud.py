@@ -117,8 +117,9 @@ def build(ctx: Context, oid: str, opt, capacity):
     # cash - P&L = reservations paid upfront - prepaid reservations expensed (rows only where some is paid upfront)
     bridge = [] if (cr.upfront or "none") == "none" else [
         ("Reservation paid upfront", upfront_paid, 1), ("Prepaid reservation expensed (not cash)", prepaid_used, -1)]
-    return finish(ctx, fr, "cloud_gpu", cash=cash, pl=pl, cash_bridge=bridge, served_in=load.served_in, served_out=load.served_out,
-                  categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
+    return finish(ctx, fr, "cloud_gpu", cash=cash, pl=pl, cash_bridge=bridge, served_in=load.served_in,
+                  served_out=load.served_out, categories=categories, fleet=fleet, utilization=load.utilization,
+                  throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
                   checks=[(f"{oid}: prepaid reservation expensed by the horizon end", left), gap, load.capacity_check])
 

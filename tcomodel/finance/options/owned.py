@@ -114,8 +114,9 @@ def build(ctx: Context, oid: str, opt, capacity):
               (f"{oid}: book values close: capex - depreciation - book value retired = book value at the horizon "
                "end", closes),
               load.capacity_check]
-    return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, cash_bridge=_cash_bridge(v, disposals), served_in=load.served_in, served_out=load.served_out,
-                  categories=categories, fleet=fleet, utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
+    return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, cash_bridge=_cash_bridge(v, disposals),
+                  served_in=load.served_in, served_out=load.served_out, categories=categories, fleet=fleet,
+                  utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
                   replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
                   nbv_total=v.nbv, depreciation=v.depreciation, nbv_negative=v.negative, vintage_checks=v.checks,
                   vintage_blocks=v.blocks, pv_basis=pv_basis, start_payments=start_pay)
