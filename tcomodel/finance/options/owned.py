@@ -94,9 +94,8 @@ def build(ctx: Context, oid: str, opt, capacity):
     cash = item("Cash cost", ccy, balanced_sum([v.capex] + opex) - v.proceeds - v.end_value)
     pl = item("P&L cost", ccy, balanced_sum([v.depreciation, retire_loss, end_loss] + opex))
     pv_basis = item("Cash cost, PV basis (capex carried to the quarter end)", ccy, cash + carry)
-    disposals = item("Depreciation and disposals", ccy, v.depreciation + retire_loss + end_loss)
-    categories = {"Depreciation and disposals": disposals,
-                  "Power": power, "Hosting and maintenance": item("Hosting and maintenance", ccy, hosting + maint)}
+    dd = item("Depreciation and disposals", ccy, v.depreciation + retire_loss + end_loss)
+    categories = {dd.label: dd, "Power": power, "Hosting and maintenance": item("Hosting and maintenance", ccy, hosting + maint)}
     running_category(ctx, running, categories)
     fr.sections.append(Section("Costs", cost_items))
     fr.sections.append(Section("Cost", [cash, pl, start_pay, carry, pv_basis]))
@@ -114,16 +113,17 @@ def build(ctx: Context, oid: str, opt, capacity):
               (f"{oid}: book values close: capex - depreciation - book value retired = book value at the horizon "
                "end", closes),
               load.capacity_check]
-    return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, cash_bridge=_cash_bridge(v, disposals),
+    return finish(ctx, fr, "owned", checks=checks, cash=cash, pl=pl, cash_bridge=_cash_bridge(v, categories),
                   served_in=load.served_in, served_out=load.served_out, categories=categories, fleet=fleet,
-                  utilization=load.utilization, throughput_tok_s=load.throughput_tok_s,
-                  replica_months=load.replica_months, capacity_tokens_per_replica_month=load.cap_tokens_rm,
-                  nbv_total=v.nbv, depreciation=v.depreciation, nbv_negative=v.negative, vintage_checks=v.checks,
-                  vintage_blocks=v.blocks, pv_basis=pv_basis, start_payments=start_pay)
+                  utilization=load.utilization, throughput_tok_s=load.throughput_tok_s, replica_months=load.replica_months,
+                  capacity_tokens_per_replica_month=load.cap_tokens_rm, nbv_total=v.nbv, depreciation=v.depreciation,
+                  nbv_negative=v.negative, vintage_checks=v.checks, vintage_blocks=v.blocks, pv_basis=pv_basis,
+                  start_payments=start_pay)
 
 
-def _cash_bridge(v, disposals) -> list:
+def _cash_bridge(v, categories) -> list:
     """cash - P&L = capex - (depreciation and disposals) - market values received: the Annual sheet's bridge."""
+    disposals = categories["Depreciation and disposals"]
     return [("Capex paid", v.capex, 1), ("Depreciation and disposals (not cash)", disposals, -1),
             ("Market value of hardware retired", v.proceeds, -1), ("Market value at the horizon end", v.end_value, -1)]
 
