@@ -184,9 +184,9 @@ def _breakeven_volumes(option_models, util_ceiling, r_q, ccy) -> list[Section]:
             util = item(f"Breakeven utilization of {oid} vs {api_id}", "share",
                         IFERROR(vol / cap, NA()), name=f"breakeven_util:{oid}:{api_id}")
             # a fleet sized for the peak cannot average more than 1 / peak-to-average
-            ok = item(f"Breakeven utilization of {oid} vs {api_id} under that ceiling (1 = yes)", "flag",
+            ok = item(f"Breakeven of {oid} vs {api_id} under that ceiling (1 = yes)", "flag",
                       IFERROR((util <= cap_o) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
-            met = item(f"Breakeven utilization of {oid} vs {api_id} within the forecast (1 = yes)", "flag",
+            met = item(f"Breakeven of {oid} vs {api_id} within the forecast (1 = yes)", "flag",
                        IFERROR((util <= fc) * 1, 0), name=f"breakeven_util_forecast:{oid}:{api_id}")
             vol_items += [vol, util, ok, met]
     if vol_items:
