@@ -199,6 +199,25 @@ def test_reservation_input_errors_name_the_cloudrates_cell(tmp_path, edit, field
     assert any(p.startswith(f"{cell}: ") and fragment in p for p in found), found
 
 
+@pytest.mark.parametrize("serves, reservation_start, fragment", [
+    # paid before the option serves: no tokens carry it, and the switch's saving is counted from the option's start
+    ("2027Q3", "2027Q1", "reservation_start_quarter 2027Q1 is before cloud serves (start_quarter 2027Q3 at Options!"),
+    # the hint never points before the option serves: from 2028Q2 no 1-year term ends by 2028Q4
+    ("2028Q2", None, "from 2028Q2, when cloud starts serving, no 1-year term fits: use a shorter term or no "
+                     "reservation"),
+    ("2027Q3", None, None),  # a 1-year term from 2027Q3 ends 2028Q2, within the horizon: no problem
+])
+def test_a_reservation_starts_when_its_option_serves(tmp_path, serves, reservation_start, fragment):
+    c = scenario(reservation_start_quarter=reservation_start)
+    c["Options"] = [dict(o, start_quarter=serves) for o in c["Options"]]
+    if fragment is None:
+        assert load_scenario(write(tmp_path, c)).options["cloud"].start_quarter is not None
+        return
+    found = problems_of(write(tmp_path, c))
+    cell = cloud_cell("reservation_start_quarter" if reservation_start else "commitment_term_years")
+    assert any(p.startswith(f"{cell}: ") and fragment in p for p in found), found
+
+
 def test_without_a_reservation_the_term_is_not_needed(tmp_path):
     c = scenario(reserved_replicas=0, commitment_term_years=None, reserved_per_gpu_hour=None, upfront=None)
     load_scenario(write(tmp_path, c))  # no error

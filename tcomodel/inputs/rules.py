@@ -281,24 +281,34 @@ def _reservation_in_horizon(book: Book, oid: str, rec, term: int) -> Problems:
     n, first = book.settings.horizon_quarters, book.settings.first_quarter
     last = first + (n - 1)
     term_q = term * 4
+    years = f"{term} year" + ("s" if term != 1 else "")
     if term_q > n:
-        yield Problem.at(rec, "commitment_term_years", f"commitment term {term} years ({term_q} quarters) is longer "
+        yield Problem.at(rec, "commitment_term_years", f"commitment term {years} ({term_q} quarters) is longer "
                          f"than the horizon ({n} quarters, {first}..{last}); a commitment cannot run past the horizon "
                          "end: use a shorter term or no reservation")
         return
     start = rec.reservation_start_quarter
     opt = book.options.get(oid)
+    serves = opt.start_quarter if opt is not None and opt.start_quarter is not None else first
     if start is None:
-        start = opt.start_quarter if opt is not None and opt.start_quarter is not None else first
+        start = serves
         where, what = "commitment_term_years", f"the option's first quarter served {start}"
     else:
         where, what = "reservation_start_quarter", f"reservation_start_quarter {start}"
         if not first <= start <= last:
             yield Problem.at(rec, where, f"reservation_start_quarter {start} is outside the timeline {first}..{last}")
             return
+        if start < serves:  # paid with no tokens to carry it, and before the switch's saving is counted
+            yield Problem.at(rec, where, f"reservation_start_quarter {start} is before {oid} serves (start_quarter "
+                             f"{serves} at {opt.cell('start_quarter')}); a reservation is paid for serving: start it "
+                             f"in {serves} or later")
+            return
+    latest = last + (1 - term_q)
     if start + (term_q - 1) > last:
+        fix = (f"start the reservation by {latest} or use a shorter term" if latest >= serves else
+               f"from {serves}, when {oid} starts serving, no {term}-year term fits: use a shorter term or no reservation")
         yield Problem.at(rec, where, f"a {term}-year term from {what} would end {start + (term_q - 1)}, after the "
-                         f"horizon ends {last}; start the reservation by {last + (1 - term_q)} or use a shorter term")
+                         f"horizon ends {last}; {fix}")
 
 
 # --------------------------------------------------------------------------------------------
