@@ -317,7 +317,8 @@ CLOUD_RATES = SheetSpec(
         S("upfront_share", "Share of the term's reserved cost paid at the term's start when upfront is partial",
           required=False),
         Field("reservation_start_quarter", "quarter", "quarter", False,
-              description="First quarter of the first reservation term; blank = the option's first quarter served"),
+              description="First quarter of the first reservation term, not before the option's first quarter "
+                          "served; blank = that quarter"),
         S("spot_share", "Share of the replica-hours beyond the reservation run on spot (whole replicas)"),
         N("spot_interruption_overhead", "share of spot hours", "Extra spot hours lost to preemption and restarts", max=1.0),
         N("rate_escalation_annual", "per year", "Annual change of the on-demand and spot rates every quarter, and of the "
