@@ -555,24 +555,21 @@ def test_spares_on_a_hosted_api_are_refused(tmp_path):
 
 def test_breakeven_utilization_is_set_against_the_forecast_as_well_as_the_ceiling():
     """A breakeven utilization under the 1 / peak-to-average ceiling can be reached in principle; the forecast
-    workload says whether it is (a finance review read 'reachable' as 'self-hosting wins')."""
+    workload's utilization, beside it, says whether it is (a finance review read 'reachable' as 'self-hosting
+    wins')."""
     run = run_model(load_scenario("assumptions/aarhusai-vs-alternative.xlsx"))
     m = run.model
     items = {it.name: it for sec in m.breakeven for it in sec.items if it.name}
-    labels = {it.label: it for sec in m.breakeven for it in sec.items}
-    both = 0
+    d = to_json_dict(run)["breakeven"]
+    reachable_not_reached = 0
     for oid, om in m.options.items():
         if om.replica_months is None:
             continue
-        fc = labels[f"Forecast average utilization of {oid} (mean of its fleet's over the horizon)"]
-        assert run.scalar(fc) == pytest.approx(np.mean(run.values[om.utilization]), rel=1e-12)
+        fc = run.scalar(items[f"forecast_util:{oid}"])
+        assert fc == pytest.approx(np.mean(run.values[om.utilization]), rel=1e-12) and d["forecast_util"][oid] == fc
         for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek"):
             util = run.scalar(items[f"breakeven_util:{oid}:{api}"])
-            met = run.scalar(items[f"breakeven_util_forecast:{oid}:{api}"])
-            assert met == float(util <= run.scalar(fc)), (oid, api)
-            both += run.scalar(items[f"breakeven_util_reachable:{oid}:{api}"]) == 1.0 and met == 0.0
+            reachable = run.scalar(items[f"breakeven_util_reachable:{oid}:{api}"]) == 1.0
+            reachable_not_reached += reachable and util > fc
     # the default's forecast load is far below every breakeven, though most are under the ceiling
-    assert both > 10
-    d = to_json_dict(run)["breakeven"]
-    assert d["util_forecast"]["aarhusai"]["api-claude-sonnet"] == 0.0 == \
-        1.0 - d["util_reachable"]["aarhusai"]["api-claude-sonnet"]
+    assert reachable_not_reached > 10

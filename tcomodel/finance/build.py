@@ -174,9 +174,10 @@ def _breakeven_volumes(option_models, util_ceiling, r_q, ccy) -> list[Section]:
         # with k spares, one serving replica comes with k idle ones: the reachable average falls to 1/(1+k)
         spare = inp(f"{oid}.redundancy_replicas")
         cap_o = item(f"Highest reachable average utilization of {oid} (with its spares)", "share", util_cap / (1 + spare))
-        # what the forecast workload gives: a breakeven under the ceiling but above this is not reached
+        # what the forecast workload gives: a breakeven under the ceiling but above this is not reached (one row per
+        # option, beside the ceiling: a flag per API too would be a thousand more cells at 200 options)
         fc = item(f"Forecast average utilization of {oid} (mean of its fleet's over the horizon)", "share",
-                  total(om.utilization) / inp("horizon_quarters"))
+                  total(om.utilization) / inp("horizon_quarters"), name=f"forecast_util:{oid}")
         vol_items += [cap_o, fc]
         for api_id, per_mtok in api_per_token.items():
             vol = item(f"Breakeven volume of one {oid} replica vs {api_id}", "tokens/month",
@@ -186,9 +187,7 @@ def _breakeven_volumes(option_models, util_ceiling, r_q, ccy) -> list[Section]:
             # a fleet sized for the peak cannot average more than 1 / peak-to-average
             ok = item(f"Breakeven of {oid} vs {api_id} under that ceiling (1 = yes)", "flag",
                       IFERROR((util <= cap_o) * 1, 0), name=f"breakeven_util_reachable:{oid}:{api_id}")
-            met = item(f"Breakeven of {oid} vs {api_id} within the forecast (1 = yes)", "flag",
-                       IFERROR((util <= fc) * 1, 0), name=f"breakeven_util_forecast:{oid}:{api_id}")
-            vol_items += [vol, util, ok, met]
+            vol_items += [vol, util, ok]
     if vol_items:
         out.append(Section("Breakeven volume and utilization of one self-hosted replica against each API", vol_items))
     return out

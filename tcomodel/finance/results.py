@@ -244,9 +244,11 @@ def to_json_dict(run: ModelRun) -> dict:
     for sec in m.breakeven:
         for it in sec.items:
             if it.name.startswith(("breakeven_fee:", "breakeven_volume:", "breakeven_util:",
-                                   "breakeven_util_reachable:", "breakeven_util_forecast:")):
+                                   "breakeven_util_reachable:")):
                 kind, a, b = it.name.split(":")
                 be.setdefault(kind.replace("breakeven_", ""), {}).setdefault(a, {})[b] = run.scalar(it)
+            elif it.name.startswith("forecast_util:"):  # beside the breakeven utilizations: what the forecast gives
+                be.setdefault("forecast_util", {})[it.name.split(":", 1)[1]] = run.scalar(it)
     out["breakeven"] = be
     out["pairs"] = {f"{a}->{b}": {"npv": run.scalar(c.npv), "irr": run.scalar(c.irr_annual),
                                   "payback_quarter": (int(run.scalar(c.payback_quarter))
