@@ -343,26 +343,26 @@ RANGES = [
     # Staff is the largest cost of most options: its hours carry the Staff sheet's own ranges. Every self-hosted
     # option runs one serving stack (the Staff sources: 'as aarhusai'), so their hours move as one quantity
     # (Correlations), each keeping its own extra hours; the APIs' hours likewise among themselves.
-    {"sheet": "Staff", "row_id": oid, "field": "hours_per_month", "low": low, "high": high,
-     "distribution": "triangular", "source": src}
-    for oid, low, high, src in [
-        ("aarhusai", 8.0, 60.0, "assumption (Staff!E3): one serving stack, 8-60 h/month"),
-        ("alternative", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
-        ("alternative-owned", 16.0, 68.0, "assumption: as aarhusai plus its 8 h/month of hardware care"),
-        ("cloud-h100-ondemand", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
-        ("cloud-h100-mix", 12.0, 64.0, "assumption: as aarhusai plus its 4 h/month of reservation and spot care"),
-    ] + [(api, 4.0, 16.0, "assumption (Staff sheet source): 4-16 h/month for an API")
-         for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")]
-] + [
-    {"sheet": "Staff", "row_id": oid, "field": "one_off_hours", "low": low, "high": high,
-     "distribution": "triangular", "source": src}
-    for oid, low, high, src in [
-        ("alternative", 80.0, 240.0, "assumption (Staff!E4): 80-240 h to set up and migrate"),
-        ("alternative-owned", 120.0, 280.0, "assumption: as alternative plus its 40 h of procurement and racking"),
-        ("cloud-h100-ondemand", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
-        ("cloud-h100-mix", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
-    ] + [(api, 20.0, 80.0, "assumption (Staff sheet source): 20-80 h once for an API")
-         for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")]
+    {"sheet": "Staff", "row_id": oid, "field": field, "low": low, "high": high, "distribution": "triangular",
+     "source": src}
+    for field, rows in {
+        "hours_per_month": [
+            ("aarhusai", 8.0, 60.0, "assumption (Staff!E3): one serving stack, 8-60 h/month"),
+            ("alternative", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
+            ("alternative-owned", 16.0, 68.0, "assumption: as aarhusai plus its 8 h/month of hardware care"),
+            ("cloud-h100-ondemand", 8.0, 60.0, "assumption: as aarhusai, 8-60 h/month"),
+            ("cloud-h100-mix", 12.0, 64.0, "assumption: as aarhusai plus its 4 h/month of reservation and spot care"),
+        ] + [(api, 4.0, 16.0, "assumption (Staff sheet source): 4-16 h/month for an API")
+             for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")],
+        "one_off_hours": [
+            ("alternative", 80.0, 240.0, "assumption (Staff!E4): 80-240 h to set up and migrate"),
+            ("alternative-owned", 120.0, 280.0, "assumption: as alternative plus its 40 h of procurement and racking"),
+            ("cloud-h100-ondemand", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
+            ("cloud-h100-mix", 80.0, 240.0, "assumption: as alternative, 80-240 h"),
+        ] + [(api, 20.0, 80.0, "assumption (Staff sheet source): 20-80 h once for an API")
+             for api in ("api-claude-sonnet", "api-gemini-pro", "api-gemini-flash-lite", "api-deepseek")],
+    }.items()
+    for oid, low, high, src in rows
 ] + [
     # every API's price trend, not one: like for like (Correlations: one market, each provider its own amount)
     {"sheet": "ApiPrices", "row_id": api, "field": "annual_price_change", "low": -0.5, "high": 0.0,
