@@ -87,3 +87,12 @@ def test_unknown_fee_bands_as_quoted():
     quoted(f"switching to `alternative` saves in {rented[0]:.0%} of the samples with a\nfee of 5,000-10,000 "
            f"DKK/month and in {rented[1]:.0%} at 10,000-15,000; `alternative-owned` in {owned[0]:.0%} and "
            f"{owned[1]:.0%}")
+
+
+def test_case_levelized_costs_as_quoted():
+    sc = load_scenario(ROOT / "assumptions/aarhusai-vs-alternative.xlsx")
+    lev = {}
+    for case in ("low", "base", "high"):
+        run = run_model(sc, case=case)
+        lev[case] = run.scalar(run.model.options["aarhusai"].levelized)
+    quoted(f"(Low {lev['low']:.2f}, Base {lev['base']:.2f}, High {lev['high']:.2f}\nDKK/Mtok)")
