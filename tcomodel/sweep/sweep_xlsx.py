@@ -269,10 +269,7 @@ def _results(ws, f, res: SweepResult, r: int, widths: dict) -> tuple[int, int, i
             first, cheapest_col = r + 1, heads.index("P(cheapest)")
         for oid, (kind, label) in res.options.items():
             r += 1
-            ws.write_row(r, 0, [oid, label, kind], f["top_wrap"])
-            lines = max(_lines(oid, widths[0]), _lines(label, widths[1]))
-            if lines > 1:
-                ws.set_row(r, 15 * lines)
+            _option_cells(ws, f, r, oid, label, kind, widths)
             values = (res.base_levelized if metric == "levelized" else res.base_npv)[oid]
             c = 3
             if metric == "npv" and oid == base:  # no NPV of switching to itself
@@ -304,10 +301,10 @@ def _saving_by_fee(ws, f, res: SweepResult, k: int, r: int, widths: dict) -> int
     j, oid, _ = res.unknown_fees[k]
     si = res.inputs[j]
     edges, counts, by_option = res.probability_saving_by_fee(k)
-    bold = oid == res.baseline
+    against_it = oid == res.baseline
     _wrapped(ws, r, 0, LAST_COL, f"P(NPV > 0) with {oid}'s unknown fee ({si.ranges_cell}, {si.unit}) in each quarter "
              f"of its sampled range: the share of that band's samples in which switching from {res.baseline} saves"
-             + (" (every NPV here is against this fee's option)" if bold else ""), f["bold_wrap"], widths)
+             + (" (every NPV here is against this fee's option)" if against_it else ""), f["bold_wrap"], widths)
     r += 1
     bands = [f"{a:,.0f} to {b:,.0f}" for a, b in zip(edges[:-1], edges[1:])]
     heads = ["Option", "Label", "Kind"] + bands
@@ -320,13 +317,21 @@ def _saving_by_fee(ws, f, res: SweepResult, k: int, r: int, widths: dict) -> int
     for o, shares in by_option.items():
         r += 1
         kind, label = res.options[o]
-        ws.write_row(r, 0, [o, label, kind], f["top_wrap"])
-        lines = max(_lines(o, widths[0]), _lines(label, widths[1]))
-        if lines > 1:
-            ws.set_row(r, 15 * lines)
+        _option_cells(ws, f, r, o, label, kind, widths)
         for c, v in enumerate(shares, start=3):
-            _put_share(ws, r, c, v, f) if v is not None else ws.write_string(r, c, "(no samples)", f["note"])
+            if v is None:
+                ws.write_string(r, c, "(no samples)", f["note"])
+            else:
+                _put_share(ws, r, c, v, f)
     return r
+
+
+def _option_cells(ws, f, r: int, oid: str, label: str, kind: str, widths: dict) -> None:
+    """An option's id, label and kind at the start of row ``r``, the row as tall as its wrapped label needs."""
+    ws.write_row(r, 0, [oid, label, kind], f["top_wrap"])
+    lines = max(_lines(oid, widths[0]), _lines(label, widths[1]))
+    if lines > 1:
+        ws.set_row(r, 15 * lines)
 
 
 def _notes(ws, f, res: SweepResult, r: int, widths: dict) -> int:
